@@ -1,0 +1,34 @@
+// Counter-based random numbers (Philox4x32-10, Salmon et al. 2011).
+//
+// Why counter-based: a value is a pure function of (seed, stream, index), so a
+// member's initial weights and batch order depend only on its own seeds, never
+// on the ensemble size, the thread count or the order in which work was run.
+#pragma once
+#include <stdint.h>
+
+// Streams: independent uses of one seed. Never renumber (results would change).
+enum {
+    RNG_STREAM_INIT   = 1,   // initial weights: index = parameter offset
+    RNG_STREAM_SUBSET = 2,   // which D training examples a data_seed uses
+    RNG_STREAM_ORDER  = 3,   // batch order; the epoch is folded into the stream
+    RNG_STREAM_SPLIT  = 4,   // the validation hold-out (fixed across data seeds)
+    RNG_STREAM_MASK   = 5,   // reserved: random pruning masks
+};
+
+// The raw block function: 4 words of counter, 2 of key, 10 rounds.
+void philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+// 4 random 32-bit words for (seed, stream, index).
+void rng_words(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]);
+
+// Uniform in (0, 1), never 0 or 1: 24-bit resolution from word 0 of the block.
+float rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+// Standard normal by Box–Muller over the block's first two words (double inside).
+float rng_normal(uint64_t seed, uint64_t stream, uint64_t index);
+
+// Uniform integer in [0, n) without modulo bias worth measuring (64-bit multiply).
+uint32_t rng_below(uint64_t seed, uint64_t stream, uint64_t index, uint32_t n);
+
+// perm[i] = a uniformly random permutation of 0..n-1 (Fisher–Yates; swap i uses index i).
+void rng_permutation(uint64_t seed, uint64_t stream, uint32_t *perm, uint32_t n);

@@ -1,0 +1,47 @@
+// jackpot info: what this machine is and how fast its GEMM runs.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "kernels/blas.h"
+
+static void print_cpu_model(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0) {
+            printf("cpu:            %s", strchr(line, ':') + 2);
+            break;
+        }
+    if (f) fclose(f);
+}
+
+int cmd_info(int argc, char **argv) {
+    int probe = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            puts("usage: jackpot info [--no-probe]\n\n"
+                 "Prints the CPU, the core count, the OpenBLAS kernels in use (and whether jackpot\n"
+                 "chose them), and sgemm 2048² GFLOP/s on 1 thread and on all cores.\n\n"
+                 "  --no-probe   skip the GEMM speed probe");
+            return 0;
+        }
+        if (strcmp(argv[i], "--no-probe") == 0) probe = 0;
+        else usage_error("info", "unknown option '%s'", argv[i]);
+    }
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    print_cpu_model();
+    printf("cores:          %d\n", cores);
+    const char *env = getenv("OPENBLAS_CORETYPE");
+    printf("blas kernels:   %s (OPENBLAS_CORETYPE=%s%s)\n", blas_core_name(), env ? env : "unset",
+           getenv("JACKPOT_NO_REEXEC") && env && strcmp(env, "SkylakeX") == 0 ? ", chosen by jackpot" : "");
+    printf("blas config:    %s\n", blas_config());
+    if (probe) {
+        printf("sgemm 2048²:    %.0f GFLOP/s on 1 thread\n", blas_probe_gflops(2048, 1));
+        printf("sgemm 2048²:    %.0f GFLOP/s on %d threads\n", blas_probe_gflops(2048, cores), cores);
+    }
+    return 0;
+}

@@ -1,0 +1,3 @@
+#pragma once
+int cmd_train(int argc, char **argv);
+int cmd_info(int argc, char **argv);

@@ -1,0 +1,32 @@
+// jackpot: a laboratory for the empirical science of neural scaling.
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "kernels/blas.h"
+
+static const char USAGE[] =
+    "usage: jackpot <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  train   train one ensemble (M members differing in init and data seeds)\n"
+    "          and write per-evaluation metrics as JSON Lines\n"
+    "  info    this machine, the BLAS kernels chosen and a GEMM speed probe\n"
+    "\n"
+    "jackpot <command> --help documents every option of a command.\n"
+    "\n"
+    "environment:\n"
+    "  OPENBLAS_CORETYPE   set it to override jackpot's choice of BLAS kernels\n"
+    "                      (on AVX-512 CPUs jackpot picks SkylakeX itself)\n";
+
+int main(int argc, char **argv) {
+    blas_select_kernels(argv);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
+    fprintf(stderr, "jackpot: unknown command '%s'\n\n%s", argv[1], USAGE);
+    return 2;
+}

@@ -1,0 +1,70 @@
+#include "data/idx.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "base/error.h"
+
+#define IDX_MAX_ELEMENTS ((size_t)1 << 32)
+
+static int read_exact(gzFile f, void *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        unsigned chunk = (unsigned)((n - got) > (1u << 30) ? (1u << 30) : (n - got));
+        int r = gzread(f, (uint8_t *)buf + got, chunk);
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return got == n ? 0 : -1;
+}
+
+int idx_read(const char *path, int expect_ndim, IdxArray *out) {
+    *out = (IdxArray){ 0 };
+    gzFile f = gzopen(path, "rb");
+    if (!f) return jp_fail("%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
+    int rc = -1;
+    uint8_t magic[4];
+    if (read_exact(f, magic, 4) != 0) { jp_fail("%s: truncated: no IDX header", path); goto done; }
+    if (magic[0] != 0 || magic[1] != 0) {
+        jp_fail("%s: not an IDX file (magic bytes %02x %02x, expected 00 00)", path, magic[0], magic[1]);
+        goto done;
+    }
+    if (magic[2] != 0x08) {
+        jp_fail("%s: IDX data type 0x%02x not supported (expected 0x08, unsigned byte)", path, magic[2]);
+        goto done;
+    }
+    if (magic[3] != expect_ndim) {
+        jp_fail("%s: IDX file has %d dimensions, expected %d", path, magic[3], expect_ndim);
+        goto done;
+    }
+    out->ndim = expect_ndim;
+    out->count = 1;
+    for (int d = 0; d < expect_ndim; d++) {
+        uint8_t b[4];
+        if (read_exact(f, b, 4) != 0) { jp_fail("%s: truncated in the dimension sizes", path); goto done; }
+        out->dims[d] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+        if (out->dims[d] == 0) { jp_fail("%s: dimension %d has size 0", path, d); goto done; }
+        out->count *= out->dims[d];
+        if (out->count > IDX_MAX_ELEMENTS) { jp_fail("%s: implausibly large (over 2^32 elements)", path); goto done; }
+    }
+    out->data = malloc(out->count);
+    if (!out->data) { jp_fail("%s: out of memory (%zu bytes)", path, out->count); goto done; }
+    if (read_exact(f, out->data, out->count) != 0) {
+        jp_fail("%s: truncated: header promises %zu bytes of data", path, out->count);
+        goto done;
+    }
+    uint8_t extra;
+    if (gzread(f, &extra, 1) > 0) { jp_fail("%s: trailing bytes after the %zu promised by the header", path, out->count); goto done; }
+    rc = 0;
+done:
+    gzclose(f);
+    if (rc != 0) idx_free(out);
+    return rc;
+}
+
+void idx_free(IdxArray *a) {
+    free(a->data);
+    *a = (IdxArray){ 0 };
+}

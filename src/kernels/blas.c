@@ -1,0 +1,48 @@
+#include "kernels/blas.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static int cpu_has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}
+
+void blas_select_kernels(char **argv) {
+    if (getenv("OPENBLAS_CORETYPE") || getenv("JACKPOT_NO_REEXEC") || !cpu_has_avx512()) return;
+    // OpenBLAS's SkylakeX kernels need only AVX-512 F/BW/DQ/VL, which every
+    // AVX-512 CPU (Intel since Skylake-SP, AMD since Zen 4) has.
+    setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    setenv("JACKPOT_NO_REEXEC", "1", 1);
+    execv("/proc/self/exe", argv);
+    // exec failed (no /proc?): carry on with the kernels we have.
+}
+
+void blas_set_threads(int n) { openblas_set_num_threads(n); }
+const char *blas_core_name(void) { return openblas_get_corename(); }
+const char *blas_config(void) { return openblas_get_config(); }
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+double blas_probe_gflops(int n, int threads) {
+    float *a = malloc(sizeof(float) * n * n * 3);
+    if (!a) return 0.0;
+    for (long i = 0; i < 3L * n * n; i++) a[i] = (float)(i % 7) * 0.1f;
+    blas_set_threads(threads);
+    double best = 1e30;
+    for (int rep = 0; rep < 4; rep++) {
+        double t0 = now_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, a + n * n, n, 0.0f, a + 2 * n * n, n);
+        double dt = now_s() - t0;
+        if (dt < best) best = dt;
+    }
+    free(a);
+    return 2.0 * n * (double)n * n / best / 1e9;
+}

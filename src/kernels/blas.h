@@ -1,0 +1,16 @@
+// OpenBLAS: thread control, kernel selection and a speed probe.
+#pragma once
+
+// Debian's OpenBLAS 0.3.21 takes AVX-512 CPUs it does not know (Zen 4/5) for
+// Haswell and runs AVX2 kernels at half speed. The core type is read once, when
+// the library loads, so the only fix from inside is to set OPENBLAS_CORETYPE and
+// re-execute. Call first thing in main(); returns only if no re-exec was needed
+// (the variable already set, JACKPOT_NO_REEXEC set, or the CPU lacks AVX-512).
+void blas_select_kernels(char **argv);
+
+void blas_set_threads(int n);
+const char *blas_core_name(void);
+const char *blas_config(void);
+
+// sgemm n×n×n on `threads` threads, best of a few repetitions, in GFLOP/s.
+double blas_probe_gflops(int n, int threads);

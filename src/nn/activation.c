@@ -1,0 +1,49 @@
+#include "nn/activation.h"
+
+#include <math.h>
+#include <string.h>
+
+// GELU is the exact form, 0.5·z·(1 + erf(z/√2)), as PyTorch's default.
+#define INV_SQRT2 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+
+void act_forward(float *A, const float *Z, long n, Activation act) {
+    switch (act) {
+    case ACT_RELU:     for (long i = 0; i < n; i++) A[i] = Z[i] > 0.0f ? Z[i] : 0.0f; break;
+    case ACT_GELU:     for (long i = 0; i < n; i++) A[i] = 0.5f * Z[i] * (1.0f + erff(Z[i] * INV_SQRT2)); break;
+    case ACT_TANH:     for (long i = 0; i < n; i++) A[i] = tanhf(Z[i]); break;
+    case ACT_IDENTITY: if (A != Z) memcpy(A, Z, sizeof(float) * n); break;
+    }
+}
+
+void act_backward(float *dZ, const float *dA, const float *Z, const float *A, long n, Activation act) {
+    switch (act) {
+    case ACT_RELU:
+        for (long i = 0; i < n; i++) dZ[i] = Z[i] > 0.0f ? dA[i] : 0.0f;
+        break;
+    case ACT_GELU:
+        for (long i = 0; i < n; i++) {
+            float z = Z[i];
+            float cdf = 0.5f * (1.0f + erff(z * INV_SQRT2));
+            float pdf = INV_SQRT_2PI * expf(-0.5f * z * z);
+            dZ[i] = dA[i] * (cdf + z * pdf);
+        }
+        break;
+    case ACT_TANH:
+        for (long i = 0; i < n; i++) dZ[i] = dA[i] * (1.0f - A[i] * A[i]);
+        break;
+    case ACT_IDENTITY:
+        if (dZ != dA) memcpy(dZ, dA, sizeof(float) * n);
+        break;
+    }
+}
+
+static const char *const ACT_NAMES[] = { "relu", "gelu", "tanh", "identity" };
+
+const char *act_name(Activation act) { return ACT_NAMES[act]; }
+
+int act_parse(const char *name, Activation *act) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, ACT_NAMES[i]) == 0) { *act = (Activation)i; return 0; }
+    return -1;
+}

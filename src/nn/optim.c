@@ -1,0 +1,57 @@
+#include "nn/optim.h"
+
+#include <math.h>
+#include <string.h>
+
+OptimConfig optim_defaults(OptimKind kind) {
+    if (kind == OPTIM_SGD)
+        return (OptimConfig){ .kind = OPTIM_SGD, .lr = 0.1f, .momentum = 0.9f };
+    return (OptimConfig){ .kind = OPTIM_ADAMW, .lr = 1e-3f, .weight_decay = 0.01f,
+                          .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f };
+}
+
+static void sgd_update(const OptimConfig *c, float lr, long t, float wd,
+                       float *p, const float *g, float *buf, size_t n) {
+    float mu = c->momentum;
+    for (size_t i = 0; i < n; i++) {
+        float d = g[i];
+        if (wd != 0.0f) d += wd * p[i];
+        if (mu != 0.0f) {
+            buf[i] = t == 1 ? d : mu * buf[i] + d;
+            d = c->nesterov ? d + mu * buf[i] : buf[i];
+        }
+        p[i] -= lr * d;
+    }
+}
+
+static void adamw_update(const OptimConfig *c, float lr, long t, float wd,
+                         float *p, const float *g, float *m, float *v, size_t n) {
+    float b1 = c->beta1, b2 = c->beta2;
+    double bc1 = 1.0 - pow((double)b1, (double)t);
+    double bc2 = 1.0 - pow((double)b2, (double)t);
+    float step = (float)(lr / bc1);
+    float bc2_sqrt = (float)sqrt(bc2);
+    float shrink = 1.0f - lr * wd;
+    for (size_t i = 0; i < n; i++) {
+        if (wd != 0.0f) p[i] *= shrink;
+        m[i] = m[i] * b1 + g[i] * (1.0f - b1);
+        v[i] = v[i] * b2 + g[i] * g[i] * (1.0f - b2);
+        float denom = sqrtf(v[i]) / bc2_sqrt + c->eps;
+        p[i] -= step * (m[i] / denom);
+    }
+}
+
+void optim_update(const OptimConfig *c, float lr, long t, int decay,
+                  float *p, const float *g, float *state1, float *state2, size_t n) {
+    float wd = decay ? c->weight_decay : 0.0f;
+    if (c->kind == OPTIM_SGD) sgd_update(c, lr, t, wd, p, g, state1, n);
+    else adamw_update(c, lr, t, wd, p, g, state1, state2, n);
+}
+
+const char *optim_name(OptimKind kind) { return kind == OPTIM_SGD ? "sgd" : "adamw"; }
+
+int optim_parse(const char *name, OptimKind *kind) {
+    if (strcmp(name, "sgd") == 0) { *kind = OPTIM_SGD; return 0; }
+    if (strcmp(name, "adamw") == 0 || strcmp(name, "adam") == 0) { *kind = OPTIM_ADAMW; return 0; }
+    return -1;
+}

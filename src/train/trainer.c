@@ -1,0 +1,151 @@
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/error.h"
+#include "data/sampler.h"
+#include "kernels/blas.h"
+#include "train/step.h"
+
+typedef struct {
+    Sampler sampler;
+    MlpWork work;
+    float *X;              // [batch][dim] gathered inputs
+    int *labels;           // [batch]
+    float *targets;        // [batch][n_out] or NULL
+    uint32_t *rows;        // [batch]
+    double loss_sum;       // since the last evaluation
+    long loss_count;
+    int diverged;
+} Member;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static int member_init(Member *mb, const TrainConfig *cfg, const Task *task, uint64_t data_seed) {
+    memset(mb, 0, sizeof *mb);
+    uint32_t D = cfg->train_size ? (uint32_t)cfg->train_size : (uint32_t)task->train.n;
+    if (sampler_init(&mb->sampler, data_seed, D, (uint32_t)task->train.n) != 0) return -1;
+    int rows = cfg->batch > cfg->eval_rows ? cfg->batch : cfg->eval_rows;
+    if (mlp_work_init(&mb->work, &cfg->shape, rows) != 0) return -1;
+    mb->X = malloc(sizeof(float) * (size_t)cfg->batch * task->dim);
+    mb->labels = malloc(sizeof(int) * cfg->batch);
+    mb->rows = malloc(sizeof(uint32_t) * cfg->batch);
+    if (task->train.t) mb->targets = malloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
+    if (!mb->X || !mb->labels || !mb->rows || (task->train.t && !mb->targets))
+        return jp_fail("out of memory for batches");
+    return 0;
+}
+
+static void member_free(Member *mb) {
+    sampler_free(&mb->sampler);
+    mlp_work_free(&mb->work);
+    free(mb->X); free(mb->labels); free(mb->targets); free(mb->rows);
+}
+
+static void gather_batch(Member *mb, const Split *pool, int dim, int n_out, long step, int B) {
+    sampler_batch(&mb->sampler, step, B, mb->rows);
+    for (int j = 0; j < B; j++) {
+        size_t r = mb->rows[j];
+        memcpy(mb->X + (size_t)j * dim, pool->x + r * dim, sizeof(float) * dim);
+        if (pool->y) mb->labels[j] = pool->y[r];
+        if (mb->targets) memcpy(mb->targets + (size_t)j * n_out, pool->t + r * n_out, sizeof(float) * n_out);
+    }
+}
+
+static int validate(const TrainConfig *cfg, const Task *task, int M) {
+    if (M < 1) return jp_fail("an ensemble needs at least one member");
+    if (cfg->shape.n_in != task->dim || cfg->shape.n_out != task->n_out)
+        return jp_fail("model is %d→%d but task %s is %d→%d", cfg->shape.n_in, cfg->shape.n_out,
+                       task->name, task->dim, task->n_out);
+    if (cfg->batch < 1 || cfg->steps < 0 || cfg->threads < 1 || cfg->eval_rows < 1)
+        return jp_fail("batch, threads and evaluation rows must be positive, steps non-negative");
+    if (cfg->loss == LOSS_CROSS_ENTROPY && !task->train.y)
+        return jp_fail("cross-entropy needs class labels; task %s has regression targets", task->name);
+    return 0;
+}
+
+int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
+                   Ensemble *e, EvalSink sink, void *ctx, MemberSummary *summaries) {
+    if (validate(cfg, task, M) != 0) return -1;
+    if (ensemble_init(e, &cfg->shape, M) != 0) return -1;
+    Member *mbs = calloc(M, sizeof(Member));
+    if (!mbs) return jp_fail("out of memory");
+    int rc = -1;
+    for (int m = 0; m < M; m++) {
+        if (member_init(&mbs[m], cfg, task, seeds[m].data_seed) != 0) goto done;
+        ensemble_init_member(e, m, cfg->weight_init, cfg->bias_init, seeds[m].init_seed);
+        summaries[m] = (MemberSummary){ .diverged_step = -1 };
+        summaries[m].best.val_loss = INFINITY;
+    }
+    // Members in parallel with one-thread BLAS each, or one member with all
+    // threads in BLAS. Either way a member's arithmetic is the same sequence of
+    // operations, so results do not depend on the thread count.
+    int member_threads = cfg->threads < M ? cfg->threads : M;
+    blas_set_threads(member_threads > 1 ? 1 : cfg->threads);
+
+    Schedule sch = cfg->schedule;
+    sch.total = cfg->steps;
+    double flops_per_example = mlp_train_flops_per_example(&cfg->shape);
+    double t0 = now_s();
+    float lr = 0.0f;
+    for (long step = 0; step <= cfg->steps; step++) {
+        int last = step == cfg->steps;
+        if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
+            EvalRecord recs[M];
+            #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
+            for (int m = 0; m < M; m++) {
+                EvalRecord *r = &recs[m];
+                *r = (EvalRecord){ .member = m, .init_seed = seeds[m].init_seed,
+                                   .data_seed = seeds[m].data_seed, .step = step, .lr = lr };
+                if (mbs[m].diverged) continue;
+                r->examples = (double)step * cfg->batch;
+                r->flops = r->examples * flops_per_example;
+                r->train_loss = mbs[m].loss_count ? mbs[m].loss_sum / mbs[m].loss_count : NAN;
+                mbs[m].loss_sum = 0; mbs[m].loss_count = 0;
+                evaluate_member(e, m, &task->val, cfg->loss, &mbs[m].work, &r->val_loss, &r->val_acc);
+                evaluate_member(e, m, &task->test, cfg->loss, &mbs[m].work, &r->test_loss, &r->test_acc);
+            }
+            double wall = now_s() - t0;
+            for (int m = 0; m < M; m++) {
+                if (mbs[m].diverged) continue;
+                recs[m].wall_s = wall;
+                MemberSummary *s = &summaries[m];
+                s->final = recs[m];
+                // Without a validation split the early-stopping point is the end.
+                if (recs[m].val_loss < s->best.val_loss || (task->val.n == 0)) s->best = recs[m];
+                if (sink) sink(ctx, &recs[m]);
+            }
+        }
+        if (last) break;
+
+        lr = cfg->optim.lr * schedule_factor(&sch, step);
+        #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
+        for (int m = 0; m < M; m++) {
+            Member *mb = &mbs[m];
+            if (mb->diverged) continue;
+            gather_batch(mb, &task->train, task->dim, task->n_out, step, cfg->batch);
+            double loss = train_step(e, m, mb->X, task->train.y ? mb->labels : NULL, mb->targets,
+                                     cfg->batch, cfg->loss, &cfg->optim, lr, &mb->work);
+            if (!isfinite(loss)) {
+                mb->diverged = 1;
+                summaries[m].diverged_step = step;
+                continue;
+            }
+            mb->loss_sum += loss;
+            mb->loss_count++;
+        }
+    }
+    rc = 0;
+done:
+    for (int m = 0; m < M; m++) member_free(&mbs[m]);
+    free(mbs);
+    if (rc != 0) ensemble_free(e);
+    return rc;
+}

@@ -1,0 +1,53 @@
+// The training loop for one ensemble: batches per member from its own data
+// seed, a learning-rate schedule, evaluation every k steps on validation and
+// test, the best-validation step, FLOP and wall-time accounting, divergence.
+#pragma once
+#include <stdint.h>
+
+#include "data/task.h"
+#include "nn/ensemble.h"
+#include "nn/loss.h"
+#include "nn/schedule.h"
+
+typedef struct {
+    MlpShape shape;
+    WeightInit weight_init;
+    BiasInit bias_init;
+    LossKind loss;
+    OptimConfig optim;
+    Schedule schedule;   // .total is set from `steps`
+    int batch;           // per member
+    long steps;
+    long eval_every;     // steps between evaluations (0: only at start and end)
+    long train_size;     // D: examples each member draws from the pool (0: the whole pool)
+    int threads;         // total threads (members in parallel, or BLAS threads for one member)
+    int eval_rows;       // evaluation chunk (default 1000)
+} TrainConfig;
+
+typedef struct { uint64_t init_seed, data_seed; } MemberSeeds;
+
+typedef struct {
+    int member;
+    uint64_t init_seed, data_seed;
+    long step;              // optimiser steps taken
+    double examples;        // training examples seen by this member
+    double flops;           // training FLOPs of this member: examples · 6 · n_params
+    double wall_s;          // since training started (the whole ensemble, evaluation included)
+    float lr;               // the rate of the last step taken
+    double train_loss;      // mean batch loss since the previous evaluation (NaN at step 0)
+    double val_loss, val_acc, test_loss, test_acc;
+} EvalRecord;
+
+typedef struct {
+    EvalRecord final;       // the last evaluation
+    EvalRecord best;        // the evaluation with the lowest validation loss (early-stopping point)
+    long diverged_step;     // −1, or the step whose loss was not finite (the member stopped there)
+} MemberSummary;
+
+typedef void (*EvalSink)(void *ctx, const EvalRecord *r);
+
+// Trains M members; `e` is initialised here (caller frees it) and holds the final
+// weights. sink (may be NULL) receives every evaluation of every member, in
+// member order within a step. summaries[M] receives each member's outcome.
+int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
+                   Ensemble *e, EvalSink sink, void *ctx, MemberSummary *summaries);
