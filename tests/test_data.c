@@ -1,0 +1,223 @@
+// IDX reader, the Fashion-MNIST loader (on tiny generated files) and the sampler.
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "base/error.h"
+#include "data/fashion.h"
+#include "data/idx.h"
+#include "data/sampler.h"
+
+static char tmpdir[256];
+
+static int make_tmpdir(void **state) {
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/jackpot-test-data-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state) {
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd);
+}
+
+// Writes an IDX file: magic (00 00 type ndim), big-endian dims, then `payload`
+// bytes of data (i % 251), gzip-compressed unless the name lacks ".gz".
+static void write_idx(const char *name, uint8_t type, int ndim, const uint32_t *dims, size_t payload,
+                      const uint8_t *data) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    int gz = strstr(name, ".gz") != NULL;
+    uint8_t head[4 + 16] = { 0, 0, type, (uint8_t)ndim };
+    for (int d = 0; d < ndim; d++) {
+        head[4 + 4 * d] = dims[d] >> 24; head[5 + 4 * d] = dims[d] >> 16;
+        head[6 + 4 * d] = dims[d] >> 8;  head[7 + 4 * d] = dims[d];
+    }
+    uint8_t *body = malloc(payload + 1);
+    for (size_t i = 0; i < payload; i++) body[i] = data ? data[i] : (uint8_t)(i % 251);
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        gzwrite(f, head, 4 + 4 * ndim);
+        if (payload) gzwrite(f, body, (unsigned)payload);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(path, "wb");
+        fwrite(head, 1, 4 + 4 * ndim, f);
+        fwrite(body, 1, payload, f);
+        fclose(f);
+    }
+    free(body);
+}
+
+static void expect_error(const char *name, int ndim, const char *fragment) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    IdxArray a;
+    assert_int_equal(idx_read(path, ndim, &a), -1);
+    assert_null(a.data);
+    if (!strstr(jp_error(), fragment) || !strstr(jp_error(), name))
+        fail_msg("error for %s was '%s', expected it to name the file and say '%s'", name, jp_error(), fragment);
+}
+
+static void test_idx_round_trip(void **state) {
+    (void)state;
+    uint32_t dims[3] = { 2, 3, 4 };
+    write_idx("ok.gz", 0x08, 3, dims, 24, NULL);
+    write_idx("ok.raw", 0x08, 3, dims, 24, NULL);
+    const char *names[] = { "ok.gz", "ok.raw" };
+    for (int k = 0; k < 2; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[k]);
+        IdxArray a;
+        assert_int_equal(idx_read(path, 3, &a), 0);
+        assert_int_equal(a.ndim, 3);
+        assert_int_equal(a.dims[0], 2); assert_int_equal(a.dims[1], 3); assert_int_equal(a.dims[2], 4);
+        assert_int_equal(a.count, 24);
+        for (int i = 0; i < 24; i++) assert_int_equal(a.data[i], i);
+        idx_free(&a);
+    }
+}
+
+static void test_idx_bad_files(void **state) {
+    (void)state;
+    uint32_t dims[3] = { 2, 3, 4 };
+    write_idx("truncated.gz", 0x08, 3, dims, 20, NULL);
+    expect_error("truncated.gz", 3, "truncated");
+    write_idx("magic.gz", 0x08, 3, dims, 24, NULL);
+    {   // corrupt the magic: rewrite with a non-zero first byte
+        char path[512];
+        snprintf(path, sizeof path, "%s/badmagic.raw", tmpdir);
+        FILE *f = fopen(path, "wb");
+        uint8_t head[8] = { 0x1f, 0x00, 0x08, 0x01, 0, 0, 0, 1 };
+        fwrite(head, 1, 8, f);
+        fputc(7, f);
+        fclose(f);
+    }
+    expect_error("badmagic.raw", 1, "not an IDX file");
+    expect_error("magic.gz", 1, "has 3 dimensions, expected 1");
+    write_idx("float.gz", 0x0D, 3, dims, 24, NULL);
+    expect_error("float.gz", 3, "data type 0x0d not supported");
+    write_idx("header.gz", 0x08, 3, dims, 0, NULL);
+    expect_error("header.gz", 3, "truncated");
+    write_idx("trailing.gz", 0x08, 3, dims, 30, NULL);
+    expect_error("trailing.gz", 3, "trailing bytes");
+    uint32_t zero[1] = { 0 };
+    write_idx("empty.gz", 0x08, 1, zero, 0, NULL);
+    expect_error("empty.gz", 1, "size 0");
+    expect_error("missing.gz", 3, "cannot open");
+}
+
+// A 12-image "Fashion-MNIST" in the real file layout, pixel value = image index.
+static void write_fake_fashion(const char *sub, int n_train, int n_test, int bad_label) {
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, sub);
+    mkdir(dir, 0700);
+    const char *prefix[2] = { "train", "t10k" };
+    int counts[2] = { n_train, n_test };
+    for (int k = 0; k < 2; k++) {
+        int n = counts[k];
+        uint8_t *img = malloc((size_t)n * 784), *lab = malloc(n);
+        for (int i = 0; i < n; i++) {
+            memset(img + (size_t)i * 784, i * 10, 784);
+            lab[i] = (uint8_t)(i % 10);
+        }
+        if (bad_label && k == 0) lab[n - 1] = 12;
+        char name[256];
+        uint32_t d3[3] = { (uint32_t)n, 28, 28 }, d1[1] = { (uint32_t)n };
+        snprintf(name, sizeof name, "%s/%s-images-idx3-ubyte.gz", sub, prefix[k]);
+        write_idx(name, 0x08, 3, d3, (size_t)n * 784, img);
+        snprintf(name, sizeof name, "%s/%s-labels-idx1-ubyte.gz", sub, prefix[k]);
+        write_idx(name, 0x08, 1, d1, n, lab);
+        free(img); free(lab);
+    }
+}
+
+static void test_fashion_loader(void **state) {
+    (void)state;
+    write_fake_fashion("fm", 12, 5, 0);
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/fm", tmpdir);
+    FashionOptions opt = { .data_dir = dir, .val_size = 4 };
+    Task t;
+    assert_int_equal(fashion_load(&opt, &t), 0);
+    assert_int_equal(t.dim, 784); assert_int_equal(t.n_out, 10);
+    assert_int_equal(t.train.n, 8); assert_int_equal(t.val.n, 4); assert_int_equal(t.test.n, 5);
+    // every training image is in exactly one of pool and validation; pixels scaled to [0,1]; labels kept
+    int seen[12] = { 0 };
+    Split *parts[2] = { &t.train, &t.val };
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < parts[k]->n; i++) {
+            int img = (int)(parts[k]->x[(size_t)i * 784] * 255.0f / 10.0f + 0.5f);
+            assert_in_range(img, 0, 11);
+            seen[img]++;
+            assert_int_equal(parts[k]->y[i], img % 10);
+            assert_float_equal(parts[k]->x[(size_t)i * 784 + 783], img * 10 / 255.0f, 1e-6);
+        }
+    for (int i = 0; i < 12; i++) assert_int_equal(seen[i], 1);
+    // the pool keeps file order
+    for (int i = 1; i < t.train.n; i++) assert_true(t.train.x[(size_t)i * 784] > t.train.x[(size_t)(i - 1) * 784]);
+    task_free(&t);
+
+    // standardisation: the pool has mean 0 and std 1
+    opt.standardize = 1;
+    assert_int_equal(fashion_load(&opt, &t), 0);
+    double s = 0, s2 = 0, n = (double)t.train.n * 784;
+    for (size_t i = 0; i < (size_t)t.train.n * 784; i++) { s += t.train.x[i]; s2 += (double)t.train.x[i] * t.train.x[i]; }
+    assert_float_equal(s / n, 0.0, 1e-5);
+    assert_float_equal(s2 / n, 1.0, 1e-4);
+    task_free(&t);
+
+    opt.val_size = 12;
+    assert_int_equal(fashion_load(&opt, &t), -1);
+    assert_non_null(strstr(jp_error(), "validation size 12"));
+
+    write_fake_fashion("badlabel", 12, 5, 1);
+    snprintf(dir, sizeof dir, "%s/badlabel", tmpdir);
+    opt = (FashionOptions){ .data_dir = dir, .val_size = 2 };
+    assert_int_equal(fashion_load(&opt, &t), -1);
+    assert_non_null(strstr(jp_error(), "outside 0..9"));
+}
+
+static void test_sampler(void **state) {
+    (void)state;
+    enum { POOL = 100, D = 30, B = 7 };
+    Sampler a, b, small;
+    assert_int_equal(sampler_init(&a, 5, D, POOL), 0);
+    assert_int_equal(sampler_init(&b, 6, D, POOL), 0);
+    assert_int_equal(sampler_init(&small, 5, 10, POOL), 0);
+    // a smaller D with the same seed is a subset of the larger one
+    for (int i = 0; i < 10; i++) assert_int_equal(small.subset[i], a.subset[i]);
+    assert_true(memcmp(a.subset, b.subset, sizeof(uint32_t) * D) != 0);
+    // each epoch visits each of the D examples exactly once, across batch boundaries
+    uint32_t rows[B * 30];
+    for (long s = 0; s < 30; s++) sampler_batch(&a, s, B, rows + s * B);
+    for (int e = 0; e < 7; e++) {
+        int hits[POOL] = { 0 };
+        for (int j = 0; j < D; j++) hits[rows[e * D + j]]++;
+        for (int j = 0; j < D; j++) assert_int_equal(hits[a.subset[j]], 1);
+    }
+    // epochs are reshuffled, and random access gives the same batches as sequential
+    assert_true(memcmp(rows, rows + D, sizeof(uint32_t) * D) != 0);
+    uint32_t again[B];
+    sampler_batch(&a, 13, B, again);
+    assert_memory_equal(again, rows + 13 * B, sizeof again);
+    sampler_free(&a); sampler_free(&b); sampler_free(&small);
+    assert_int_equal(sampler_init(&a, 1, POOL + 1, POOL), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idx_round_trip),
+        cmocka_unit_test(test_idx_bad_files),
+        cmocka_unit_test(test_fashion_loader),
+        cmocka_unit_test(test_sampler),
+    };
+    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
