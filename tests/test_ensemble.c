@@ -1,0 +1,206 @@
+// Ensembles and determinism: member m of an ensemble of M is bit-for-bit the
+// run it would be alone (M = 1, 3, 8), and the bits do not depend on the thread
+// count. Divergence of one member leaves the others untouched.
+#include "testutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "train/trainer.h"
+
+// A synthetic task: Gaussian inputs, labels = argmax of a fixed random linear map.
+static void make_task(Task *t, int dim, int classes, int n_train) {
+    memset(t, 0, sizeof *t);
+    strcpy(t->name, "synthetic");
+    t->dim = dim;
+    t->n_out = classes;
+    Split *splits[3] = { &t->train, &t->val, &t->test };
+    int sizes[3] = { n_train, 64, 64 };
+    for (int k = 0; k < 3; k++) {
+        Split *s = splits[k];
+        s->n = sizes[k];
+        s->x = malloc(sizeof(float) * s->n * dim);
+        s->y = malloc(sizeof(int) * s->n);
+        for (int i = 0; i < s->n; i++) {
+            float *x = s->x + (size_t)i * dim;
+            for (int j = 0; j < dim; j++) x[j] = rng_normal(900 + k, 1, (uint64_t)i * dim + j);
+            int best = 0;
+            double best_v = -1e30;
+            for (int c = 0; c < classes; c++) {
+                double v = 0;
+                for (int j = 0; j < dim; j++) v += x[j] * rng_normal(999, 2, (uint64_t)c * dim + j);
+                if (v > best_v) { best_v = v; best = c; }
+            }
+            s->y[i] = best;
+        }
+    }
+}
+
+static TrainConfig small_config(int width, int threads) {
+    TrainConfig c = {
+        .shape = { .n_in = 10, .n_out = 3, .depth = 2, .hidden = { width, width }, .act = ACT_GELU },
+        .weight_init = INIT_KAIMING_NORMAL, .bias_init = BIAS_FAN_IN_UNIFORM, .loss = LOSS_CROSS_ENTROPY,
+        .optim = optim_defaults(OPTIM_ADAMW), .schedule = { .kind = SCHED_COSINE, .warmup = 5 },
+        .batch = 16, .steps = 40, .eval_every = 10, .train_size = 200, .threads = threads, .eval_rows = 50,
+    };
+    c.optim.lr = 3e-3f;
+    return c;
+}
+
+typedef struct { EvalRecord recs[256]; int n; } Log;
+static void log_sink(void *ctx, const EvalRecord *r) {
+    Log *l = ctx;
+    if (l->n < 256) l->recs[l->n++] = *r;
+}
+
+static void seeds_for(MemberSeeds *s, int M) {
+    for (int m = 0; m < M; m++) s[m] = (MemberSeeds){ .init_seed = 10 + m, .data_seed = 100 + 3 * m };
+}
+
+static void test_member_alone_equals_member_in_ensemble(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    TrainConfig cfg = small_config(24, 2);
+    MemberSeeds seeds[8];
+    seeds_for(seeds, 8);
+    Ensemble big;
+    MemberSummary sum8[8];
+    Log log8 = { 0 };
+    assert_int_equal(train_ensemble(&cfg, &task, seeds, 8, &big, log_sink, &log8, sum8), 0);
+    assert_int_equal(log8.n, 8 * 5);   // evaluations at 0, 10, 20, 30, 40
+    // Training did something: the loss fell and members differ from each other.
+    for (int m = 0; m < 8; m++) assert_true(sum8[m].final.val_loss < log8.recs[m].val_loss);
+    assert_true(memcmp(member_params(&big, 0), member_params(&big, 1), sizeof(float) * big.P) != 0);
+
+    // M = 3: members 2, 5, 7 of the big ensemble, in a different order
+    int pick[3] = { 7, 2, 5 };
+    MemberSeeds three[3] = { seeds[7], seeds[2], seeds[5] };
+    Ensemble e3;
+    MemberSummary sum3[3];
+    assert_int_equal(train_ensemble(&cfg, &task, three, 3, &e3, NULL, NULL, sum3), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_memory_equal(member_params(&e3, i), member_params(&big, pick[i]), sizeof(float) * big.P);
+        assert_memory_equal(&sum3[i].final.val_loss, &sum8[pick[i]].final.val_loss, sizeof(double));
+    }
+    ensemble_free(&e3);
+
+    // M = 1, each member alone
+    for (int m = 0; m < 8; m++) {
+        Ensemble one;
+        MemberSummary s1;
+        Log log1 = { 0 };
+        assert_int_equal(train_ensemble(&cfg, &task, &seeds[m], 1, &one, log_sink, &log1, &s1), 0);
+        assert_memory_equal(member_params(&one, 0), member_params(&big, m), sizeof(float) * big.P);
+        for (int k = 0; k < log1.n; k++) {   // every evaluation, bit for bit
+            const EvalRecord *a = &log1.recs[k], *b = &log8.recs[k * 8 + m];
+            assert_int_equal(a->step, b->step);
+            assert_memory_equal(&a->val_loss, &b->val_loss, sizeof(double));
+            assert_memory_equal(&a->test_acc, &b->test_acc, sizeof(double));
+            if (k > 0) assert_memory_equal(&a->train_loss, &b->train_loss, sizeof(double));
+        }
+        assert_int_equal(s1.best.step, sum8[m].best.step);
+        ensemble_free(&one);
+    }
+    ensemble_free(&big);
+    task_free(&task);
+}
+
+static void check_threads(int M, int width, int batch) {
+    Task task;
+    make_task(&task, 10, 3, 600);
+    MemberSeeds seeds[4];
+    seeds_for(seeds, M);
+    Ensemble e1, e2;
+    MemberSummary s1[4], s2[4];
+    TrainConfig c1 = small_config(width, 1), c2 = small_config(width, 2);
+    c1.batch = c2.batch = batch;
+    c1.train_size = c2.train_size = 600;
+    c1.steps = c2.steps = 12;
+    assert_int_equal(train_ensemble(&c1, &task, seeds, M, &e1, NULL, NULL, s1), 0);
+    assert_int_equal(train_ensemble(&c2, &task, seeds, M, &e2, NULL, NULL, s2), 0);
+    assert_memory_equal(e1.params, e2.params, sizeof(float) * e1.P * M);
+    for (int m = 0; m < M; m++) assert_memory_equal(&s1[m].final.test_loss, &s2[m].final.test_loss, sizeof(double));
+    ensemble_free(&e1);
+    ensemble_free(&e2);
+    task_free(&task);
+}
+
+static void test_thread_count_does_not_change_bits(void **state) {
+    (void)state;
+    check_threads(4, 24, 16);    // members in parallel on 2 threads vs in turn on 1
+    check_threads(1, 512, 256);  // one member: BLAS on 2 threads vs 1 (large enough to be split)
+}
+
+static void test_divergence_is_per_member(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 2);
+    task.train.x[3] = INFINITY;   // example 0 poisons any batch that holds it: loss NaN
+    TrainConfig cfg = small_config(8, 2);
+    cfg.train_size = 1;        // each member sees one example: the poisoned one or not
+    cfg.batch = 1;
+    // find a data seed whose single example is row 0 and one whose is row 1
+    MemberSeeds seeds[2] = { { 1, 0 }, { 1, 0 } };
+    int found = 0;
+    for (uint64_t ds = 0; ds < 64 && found != 3; ds++) {
+        uint32_t perm[2];
+        rng_permutation(ds, RNG_STREAM_SUBSET, perm, 2);
+        if (perm[0] == 0 && !(found & 1)) { seeds[0].data_seed = ds; found |= 1; }
+        if (perm[0] == 1 && !(found & 2)) { seeds[1].data_seed = ds; found |= 2; }
+    }
+    assert_int_equal(found, 3);
+    Ensemble e;
+    MemberSummary sum[2];
+    Log log = { 0 };
+    assert_int_equal(train_ensemble(&cfg, &task, seeds, 2, &e, log_sink, &log, sum), 0);
+    assert_int_equal(sum[0].diverged_step, 0);
+    assert_int_equal(sum[1].diverged_step, -1);
+    assert_int_equal(sum[1].final.step, cfg.steps);
+    assert_true(isfinite(sum[1].final.val_loss));
+    // the diverged member was evaluated at step 0 only, the healthy one every time
+    int n0 = 0, n1 = 0;
+    for (int k = 0; k < log.n; k++) *(log.recs[k].member == 0 ? &n0 : &n1) += 1;
+    assert_int_equal(n0, 1);
+    assert_int_equal(n1, 5);
+    // and its weights are exactly its weights alone
+    Ensemble alone;
+    MemberSummary s1;
+    assert_int_equal(train_ensemble(&cfg, &task, &seeds[1], 1, &alone, NULL, NULL, &s1), 0);
+    assert_memory_equal(member_params(&alone, 0), member_params(&e, 1), sizeof(float) * e.P);
+    ensemble_free(&alone);
+    ensemble_free(&e);
+    task_free(&task);
+}
+
+static void test_flops_and_examples(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    TrainConfig cfg = small_config(24, 1);
+    MemberSeeds s = { 1, 2 };
+    Ensemble e;
+    MemberSummary sum;
+    assert_int_equal(train_ensemble(&cfg, &task, &s, 1, &e, NULL, NULL, &sum), 0);
+    assert_float_equal(sum.final.examples, 40.0 * 16, 0);
+    assert_float_equal(sum.final.flops, 40.0 * 16 * 6 * (double)e.P, 1);
+    assert_true(sum.best.val_loss <= sum.final.val_loss);
+    assert_true(sum.final.wall_s > 0);
+    ensemble_free(&e);
+    // bad configurations are refused with a reason
+    cfg.shape.n_in = 11;
+    assert_int_equal(train_ensemble(&cfg, &task, &s, 1, &e, NULL, NULL, &sum), -1);
+    task_free(&task);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_member_alone_equals_member_in_ensemble),
+        cmocka_unit_test(test_thread_count_does_not_change_bits),
+        cmocka_unit_test(test_divergence_is_per_member),
+        cmocka_unit_test(test_flops_and_examples),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
