@@ -155,7 +155,7 @@ int cmd_train(int argc, char **argv) {
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "", OPTIONS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", OPTIONS, NULL)) != -1) {
         const char *v = optarg, *flag = argv[optind - 1];
         if (v && flag == v) flag = argv[optind - 2];   // "--flag value" vs "--flag=value"
         char name[64];

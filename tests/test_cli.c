@@ -1,0 +1,101 @@
+// The jackpot command line: bad flags and values are refused with exit status 2
+// and a message naming the flag; a short run writes well-formed JSON Lines.
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static const char *bin(void) {
+    const char *b = getenv("JACKPOT_BIN");
+    return b ? b : "build/jackpot";
+}
+
+// Runs `jackpot ARGS`, capturing stdout+stderr; returns the exit status.
+static int run(const char *args, char *out, size_t cap) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void expect_usage_error(const char *args, const char *fragment) {
+    static char out[1 << 16];
+    int rc = run(args, out, sizeof out);
+    if (rc != 2 || !strstr(out, fragment))
+        fail_msg("jackpot %s: exit %d, output '%s'; expected exit 2 and '%s'", args, rc, out, fragment);
+}
+
+static void test_bad_flags(void **state) {
+    (void)state;
+    expect_usage_error("train --lr abc", "--lr: expected a number in");
+    expect_usage_error("train --lr=-1", "--lr: expected a number in");
+    expect_usage_error("train --width 0", "--width: expected an integer in [1, 65536], got '0'");
+    expect_usage_error("train --depth 17", "--depth: expected an integer in [0, 16]");
+    expect_usage_error("train --act sigmoid", "--act: expected one of relu, gelu, tanh, got 'sigmoid'");
+    expect_usage_error("train --optim lion", "--optim: expected one of adamw, adam, sgd");
+    expect_usage_error("train --init-seeds 5:2", "--init-seeds: expected a range START:STOP[:STEP]");
+    expect_usage_error("train --seeds 1,x", "--seeds: expected a list like 0,1,2");
+    expect_usage_error("train --hidden 300,,100", "--hidden: expected a comma-separated list");
+    expect_usage_error("train --steps 10 --epochs 2", "at most one of --steps, --examples, --epochs");
+    expect_usage_error("train --bogus", "unknown option '--bogus'");
+    expect_usage_error("train --batch", "--batch: needs a value");
+    expect_usage_error("train extra", "unexpected argument 'extra'");
+    expect_usage_error("frobnicate", "unknown command 'frobnicate'");
+    expect_usage_error("train --train-size 59000", "--train-size: expected at most 55000");
+}
+
+static void test_help_documents_every_flag(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    assert_int_equal(run("train --help", out, sizeof out), 0);
+    const char *flags[] = { "--task", "--data-dir", "--train-size", "--val-size", "--standardize", "--width",
+                            "--depth", "--hidden", "--act", "--init", "--bias-init", "--loss", "--optim", "--lr",
+                            "--wd", "--momentum", "--nesterov", "--beta1", "--beta2", "--eps", "--schedule",
+                            "--warmup", "--min-lr-ratio", "--batch", "--steps", "--examples", "--epochs",
+                            "--eval-every", "--init-seeds", "--data-seeds", "--seeds", "--threads", "--out",
+                            "--quiet" };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strstr(out, flags[i])) fail_msg("train --help does not mention %s", flags[i]);
+    assert_int_equal(run("--help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "train"));
+}
+
+static void test_short_run_writes_jsonl(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    char path[] = "/tmp/jackpot-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char args[512];
+    snprintf(args, sizeof args, "train --width 16 --depth 1 --steps 20 --eval-every 10 --train-size 2000 "
+             "--init-seeds 0:2 --data-seeds 5,6 --out %s", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    // stderr: a summary line for each of the 4 members (2 init × 2 data seeds)
+    assert_non_null(strstr(out, "member 3 (init 1, data 6)"));
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        assert_true(line[0] == '{' && strstr(line, "}\n"));
+        assert_non_null(strstr(line, "\"test_acc\":"));
+    }
+    fclose(f);
+    remove(path);
+    assert_int_equal(lines, 4 * 3);   // steps 0, 10, 20
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_flags),
+        cmocka_unit_test(test_help_documents_every_flag),
+        cmocka_unit_test(test_short_run_writes_jsonl),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
