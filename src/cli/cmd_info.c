@@ -35,9 +35,13 @@ int cmd_info(int argc, char **argv) {
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     print_cpu_model();
     printf("cores:          %d\n", cores);
-    const char *env = getenv("OPENBLAS_CORETYPE");
-    printf("blas kernels:   %s (OPENBLAS_CORETYPE=%s%s)\n", blas_core_name(), env ? env : "unset",
-           getenv("JACKPOT_NO_REEXEC") && env && strcmp(env, "SkylakeX") == 0 ? ", chosen by jackpot" : "");
+    const char *env = getenv("OPENBLAS_CORETYPE"), *detected = getenv("JACKPOT_BLAS_DETECTED");
+    if (detected)
+        printf("blas kernels:   %s (OpenBLAS detected %s; jackpot set OPENBLAS_CORETYPE=%s)\n",
+               blas_core_name(), detected, env);
+    else
+        printf("blas kernels:   %s (%s%s)\n", blas_core_name(), env ? "OPENBLAS_CORETYPE=" : "detected by OpenBLAS",
+               env ? env : "");
     printf("blas config:    %s\n", blas_config());
     if (probe) {
         printf("sgemm 2048²:    %.0f GFLOP/s on 1 thread\n", blas_probe_gflops(2048, 1));

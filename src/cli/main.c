@@ -16,8 +16,8 @@ static const char USAGE[] =
     "jackpot <command> --help documents every option of a command.\n"
     "\n"
     "environment:\n"
-    "  OPENBLAS_CORETYPE   set it to override jackpot's choice of BLAS kernels\n"
-    "                      (on AVX-512 CPUs jackpot picks SkylakeX itself)\n";
+    "  OPENBLAS_CORETYPE   the BLAS kernels; when unset and OpenBLAS misses the\n"
+    "                      CPU's AVX-512, jackpot sets SkylakeX and restarts\n";
 
 int main(int argc, char **argv) {
     blas_select_kernels(argv);

@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,12 +13,23 @@ static int cpu_has_avx512(void) {
            __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 
+static int core_has_avx512(const char *core) {
+    static const char *const AVX512_CORES[] = { "SkylakeX", "Cooperlake", "SapphireRapids" };
+    for (size_t i = 0; i < sizeof AVX512_CORES / sizeof AVX512_CORES[0]; i++)
+        if (strcasecmp(core, AVX512_CORES[i]) == 0) return 1;
+    return 0;
+}
+
 void blas_select_kernels(char **argv) {
-    if (getenv("OPENBLAS_CORETYPE") || getenv("JACKPOT_NO_REEXEC") || !cpu_has_avx512()) return;
+    // The library is loaded by now, so we can ask which core it detected.
+    const char *core = openblas_get_corename();
+    if (getenv("OPENBLAS_CORETYPE") || getenv("JACKPOT_BLAS_DETECTED") || !cpu_has_avx512() ||
+        core_has_avx512(core))
+        return;
     // OpenBLAS's SkylakeX kernels need only AVX-512 F/BW/DQ/VL, which every
     // AVX-512 CPU (Intel since Skylake-SP, AMD since Zen 4) has.
+    setenv("JACKPOT_BLAS_DETECTED", core, 1);   // what OpenBLAS chose alone; also stops a loop
     setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-    setenv("JACKPOT_NO_REEXEC", "1", 1);
     execv("/proc/self/exe", argv);
     // exec failed (no /proc?): carry on with the kernels we have.
 }

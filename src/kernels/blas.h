@@ -1,11 +1,12 @@
 // OpenBLAS: thread control, kernel selection and a speed probe.
 #pragma once
 
-// Debian's OpenBLAS 0.3.21 takes AVX-512 CPUs it does not know (Zen 4/5) for
-// Haswell and runs AVX2 kernels at half speed. The core type is read once, when
-// the library loads, so the only fix from inside is to set OPENBLAS_CORETYPE and
-// re-execute. Call first thing in main(); returns only if no re-exec was needed
-// (the variable already set, JACKPOT_NO_REEXEC set, or the CPU lacks AVX-512).
+// Debian's OpenBLAS 0.3.21 takes some AVX-512 CPUs it does not know (Zen 4/5
+// on some hosts) for Haswell and runs AVX2 kernels. The core type is read once,
+// when the library loads, so the only fix from inside is to set
+// OPENBLAS_CORETYPE=SkylakeX and re-execute. Call first thing in main(); it
+// returns at once unless the CPU has AVX-512, OpenBLAS chose a core without it,
+// and OPENBLAS_CORETYPE is unset (a user's setting always wins).
 void blas_select_kernels(char **argv);
 
 void blas_set_threads(int n);
