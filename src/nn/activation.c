@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/names.h"
+
 // GELU is the exact form, 0.5·z·(1 + erf(z/√2)), as PyTorch's default.
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
@@ -43,7 +45,7 @@ static const char *const ACT_NAMES[] = { "relu", "gelu", "tanh", "identity" };
 const char *act_name(Activation act) { return ACT_NAMES[act]; }
 
 int act_parse(const char *name, Activation *act) {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, ACT_NAMES[i]) == 0) { *act = (Activation)i; return 0; }
-    return -1;
+    int i = name_index(ACT_NAMES, NAME_COUNT(ACT_NAMES), name);
+    if (i >= 0) *act = (Activation)i;
+    return i >= 0 ? 0 : -1;
 }

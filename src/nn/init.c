@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/names.h"
+
 #include "base/rng.h"
 
 static double kaiming_gain(Activation act) {
@@ -44,9 +46,9 @@ static const char *const INIT_NAMES[] = { "kaiming-normal", "kaiming-uniform", "
 const char *init_name(WeightInit scheme) { return INIT_NAMES[scheme]; }
 
 int init_parse(const char *name, WeightInit *scheme) {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(name, INIT_NAMES[i]) == 0) { *scheme = (WeightInit)i; return 0; }
-    return -1;
+    int i = name_index(INIT_NAMES, NAME_COUNT(INIT_NAMES), name);
+    if (i >= 0) *scheme = (WeightInit)i;
+    return i >= 0 ? 0 : -1;
 }
 
 int bias_init_parse(const char *name, BiasInit *scheme) {

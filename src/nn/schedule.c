@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "base/names.h"
+
 float schedule_factor(const Schedule *sch, long s) {
     if (sch->warmup > 0 && s < sch->warmup) return (float)(s + 1) / (float)sch->warmup;
     if (sch->kind == SCHED_CONSTANT) return 1.0f;
@@ -18,7 +20,7 @@ static const char *const SCHEDULE_NAMES[] = { "constant", "cosine", "linear" };
 const char *schedule_name(ScheduleKind kind) { return SCHEDULE_NAMES[kind]; }
 
 int schedule_parse(const char *name, ScheduleKind *kind) {
-    for (int i = 0; i < 3; i++)
-        if (strcmp(name, SCHEDULE_NAMES[i]) == 0) { *kind = (ScheduleKind)i; return 0; }
-    return -1;
+    int i = name_index(SCHEDULE_NAMES, NAME_COUNT(SCHEDULE_NAMES), name);
+    if (i >= 0) *kind = (ScheduleKind)i;
+    return i >= 0 ? 0 : -1;
 }
