@@ -20,9 +20,9 @@ endif
 
 # -fno-math-errno: lets sqrtf vectorise in the optimiser (no errno is ever read).
 # Recursive (=) so pkg-config runs only after the dependency stamp exists.
-PKGS     = openblas zlib
+PKGS     = openblas zlib sqlite3 libfyaml
 CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -fno-math-errno $(ARCH) -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 TESTLIBS = $(shell pkg-config --libs cmocka)
 LDFLAGS  = -fopenmp $(filter -fsanitize=%,$(ARCH))
 

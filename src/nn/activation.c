@@ -40,12 +40,12 @@ void act_backward(float *dZ, const float *dA, const float *Z, const float *A, lo
     }
 }
 
-static const char *const ACT_NAMES[] = { "relu", "gelu", "tanh", "identity" };
+const char *const act_names[ACT_COUNT] = { "relu", "gelu", "tanh", "identity" };
 
-const char *act_name(Activation act) { return ACT_NAMES[act]; }
+const char *act_name(Activation act) { return act_names[act]; }
 
 int act_parse(const char *name, Activation *act) {
-    int i = name_index(ACT_NAMES, NAME_COUNT(ACT_NAMES), name);
+    int i = name_index(act_names, NAME_COUNT(act_names), name);
     if (i >= 0) *act = (Activation)i;
     return i >= 0 ? 0 : -1;
 }

@@ -41,18 +41,20 @@ void init_bias(float *b, int out, int in, BiasInit scheme, uint64_t seed, size_t
         b[i] = (float)(bound * (2.0 * rng_uniform(seed, RNG_STREAM_INIT, offset + i) - 1.0));
 }
 
-static const char *const INIT_NAMES[] = { "kaiming-normal", "kaiming-uniform", "glorot-normal", "glorot-uniform" };
+const char *const weight_init_names[WEIGHT_INIT_COUNT] = { "kaiming-normal", "kaiming-uniform", "glorot-normal", "glorot-uniform" };
 
-const char *init_name(WeightInit scheme) { return INIT_NAMES[scheme]; }
+const char *init_name(WeightInit scheme) { return weight_init_names[scheme]; }
 
 int init_parse(const char *name, WeightInit *scheme) {
-    int i = name_index(INIT_NAMES, NAME_COUNT(INIT_NAMES), name);
+    int i = name_index(weight_init_names, NAME_COUNT(weight_init_names), name);
     if (i >= 0) *scheme = (WeightInit)i;
     return i >= 0 ? 0 : -1;
 }
 
+const char *const bias_init_names[BIAS_INIT_COUNT] = { "zero", "fan-in-uniform" };
+
 int bias_init_parse(const char *name, BiasInit *scheme) {
-    if (strcmp(name, "zero") == 0) { *scheme = BIAS_ZERO; return 0; }
-    if (strcmp(name, "fan-in-uniform") == 0) { *scheme = BIAS_FAN_IN_UNIFORM; return 0; }
-    return -1;
+    int i = name_index(bias_init_names, BIAS_INIT_COUNT, name);
+    if (i >= 0) *scheme = (BiasInit)i;
+    return i >= 0 ? 0 : -1;
 }

@@ -17,6 +17,10 @@ void init_weights(float *W, int out, int in, WeightInit scheme, Activation act,
 // b[out]: zero, or U(−1/√fan_in, 1/√fan_in) (PyTorch's nn.Linear default).
 void init_bias(float *b, int out, int in, BiasInit scheme, uint64_t seed, size_t offset);
 
+#define WEIGHT_INIT_COUNT 4
+#define BIAS_INIT_COUNT 2
+extern const char *const weight_init_names[WEIGHT_INIT_COUNT];
+extern const char *const bias_init_names[BIAS_INIT_COUNT];
 const char *init_name(WeightInit scheme);
 int init_parse(const char *name, WeightInit *scheme);
 int bias_init_parse(const char *name, BiasInit *scheme);

@@ -59,9 +59,9 @@ double loss_eval(LossKind kind, const float *Y, const float *T, const int *label
     return softmax_cross_entropy(Y, labels, B, C, scale, dY, correct);
 }
 
-static const char *const LOSS_NAMES[] = { "cross-entropy", "mse" };
+const char *const loss_names[LOSS_COUNT] = { "ce", "mse" };
 
-const char *loss_name(LossKind kind) { return LOSS_NAMES[kind]; }
+const char *loss_name(LossKind kind) { return loss_names[kind]; }
 
 int loss_parse(const char *name, LossKind *kind) {
     if (strcmp(name, "ce") == 0 || strcmp(name, "cross-entropy") == 0) { *kind = LOSS_CROSS_ENTROPY; return 0; }

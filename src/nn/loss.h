@@ -19,5 +19,7 @@ double mean_squared_error(const float *Y, const float *T, const int *labels, int
 double loss_eval(LossKind kind, const float *Y, const float *T, const int *labels, int B, int C,
                  float scale, float *dY, long *correct);
 
+#define LOSS_COUNT 2
+extern const char *const loss_names[LOSS_COUNT];   // "ce" (softmax cross-entropy), "mse"
 const char *loss_name(LossKind kind);
 int loss_parse(const char *name, LossKind *kind);

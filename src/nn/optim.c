@@ -48,7 +48,9 @@ void optim_update(const OptimConfig *c, float lr, long t, int decay,
     else adamw_update(c, lr, t, wd, p, g, state1, state2, n);
 }
 
-const char *optim_name(OptimKind kind) { return kind == OPTIM_SGD ? "sgd" : "adamw"; }
+const char *const optim_names[OPTIM_COUNT] = { "sgd", "adamw" };
+
+const char *optim_name(OptimKind kind) { return optim_names[kind]; }
 
 int optim_parse(const char *name, OptimKind *kind) {
     if (strcmp(name, "sgd") == 0) { *kind = OPTIM_SGD; return 0; }

@@ -24,5 +24,7 @@ OptimConfig optim_defaults(OptimKind kind);
 void optim_update(const OptimConfig *c, float lr, long t, int decay,
                   float *p, const float *g, float *state1, float *state2, size_t n);
 
+#define OPTIM_COUNT 2
+extern const char *const optim_names[OPTIM_COUNT];
 const char *optim_name(OptimKind kind);
 int optim_parse(const char *name, OptimKind *kind);

@@ -15,12 +15,12 @@ float schedule_factor(const Schedule *sch, long s) {
     return (float)(sch->min_ratio + (1.0 - sch->min_ratio) * shape);
 }
 
-static const char *const SCHEDULE_NAMES[] = { "constant", "cosine", "linear" };
+const char *const schedule_names[SCHEDULE_COUNT] = { "constant", "cosine", "linear" };
 
-const char *schedule_name(ScheduleKind kind) { return SCHEDULE_NAMES[kind]; }
+const char *schedule_name(ScheduleKind kind) { return schedule_names[kind]; }
 
 int schedule_parse(const char *name, ScheduleKind *kind) {
-    int i = name_index(SCHEDULE_NAMES, NAME_COUNT(SCHEDULE_NAMES), name);
+    int i = name_index(schedule_names, NAME_COUNT(schedule_names), name);
     if (i >= 0) *kind = (ScheduleKind)i;
     return i >= 0 ? 0 : -1;
 }

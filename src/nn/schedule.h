@@ -15,5 +15,7 @@ typedef struct {
 // Factor for 0-based step s.
 float schedule_factor(const Schedule *sch, long s);
 
+#define SCHEDULE_COUNT 3
+extern const char *const schedule_names[SCHEDULE_COUNT];
 const char *schedule_name(ScheduleKind kind);
 int schedule_parse(const char *name, ScheduleKind *kind);

@@ -1,0 +1,374 @@
+#include "sweep/config.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SEEDS 100000
+
+typedef struct {
+    const char *path;
+    char *err;
+    size_t errlen;
+} Ctx;
+
+static void node_mark(struct fy_node *n, int *line, int *col) {
+    *line = 1; *col = 1;
+    while (n && !fy_node_is_scalar(n)) {
+        void *it = NULL;
+        if (fy_node_is_mapping(n)) {
+            struct fy_node_pair *p = fy_node_mapping_iterate(n, &it);
+            n = p ? fy_node_pair_key(p) : NULL;
+        } else {
+            n = fy_node_sequence_iterate(n, &it);
+        }
+    }
+    if (!n) return;
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    if (m) { *line = m->line + 1; *col = m->column + 1; }
+}
+
+__attribute__((format(printf, 4, 5)))
+static int fail_at(Ctx *x, struct fy_node *at, const char *field, const char *fmt, ...) {
+    int line, col;
+    node_mark(at, &line, &col);
+    size_t n = (size_t)snprintf(x->err, x->errlen, "%s:%d:%d: %s%s", x->path, line, col, field ? field : "",
+                                field ? ": " : "");
+    if (n < x->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(x->err + n, x->errlen - n, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static const char *scalar(struct fy_node *n) { return fy_node_get_scalar0(n); }
+
+static const char *kind_of(struct fy_node *n) {
+    return fy_node_is_mapping(n) ? "a mapping" : fy_node_is_sequence(n) ? "a list" : "a scalar";
+}
+
+// Sets one field of `s` from a node: a scalar, or a sequence of scalars for lists.
+static int set_from_node(Ctx *x, const Field *f, RunSpec *s, struct fy_node *v) {
+    char msg[512];
+    if (fy_node_is_scalar(v)) {
+        if (field_set_scalar(f, s, scalar(v), msg, sizeof msg) != 0) return fail_at(x, v, f->path, "%s", msg);
+        return 0;
+    }
+    if (fy_node_is_sequence(v)) {
+        const char *items[MLP_MAX_DEPTH + 1];
+        int n = 0;
+        void *it = NULL;
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(v, &it))) {
+            if (!fy_node_is_scalar(item)) return fail_at(x, item, f->path, "expected integers, got %s", kind_of(item));
+            RunSpec one = *s;   // each item alone first, so an error points at it
+            if (f->type == F_INT_LIST && field_set_list(f, &one, &(const char *){ scalar(item) }, 1, msg, sizeof msg) != 0)
+                return fail_at(x, item, f->path, "%s", msg);
+            if (n <= MLP_MAX_DEPTH) items[n] = scalar(item);
+            n++;
+        }
+        if (field_set_list(f, s, items, n, msg, sizeof msg) != 0) return fail_at(x, v, f->path, "%s", msg);
+        return 0;
+    }
+    char what[256];
+    field_describe(f, what, sizeof what);
+    return fail_at(x, v, f->path, "expected %s, got a mapping", what);
+}
+
+static void list_keys(const char *section, char *out, size_t outlen) {
+    size_t n = 0, len = strlen(section);
+    out[0] = 0;
+    for (int i = 0; i < spec_field_count && n < outlen; i++)
+        if (!strncmp(spec_fields[i].path, section, len) && spec_fields[i].path[len] == '.' && spec_fields[i].type != F_SEED)
+            n += (size_t)snprintf(out + n, outlen - n, "%s%s", n ? ", " : "", spec_fields[i].path + len + 1);
+}
+
+// Where each field was set: base section or an axis, for conflict messages.
+typedef struct { const Field *field; struct fy_node *at; const char *where; } Setting;
+typedef struct { Setting s[128]; int n; } Settings;
+
+static int note_setting(Ctx *x, Settings *set, const Field *f, struct fy_node *at, const char *where) {
+    for (int i = 0; i < set->n; i++) {
+        if (set->s[i].field == f) {
+            int line, col;
+            node_mark(set->s[i].at, &line, &col);
+            return fail_at(x, at, f->path, "also set in %s (line %d); set it in one place", set->s[i].where, line);
+        }
+    }
+    if (set->n < 128) set->s[set->n++] = (Setting){ f, at, where };
+    return 0;
+}
+
+static int parse_section(Ctx *x, SweepConfig *c, const char *section, struct fy_node *map, Settings *set) {
+    if (!fy_node_is_mapping(map)) return fail_at(x, map, section, "expected a mapping of fields, got %s", kind_of(map));
+    void *it = NULL;
+    struct fy_node_pair *p;
+    int budgets = 0;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        char path[256], keys[1024];
+        snprintf(path, sizeof path, "%s.%s", section, fy_node_is_scalar(k) ? scalar(k) : "?");
+        const Field *f = field_find(path);
+        if (!f || f->type == F_SEED) {
+            list_keys(section, keys, sizeof keys);
+            return fail_at(x, k, path, "unknown field (%s accepts: %s)", section, keys);
+        }
+        if (f->type == F_BUDGET && budgets++)
+            return fail_at(x, k, path, "give one of steps, examples, epochs, flops, tokens_per_param");
+        if (!v) return fail_at(x, k, path, "missing value");
+        if (note_setting(x, set, f, k, section) != 0 || set_from_node(x, f, &c->base, v) != 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_axes(Ctx *x, SweepConfig *c, const char *kind, struct fy_node *map, Axis *axes, int *n_axes, Settings *set) {
+    if (!fy_node_is_mapping(map)) return fail_at(x, map, kind, "expected a mapping of field: [values], got %s", kind_of(map));
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        const char *name = fy_node_is_scalar(k) ? scalar(k) : "?";
+        const Field *f = field_find(name);
+        if (!f) return fail_at(x, k, kind, "unknown field '%s' (axes are section.key, e.g. model.width)", name);
+        if (f->type == F_SEED) return fail_at(x, k, name, "seeds are set under seeds: {init: …, data: …}");
+        if (!v || !fy_node_is_sequence(v) || fy_node_sequence_item_count(v) < 1)
+            return fail_at(x, v ? v : k, name, "expected a non-empty list of values");
+        if (*n_axes == SWEEP_MAX_AXES) return fail_at(x, k, kind, "more than %d axes", SWEEP_MAX_AXES);
+        if (note_setting(x, set, f, k, kind) != 0) return -1;
+        Axis *a = &axes[(*n_axes)++];
+        a->field = f;
+        a->n = fy_node_sequence_item_count(v);
+        a->values = calloc(a->n, sizeof *a->values);
+        void *jt = NULL;
+        for (int i = 0; i < a->n; i++) {
+            a->values[i] = fy_node_sequence_iterate(v, &jt);
+            RunSpec scratch = c->base;   // check every value now, not mid-sweep
+            if (set_from_node(x, f, &scratch, a->values[i]) != 0) return -1;
+        }
+        if (!strcmp(kind, "zip")) {
+            if (c->zip_len && a->n != c->zip_len)
+                return fail_at(x, k, name, "has %d values but %s has %d; zip axes move together and need equal lengths",
+                               a->n, axes[0].field->path, c->zip_len);
+            c->zip_len = a->n;
+        }
+    }
+    return 0;
+}
+
+static int parse_seed_list(Ctx *x, const char *field, struct fy_node *v, uint64_t **out, int *n) {
+    const char *what = "expected a count (4), a list ([0, 1, 5]) or a range (\"0:8\")";
+    uint64_t *list = malloc(sizeof(uint64_t) * MAX_SEEDS);
+    *out = list;
+    *n = 0;
+    if (fy_node_is_sequence(v)) {
+        void *it = NULL;
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(v, &it))) {
+            char *end;
+            const char *t = fy_node_is_scalar(item) ? scalar(item) : "";
+            errno = 0;
+            unsigned long long s = strtoull(t, &end, 10);
+            if (!*t || *end || errno || t[0] == '-') return fail_at(x, item, field, "expected a non-negative integer seed, got '%s'", t);
+            if (*n == MAX_SEEDS) return fail_at(x, item, field, "more than %d seeds", MAX_SEEDS);
+            list[(*n)++] = s;
+        }
+        if (*n == 0) return fail_at(x, v, field, "%s, got an empty list", what);
+        return 0;
+    }
+    if (!fy_node_is_scalar(v)) return fail_at(x, v, field, "%s, got %s", what, kind_of(v));
+    const char *t = scalar(v);
+    unsigned long long a, b, step = 1;
+    char tail;
+    if (sscanf(t, "%llu:%llu%c", &a, &b, &tail) == 2 || sscanf(t, "%llu:%llu:%llu%c", &a, &b, &step, &tail) == 3) {
+        if (b <= a || step == 0 || (b - a + step - 1) / step > MAX_SEEDS || t[0] == '-')
+            return fail_at(x, v, field, "range '%s' must have STOP > START and at most %d values", t, MAX_SEEDS);
+        for (unsigned long long s = a; s < b; s += step) list[(*n)++] = s;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long count = strtol(t, &end, 10);
+    if (*t && !*end && !errno && count >= 1 && count <= MAX_SEEDS) {
+        for (long s = 0; s < count; s++) list[(*n)++] = (uint64_t)s;
+        return 0;
+    }
+    return fail_at(x, v, field, "%s, got '%s'", what, t);
+}
+
+static int parse_seeds(Ctx *x, SweepConfig *c, struct fy_node *map) {
+    if (!fy_node_is_mapping(map)) return fail_at(x, map, "seeds", "expected {init: …, data: …}, got %s", kind_of(map));
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(map, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        const char *key = fy_node_is_scalar(k) ? scalar(k) : "?";
+        if (!v) return fail_at(x, k, "seeds", "%s: missing value", key);
+        if (!strcmp(key, "init")) {
+            free(c->init_seeds);
+            if (parse_seed_list(x, "seeds.init", v, &c->init_seeds, &c->n_init) != 0) return -1;
+        } else if (!strcmp(key, "data")) {
+            free(c->data_seeds);
+            if (parse_seed_list(x, "seeds.data", v, &c->data_seeds, &c->n_data) != 0) return -1;
+        } else {
+            return fail_at(x, k, "seeds", "unknown key '%s' (seeds accepts: init, data)", key);
+        }
+    }
+    return 0;
+}
+
+static int check_shape_fields(Ctx *x, const Settings *set) {
+    struct fy_node *hidden = NULL, *width_or_depth = NULL;
+    for (int i = 0; i < set->n; i++) {
+        const char *p = set->s[i].field->path;
+        if (!strcmp(p, "model.hidden")) hidden = set->s[i].at;
+        if (!strcmp(p, "model.width") || !strcmp(p, "model.depth")) width_or_depth = set->s[i].at;
+    }
+    if (hidden && width_or_depth)
+        return fail_at(x, hidden, "model.hidden", "cannot be combined with model.width or model.depth; use one or the other");
+    return 0;
+}
+
+static int parse_document(Ctx *x, SweepConfig *c) {
+    struct fy_diag_cfg dcfg;
+    fy_diag_cfg_default(&dcfg);
+    dcfg.fp = NULL;
+    struct fy_diag *diag = fy_diag_create(&dcfg);
+    fy_diag_set_collect_errors(diag, true);
+    struct fy_parse_cfg cfg = { .flags = FYPCF_QUIET, .diag = diag };
+    c->doc = fy_document_build_from_string(&cfg, c->text, FY_NT);
+    if (!c->doc) {
+        void *it = NULL;
+        struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);   // line, column: 1-based here
+        if (e) snprintf(x->err, x->errlen, "%s:%d:%d: YAML syntax: %s", x->path, e->line, e->column, e->msg);
+        else snprintf(x->err, x->errlen, "%s: not valid YAML", x->path);
+        fy_diag_destroy(diag);
+        return -1;
+    }
+    fy_diag_destroy(diag);
+    struct fy_node *root = fy_document_root(c->doc);
+    if (!root || !fy_node_is_mapping(root))
+        return fail_at(x, root, NULL, "a sweep config is a mapping with task, model, optim, schedule, budget, grid, zip, seeds");
+    Settings set = { .n = 0 };
+    static const char *const sections[] = { "task", "model", "optim", "schedule", "budget" };
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(root, &it))) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
+        const char *key = fy_node_is_scalar(k) ? scalar(k) : "?";
+        int known = 0;
+        if (!v) return fail_at(x, k, key, "missing value");
+        for (int i = 0; i < 5; i++)
+            if (!strcmp(key, sections[i])) {
+                known = 1;
+                if (parse_section(x, c, key, v, &set) != 0) return -1;
+            }
+        if (known) continue;
+        if (!strcmp(key, "name")) {
+            if (!fy_node_is_scalar(v)) return fail_at(x, v, "name", "expected a string, got %s", kind_of(v));
+            snprintf(c->name, sizeof c->name, "%s", scalar(v));
+        } else if (!strcmp(key, "grid")) {
+            if (parse_axes(x, c, "grid", v, c->grid, &c->n_grid, &set) != 0) return -1;
+        } else if (!strcmp(key, "zip")) {
+            if (parse_axes(x, c, "zip", v, c->zip, &c->n_zip, &set) != 0) return -1;
+        } else if (!strcmp(key, "seeds")) {
+            if (parse_seeds(x, c, v) != 0) return -1;
+        } else {
+            return fail_at(x, k, key, "unknown section (expected name, task, model, optim, schedule, budget, grid, zip, seeds)");
+        }
+    }
+    return check_shape_fields(x, &set);
+}
+
+int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    c->text = strdup(text);
+    spec_defaults(&c->base);
+    Ctx x = { .path = path, .err = err, .errlen = errlen };
+    if (parse_document(&x, c) != 0) { sweep_config_free(c); return -1; }
+    if (!c->n_init) { c->init_seeds = calloc(1, sizeof(uint64_t)); c->n_init = 1; }
+    if (!c->n_data) { c->data_seeds = calloc(1, sizeof(uint64_t)); c->n_data = 1; }
+    if (!c->name[0]) {
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        snprintf(c->name, sizeof c->name, "%.*s", (int)strcspn(base, "."), base);
+    }
+    RunSpec *specs;
+    long n;
+    if (sweep_expand(c, &specs, &n, err, errlen) != 0) { sweep_config_free(c); return -1; }
+    free(specs);
+    return 0;
+}
+
+int sweep_config_load(const char *path, SweepConfig *c, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, mem);
+    fclose(f);
+    fclose(mem);
+    int rc = sweep_config_parse(path, text, c, err, errlen);
+    free(text);
+    return rc;
+}
+
+void sweep_config_free(SweepConfig *c) {
+    for (int i = 0; i < c->n_grid; i++) free(c->grid[i].values);
+    for (int i = 0; i < c->n_zip; i++) free(c->zip[i].values);
+    if (c->doc) fy_document_destroy(c->doc);
+    free(c->text);
+    free(c->init_seeds);
+    free(c->data_seeds);
+    memset(c, 0, sizeof *c);
+}
+
+long sweep_size(const SweepConfig *c) {
+    long n = (long)c->n_init * c->n_data * (c->n_zip ? c->zip_len : 1);
+    for (int i = 0; i < c->n_grid; i++) n *= c->grid[i].n;
+    return n;
+}
+
+int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n_out, char *err, size_t errlen) {
+    long n = sweep_size(c), k = 0;
+    RunSpec *out = malloc(sizeof(RunSpec) * n);
+    Ctx x = { .path = c->path, .err = err, .errlen = errlen };
+    int idx[SWEEP_MAX_AXES] = { 0 };
+    long points = n / ((long)c->n_init * c->n_data * (c->n_zip ? c->zip_len : 1));
+    for (long g = 0; g < points; g++) {
+        RunSpec point = c->base;
+        for (int a = 0; a < c->n_grid; a++) set_from_node(&x, c->grid[a].field, &point, c->grid[a].values[idx[a]]);
+        for (int z = 0; z < (c->n_zip ? c->zip_len : 1); z++) {
+            RunSpec zp = point;
+            for (int a = 0; a < c->n_zip; a++) set_from_node(&x, c->zip[a].field, &zp, c->zip[a].values[z]);
+            for (int i = 0; i < c->n_init; i++)
+                for (int d = 0; d < c->n_data; d++) {
+                    RunSpec s = zp;
+                    s.init_seed = c->init_seeds[i];
+                    s.data_seed = c->data_seeds[d];
+                    char msg[512];
+                    if (spec_resolve(&s, msg, sizeof msg) != 0) {
+                        snprintf(err, errlen, "%s: sweep point %ld: %s", c->path, k + 1, msg);
+                        free(out);
+                        return -1;
+                    }
+                    out[k++] = s;
+                }
+        }
+        for (int a = c->n_grid - 1; a >= 0; a--) {   // odometer: last axis fastest
+            if (++idx[a] < c->grid[a].n) break;
+            idx[a] = 0;
+        }
+    }
+    *specs = out;
+    *n_out = n;
+    return 0;
+}

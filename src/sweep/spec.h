@@ -1,0 +1,76 @@
+// A run spec: every resolved hyper-parameter of one training run, and its identity.
+//
+// Identity. The canonical form of a spec is one line "path=value" per identity
+// field (every field below except task.data_dir, which says where the data is,
+// not what it is), sorted by path, with the budget resolved to
+// budget.steps and evaluation to budget.eval_every, plus the line
+// "jackpot.semantics=1" (bumped if training semantics ever change). Integers are
+// printed in decimal, reals with %.17g, enums and strings by name, lists
+// comma-separated. The run hash is FNV-1a 64 of that text, as 16 hex digits; the
+// group hash is the same without init_seed and data_seed. So key order, number
+// formatting (1e-3 or 0.001) and how the budget was written (epochs or steps)
+// never change a hash; any change to what is trained does.
+#pragma once
+#include <stdint.h>
+
+#include "nn/mlp.h"
+#include "train/trainer.h"
+
+typedef enum { BUDGET_STEPS, BUDGET_EXAMPLES, BUDGET_EPOCHS, BUDGET_FLOPS, BUDGET_TOKENS_PER_PARAM } BudgetKind;
+
+typedef struct {
+    // task
+    int task;                 // index into task_names
+    char data_dir[256];       // "" = the default; not part of the identity
+    long val_size;
+    int standardize;
+    long train_size;          // D; 0 = the whole pool
+    // model
+    int family;               // index into family_names
+    long width, depth;
+    int hidden_n;             // > 0: explicit widths override width × depth
+    int hidden[MLP_MAX_DEPTH];
+    int act, init, bias_init, loss;
+    // optimiser (lr, wd < 0: the optimiser's default)
+    int optim;
+    double lr, wd, momentum, beta1, beta2, eps;
+    int nesterov;
+    // schedule
+    int schedule;
+    long warmup;
+    double min_lr_ratio;
+    // budget: one of five ways to say how long, resolved to steps
+    long batch;
+    int budget;               // BudgetKind
+    double budget_value;
+    long eval_every;          // 0: from evals
+    long evals;               // evaluations after step 0 when eval_every is 0
+    // seeds
+    uint64_t init_seed, data_seed;
+    // resolved by spec_resolve
+    long steps, n_params, pool;
+} RunSpec;
+
+void spec_defaults(RunSpec *s);
+
+// Fills steps, eval_every, lr/wd defaults, n_params; checks what needs the
+// whole spec (train_size against the pool). On error writes `err`, returns −1.
+int spec_resolve(RunSpec *s, char *err, size_t errlen);
+
+// The canonical text (caller frees) and hashes, as documented above.
+char *spec_canonical(const RunSpec *s, int with_seeds);
+void spec_hash(const RunSpec *s, int with_seeds, char out[17]);
+
+// Every field (identity or not, resolved values included) as one JSON object.
+char *spec_json(const RunSpec *s);
+
+// The training configuration and model shape of a resolved spec.
+TrainConfig spec_train_config(const RunSpec *s, int threads);
+
+#define TASK_COUNT 1
+#define FAMILY_COUNT 1
+extern const char *const task_names[TASK_COUNT];
+extern const char *const family_names[FAMILY_COUNT];
+
+// Task facts: input size, outputs, training examples before the validation split.
+void task_info(int task, int *n_in, int *n_out, long *n_train);
