@@ -1,3 +1,7 @@
 #pragma once
 int cmd_train(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_export(int argc, char **argv);

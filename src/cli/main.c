@@ -11,6 +11,10 @@ static const char USAGE[] =
     "commands:\n"
     "  train   train one ensemble (M members differing in init and data seeds)\n"
     "          and write per-evaluation metrics as JSON Lines\n"
+    "  plan    show what a sweep config expands to: groups, runs, FLOPs, time\n"
+    "  run     train a sweep into a SQLite database; rerun to resume\n"
+    "  status  what a database holds: runs by status, failures, time used and left\n"
+    "  export  runs, metrics or summaries as CSV or JSON Lines, axes as columns\n"
     "  info    this machine, the BLAS kernels chosen and a GEMM speed probe\n"
     "\n"
     "jackpot <command> --help documents every option of a command.\n"
@@ -27,6 +31,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
+    if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "plan") == 0) return cmd_plan(argc - 1, argv + 1);
+    if (strcmp(argv[1], "status") == 0) return cmd_status(argc - 1, argv + 1);
+    if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 1, argv + 1);
     fprintf(stderr, "jackpot: unknown command '%s'\n\n%s", argv[1], USAGE);
     return 2;
 }

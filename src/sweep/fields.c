@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/fmt.h"
 #include "base/names.h"
 
 #define OFF(member) offsetof(RunSpec, member)
@@ -163,7 +164,7 @@ void field_format(const Field *f, const RunSpec *s, char *out, size_t outlen) {
     switch (f->type) {
     case F_INT: snprintf(out, outlen, "%ld", *AT_CONST(s, f, long)); break;
     case F_SEED: snprintf(out, outlen, "%llu", (unsigned long long)*AT_CONST(s, f, uint64_t)); break;
-    case F_REAL: case F_BUDGET: snprintf(out, outlen, "%.17g", *AT_CONST(s, f, double)); break;
+    case F_REAL: case F_BUDGET: format_real(out, outlen, *AT_CONST(s, f, double)); break;
     case F_BOOL: snprintf(out, outlen, "%s", *AT_CONST(s, f, int) ? "true" : "false"); break;
     case F_STRING: snprintf(out, outlen, "%s", AT_CONST(s, f, char)); break;
     case F_ENUM: snprintf(out, outlen, "%s", f->names[*AT_CONST(s, f, int)]); break;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "sweep/fields.h"
 
 const char *const task_names[TASK_COUNT] = { "fashion-mnist" };
@@ -123,9 +124,9 @@ char *spec_json(const RunSpec *s) {
         n += (size_t)snprintf(out + n, cap - n, "%s\"%s\":%s", i ? "," : "", f->path, value);
     }
     static const char *const budget_keys[] = { "steps", "examples", "epochs", "flops", "tokens_per_param" };
-    n += (size_t)snprintf(out + n, cap - n, ",\"budget.%s\":%.17g,\"resolved.steps\":%ld,\"resolved.eval_every\":%ld,"
-                          "\"resolved.n_params\":%ld}", budget_keys[s->budget], s->budget_value, s->steps,
-                          s->eval_every, s->n_params);
+    format_real(value, sizeof value, s->budget_value);
+    n += (size_t)snprintf(out + n, cap - n, ",\"budget.%s\":%s,\"resolved.steps\":%ld,\"resolved.eval_every\":%ld,"
+                          "\"resolved.n_params\":%ld}", budget_keys[s->budget], value, s->steps, s->eval_every, s->n_params);
     return out;
 }
 

@@ -88,7 +88,7 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     // threads in BLAS. Either way a member's arithmetic is the same sequence of
     // operations, so results do not depend on the thread count.
     int member_threads = cfg->threads < M ? cfg->threads : M;
-    blas_set_threads(member_threads > 1 ? 1 : cfg->threads);
+    if (!cfg->blas_fixed) blas_set_threads(member_threads > 1 ? 1 : cfg->threads);
 
     Schedule sch = cfg->schedule;
     sch.total = cfg->steps;
@@ -124,6 +124,7 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
             }
         }
         if (last) break;
+        if (cfg->stop && *cfg->stop) { rc = 1; goto done; }
 
         lr = cfg->optim.lr * schedule_factor(&sch, step);
         #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)

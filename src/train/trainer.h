@@ -22,6 +22,8 @@ typedef struct {
     long train_size;     // D: examples each member draws from the pool (0: the whole pool)
     int threads;         // total threads (members in parallel, or BLAS threads for one member)
     int eval_rows;       // evaluation chunk (default 1000)
+    int blas_fixed;      // 1: leave OpenBLAS's thread count alone (several trainings share the process)
+    const volatile int *stop;   // when it becomes non-zero, training stops at the next step (may be NULL)
 } TrainConfig;
 
 typedef struct { uint64_t init_seed, data_seed; } MemberSeeds;
@@ -46,8 +48,8 @@ typedef struct {
 
 typedef void (*EvalSink)(void *ctx, const EvalRecord *r);
 
-// Trains M members; `e` is initialised here (caller frees it) and holds the final
-// weights. sink (may be NULL) receives every evaluation of every member, in
+// Trains M members; `e` is initialised here (the caller frees it after a 0 return) and holds the final
+// weights. Returns 0, 1 if stopped through cfg->stop (summaries incomplete), or −1. sink (may be NULL) receives every evaluation of every member, in
 // member order within a step. summaries[M] receives each member's outcome.
 int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
                    Ensemble *e, EvalSink sink, void *ctx, MemberSummary *summaries);

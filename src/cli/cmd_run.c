@@ -1,0 +1,185 @@
+// jackpot run: a sweep into the store, resuming whatever is not done.
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "store/store.h"
+#include "sweep/config.h"
+#include "sweep/scheduler.h"
+
+#define CMD "run"
+
+static const char HELP[] =
+    "usage: jackpot run SWEEP.yaml [--db FILE] [options]\n"
+    "\n"
+    "Trains every run of a sweep that the database does not hold yet, grouping runs that\n"
+    "differ only in seeds into one ensemble. Rerunning the same command resumes: done runs\n"
+    "are skipped, runs interrupted by a crash or kill restart from scratch, nothing is\n"
+    "written twice. Ctrl-C stops after the current step, keeping every finished run.\n"
+    "\n"
+    "  --db FILE        the SQLite results database (created if missing)    [runs.db]\n"
+    "  --workers N      groups trained at once, 1..64                        [cores]\n"
+    "  --threads T      threads in all, 1..cores (split among the workers)   [cores]\n"
+    "  --data-dir DIR   where the datasets are (overrides task.data_dir)\n"
+    "  --retry-failed   train runs that failed before again\n"
+    "  --wait           if another jackpot run holds the database, wait for it\n"
+    "                   instead of refusing\n"
+    "  --quiet          no progress output\n"
+    "  --help           this text\n"
+    "\n"
+    "Exit status: 0 all runs done (diverged runs count as done: divergence is a result),\n"
+    "1 some failed or the database could not be written, 2 a bad config or option,\n"
+    "3 the database is in use, 130 interrupted.\n";
+
+static volatile int stop_requested;
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (stop_requested) _exit(130);   // second Ctrl-C: every commit so far is safe; a rerun resumes
+    stop_requested = 1;
+    static const char msg[] = "\njackpot run: stopping after the current step (Ctrl-C again to quit at once)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */ }
+}
+
+static void store_run_of(const RunSpec *s, StoreRun *r, char hash[17], char group[17], char hidden[160], char **json) {
+    spec_hash(s, 1, hash);
+    spec_hash(s, 0, group);
+    size_t k = 0;
+    hidden[0] = 0;
+    for (int l = 0; l < s->hidden_n; l++) k += (size_t)snprintf(hidden + k, 160 - k, "%s%d", l ? "," : "", s->hidden[l]);
+    *json = spec_json(s);
+    *r = (StoreRun){ .hash = hash, .group_hash = group, .params_json = *json, .task = task_names[s->task],
+                     .family = family_names[s->family], .hidden = hidden, .optim = optim_names[s->optim],
+                     .width = s->width, .depth = s->depth, .n_params = s->n_params,
+                     .train_size = s->train_size ? s->train_size : s->pool, .batch = s->batch, .steps = s->steps,
+                     .lr = s->lr, .planned_flops = spec_planned_flops(s), .init_seed = s->init_seed,
+                     .data_seed = s->data_seed };
+}
+
+int cmd_run(int argc, char **argv) {
+    static const struct option opts[] = {
+        { "db", required_argument, 0, 'd' },      { "workers", required_argument, 0, 'w' },
+        { "threads", required_argument, 0, 't' }, { "data-dir", required_argument, 0, 'D' },
+        { "retry-failed", no_argument, 0, 'r' },  { "wait", no_argument, 0, 'W' },
+        { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    const char *db_path = "runs.db";
+    RunOptions ro = { .workers = cores, .threads = cores, .stop = &stop_requested };
+    int retry = 0, wait = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db_path = optarg; break;
+        case 'w': ro.workers = (int)arg_long(CMD, "--workers", optarg, 1, 64); break;
+        case 't': ro.threads = (int)arg_long(CMD, "--threads", optarg, 1, cores); break;
+        case 'D': ro.data_dir = optarg; break;
+        case 'r': retry = 1; break;
+        case 'W': wait = 1; break;
+        case 'q': ro.quiet = 1; break;
+        case 'h': fputs(HELP, stdout); return 0;
+        case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
+        default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1) usage_error(CMD, "expected one sweep config (a .yaml file)");
+    if (ro.workers > ro.threads) ro.workers = ro.threads;   // never more threads than cores
+
+    char err[2048];
+    SweepConfig cfg;
+    if (sweep_config_load(argv[optind], &cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "jackpot run: %s\n", err);
+        return 2;
+    }
+    RunSpec *specs;
+    long n;
+    sweep_expand(&cfg, &specs, &n, err, sizeof err);   // validated by the load
+
+    Store st;
+    if (store_open(&st, db_path, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "jackpot run: %s\n", err);
+        free(specs);
+        sweep_config_free(&cfg);
+        return 1;
+    }
+    if (!wait && store_lock(&st, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "jackpot run: %s\n", err);
+        store_close(&st);
+        free(specs);
+        sweep_config_free(&cfg);
+        return 3;
+    }
+    if (wait && store_lock(&st, 1, err, sizeof err) != 0) { fprintf(stderr, "jackpot run: %s\n", err); return 1; }
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    long reset = store_reset_interrupted(&st), sweep_id = 0;
+    long *run_ids = malloc(sizeof(long) * (n ? n : 1));
+    int *todo = calloc(n ? n : 1, sizeof(int));
+    long before = 0, failed_before = 0;
+    int rc = store_exec(&st, "BEGIN IMMEDIATE", err, sizeof err);
+    rc = rc || store_add_sweep(&st, cfg.name, cfg.path, cfg.text, &sweep_id);
+    for (long i = 0; i < n && rc == 0; i++) {
+        StoreRun r;
+        char hash[17], group[17], hidden[160], status[16], *json;
+        store_run_of(&specs[i], &r, hash, group, hidden, &json);
+        rc = store_add_run(&st, sweep_id, i, &r, &run_ids[i], status);
+        free(json);
+        int dup = 0;   // a point listed twice (e.g. a repeated seed) is one run
+        for (long j = 0; j < i && !dup; j++) dup = run_ids[j] == run_ids[i];
+        if (dup) continue;
+        if (!strcmp(status, "pending")) todo[i] = 1;
+        else if (!strcmp(status, "failed") && retry) todo[i] = 2;
+        else if (!strcmp(status, "failed")) failed_before++;
+        else before++;
+    }
+    rc = rc || store_exec(&st, "COMMIT", err, sizeof err);
+    if (rc != 0 || reset < 0) {
+        fprintf(stderr, "jackpot run: %s: %s\n", db_path, store_error(&st));
+        store_close(&st);
+        return 1;
+    }
+    for (long i = 0; i < n; i++)
+        if (todo[i] == 2 && store_reset_runs(&st, &run_ids[i], 1) != 0) { fprintf(stderr, "jackpot run: %s\n", store_error(&st)); return 1; }
+
+    Group *groups;
+    int n_groups;
+    group_specs(specs, run_ids, todo, n, &groups, &n_groups);
+    long pending = 0;
+    for (int g = 0; g < n_groups; g++) pending += groups[g].n;
+    if (!ro.quiet) {
+        fprintf(stderr, "jackpot run: sweep '%s': %ld runs, %ld already done, %ld to train in %d groups",
+                cfg.name, n, before, pending, n_groups);
+        if (failed_before) fprintf(stderr, ", %ld failed before (--retry-failed to train them again)", failed_before);
+        if (reset > 0) fprintf(stderr, "; %ld interrupted runs restart", reset);
+        fprintf(stderr, "\n");
+    }
+    ro.runs_before = before;
+    RunTotals tot;
+    run_groups(&st, groups, n_groups, &ro, &tot);
+    int status = 0;
+    if (tot.store_failed) {
+        fprintf(stderr, "jackpot run: %s\n", tot.error);
+        status = 1;
+    } else if (!ro.quiet || tot.failed || tot.interrupted) {
+        fprintf(stderr, "jackpot run: sweep '%s': %ld done now (%ld diverged), %ld failed", cfg.name,
+                tot.done + tot.diverged, tot.diverged, tot.failed);
+        if (tot.interrupted) fprintf(stderr, ", %ld interrupted: rerun the same command to resume", tot.interrupted);
+        fprintf(stderr, "; results in %s\n", db_path);
+    }
+    if (!status) status = tot.interrupted ? 130 : tot.failed ? 1 : 0;
+    groups_free(groups, n_groups);
+    free(todo);
+    free(run_ids);
+    free(specs);
+    sweep_config_free(&cfg);
+    store_close(&st);
+    return status;
+}

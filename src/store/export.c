@@ -1,0 +1,167 @@
+#include "store/export.h"
+
+#include "base/fmt.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+// A growing SQL string.
+typedef struct { char *s; size_t n, cap; } Buf;
+
+static void put(Buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(Buf *b, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
+        va_end(ap);
+        if (b->s && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
+        b->cap = 2 * (b->cap + (size_t)k + 256);
+        b->s = realloc(b->s, b->cap);
+    }
+}
+
+// SQL string literal / identifier quoting ('…' and "…", doubling the quote).
+static void put_quoted(Buf *b, const char *text, char q) {
+    put(b, "%c", q);
+    for (const char *p = text; *p; p++) put(b, *p == q ? "%c%c" : "%c", *p, q);
+    put(b, "%c", q);
+}
+
+static const char RUN_COLUMNS[] =
+    "r.id AS run_id, r.hash, r.group_hash, r.status, r.n_params, r.planned_flops, r.attempts, r.started,"
+    " r.finished, r.wall_s, r.diverged_step, r.error";
+
+static void put_sweep_filter(Buf *b, const char *sweep, const char *alias) {
+    if (!sweep) return;
+    put(b, " WHERE %s.id IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id WHERE sweeps.name = ", alias);
+    put_quoted(b, sweep, '\'');
+    put(b, ")");
+}
+
+// Appends ", json_extract(r.params, '$."k"') AS "k"" for every params key.
+static int put_param_columns(Store *s, Buf *b) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT j.key FROM runs, json_each(runs.params) AS j ORDER BY j.key", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        Buf path = { 0 };
+        put(&path, "$.\"%s\"", key);
+        put(b, ", json_extract(r.params, ");
+        put_quoted(b, path.s, '\'');
+        put(b, ") AS ");
+        put_quoted(b, key, '"');
+        free(path.s);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int put_pivot(Store *s, Buf *b, const char *discover, const char *value_of) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, discover, -1, &st, NULL) != SQLITE_OK) return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0), *c = (const char *)sqlite3_column_text(st, 1);
+        Buf col = { 0 };
+        put(&col, "%s%s%s", a, c ? "_" : "", c ? c : "");
+        put(b, ", ");
+        put(b, value_of, a, c ? c : "");
+        put(b, " AS ");
+        put_quoted(b, col.s, '"');
+        free(col.s);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void csv_field(FILE *out, const char *text) {
+    if (!strpbrk(text, ",\"\n\r") && text[0] != ' ') { fputs(text, out); return; }
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"') fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void json_string(FILE *out, const char *text) {
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
+        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+        else fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out, char *err, size_t errlen) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    int cols = sqlite3_column_count(st);
+    if (fmt == EXPORT_CSV) {
+        for (int c = 0; c < cols; c++) {
+            if (c) fputc(',', out);
+            csv_field(out, sqlite3_column_name(st, c));
+        }
+        fputc('\n', out);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (fmt == EXPORT_JSONL) fputc('{', out);
+        for (int c = 0; c < cols; c++) {
+            int type = sqlite3_column_type(st, c);
+            if (fmt == EXPORT_CSV && c) fputc(',', out);
+            if (fmt == EXPORT_JSONL) {
+                if (c) fputc(',', out);
+                json_string(out, sqlite3_column_name(st, c));
+                fputc(':', out);
+            }
+            if (type == SQLITE_NULL) fputs(fmt == EXPORT_JSONL ? "null" : "", out);
+            else if (type == SQLITE_INTEGER) fprintf(out, "%lld", (long long)sqlite3_column_int64(st, c));
+            else if (type == SQLITE_FLOAT) {
+                char num[32];
+                format_real(num, sizeof num, sqlite3_column_double(st, c));
+                fputs(num, out);
+            }
+            else if (fmt == EXPORT_CSV) csv_field(out, (const char *)sqlite3_column_text(st, c));
+            else json_string(out, (const char *)sqlite3_column_text(st, c));
+        }
+        fputs(fmt == EXPORT_JSONL ? "}\n" : "\n", out);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db)); return -1; }
+    return ferror(out) ? (snprintf(err, errlen, "write error"), -1) : 0;
+}
+
+int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep, FILE *out, char *err, size_t errlen) {
+    Buf b = { 0 };
+    int rc = 0;
+    if (what == EXPORT_METRICS) {
+        put(&b, "SELECT m.run_id, m.step, max(m.examples) AS examples, max(m.flops) AS flops, max(m.wall_s) AS wall_s");
+        rc |= put_pivot(s, &b, "SELECT DISTINCT split, name FROM metrics ORDER BY split, name",
+                        "max(CASE WHEN m.split = '%s' AND m.name = '%s' THEN m.value END)");
+        put(&b, ", r.status");
+        rc |= put_param_columns(s, &b);
+        put(&b, " FROM metrics m JOIN runs r ON r.id = m.run_id");
+        put_sweep_filter(&b, sweep, "r");
+        put(&b, " GROUP BY m.run_id, m.step ORDER BY m.run_id, m.step");
+    } else {
+        put(&b, "SELECT %s", RUN_COLUMNS);
+        rc |= put_param_columns(s, &b);
+        if (what == EXPORT_SUMMARIES)
+            rc |= put_pivot(s, &b, "SELECT DISTINCT name, NULL FROM summaries ORDER BY name",
+                            "(SELECT value FROM summaries x WHERE x.run_id = r.id AND x.name = '%s'%s)");
+        put(&b, " FROM runs r");
+        put_sweep_filter(&b, sweep, "r");
+        put(&b, " ORDER BY r.id");
+    }
+    if (rc != 0) { snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db)); free(b.s); return -1; }
+    rc = write_rows(s, b.s, fmt, out, err, errlen);
+    free(b.s);
+    return rc;
+}

@@ -1,0 +1,73 @@
+#include "sweep/progress.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+double progress_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+void progress_init(Progress *p, int groups, long runs, long runs_before, double flops, int quiet) {
+    *p = (Progress){ .tty = isatty(2), .quiet = quiet, .groups_total = groups, .runs_total = runs,
+                     .runs_before = runs_before, .flops_total = flops, .t0 = progress_now(), .best_val_loss = INFINITY };
+    pthread_mutex_init(&p->mu, NULL);
+}
+
+static void format_duration(double s, char *out, size_t n) {
+    if (!isfinite(s) || s < 0) snprintf(out, n, "?");
+    else if (s < 60) snprintf(out, n, "%.0fs", s);
+    else if (s < 3600) snprintf(out, n, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
+    else snprintf(out, n, "%.0fh%02.0fm", floor(s / 3600), floor(fmod(s, 3600) / 60));
+}
+
+static void status_text(Progress *p, char *out, size_t n) {
+    double elapsed = progress_now() - p->t0;
+    double rate = elapsed > 0 ? p->member_steps / elapsed : 0;
+    char eta[32], best[32] = "–";
+    format_duration(p->flops_done > 0 ? (p->flops_total - p->flops_done) * elapsed / p->flops_done : NAN, eta, sizeof eta);
+    if (isfinite(p->best_val_loss)) snprintf(best, sizeof best, "%.4f", p->best_val_loss);
+    snprintf(out, n, "groups %d/%d  runs %ld/%ld  %.0f member-steps/s  ETA %s  best val loss %s", p->groups_done,
+             p->groups_total, p->runs_before + p->runs_done, p->runs_before + p->runs_total, rate, eta, best);
+}
+
+static void draw(Progress *p) {
+    char line[256];
+    status_text(p, line, sizeof line);
+    fprintf(stderr, "\r\033[K%s", line);
+    fflush(stderr);
+    p->last_draw = progress_now();
+}
+
+void progress_advance(Progress *p, double flops, double member_steps, double val_loss) {
+    pthread_mutex_lock(&p->mu);
+    p->flops_done += flops;
+    p->member_steps += member_steps;
+    if (val_loss < p->best_val_loss) p->best_val_loss = val_loss;
+    if (p->tty && !p->quiet && progress_now() - p->last_draw > 0.2) draw(p);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void progress_group_done(Progress *p, const char *label, int runs, double wall_s) {
+    pthread_mutex_lock(&p->mu);
+    p->groups_done++;
+    p->runs_done += runs;
+    if (!p->quiet) {
+        if (p->tty) {
+            draw(p);
+        } else {
+            char line[256];
+            status_text(p, line, sizeof line);
+            fprintf(stderr, "group %s done in %.1f s | %s\n", label, wall_s, line);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void progress_finish(Progress *p) {
+    if (p->tty && !p->quiet) fputc('\n', stderr);
+    pthread_mutex_destroy(&p->mu);
+}

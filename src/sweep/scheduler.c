@@ -1,0 +1,235 @@
+#include "sweep/scheduler.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "data/fashion.h"
+#include "kernels/blas.h"
+#include "sweep/progress.h"
+
+double spec_planned_flops(const RunSpec *s) { return 6.0 * (double)s->n_params * (double)s->batch * (double)s->steps; }
+
+int group_specs(const RunSpec *specs, const long *run_ids, const int *select, long n, Group **groups, int *n_groups) {
+    Group *g = calloc(n ? n : 1, sizeof *g);
+    char (*hashes)[17] = malloc(sizeof(*hashes) * (n ? n : 1));
+    int *of = malloc(sizeof(int) * (n ? n : 1));
+    int ng = 0;
+    for (long i = 0; i < n; i++) {
+        if (!select[i]) continue;
+        spec_hash(&specs[i], 0, hashes[i]);
+        int k = 0;
+        while (k < ng && strcmp(g[k].group_hash, hashes[i]) != 0) k++;
+        if (k == ng) memcpy(g[ng++].group_hash, hashes[i], 17);
+        of[i] = k;
+        g[k].n++;
+    }
+    for (int k = 0; k < ng; k++) {
+        g[k].specs = malloc(sizeof(RunSpec *) * g[k].n);
+        g[k].run_ids = malloc(sizeof(long) * g[k].n);
+        g[k].n = 0;
+    }
+    for (long i = 0; i < n; i++) {
+        if (!select[i]) continue;
+        Group *x = &g[of[i]];
+        x->specs[x->n] = &specs[i];
+        x->run_ids[x->n++] = run_ids[i];
+        x->flops += spec_planned_flops(&specs[i]);
+    }
+    free(hashes);
+    free(of);
+    *groups = g;
+    *n_groups = ng;
+    return 0;
+}
+
+void groups_free(Group *g, int n) {
+    for (int k = 0; k < n; k++) { free(g[k].specs); free(g[k].run_ids); }
+    free(g);
+}
+
+void group_label(const Group *g, char *out, size_t n) {
+    const RunSpec *s = g->specs[0];
+    size_t k = (size_t)snprintf(out, n, "784");
+    for (int l = 0; l < s->hidden_n && k < n; l++) k += (size_t)snprintf(out + k, n - k, "-%d", s->hidden[l]);
+    if (k < n) snprintf(out + k, n - k, "-10 D=%ld %ld steps ×%d", s->train_size ? s->train_size : s->pool, s->steps, g->n);
+}
+
+// ---- tasks, loaded once per distinct (val_size, standardize, data_dir) ----
+
+#define MAX_TASKS 8
+typedef struct {
+    pthread_mutex_t mu;
+    int n;
+    struct { long val_size; int standardize; char dir[256]; Task task; } t[MAX_TASKS];
+} TaskCache;
+
+static const Task *task_get(TaskCache *c, const RunSpec *s, const char *dir_override) {
+    const char *dir = dir_override ? dir_override : s->data_dir;
+    pthread_mutex_lock(&c->mu);
+    const Task *found = NULL;
+    for (int i = 0; i < c->n && !found; i++)
+        if (c->t[i].val_size == s->val_size && c->t[i].standardize == s->standardize && !strcmp(c->t[i].dir, dir))
+            found = &c->t[i].task;
+    if (!found && c->n < MAX_TASKS) {
+        FashionOptions o = { .data_dir = dir[0] ? dir : NULL, .val_size = (int)s->val_size, .standardize = s->standardize };
+        if (fashion_load(&o, &c->t[c->n].task) == 0) {
+            c->t[c->n].val_size = s->val_size;
+            c->t[c->n].standardize = s->standardize;
+            snprintf(c->t[c->n].dir, sizeof c->t[c->n].dir, "%s", dir);
+            found = &c->t[c->n++].task;
+        }
+    } else if (!found) {
+        jp_fail("more than %d distinct datasets in one sweep", MAX_TASKS);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
+// ---- the queue and the workers ----
+
+typedef struct {
+    Store *store;
+    Group *groups;
+    int n_groups, next;
+    const RunOptions *opt;
+    int threads_per_worker;
+    pthread_mutex_t mu;
+    TaskCache tasks;
+    Progress progress;
+    RunTotals *tot;
+} Shared;
+
+static int queue_next(Shared *sh) {
+    pthread_mutex_lock(&sh->mu);
+    int g = (*sh->opt->stop || sh->tot->store_failed || sh->next >= sh->n_groups) ? -1 : sh->next++;
+    pthread_mutex_unlock(&sh->mu);
+    return g;
+}
+
+static void store_failed(Shared *sh, const char *what) {
+    pthread_mutex_lock(&sh->mu);
+    if (!sh->tot->store_failed)
+        snprintf(sh->tot->error, sizeof sh->tot->error, "%s: %s: %s", sh->store->path, what, store_error(sh->store));
+    sh->tot->store_failed = 1;
+    *sh->opt->stop = 1;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+typedef struct { Shared *sh; const Group *g; double *last_flops; double *last_steps; } SinkCtx;
+
+static void store_sink(void *ctx, const EvalRecord *r) {
+    SinkCtx *c = ctx;
+    StoreMetric m[] = {
+        { "train", "loss", r->train_loss }, { "train", "lr", r->step ? r->lr : NAN },
+        { "val", "loss", r->val_loss },     { "val", "acc", r->val_acc },
+        { "test", "loss", r->test_loss },   { "test", "acc", r->test_acc },
+    };
+    if (store_add_eval(c->sh->store, c->g->run_ids[r->member], r->step, r->examples, r->flops, r->wall_s, m, 6) != 0)
+        store_failed(c->sh, "writing an evaluation");
+    double steps = (double)r->step;
+    progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], r->val_loss);
+    c->last_flops[r->member] = r->flops;
+    c->last_steps[r->member] = steps;
+}
+
+static void finish_member(Shared *sh, long run_id, const MemberSummary *s, double wall) {
+    const EvalRecord *f = &s->final, *b = &s->best;
+    StoreSummary sum[] = {
+        { "final_step", (double)f->step },     { "final_train_loss", f->train_loss },
+        { "final_val_loss", f->val_loss },     { "final_val_acc", f->val_acc },
+        { "final_test_loss", f->test_loss },   { "final_test_acc", f->test_acc },
+        { "best_step", (double)b->step },      { "best_val_loss", b->val_loss },
+        { "best_val_acc", b->val_acc },        { "best_test_loss", b->test_loss },
+        { "best_test_acc", b->test_acc },      { "examples", f->examples },
+        { "flops", f->flops },
+    };
+    int diverged = s->diverged_step >= 0;
+    if (store_finish_run(sh->store, run_id, diverged ? "diverged" : "done", s->diverged_step, wall, NULL, sum,
+                         (int)(sizeof sum / sizeof sum[0])) != 0)
+        store_failed(sh, "finishing a run");
+    pthread_mutex_lock(&sh->mu);
+    if (diverged) sh->tot->diverged++;
+    else sh->tot->done++;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+static void train_group(Shared *sh, Group *g) {
+    long launch;
+    if (store_start_launch(sh->store, g->run_ids, g->n, &launch) != 0) { store_failed(sh, "starting runs"); return; }
+    double t0 = progress_now();
+    const Task *task = task_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
+    int rc = -1;
+    MemberSummary *sum = calloc(g->n, sizeof *sum);
+    if (task) {
+        TrainConfig cfg = spec_train_config(g->specs[0], sh->threads_per_worker);
+        cfg.blas_fixed = sh->opt->workers > 1;
+        cfg.stop = sh->opt->stop;
+        MemberSeeds *seeds = malloc(sizeof *seeds * g->n);
+        double *last = calloc(2 * (size_t)g->n, sizeof(double));
+        for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
+        SinkCtx ctx = { sh, g, last, last + g->n };
+        Ensemble e;
+        rc = train_ensemble(&cfg, task, seeds, g->n, &e, store_sink, &ctx, sum);
+        if (rc == 0) ensemble_free(&e);
+        free(seeds);
+        free(last);
+    }
+    double wall = progress_now() - t0;
+    store_end_launch(sh->store, launch, wall);
+    if (rc == 1 || sh->tot->store_failed) {   // stopped: what it wrote is undone, the runs wait for a rerun
+        store_reset_runs(sh->store, g->run_ids, g->n);
+        pthread_mutex_lock(&sh->mu);
+        sh->tot->interrupted += g->n;
+        pthread_mutex_unlock(&sh->mu);
+    } else if (rc < 0) {
+        for (int m = 0; m < g->n; m++)
+            if (store_finish_run(sh->store, g->run_ids[m], "failed", -1, wall, jp_error(), NULL, 0) != 0)
+                store_failed(sh, "recording a failure");
+        pthread_mutex_lock(&sh->mu);
+        sh->tot->failed += g->n;
+        pthread_mutex_unlock(&sh->mu);
+    } else {
+        for (int m = 0; m < g->n; m++) finish_member(sh, g->run_ids[m], &sum[m], wall);
+    }
+    free(sum);
+    if (rc >= 0 && rc != 1) {
+        char label[128];
+        group_label(g, label, sizeof label);
+        progress_group_done(&sh->progress, label, g->n, wall);
+    }
+}
+
+static void *worker_main(void *arg) {
+    Shared *sh = arg;
+    int g;
+    while ((g = queue_next(sh)) >= 0) train_group(sh, &sh->groups[g]);
+    return NULL;
+}
+
+int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
+    memset(tot, 0, sizeof *tot);
+    Shared sh = { .store = store, .groups = groups, .n_groups = n_groups, .opt = opt, .tot = tot };
+    int workers = opt->workers < n_groups ? opt->workers : n_groups;
+    if (workers < 1) workers = 1;
+    sh.threads_per_worker = opt->threads / workers > 0 ? opt->threads / workers : 1;
+    // Several trainings in one process share OpenBLAS's global thread count: one each.
+    if (opt->workers > 1) blas_set_threads(1);
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_mutex_init(&sh.tasks.mu, NULL);
+    long runs = 0;
+    double flops = 0;
+    for (int k = 0; k < n_groups; k++) { runs += groups[k].n; flops += groups[k].flops; }
+    progress_init(&sh.progress, n_groups, runs, opt->runs_before, flops, opt->quiet);
+    pthread_t th[64];
+    if (workers > 64) workers = 64;
+    for (int w = 0; w < workers; w++) pthread_create(&th[w], NULL, worker_main, &sh);
+    for (int w = 0; w < workers; w++) pthread_join(th[w], NULL);
+    progress_finish(&sh.progress);
+    for (int i = 0; i < sh.tasks.n; i++) task_free(&sh.tasks.t[i].task);
+    pthread_mutex_destroy(&sh.tasks.mu);
+    pthread_mutex_destroy(&sh.mu);
+    return tot->store_failed ? -1 : 0;
+}
