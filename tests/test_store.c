@@ -1,0 +1,213 @@
+// The results store: schema and migration, the run life cycle, resetting
+// interrupted runs, the runner's lock, and the export round trip (a CSV reloads
+// to exactly the stored values).
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/export.h"
+#include "store/store.h"
+
+static char dir[64], path[128], err[1024];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/jackpot-store-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    snprintf(path, sizeof path, "%s/runs.db", dir);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
+static double query(Store *s, const char *sql) {
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK);
+    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : NAN;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void add_runs(Store *s, long sweep, long *ids, int n) {
+    for (int i = 0; i < n; i++) {
+        char hash[17], json[256], status[16];
+        snprintf(hash, sizeof hash, "%016x", 0xabc000 + i);
+        snprintf(json, sizeof json, "{\"model.width\":%d,\"seed.init\":%d,\"optim.lr\":0.1,\"task.name\":\"toy, \\\"quoted\\\"\"}",
+                 8 << (i / 2), i % 2);
+        StoreRun r = { .hash = hash, .group_hash = "g", .params_json = json, .task = "toy", .family = "mlp",
+                       .hidden = "8", .optim = "adamw", .width = 8 << (i / 2), .depth = 1, .n_params = 100 * (i + 1),
+                       .batch = 32, .steps = 10, .lr = 0.1, .planned_flops = 1e6, .init_seed = (uint64_t)(i % 2) };
+        assert_int_equal(store_add_run(s, sweep, i, &r, &ids[i], status), 0);
+        assert_string_equal(status, "pending");
+    }
+}
+
+static void test_life_cycle_and_reset(void **state) {
+    (void)state;
+    Store s;
+    assert_int_equal(store_open(&s, path, 0, err, sizeof err), 0);
+    assert_int_equal((int)query(&s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    long sweep, sweep_again, ids[4];
+    assert_int_equal(store_add_sweep(&s, "toy", "toy.yaml", "config text", &sweep), 0);
+    assert_int_equal(store_add_sweep(&s, "toy", "toy.yaml", "config text", &sweep_again), 0);
+    assert_int_equal(sweep, sweep_again);   // the same config is the same sweep
+    add_runs(&s, sweep, ids, 4);
+    long again;
+    char status[16];
+    StoreRun dup = { .hash = "0000000000abc000", .group_hash = "g", .params_json = "{}" };
+    assert_int_equal(store_add_run(&s, sweep, 0, &dup, &again, status), 0);
+    assert_int_equal(again, ids[0]);        // a hash is stored once
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM runs"), 4);
+
+    long launch;
+    assert_int_equal(store_start_launch(&s, ids, 4, &launch), 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'running'"), 4);
+    StoreMetric m[] = { { "val", "loss", 0.5 }, { "val", "acc", 0.75 }, { "train", "loss", NAN } };
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(store_add_eval(&s, ids[i], 0, 0, 0, 0.1, m, 3), 0);
+        assert_int_equal(store_add_eval(&s, ids[i], 10, 320, 1e6, 0.2, m, 3), 0);
+    }
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics"), 4 * 2 * 2);   // NaN is not stored
+    StoreSummary sum[] = { { "final_val_loss", 1.0 / 3.0 }, { "final_val_acc", 0.1 } };
+    assert_int_equal(store_finish_run(&s, ids[0], "done", -1, 1.5, NULL, sum, 2), 0);
+    assert_int_equal(store_finish_run(&s, ids[1], "diverged", 7, 1.5, NULL, sum, 2), 0);
+    assert_int_equal(store_finish_run(&s, ids[2], "failed", -1, 1.5, "out of memory", NULL, 0), 0);
+    assert_int_equal(store_end_launch(&s, launch, 1.5), 0);
+    // ids[3] is left running, as if the process had been killed
+    assert_int_equal(store_reset_interrupted(&s), 1);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics WHERE run_id = 4"), 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics WHERE run_id = 1"), 4);
+    assert_int_equal((int)query(&s, "SELECT diverged_step FROM runs WHERE id = 2"), 7);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'pending'"), 1);
+    assert_int_equal((int)query(&s, "SELECT attempts FROM runs WHERE id = 4"), 1);
+    assert_int_equal(store_reset_runs(&s, &ids[0], 1), 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM summaries WHERE run_id = 1"), 0);
+    assert_int_equal(store_finish_run(&s, ids[0], "done", -1, 1.5, NULL, sum, 2), 0);
+    // the CHECK constraint keeps statuses honest
+    char msg[256];
+    assert_int_equal(store_exec(&s, "UPDATE runs SET status = 'finished' WHERE id = 1", msg, sizeof msg), -1);
+    store_close(&s);
+
+    // reopening migrates nothing and keeps everything; read-only opens refuse a non-database
+    assert_int_equal(store_open(&s, path, 1, err, sizeof err), 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM runs"), 4);
+    assert_true(fabs(query(&s, "SELECT value FROM summaries WHERE run_id = 1 AND name = 'final_val_loss'") - 1.0 / 3.0) == 0);
+    store_close(&s);
+    char bogus[160];
+    snprintf(bogus, sizeof bogus, "%s/not-a-db", dir);
+    FILE *f = fopen(bogus, "w");
+    fputs("hello, world, this is not sqlite\n", f);
+    fclose(f);
+    assert_int_equal(store_open(&s, bogus, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not-a-db"));
+    assert_int_equal(store_open(&s, "/nonexistent/dir/x.db", 1, err, sizeof err), -1);
+}
+
+static void test_lock_refuses_a_second_runner(void **state) {
+    (void)state;
+    Store a, b;
+    assert_int_equal(store_open(&a, path, 0, err, sizeof err), 0);
+    assert_int_equal(store_open(&b, path, 0, err, sizeof err), 0);
+    assert_int_equal(store_lock(&a, 0, err, sizeof err), 0);
+    assert_int_equal(store_lock(&b, 0, err, sizeof err), -1);
+    char expect[256];
+    snprintf(expect, sizeof expect, "is in use by another jackpot run (pid %d)", (int)getpid());
+    if (!strstr(err, expect)) fail_msg("lock message: %s", err);
+    store_close(&a);   // released: the next runner gets it
+    assert_int_equal(store_lock(&b, 0, err, sizeof err), 0);
+    store_close(&b);
+}
+
+// Minimal RFC 4180 reader: fields of one record; returns the count, or −1 at EOF.
+static int read_csv_record(FILE *f, char fields[][256], int max) {
+    int n = 0, c = fgetc(f);
+    if (c == EOF) return -1;
+    for (;;) {
+        char *out = fields[n];
+        size_t k = 0;
+        if (c == '"') {
+            while ((c = fgetc(f)) != EOF) {
+                if (c == '"') {
+                    c = fgetc(f);
+                    if (c != '"') break;
+                }
+                out[k++] = (char)c;
+            }
+        } else {
+            while (c != ',' && c != '\n' && c != EOF) { out[k++] = (char)c; c = fgetc(f); }
+        }
+        out[k] = 0;
+        n++;
+        if (c == '\n' || c == EOF || n == max) return n;
+        c = fgetc(f);
+    }
+}
+
+static void test_export_round_trip(void **state) {
+    (void)state;
+    Store s;
+    assert_int_equal(store_open(&s, path, 1, err, sizeof err), 0);
+    char csv[160];
+    snprintf(csv, sizeof csv, "%s/summaries.csv", dir);
+    FILE *out = fopen(csv, "w");
+    assert_int_equal(store_export(&s, EXPORT_SUMMARIES, EXPORT_CSV, "toy", out, err, sizeof err), 0);
+    fclose(out);
+    FILE *in = fopen(csv, "r");
+    static char head[64][256], row[64][256];
+    int cols = read_csv_record(in, head, 64);
+    int c_run = -1, c_loss = -1, c_width = -1, c_task = -1, c_error = -1;
+    for (int i = 0; i < cols; i++) {
+        if (!strcmp(head[i], "run_id")) c_run = i;
+        if (!strcmp(head[i], "final_val_loss")) c_loss = i;
+        if (!strcmp(head[i], "model.width")) c_width = i;
+        if (!strcmp(head[i], "task.name")) c_task = i;
+        if (!strcmp(head[i], "error")) c_error = i;
+    }
+    assert_true(c_run >= 0 && c_loss >= 0 && c_width >= 0 && c_task >= 0 && c_error >= 0);
+    int rows = 0;
+    while (read_csv_record(in, row, 64) == cols) {
+        rows++;
+        long id = atol(row[c_run]);
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT value FROM summaries WHERE run_id = %ld AND name = 'final_val_loss'", id);
+        double stored = query(&s, sql);
+        if (isnan(stored)) assert_string_equal(row[c_loss], "");
+        else assert_true(strtod(row[c_loss], NULL) == stored);   // bit for bit
+        snprintf(sql, sizeof sql, "SELECT width FROM runs WHERE id = %ld", id);
+        assert_int_equal(atol(row[c_width]), (long)query(&s, sql));
+        assert_string_equal(row[c_task], "toy, \"quoted\"");
+        if (id == 3) assert_string_equal(row[c_error], "out of memory");
+    }
+    fclose(in);
+    assert_int_equal(rows, 4);
+    // JSONL and the metrics table: one object per (run, step)
+    char *buf = NULL;
+    size_t len = 0;
+    out = open_memstream(&buf, &len);
+    assert_int_equal(store_export(&s, EXPORT_METRICS, EXPORT_JSONL, NULL, out, err, sizeof err), 0);
+    fclose(out);
+    int lines = 0;
+    for (char *p = buf; *p; p++) lines += *p == '\n';
+    assert_int_equal(lines, 2 * 2);   // runs 1 and 4 were reset (metrics deleted); 2 and 3 keep two steps each
+    assert_non_null(strstr(buf, "\"val_loss\":0.5,"));
+    free(buf);
+    store_close(&s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_life_cycle_and_reset),
+        cmocka_unit_test(test_lock_refuses_a_second_runner),
+        cmocka_unit_test(test_export_round_trip),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
