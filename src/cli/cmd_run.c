@@ -23,7 +23,8 @@ static const char HELP[] =
     "written twice. Ctrl-C stops after the current step, keeping every finished run.\n"
     "\n"
     "  --db FILE        the SQLite results database (created if missing)    [runs.db]\n"
-    "  --workers N      groups trained at once, 1..64                        [cores]\n"
+    "  --workers N      groups trained at once, 1..64   [cores / members per group, at least 1:\n"
+    "                   an ensemble already spreads its members over the threads]\n"
     "  --threads T      threads in all, 1..cores (split among the workers)   [cores]\n"
     "  --data-dir DIR   where the datasets are (overrides task.data_dir)\n"
     "  --retry-failed   train runs that failed before again\n"
@@ -70,7 +71,7 @@ int cmd_run(int argc, char **argv) {
     };
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     const char *db_path = "runs.db";
-    RunOptions ro = { .workers = cores, .threads = cores, .stop = &stop_requested };
+    RunOptions ro = { .workers = 0, .threads = cores, .stop = &stop_requested };
     int retry = 0, wait = 0, c;
     optind = 1;
     opterr = 0;
@@ -89,7 +90,6 @@ int cmd_run(int argc, char **argv) {
         }
     }
     if (optind != argc - 1) usage_error(CMD, "expected one sweep config (a .yaml file)");
-    if (ro.workers > ro.threads) ro.workers = ro.threads;   // never more threads than cores
 
     char err[2048];
     SweepConfig cfg;
@@ -153,7 +153,13 @@ int cmd_run(int argc, char **argv) {
     int n_groups;
     group_specs(specs, run_ids, todo, n, &groups, &n_groups);
     long pending = 0;
-    for (int g = 0; g < n_groups; g++) pending += groups[g].n;
+    int fewest = 1 << 30;
+    for (int g = 0; g < n_groups; g++) {
+        pending += groups[g].n;
+        if (groups[g].n < fewest) fewest = groups[g].n;
+    }
+    if (!ro.workers) ro.workers = n_groups ? (ro.threads + fewest - 1) / fewest : 1;
+    if (ro.workers > ro.threads) ro.workers = ro.threads;   // never more threads than cores
     if (!ro.quiet) {
         fprintf(stderr, "jackpot run: sweep '%s': %ld runs, %ld already done, %ld to train in %d groups",
                 cfg.name, n, before, pending, n_groups);
