@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static const char *bin(void) {
     const char *b = getenv("JACKPOT_BIN");
@@ -48,6 +49,30 @@ static void test_bad_flags(void **state) {
     expect_usage_error("train extra", "unexpected argument 'extra'");
     expect_usage_error("frobnicate", "unknown command 'frobnicate'");
     expect_usage_error("train --train-size 59000", "--train-size: expected at most 55000");
+    expect_usage_error("run", "expected one sweep config");
+    expect_usage_error("run /nonexistent.yaml", "/nonexistent.yaml: cannot open: No such file or directory");
+    expect_usage_error("run --workers 0 x.yaml", "--workers: expected an integer in [1, 64], got '0'");
+    expect_usage_error("plan examples/width_sweep.yaml --bogus", "unknown option '--bogus'");
+    expect_usage_error("export --format xml", "--format: expected one of csv, jsonl, got 'xml'");
+    expect_usage_error("export --what everything", "--what: expected one of runs, summaries, metrics");
+}
+
+static void test_bad_sweep_config_stops_before_training(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    char path[] = "/tmp/jackpot-cli-XXXXXX";
+    int fd = mkstemp(path);
+    const char yaml[] = "model:\n  width: 64\ngrid:\n  optim.lr: [1e-3, fast]\n";
+    assert_int_equal(write(fd, yaml, sizeof yaml - 1), (ssize_t)(sizeof yaml - 1));
+    close(fd);
+    char args[256], expect[256];
+    snprintf(args, sizeof args, "run %s --db %s.db", path, path);
+    assert_int_equal(run(args, out, sizeof out), 2);
+    snprintf(expect, sizeof expect, "%s:4:20: optim.lr: expected a number in [1e-12, 10], got 'fast'", path);
+    if (!strstr(out, expect)) fail_msg("output '%s' lacks '%s'", out, expect);
+    snprintf(args, sizeof args, "%s.db", path);
+    assert_int_equal(access(args, F_OK), -1);   // refused before the database was even created
+    remove(path);
 }
 
 static void test_help_documents_every_flag(void **state) {
@@ -96,6 +121,7 @@ int main(void) {
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_help_documents_every_flag),
         cmocka_unit_test(test_short_run_writes_jsonl),
+        cmocka_unit_test(test_bad_sweep_config_stops_before_training),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
