@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "store/export.h"
 
 #define CMD "export"
@@ -63,18 +64,15 @@ int cmd_export(int argc, char **argv) {
         }
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    char err[2048];
     Store st;
-    if (store_open(&st, db, 1, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot export: %s\n", err);
-        return 1;
-    }
+    cli_open_store_readonly(CMD, db, &st);
     FILE *out = out_path ? fopen(out_path, "w") : stdout;
     if (!out) {
         fprintf(stderr, "jackpot export: --out: cannot write '%s'\n", out_path);
         store_close(&st);
         return 1;
     }
+    char err[2048];
     int rc = store_export(&st, what, fmt, sweep, out, err, sizeof err);
     if (rc != 0) fprintf(stderr, "jackpot export: %s\n", err);
     if (out != stdout && fclose(out) != 0) rc = -1;

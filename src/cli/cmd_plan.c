@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "kernels/blas.h"
 #include "sweep/config.h"
 #include "sweep/scheduler.h"
@@ -46,15 +47,10 @@ int cmd_plan(int argc, char **argv) {
         else usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
     }
     if (optind != argc - 1) usage_error(CMD, "expected one sweep config (a .yaml file)");
-    char err[2048];
     SweepConfig cfg;
-    if (sweep_config_load(argv[optind], &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot plan: %s\n", err);
-        return 2;
-    }
     RunSpec *specs;
     long n;
-    sweep_expand(&cfg, &specs, &n, err, sizeof err);
+    cli_load_sweep(CMD, argv[optind], &cfg, &specs, &n);
     long *ids = malloc(sizeof(long) * (n ? n : 1));
     int *all = malloc(sizeof(int) * (n ? n : 1));
     for (long i = 0; i < n; i++) { ids[i] = i; all[i] = 1; }

@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "store/store.h"
 #include "sweep/config.h"
 #include "sweep/scheduler.h"
@@ -93,13 +94,9 @@ int cmd_run(int argc, char **argv) {
 
     char err[2048];
     SweepConfig cfg;
-    if (sweep_config_load(argv[optind], &cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot run: %s\n", err);
-        return 2;
-    }
     RunSpec *specs;
     long n;
-    sweep_expand(&cfg, &specs, &n, err, sizeof err);   // validated by the load
+    cli_load_sweep(CMD, argv[optind], &cfg, &specs, &n);
 
     Store st;
     if (store_open(&st, db_path, 0, err, sizeof err) != 0) {

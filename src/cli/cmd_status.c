@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "store/store.h"
 
 #define CMD "status"
@@ -61,12 +62,8 @@ int cmd_status(int argc, char **argv) {
         else usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    char err[2048];
     Store st;
-    if (store_open(&st, db, 1, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot status: %s\n", err);
-        return 1;
-    }
+    cli_open_store_readonly(CMD, db, &st);
     printf("%s: schema %.0f\nall: ", db, scalar(&st, "PRAGMA user_version"));
     counts(&st, "");
     sqlite3_stmt *q;
