@@ -2,7 +2,7 @@
 #   make            release build (-O3 -march=native; PORTABLE=1 for a generic build)
 #   make test       unit tests, then the same tests under AddressSanitizer + UBSan
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
-#   make bench      training speed against PyTorch (needs scripts/install-deps --bench)
+#   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch)
 
 BUILD    ?= build
 CC       ?= gcc
@@ -74,7 +74,7 @@ demo: $(BIN)
 
 bench: $(BIN)
 	scripts/install-deps --bench
-	bench/train_step_vs_torch $(BIN)
+	bench/train_throughput $(BIN)
 
 clean:
 	rm -rf build

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -275,10 +276,22 @@ int cmd_train(int argc, char **argv) {
                     100 * s->final.test_acc);
             if (sum[m].final.wall_s > wall) wall = sum[m].final.wall_s;
         }
-        if (!quiet)
-            fprintf(stderr, "%ld steps × %d members in %.2f s: %.0f member-steps/s, %.1f GFLOP/s (training FLOPs, evaluation time included)\n",
-                    cfg.steps, M, wall, cfg.steps * (double)M / wall,
-                    cfg.steps * (double)M * cfg.batch * mlp_train_flops_per_example(&cfg.shape) / wall / 1e9);
+        if (!quiet) {
+            double train_s = wall - sum[0].eval_s, flops = cfg.steps * (double)M * cfg.batch * mlp_train_flops_per_example(&cfg.shape);
+            fprintf(stderr, "%ld steps × %d members in %.2f s (%.2f s of it evaluating): %.0f member-steps/s, %.1f GFLOP/s; "
+                    "training only: %.0f member-steps/s, %.1f GFLOP/s\n", cfg.steps, M, wall, sum[0].eval_s,
+                    cfg.steps * (double)M / wall, flops / wall / 1e9, cfg.steps * (double)M / train_s, flops / train_s / 1e9);
+            // What training must hold: parameters, gradients, optimiser state, activations and
+            // batches of every member, and the dataset; against the process's peak resident set.
+            int rows = cfg.batch > cfg.eval_rows ? cfg.batch : cfg.eval_rows;
+            double held = (double)ensemble_bytes(&cfg.shape, M) +
+                          M * ((double)mlp_work_bytes(&cfg.shape, rows) + (double)cfg.batch * (task.dim * 4 + 8)) +
+                          (double)(task.train.n + task.val.n + task.test.n) * (task.dim * 4 + 4);
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            fprintf(stderr, "memory: peak RSS %.1f MB; training holds %.1f MB (parameters, gradients, optimiser state, "
+                    "activations, dataset): ratio %.2f\n", ru.ru_maxrss / 1024.0, held / 1048576, ru.ru_maxrss * 1024.0 / held);
+        }
         ensemble_free(&ens);
     }
     if (out != stdout) fclose(out);

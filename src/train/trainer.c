@@ -93,11 +93,12 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     Schedule sch = cfg->schedule;
     sch.total = cfg->steps;
     double flops_per_example = mlp_train_flops_per_example(&cfg->shape);
-    double t0 = now_s();
+    double t0 = now_s(), eval_s = 0;
     float lr = 0.0f;
     for (long step = 0; step <= cfg->steps; step++) {
         int last = step == cfg->steps;
         if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
+            double te = now_s();
             EvalRecord recs[M];
             #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
             for (int m = 0; m < M; m++) {
@@ -113,7 +114,9 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
                 evaluate_member(e, m, &task->test, cfg->loss, &mbs[m].work, &r->test_loss, &r->test_acc);
             }
             double wall = now_s() - t0;
+            eval_s += now_s() - te;
             for (int m = 0; m < M; m++) {
+                summaries[m].eval_s = eval_s;
                 if (mbs[m].diverged) continue;
                 recs[m].wall_s = wall;
                 MemberSummary *s = &summaries[m];

@@ -44,6 +44,7 @@ typedef struct {
     EvalRecord final;       // the last evaluation
     EvalRecord best;        // the evaluation with the lowest validation loss (early-stopping point)
     long diverged_step;     // −1, or the step whose loss was not finite (the member stopped there)
+    double eval_s;          // wall time the ensemble spent evaluating (included in final.wall_s)
 } MemberSummary;
 
 typedef void (*EvalSink)(void *ctx, const EvalRecord *r);
