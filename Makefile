@@ -20,9 +20,10 @@ endif
 
 # -fno-math-errno: lets sqrtf vectorise in the optimiser (no errno is ever read).
 # Recursive (=) so pkg-config runs only after the dependency stamp exists.
-PKGS     = openblas zlib sqlite3 libfyaml
+PKGS     = openblas zlib sqlite3 libfyaml gsl
 CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -fno-math-errno $(ARCH) -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# GSL's own CBLAS is left out: OpenBLAS provides the CBLAS symbols GSL calls.
+LDLIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS))) -lpthread -lm
 TESTLIBS = $(shell pkg-config --libs cmocka)
 LDFLAGS  = -fopenmp $(filter -fsanitize=%,$(ARCH))
 

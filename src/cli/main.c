@@ -15,6 +15,7 @@ static const char USAGE[] =
     "  run     train a sweep into a SQLite database; rerun to resume\n"
     "  status  what a database holds: runs by status, failures, time used and left\n"
     "  export  runs, metrics or summaries as CSV or JSON Lines, axes as columns\n"
+    "  fit     scaling laws with bootstrap intervals, IsoFLOP, the budget planner\n"
     "  info    this machine, the BLAS kernels chosen and a GEMM speed probe\n"
     "\n"
     "jackpot <command> --help documents every option of a command.\n"
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "plan") == 0) return cmd_plan(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0) return cmd_status(argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fit") == 0) return cmd_fit(argc - 1, argv + 1);
     fprintf(stderr, "jackpot: unknown command '%s'\n\n%s", argv[1], USAGE);
     return 2;
 }

@@ -33,6 +33,9 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     "  PRIMARY KEY(run_id, step, split, name)) WITHOUT ROWID;"
     "CREATE TABLE summaries(run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, value REAL,"
     "  PRIMARY KEY(run_id, name)) WITHOUT ROWID;",
+    // 1 → 2: fitted laws
+    "CREATE TABLE fits(id INTEGER PRIMARY KEY, created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  law TEXT NOT NULL, source TEXT, options TEXT, result TEXT NOT NULL);",
 };
 
 static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -403,4 +406,21 @@ int store_finish_run(Store *s, long run_id, const char *status, long diverged_st
                      const char *error, const StoreSummary *sum, int n) {
     Finish f = { run_id, diverged_step, status, error, wall_s, sum, n };
     return in_transaction(s, finish_body, &f);
+}
+
+int store_add_fit(Store *s, const char *law, const char *source, const char *options_json, const char *result_json,
+                  long *fit_id) {
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prep(s, "INSERT INTO fits(law, source, options, result) VALUES (?,?,?,?)");
+    int rc = -1;
+    if (st) {
+        sqlite3_bind_text(st, 1, law, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, options_json, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, result_json, -1, SQLITE_TRANSIENT);
+        rc = step_done(st);
+        *fit_id = sqlite3_last_insert_rowid(s->db);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }

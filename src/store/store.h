@@ -13,6 +13,8 @@
 //   metrics(run_id, step, examples, flops, wall_s, split, name, value)
 //        split ∈ train | val | test; name ∈ loss | acc | lr
 //   summaries(run_id, name, value)    final_* and best_* (best = lowest val loss)
+// Version 2 adds:
+//   fits(id, created, law, source, options JSON, result JSON)   one per `jackpot fit`
 // Every write is one transaction; a crash loses at most the evaluation in flight.
 // Only the analysis-free parts live here: nothing in src/store includes a
 // training header.
@@ -22,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct {
     sqlite3 *db;
@@ -72,5 +74,9 @@ typedef struct { const char *name; double value; } StoreSummary;
 // status: "done", "diverged" (diverged_step ≥ 0) or "failed" (error set).
 int store_finish_run(Store *s, long run_id, const char *status, long diverged_step, double wall_s,
                      const char *error, const StoreSummary *sum, int n);
+
+// Records a fit (JSON texts); returns its id in *fit_id.
+int store_add_fit(Store *s, const char *law, const char *source, const char *options_json, const char *result_json,
+                  long *fit_id);
 
 const char *store_error(Store *s);

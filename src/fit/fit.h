@@ -1,0 +1,48 @@
+// Fitting a law: minimise Σ Huber_δ(log L̂ − log L) over θ with GSL's BFGS
+// (vector_bfgs2): a short run from every point of the law's start grid, then the
+// best 24 end points run to convergence, keeping the best;
+// bootstrap by resampling whole clusters (seed groups) with replacement and
+// refitting from the best θ; 95% percentile intervals for every reported
+// parameter and derived quantity.
+#pragma once
+#include <stdint.h>
+
+#include "fit/laws.h"
+#include "fit/points.h"
+
+typedef struct {
+    const Law *law;
+    Axis4 axes[2];               // the inputs, law->n_x of them
+    double delta;                // Huber δ on log residuals (1e-3)
+    int n_boot;                  // bootstrap resamples (1000; 0 = none)
+    uint64_t seed;               // of the bootstrap
+} FitOptions;
+
+typedef struct {
+    double theta[LAW_MAX_THETA];
+    double objective;            // Σ Huber at θ
+    int starts, converged;       // grid starts tried; of the best end points polished, how many converged
+    double report[LAW_MAX_REPORT], lo[LAW_MAX_REPORT], hi[LAW_MAX_REPORT];
+    double r2_log;               // R² of log L in log space
+    int n;
+    double *residuals;           // [n] log L̂ − log L
+    int n_boot;
+    double *boot;                // [n_boot][law->n_report]
+    double *boot_theta;          // [n_boot][law->n_theta]
+} FitResult;
+
+// Fits on the points (all of them, or those with use[i] != 0 when use is not NULL).
+int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen);
+void fit_result_free(FitResult *r);
+
+// Predicted loss at x[n_x] for θ.
+double fit_predict(const Law *law, const double *theta, const double *x);
+
+// Held-out check: refit without the points at the largest value of axes[0] and
+// predict there. Fills the mean observed and predicted loss at that x, and the
+// bootstrap 95% interval of the prediction.
+typedef struct { double x, observed, predicted, lo, hi, rel_error; int n_held; } HeldOut;
+int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, size_t errlen);
+
+// 2.5% and 97.5% quantiles of v[n] (sorted in place).
+void percentile_interval(double *v, int n, double *lo, double *hi);

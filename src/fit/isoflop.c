@@ -1,0 +1,148 @@
+#include "fit/isoflop.h"
+
+#include <gsl/gsl_fit.h>
+#include <gsl/gsl_multifit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "fit/fit.h"
+
+#define RNG_STREAM_ISOFLOP 102
+
+static int cmp_by_c(const void *a, const void *b, void *ctx) {
+    const double *C = ctx;
+    double x = C[*(const int *)a], y = C[*(const int *)b];
+    return (x > y) - (x < y);
+}
+
+// Parabola through (ln N, loss) of rows[n]; fills the budget's fit or its refusal.
+static void fit_budget(const Points *p, const int *rows, int n, IsoBudget *b) {
+    double lo = INFINITY, hi = -INFINITY;
+    int sizes = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = p->x[AXIS_N][rows[j]] == p->x[AXIS_N][rows[i]];
+        sizes += !seen;
+    }
+    b->n_points = n;
+    b->n_sizes = sizes;
+    b->ok = 0;
+    if (sizes < 3) { snprintf(b->reason, sizeof b->reason, "%d distinct sizes; a parabola needs at least 3", sizes); return; }
+    gsl_matrix *X = gsl_matrix_alloc(n, 3), *cov = gsl_matrix_alloc(3, 3);
+    gsl_vector *y = gsl_vector_alloc(n), *c = gsl_vector_alloc(3);
+    for (int i = 0; i < n; i++) {
+        double l = log(p->x[AXIS_N][rows[i]]);
+        if (l < lo) lo = l;
+        if (l > hi) hi = l;
+        gsl_matrix_set(X, i, 0, 1);
+        gsl_matrix_set(X, i, 1, l);
+        gsl_matrix_set(X, i, 2, l * l);
+        gsl_vector_set(y, i, p->loss[rows[i]]);
+    }
+    double chisq;
+    gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(n, 3);
+    gsl_multifit_linear(X, y, c, cov, &chisq, ws);
+    b->c0 = gsl_vector_get(c, 0); b->c1 = gsl_vector_get(c, 1); b->c2 = gsl_vector_get(c, 2);
+    gsl_multifit_linear_free(ws);
+    gsl_matrix_free(X); gsl_matrix_free(cov); gsl_vector_free(y); gsl_vector_free(c);
+    if (!(b->c2 > 0)) { snprintf(b->reason, sizeof b->reason, "curvature %.3g is not positive: no minimum", b->c2); return; }
+    double l_opt = -b->c1 / (2 * b->c2);
+    if (l_opt < lo || l_opt > hi) {
+        snprintf(b->reason, sizeof b->reason, "minimum at N = %.3g lies outside the sizes tried (%.3g to %.3g)",
+                 exp(l_opt), exp(lo), exp(hi));
+        return;
+    }
+    b->N_opt = exp(l_opt);
+    b->D_opt = b->C / (6 * b->N_opt);
+    b->L_opt = b->c0 + b->c1 * l_opt + b->c2 * l_opt * l_opt;
+    b->ok = 1;
+}
+
+// All budgets from rows grouped in `group` (budget index per point), then the slope.
+static int fit_all(const Points *p, const int *order, const int *start, int nb, const int *pick, IsoBudget *out,
+                   double *slope, double *coef) {
+    double lc[256], ln[256];
+    int k = 0;
+    for (int g = 0; g < nb; g++) {
+        int n = start[g + 1] - start[g], rows[4096];
+        if (n > 4096) n = 4096;
+        double sumc = 0;
+        for (int i = 0; i < n; i++) {
+            rows[i] = pick ? order[start[g] + pick[start[g] + i]] : order[start[g] + i];
+            sumc += p->x[AXIS_C][order[start[g] + i]];
+        }
+        out[g].C = sumc / n;
+        fit_budget(p, rows, n, &out[g]);
+        if (out[g].ok && k < 256) { lc[k] = log(out[g].C); ln[k++] = log(out[g].N_opt); }
+    }
+    if (k < 2) return k;
+    double c0, c1, cov00, cov01, cov11, ss;
+    gsl_fit_linear(lc, 1, ln, 1, k, &c0, &c1, &cov00, &cov01, &cov11, &ss);
+    *slope = c1;
+    *coef = exp(c0);
+    return k;
+}
+
+int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    Axis4 axes[2] = { AXIS_N, AXIS_C };
+    if (points_check(p, axes, 2, err, errlen) != 0) return -1;
+    int *order = malloc(sizeof(int) * p->n), *start = malloc(sizeof(int) * (p->n + 1));
+    for (int i = 0; i < p->n; i++) order[i] = i;
+    qsort_r(order, p->n, sizeof(int), cmp_by_c, p->x[AXIS_C]);
+    int nb = 0;
+    start[0] = 0;
+    for (int i = 1; i <= p->n; i++)   // a new budget where C jumps by more than 5%
+        if (i == p->n || log(p->x[AXIS_C][order[i]]) - log(p->x[AXIS_C][order[start[nb]]]) > 0.05) start[++nb] = i;
+    r->n_budgets = nb;
+    r->budgets = calloc(nb, sizeof(IsoBudget));
+    double slope = NAN, coef = NAN;
+    r->n_ok = fit_all(p, order, start, nb, NULL, r->budgets, &slope, &coef);
+    if (r->n_ok < 2) {
+        snprintf(err, errlen, "isoflop: %d of %d compute budgets gave an optimum; at least 2 are needed for N_opt(C)%s%s",
+                 r->n_ok, nb, nb ? " (first refusal: " : "", "");
+        for (int g = 0; g < nb; g++)
+            if (!r->budgets[g].ok) {
+                size_t l = strlen(err);
+                snprintf(err + l, errlen - l, "C = %.3g: %s)", r->budgets[g].C, r->budgets[g].reason);
+                break;
+            }
+        free(order); free(start);
+        return -1;
+    }
+    r->n_exp = slope;
+    r->d_exp = 1 - slope;
+    r->n_coef = coef;
+    r->n_lo = r->n_hi = r->d_lo = r->d_hi = NAN;
+    if (n_boot > 0) {
+        int *pick = malloc(sizeof(int) * p->n);
+        double *slopes = malloc(sizeof(double) * n_boot);
+        IsoBudget *tmp = calloc(nb, sizeof(IsoBudget));
+        int kept = 0;
+        for (int b = 0; b < n_boot; b++) {
+            for (int g = 0; g < nb; g++) {
+                int n = start[g + 1] - start[g];
+                for (int i = 0; i < n; i++)
+                    pick[start[g] + i] = (int)rng_below(seed, RNG_STREAM_ISOFLOP, (uint64_t)b * p->n + start[g] + i, (uint32_t)n);
+            }
+            double s, c;
+            if (fit_all(p, order, start, nb, pick, tmp, &s, &c) >= 2) slopes[kept++] = s;
+        }
+        if (kept > 1) {
+            percentile_interval(slopes, kept, &r->n_lo, &r->n_hi);
+            r->d_lo = 1 - r->n_hi;
+            r->d_hi = 1 - r->n_lo;
+        }
+        free(pick); free(slopes); free(tmp);
+    }
+    free(order); free(start);
+    return 0;
+}
+
+void isoflop_free(IsoResult *r) {
+    free(r->budgets);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,32 @@
+// Scaling laws, each as log L̂(θ, log x) with its gradient in θ. Positive
+// constants are fitted as logs (e = log E, a = log A, …), as Hoffmann et al. do,
+// so every θ is unconstrained. Adding a law is one row in the table in laws.c
+// plus its formula, gradient, start grid and report.
+//   power       L = E + A·x^−α                     θ = (e, a, α)          x = one axis
+//   chinchilla  L = E + A/N^α + B/D^β              θ = (e, a, b, α, β)    x = (N, D)
+//   kaplan      L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D  θ = (log N_c, log D_c, α_N, α_D)
+#pragma once
+
+#define LAW_MAX_THETA 5
+#define LAW_MAX_REPORT 8
+
+typedef struct Law {
+    const char *name;
+    int n_theta, n_x;                      // parameters; inputs (1 or 2)
+    const char *theta_names[LAW_MAX_THETA];
+    // log L̂ at log x[n_x]; grad[n_theta] (may be NULL)
+    double (*log_predict)(const double *theta, const double *logx, double *grad);
+    // start grid: for parameter k, values start[k][0..n_start[k])
+    int n_start[LAW_MAX_THETA];
+    double start[LAW_MAX_THETA][8];
+    // the parameters as reported (natural scale, derived quantities after them)
+    int n_report;
+    const char *report_names[LAW_MAX_REPORT];
+    void (*report)(const double *theta, double *out);
+} Law;
+
+const Law *law_find(const char *name);
+extern const Law law_power, law_chinchilla, law_kaplan;
+
+// log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n].
+double log_sum_exp(const double *u, int n, double *p);

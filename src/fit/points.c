@@ -1,0 +1,236 @@
+#include "fit/points.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
+
+const char *axis_name(Axis4 a) { return AXIS_NAMES[a]; }
+
+int axis_parse(const char *name, Axis4 *a) {
+    static const char *const aliases[AXIS_COUNT] = { "N", "D", "C", "S" };
+    for (int i = 0; i < AXIS_COUNT; i++)
+        if (!strcmp(name, AXIS_NAMES[i]) || !strcmp(name, aliases[i])) { *a = (Axis4)i; return 0; }
+    return -1;
+}
+
+void points_free(Points *p) {
+    for (int a = 0; a < AXIS_COUNT; a++) free(p->x[a]);
+    free(p->loss);
+    free(p->cluster);
+    memset(p, 0, sizeof *p);
+}
+
+static void points_alloc(Points *p, int cap) {
+    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = malloc(sizeof(double) * cap);
+    p->loss = malloc(sizeof(double) * cap);
+    p->cluster = malloc(sizeof(int) * cap);
+}
+
+static void points_grow(Points *p, int *cap) {
+    if (p->n < *cap) return;
+    *cap *= 2;
+    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = realloc(p->x[a], sizeof(double) * *cap);
+    p->loss = realloc(p->loss, sizeof(double) * *cap);
+    p->cluster = realloc(p->cluster, sizeof(int) * *cap);
+}
+
+// Splits one CSV line in place (RFC 4180 quotes); returns the number of fields.
+static int split_csv(char *line, char **fields, int max) {
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        char *out = p;
+        fields[n++] = p;
+        if (*p == '"') {
+            char *r = p + 1;
+            for (;;) {
+                if (!*r) break;
+                if (*r == '"' && r[1] == '"') { *out++ = '"'; r += 2; continue; }
+                if (*r == '"') { r++; break; }
+                *out++ = *r++;
+            }
+            p = r;
+        } else {
+            while (*p && *p != ',' && *p != '\n' && *p != '\r') *out++ = *p++;
+        }
+        int end = *p != ',';
+        *out = 0;
+        if (end) break;
+        p++;
+    }
+    return n;
+}
+
+int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const char *loss_col,
+                    const char *cluster_col, Points *p, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    FILE *f = fopen(path, "r");
+    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
+    char *line = NULL, *fields[256];
+    size_t cap_line = 0;
+    if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty file", path); fclose(f); free(line); return -1; }
+    int nf = split_csv(line, fields, 256), col[AXIS_COUNT], loss = -1, cluster = -1;
+    for (int a = 0; a < AXIS_COUNT; a++) col[a] = -1;
+    for (int i = 0; i < nf; i++) {
+        for (int a = 0; a < AXIS_COUNT; a++) if (cols[a] && !strcmp(fields[i], cols[a])) col[a] = i;
+        if (!strcmp(fields[i], loss_col)) loss = i;
+        if (cluster_col && !strcmp(fields[i], cluster_col)) cluster = i;
+    }
+    const char *missing = loss < 0 ? loss_col : NULL;
+    for (int a = 0; a < AXIS_COUNT && !missing; a++) if (cols[a] && col[a] < 0) missing = cols[a];
+    if (!missing && cluster_col && cluster < 0) missing = cluster_col;
+    if (missing) {
+        snprintf(err, errlen, "%s: no column '%s' in the header", path, missing);
+        fclose(f); free(line);
+        return -1;
+    }
+    int cap = 64, lineno = 1;
+    points_alloc(p, cap);
+    char (*keys)[64] = NULL;
+    int n_keys = 0;
+    while (getline(&line, &cap_line, f) >= 0) {
+        lineno++;
+        if (line[strspn(line, " \t\r\n")] == 0) continue;
+        int k = split_csv(line, fields, 256);
+        points_grow(p, &cap);
+        for (int a = 0; a < AXIS_COUNT; a++) {
+            p->x[a][p->n] = NAN;
+            if (col[a] < 0) continue;
+            char *end;
+            double v = col[a] < k ? strtod(fields[col[a]], &end) : NAN;
+            if (col[a] >= k || end == fields[col[a]] || *end) {
+                snprintf(err, errlen, "%s:%d: column '%s': expected a number, got '%s'", path, lineno, cols[a],
+                         col[a] < k ? fields[col[a]] : "");
+                goto fail;
+            }
+            p->x[a][p->n] = v;
+        }
+        char *end;
+        p->loss[p->n] = loss < k ? strtod(fields[loss], &end) : NAN;
+        if (loss >= k || end == fields[loss] || *end) {
+            snprintf(err, errlen, "%s:%d: column '%s': expected a number, got '%s'", path, lineno, loss_col,
+                     loss < k ? fields[loss] : "");
+            goto fail;
+        }
+        if (cluster >= 0 && cluster < k) {   // rows with the same cluster value are one cluster
+            int c = 0;
+            while (c < n_keys && strncmp(keys[c], fields[cluster], 63)) c++;
+            if (c == n_keys) {
+                keys = realloc(keys, sizeof(*keys) * (n_keys + 1));
+                snprintf(keys[n_keys++], 64, "%s", fields[cluster]);
+            }
+            p->cluster[p->n] = c;
+        } else {
+            p->cluster[p->n] = p->n;
+        }
+        p->n++;
+    }
+    p->n_clusters = cluster >= 0 ? n_keys : p->n;
+    snprintf(p->source, sizeof p->source, "csv:%s", path);
+    free(keys); free(line); fclose(f);
+    return 0;
+fail:
+    free(keys); free(line); fclose(f);
+    points_free(p);
+    return -1;
+}
+
+int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
+                      Points *p, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return -1;
+    }
+    int per_eval = !strncmp(metric, "eval:", 5);
+    char split[16] = "", name[32] = "";
+    if (per_eval && sscanf(metric + 5, "%15[a-z]_%31[a-z]", split, name) != 2) {
+        snprintf(err, errlen, "metric '%s': expected eval:SPLIT_NAME, e.g. eval:val_loss", metric);
+        sqlite3_close(h);
+        return -1;
+    }
+    char *sql = sqlite3_mprintf(
+        per_eval ? "SELECT r.n_params, m.examples, m.flops, m.step, m.value, r.group_hash FROM metrics m"
+                   " JOIN runs r ON r.id = m.run_id WHERE m.split = %Q AND m.name = %Q AND m.step > 0"
+                 : "SELECT r.n_params, r.train_size, s2.value, r.steps, s.value, r.group_hash FROM runs r"
+                   " JOIN summaries s ON s.run_id = r.id AND s.name = %Q"
+                   " LEFT JOIN summaries s2 ON s2.run_id = r.id AND s2.name = 'flops'"
+                   " WHERE r.status = 'done' AND %Q IS NOT NULL",
+        per_eval ? split : metric, per_eval ? name : "");
+    char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
+                                           " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
+                         : sqlite3_mprintf("");
+    char *full = sqlite3_mprintf("%s%s%s%s%s ORDER BY r.id", sql, filter, where ? " AND (" : "", where ? where : "",
+                                 where ? ")" : "");
+    sqlite3_free(filter);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(h, full, -1, &st, NULL);
+    sqlite3_free(sql);
+    sqlite3_free(full);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return -1;
+    }
+    int cap = 64, n_keys = 0;
+    char (*keys)[17] = NULL;
+    points_alloc(p, cap);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        points_grow(p, &cap);
+        for (int a = 0; a < AXIS_COUNT; a++)
+            p->x[a][p->n] = sqlite3_column_type(st, a) == SQLITE_NULL ? NAN : sqlite3_column_double(st, a);
+        p->loss[p->n] = sqlite3_column_double(st, 4);
+        const char *g = (const char *)sqlite3_column_text(st, 5);
+        int c = 0;
+        while (c < n_keys && strcmp(keys[c], g)) c++;
+        if (c == n_keys) {
+            keys = realloc(keys, sizeof(*keys) * (n_keys + 1));
+            snprintf(keys[n_keys++], 17, "%s", g);
+        }
+        p->cluster[p->n++] = c;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    free(keys);
+    p->n_clusters = n_keys;
+    snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
+             metric, where ? " where=" : "", where ? where : "");
+    if (p->n == 0) {
+        snprintf(err, errlen, "%s: no finished runs with metric '%s'%s%s", db, metric, sweep ? " in sweep " : "", sweep ? sweep : "");
+        points_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen) {
+    for (int i = 0; i < p->n; i++) {
+        if (!isfinite(p->loss[i]) || p->loss[i] <= 0) {
+            snprintf(err, errlen, "point %d: loss %g: losses must be positive and finite (the fit is in log-loss)", i + 1, p->loss[i]);
+            return -1;
+        }
+        for (int k = 0; k < n_axes; k++) {
+            double v = p->x[axes[k]][i];
+            if (!isfinite(v) || v <= 0) {
+                snprintf(err, errlen, "point %d: %s = %g: must be positive and finite", i + 1, axis_name(axes[k]), v);
+                return -1;
+            }
+        }
+    }
+    for (int k = 0; k < n_axes; k++) {
+        int distinct = 0;
+        for (int i = 1; i < p->n && !distinct; i++) distinct = p->x[axes[k]][i] != p->x[axes[k]][0];
+        if (!distinct) {
+            snprintf(err, errlen, "%s takes %s: a law in it cannot be fitted", axis_name(axes[k]),
+                     p->n ? "one value only" : "no values");
+            return -1;
+        }
+    }
+    return 0;
+}

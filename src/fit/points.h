@@ -1,0 +1,37 @@
+// Points for fitting: one observed loss at (N, D, C), with the cluster it belongs
+// to (runs that differ only in seeds form a cluster, and the bootstrap resamples
+// whole clusters). Loaded from the store or from a CSV a user brings; this module
+// and the rest of src/fit include no training header.
+#pragma once
+#include <stddef.h>
+
+typedef enum { AXIS_N, AXIS_D, AXIS_C, AXIS_STEPS, AXIS_COUNT } Axis4;
+
+typedef struct {
+    int n;
+    double *x[AXIS_COUNT];   // [n] each; NaN where unknown
+    double *loss;            // [n]
+    int *cluster;            // [n] in 0..n_clusters−1
+    int n_clusters;
+    char source[512];        // where the points came from, for the record
+} Points;
+
+void points_free(Points *p);
+const char *axis_name(Axis4 a);          // "params", "data", "flops", "steps"
+int axis_parse(const char *name, Axis4 *a);
+
+// From a CSV with a header row. cols[a] names the column of axis a (or NULL);
+// loss_col names the loss; cluster_col (may be NULL: each row its own cluster).
+int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const char *loss_col,
+                    const char *cluster_col, Points *p, char *err, size_t errlen);
+
+// From a jackpot store: one point per run (status done) with summary `metric`
+// (final_test_loss, best_val_loss, …), or, when metric is "eval:SPLIT_NAME" (e.g.
+// eval:val_loss), one point per evaluation with x from its examples and FLOPs.
+// sweep (may be NULL) restricts to one sweep; where (may be NULL) is an extra
+// SQL condition on the runs table, aliased r (e.g. "r.depth = 2").
+int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
+                      Points *p, char *err, size_t errlen);
+
+// Checks what every fit needs: positive finite losses and x values on the axes used.
+int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen);

@@ -1,0 +1,247 @@
+// Scaling-law fits: known answers recovered inside their intervals at a stated
+// rate, agreement with scipy on committed data, IsoFLOP recovering planted
+// exponents, the budget planner against the closed form, and clear errors on
+// degenerate input.
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/rng.h"
+#include "fit/budget.h"
+#include "fit/fit.h"
+#include "fit/isoflop.h"
+
+static char err[1024];
+
+static void points_make(Points *p, int n) {
+    memset(p, 0, sizeof *p);
+    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = calloc(n, sizeof(double));
+    p->loss = calloc(n, sizeof(double));
+    p->cluster = calloc(n, sizeof(int));
+    p->n = n;
+}
+
+// L = E + A/N^α (+ B/D^β) with multiplicative noise exp(σ z); clusters of `seeds` rows per x.
+static void synth(Points *p, int chinchilla, int sizes, int seeds, double sigma, uint64_t seed) {
+    const double E = 1.69, A = 406.4, B = 410.7, al = 0.34, be = 0.28;
+    int n = chinchilla ? sizes * sizes * seeds : sizes * seeds, k = 0;
+    points_make(p, n);
+    for (int i = 0; i < sizes; i++)
+        for (int j = 0; j < (chinchilla ? sizes : 1); j++)
+            for (int s = 0; s < seeds; s++) {
+                double N = 1e7 * pow(10, 3.0 * i / (sizes - 1)), D = 1e8 * pow(10, 3.0 * j / (sizes - 1));
+                double L = E + A * pow(N, -al) + (chinchilla ? B * pow(D, -be) : 0);
+                p->x[AXIS_N][k] = N;
+                p->x[AXIS_D][k] = D;
+                p->loss[k] = L * exp(sigma * rng_normal(seed, 7, (uint64_t)k));
+                p->cluster[k] = k / seeds;
+                k++;
+            }
+    p->n_clusters = n / seeds;
+}
+
+static void test_power_known_answer_coverage(void **state) {
+    (void)state;
+    const double truth[3] = { 1.69, 406.4, 0.34 };
+    int covered[3] = { 0 }, trials = 20;
+    for (int t = 0; t < trials; t++) {
+        Points p;
+        synth(&p, 0, 8, 4, 0.01, 100 + t);
+        FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 200, .seed = (uint64_t)t };
+        FitResult r;
+        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        for (int j = 0; j < 3; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
+        assert_true(r.r2_log > 0.99);
+        fit_result_free(&r);
+        points_free(&p);
+    }
+    print_message("power law: true E, A, alpha inside the 95%% intervals in %d, %d, %d of %d trials\n",
+                  covered[0], covered[1], covered[2], trials);
+    // The stated rate: at least 15 of 20 (nominal 95%, percentile bootstrap over 8 clusters is approximate).
+    for (int j = 0; j < 3; j++) assert_true(covered[j] >= 15);
+}
+
+static void test_chinchilla_known_answer(void **state) {
+    (void)state;
+    const double truth[5] = { 1.69, 406.4, 410.7, 0.34, 0.28 };
+    int covered[5] = { 0 }, trials = 3;
+    for (int t = 0; t < trials; t++) {
+        Points p;
+        synth(&p, 1, 6, 2, 0.005, 200 + t);
+        FitOptions o = { .law = &law_chinchilla, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 100, .seed = (uint64_t)t };
+        FitResult r;
+        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        assert_int_equal(r.starts, 4500);
+        for (int j = 0; j < 5; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
+        // exponents close whatever the interval: 0.34 and 0.28 to within 0.03
+        assert_true(fabs(r.report[3] - 0.34) < 0.03 && fabs(r.report[4] - 0.28) < 0.03);
+        assert_float_equal(r.report[5], r.report[4] / (r.report[3] + r.report[4]), 1e-12);
+        fit_result_free(&r);
+        points_free(&p);
+    }
+    print_message("chinchilla: true E, A, B, alpha, beta inside the intervals in %d, %d, %d, %d, %d of %d trials\n",
+                  covered[0], covered[1], covered[2], covered[3], covered[4], trials);
+    for (int j = 0; j < 5; j++) assert_true(covered[j] >= trials - 1);
+}
+
+static void test_heldout_predicts_the_largest(void **state) {
+    (void)state;
+    Points p;
+    synth(&p, 0, 8, 3, 0.005, 300);
+    FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 200, .seed = 1 };
+    HeldOut h;
+    assert_int_equal(fit_heldout(&o, &p, &h, err, sizeof err), 0);
+    assert_float_equal(h.x, 1e10, 1);
+    assert_int_equal(h.n_held, 3);
+    assert_true(fabs(h.rel_error) < 0.01);
+    assert_true(h.lo <= h.predicted && h.predicted <= h.hi);
+    points_free(&p);
+}
+
+// scipy.optimize on committed data (tests/reference/scipy_fits.py): the same
+// objective from the same start grid must land on the same minimum.
+static void test_agrees_with_scipy(void **state) {
+    (void)state;
+    const char *dir = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
+    char path[256];
+    snprintf(path, sizeof path, "%s/scipy_fits.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("cannot open %s", path);
+    char law[32], csv[256], file[64];
+    int n;
+    double want[5];
+    while (fscanf(f, "%31s %63s %d", law, file, &n) == 3) {
+        for (int j = 0; j < n; j++) assert_int_equal(fscanf(f, "%lf", &want[j]), 1);
+        snprintf(csv, sizeof csv, "%s/%s", dir, file);
+        const char *cols[AXIS_COUNT] = { "N", "D", NULL, NULL };
+        Points p;
+        if (points_from_csv(csv, cols, "loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+        const Law *L = law_find(law);
+        FitOptions o = { .law = L, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 0 };
+        FitResult r;
+        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        for (int j = 0; j < n; j++) {
+            double rel = fabs(r.theta[j] - want[j]) / fmax(fabs(want[j]), 1e-12);
+            if (rel > 1e-4) fail_msg("%s: theta[%d] = %.10g, scipy %.10g (relative %.2g)", law, j, r.theta[j], want[j], rel);
+        }
+        print_message("%s: %d parameters agree with scipy to 1e-4\n", law, n);
+        fit_result_free(&r);
+        points_free(&p);
+    }
+    fclose(f);
+}
+
+static void test_isoflop_recovers_planted_exponents(void **state) {
+    (void)state;
+    const double E = 1.69, A = 406.4, B = 410.7, al = 0.34, be = 0.28;
+    double G = pow(al * A / (be * B), 1 / (al + be));
+    Points p;
+    points_make(&p, 5 * 9);
+    int k = 0;
+    for (int c = 0; c < 5; c++) {
+        double C = 1e18 * pow(10, c), Nstar = G * pow(C / 6, be / (al + be));
+        for (int i = -4; i <= 4; i++, k++) {
+            double N = Nstar * pow(10, i * 0.25), D = C / (6 * N);
+            p.x[AXIS_N][k] = N; p.x[AXIS_D][k] = D; p.x[AXIS_C][k] = C;
+            p.loss[k] = (E + A * pow(N, -al) + B * pow(D, -be)) * exp(0.001 * rng_normal(5, 5, (uint64_t)k));
+            p.cluster[k] = k;
+        }
+    }
+    p.n_clusters = p.n;
+    IsoResult r;
+    if (isoflop_fit(&p, 200, 3, &r, err, sizeof err) != 0) fail_msg("%s", err);
+    print_message("isoflop: N_opt exponent %.4f [%.4f, %.4f], planted %.4f\n", r.n_exp, r.n_lo, r.n_hi, be / (al + be));
+    assert_int_equal(r.n_budgets, 5);
+    assert_int_equal(r.n_ok, 5);
+    assert_true(fabs(r.n_exp - be / (al + be)) < 0.02);
+    assert_true(fabs(r.d_exp - al / (al + be)) < 0.02);
+    isoflop_free(&r);
+    // a budget with two sizes is refused, with the reason
+    p.n = 9 + 2;
+    for (int i = 0; i < 2; i++) p.x[AXIS_C][9 + i] = 1e30;
+    assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "at least 2 are needed"));
+    p.n = 45;
+    points_free(&p);
+}
+
+static void test_budget_planner(void **state) {
+    (void)state;
+    const double al = 0.34, be = 0.28, A = 406.4, B = 410.7;
+    double theta[5] = { log(1.69), log(A), log(B), al, be };
+    Costs c = { .flop = 1 };
+    double C = 1e21, N, D, L;
+    assert_int_equal(budget_best(theta, &c, C, &N, &D, &L), 0);
+    double G = pow(al * A / (be * B), 1 / (al + be));
+    assert_float_equal(N / (G * pow(C / 6, be / (al + be))), 1.0, 1e-4);   // the closed form
+    assert_float_equal(6 * N * D / C, 1.0, 1e-9);
+    // data as dear as 1e12 FLOPs a point: far fewer examples, a bigger model, a worse loss
+    Costs dear = { .flop = 1, .data = 1e12 };
+    double N2, D2, L2;
+    assert_int_equal(budget_best(theta, &dear, C, &N2, &D2, &L2), 0);
+    print_message("budget 1e21: N %.3g D %.3g (free data) vs N %.3g D %.3g (dear data)\n", N, D, N2, D2);
+    assert_true(D2 < D / 10 && N2 > N && L2 > L);
+    // the cheapest way to the loss just found costs the budget
+    double cost;
+    assert_int_equal(budget_cheapest(theta, &c, L, &N2, &D2, &cost), 0);
+    assert_float_equal(cost / C, 1.0, 1e-3);
+    // below the irreducible loss nothing will do
+    assert_int_equal(budget_cheapest(theta, &c, 1.5, &N2, &D2, &cost), -1);
+}
+
+static void expect_refusal(Points *p, const Law *law, const char *fragment) {
+    FitOptions o = { .law = law, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 10 };
+    FitResult r;
+    assert_int_equal(fit_law(&o, p, NULL, &r, err, sizeof err), -1);
+    if (!strstr(err, fragment)) fail_msg("error '%s' lacks '%s'", err, fragment);
+}
+
+static void test_degenerate_inputs(void **state) {
+    (void)state;
+    Points p;
+    synth(&p, 0, 8, 1, 0.01, 9);
+    p.n = 3;
+    expect_refusal(&p, &law_power, "3 points for 3 parameters");
+    p.n = 8;
+    p.loss[2] = 0;
+    expect_refusal(&p, &law_power, "point 3: loss 0: losses must be positive");
+    p.loss[2] = NAN;
+    expect_refusal(&p, &law_power, "point 3: loss nan");
+    p.loss[2] = 1;
+    p.x[AXIS_N][4] = -5;
+    expect_refusal(&p, &law_power, "point 5: params = -5: must be positive");
+    for (int i = 0; i < 8; i++) p.x[AXIS_N][i] = 1e6;
+    expect_refusal(&p, &law_power, "params takes one value only");
+    expect_refusal(&p, &law_chinchilla, "params takes one value only");
+    points_free(&p);
+    // CSV: a missing column and a non-number are named with file and line
+    char path[] = "/tmp/jackpot-fit-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("N,loss\n1000,0.5\n2000,abc\n", f);
+    fclose(f);
+    const char *cols[AXIS_COUNT] = { "N", "D", NULL, NULL };
+    assert_int_equal(points_from_csv(path, cols, "loss", NULL, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no column 'D'"));
+    const char *cols_n[AXIS_COUNT] = { "N", NULL, NULL, NULL };
+    assert_int_equal(points_from_csv(path, cols_n, "loss", NULL, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, ":3: column 'loss': expected a number, got 'abc'"));
+    remove(path);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_power_known_answer_coverage),
+        cmocka_unit_test(test_chinchilla_known_answer),
+        cmocka_unit_test(test_heldout_predicts_the_largest),
+        cmocka_unit_test(test_agrees_with_scipy),
+        cmocka_unit_test(test_isoflop_recovers_planted_exponents),
+        cmocka_unit_test(test_budget_planner),
+        cmocka_unit_test(test_degenerate_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
