@@ -57,6 +57,32 @@ static void test_bad_flags(void **state) {
     expect_usage_error("export --what everything", "--what: expected one of runs, summaries, metrics");
 }
 
+static void test_fit_on_a_csv(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    const char *dir = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
+    char args[512];
+    snprintf(args, sizeof args, "fit --law chinchilla --csv %s/chinchilla_points.csv --col params=N --col data=D "
+             "--boot 50 --budget 1e21 --target-loss 1.9 --cost-data 1e9", dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    const char *expect[] = { "law chinchilla on 25 points", "alpha", "beta", "N_opt_exponent", "held out:",
+                             "budget 1e+21: the lowest loss", "target loss 1.9: the cheapest way" };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
+        if (!strstr(out, expect[i])) fail_msg("fit output lacks '%s':\n%s", expect[i], out);
+    snprintf(args, sizeof args, "fit --law power --csv %s/power_points.csv --col params=N --boot 20 --json", dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"law\":\"power\""));
+    assert_non_null(strstr(out, "\"alpha\":{\"estimate\":0.3"));
+    expect_usage_error("fit --csv x.csv", "--law: give one of power, chinchilla, kaplan, frontier, isoflop");
+    expect_usage_error("fit --law cubic --csv x.csv", "--law: expected one of power, chinchilla");
+    expect_usage_error("fit --law power", "exactly one of --db and --csv");
+    expect_usage_error("fit --law power --csv x.csv --budget 1e9", "--budget and --target-loss need --law chinchilla");
+    expect_usage_error("fit --law power --csv x.csv --col mass=M", "--col: expected AXIS=COLUMN");
+    snprintf(args, sizeof args, "fit --law power --csv %s/power_points.csv --col params=Q", dir);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "no column 'Q' in the header"));
+}
+
 static void test_bad_sweep_config_stops_before_training(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -122,6 +148,7 @@ int main(void) {
         cmocka_unit_test(test_help_documents_every_flag),
         cmocka_unit_test(test_short_run_writes_jsonl),
         cmocka_unit_test(test_bad_sweep_config_stops_before_training),
+        cmocka_unit_test(test_fit_on_a_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -334,6 +334,13 @@ int cmd_fit(int argc, char **argv) {
         }
         write_law(f, &a, &o, &p, &r, &h, have_h, px, n_px);
         if (!have_h) fprintf(f, ",\"heldout_refused\":\"%s\"", herr);
+        // E (the irreducible loss) far below every observed loss: the data show no
+        // floor, E is not determined, and its interval means nothing.
+        double min_loss = INFINITY;
+        for (int i = 0; i < p.n; i++) if (p.loss[i] < min_loss) min_loss = p.loss[i];
+        if (law != &law_kaplan && r.report[0] < 1e-3 * min_loss)
+            fprintf(f, ",\"warning\":\"E is not determined by these data: the losses show no floor in this range (E = %.3g against a smallest loss of %.3g)\"",
+                    r.report[0], min_loss);
         if (!strcmp(law->name, "chinchilla")) {
             write_budget(f, &a, &r);
             // can α and β be told apart? Their 95% intervals overlapping says no.

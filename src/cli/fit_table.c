@@ -99,8 +99,17 @@ void fit_table_print(const char *json, FILE *o) {
         if (why[0]) fprintf(o, "  held out: not possible: %s\n", why);
     }
     if (isfinite(num(&j, "$.prediction.loss")))
-        fprintf(o, "  predicted loss at %s: %.5g [%.5g, %.5g]\n", "--predict", num(&j, "$.prediction.loss"),
+    {
+        char at[64];
+        double x1 = num(&j, "$.prediction.x[1]");
+        if (isfinite(x1)) snprintf(at, sizeof at, "(%.4g, %.4g)", num(&j, "$.prediction.x[0]"), x1);
+        else snprintf(at, sizeof at, "%.4g", num(&j, "$.prediction.x[0]"));
+        fprintf(o, "  predicted loss at %s: %.5g [%.5g, %.5g]\n", at, num(&j, "$.prediction.loss"),
                 num(&j, "$.prediction.lo"), num(&j, "$.prediction.hi"));
+    }
+    char warning[512];
+    text(&j, "$.warning", warning, sizeof warning);
+    if (warning[0]) fprintf(o, "  warning: %s\n", warning);
     if (num(&j, "$.alpha_beta_distinguishable") == 0)
         fprintf(o, "  warning: the 95%% intervals of alpha and beta overlap: the data cannot tell them apart\n");
     if (isfinite(num(&j, "$.best_for_budget.budget"))) {
