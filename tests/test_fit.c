@@ -88,6 +88,35 @@ static void test_chinchilla_known_answer(void **state) {
     for (int j = 0; j < 5; j++) assert_true(covered[j] >= trials - 1);
 }
 
+// Kaplan et al.'s L(N, D) with their constants (α_N = 0.076, α_D = 0.103,
+// N_c = 6.4e13, D_c = 1.8e13) on a 6 × 6 grid with 0.5% noise.
+static void test_kaplan_known_answer(void **state) {
+    (void)state;
+    const double truth[4] = { 6.4e13, 1.8e13, 0.076, 0.103 };
+    int covered[4] = { 0 }, trials = 3;
+    for (int t = 0; t < trials; t++) {
+        Points p;
+        points_make(&p, 36 * 2);
+        for (int k = 0; k < 72; k++) {
+            double N = 1e7 * pow(10, 3.0 * (k / 12) / 5), D = 1e8 * pow(10, 3.0 * ((k / 2) % 6) / 5);
+            double L = pow(pow(truth[0] / N, truth[2] / truth[3]) + truth[1] / D, truth[3]);
+            p.x[AXIS_N][k] = N; p.x[AXIS_D][k] = D;
+            p.loss[k] = L * exp(0.005 * rng_normal(400 + t, 7, (uint64_t)k));
+            p.cluster[k] = k / 2;
+        }
+        p.n_clusters = 36;
+        FitOptions o = { .law = &law_kaplan, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 100, .seed = (uint64_t)t };
+        FitResult r;
+        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        for (int j = 0; j < 4; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
+        print_message("kaplan trial %d: N_c %.3g [%.3g, %.3g], D_c %.3g, alpha_N %.4f [%.4f, %.4f], alpha_D %.4f [%.4f, %.4f]\n",
+                      t, r.report[0], r.lo[0], r.hi[0], r.report[1], r.report[2], r.lo[2], r.hi[2], r.report[3], r.lo[3], r.hi[3]);
+        fit_result_free(&r);
+        points_free(&p);
+    }
+    for (int j = 0; j < 4; j++) assert_true(covered[j] >= trials - 1);
+}
+
 static void test_heldout_predicts_the_largest(void **state) {
     (void)state;
     Points p;
@@ -237,6 +266,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_power_known_answer_coverage),
         cmocka_unit_test(test_chinchilla_known_answer),
+        cmocka_unit_test(test_kaplan_known_answer),
         cmocka_unit_test(test_heldout_predicts_the_largest),
         cmocka_unit_test(test_agrees_with_scipy),
         cmocka_unit_test(test_isoflop_recovers_planted_exponents),

@@ -111,6 +111,7 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
                 break;
             }
         free(order); free(start);
+        isoflop_free(r);
         return -1;
     }
     r->n_exp = slope;
