@@ -36,6 +36,9 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     // 1 → 2: fitted laws
     "CREATE TABLE fits(id INTEGER PRIMARY KEY, created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
     "  law TEXT NOT NULL, source TEXT, options TEXT, result TEXT NOT NULL);",
+    // 2 → 3: outcome distributions
+    "CREATE TABLE dists(id INTEGER PRIMARY KEY, created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  source TEXT, result TEXT NOT NULL);",
 };
 
 static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -420,6 +423,20 @@ int store_add_fit(Store *s, const char *law, const char *source, const char *opt
         sqlite3_bind_text(st, 4, result_json, -1, SQLITE_TRANSIENT);
         rc = step_done(st);
         *fit_id = sqlite3_last_insert_rowid(s->db);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id) {
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prep(s, "INSERT INTO dists(source, result) VALUES (?,?)");
+    int rc = -1;
+    if (st) {
+        sqlite3_bind_text(st, 1, source, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, result_json, -1, SQLITE_TRANSIENT);
+        rc = step_done(st);
+        *dist_id = sqlite3_last_insert_rowid(s->db);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;

@@ -15,6 +15,8 @@
 //   summaries(run_id, name, value)    final_* and best_* (best = lowest val loss)
 // Version 2 adds:
 //   fits(id, created, law, source, options JSON, result JSON)   one per `jackpot fit`
+// Version 3 adds:
+//   dists(id, created, source, result JSON)                      one per `jackpot dist`
 // Every write is one transaction; a crash loses at most the evaluation in flight.
 // Only the analysis-free parts live here: nothing in src/store includes a
 // training header.
@@ -24,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct {
     sqlite3 *db;
@@ -78,5 +80,8 @@ int store_finish_run(Store *s, long run_id, const char *status, long diverged_st
 // Records a fit (JSON texts); returns its id in *fit_id.
 int store_add_fit(Store *s, const char *law, const char *source, const char *options_json, const char *result_json,
                   long *fit_id);
+
+// Records an outcome-distribution analysis (JSON); returns its id.
+int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id);
 
 const char *store_error(Store *s);

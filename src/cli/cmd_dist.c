@@ -1,0 +1,378 @@
+// jackpot dist: outcome distributions across seeds, by size.
+#include <getopt.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_fit.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fmt.h"
+#include "base/rng.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "fit/fit.h"
+#include "stats/describe.h"
+#include "stats/samples.h"
+#include "store/store.h"
+
+#define CMD "dist"
+#define TAIL_MIN_N 30
+#define RNG_STREAM_DIST 121
+
+static const char HELP[] =
+    "usage: jackpot dist (--db FILE [--sweep NAME] [--where SQL] | --csv FILE) [options]\n"
+    "\n"
+    "Per group of runs that differ only in seeds (one model size and data size):\n"
+    "  n, mean, std, CV, quantiles (min, 5, 25, 50, 75, 95%, max), skewness and excess\n"
+    "  kurtosis with 95% bootstrap intervals, in five units: loss, log-loss, error,\n"
+    "  accuracy and logit(accuracy) (accuracy clipped to [1/(2m), 1 − 1/(2m)] first,\n"
+    "  m = --eval-size, so that 0 and 1 stay finite);\n"
+    "  an Anderson–Darling normality test and Hill tail indices of the good tail\n"
+    "  (\"jackpots\": unusually low loss) and the bad tail, each over the values beyond\n"
+    "  the median with k = ⌊√(values on that side)⌋, with bootstrap intervals, and a\n"
+    "  verdict naming its test (no tail claim below n = 30);\n"
+    "  the expected best of k seeds (unbiased, from order statistics) against the loss\n"
+    "  a power law L(N) fitted across sizes predicts at k·N (equal training compute);\n"
+    "  where init and data seeds are crossed, the split of the variance into init,\n"
+    "  data and interaction+residual parts (two-way random effects).\n"
+    "Across sizes: std and IQR of each unit against N, fitted as spread ∝ N^k.\n"
+    "\n"
+    "  --db FILE        a jackpot database (groups = runs equal but for their seeds)\n"
+    "  --sweep NAME     only this sweep's runs\n"
+    "  --where SQL      a condition on runs r, e.g. \"r.depth = 2\"\n"
+    "  --metric M       final (test metrics at the end) | best (at the best-validation step) [final]\n"
+    "  --csv FILE       runs from a CSV: --group-col, --n-col, --loss-col, --acc-col,\n"
+    "                   --init-col, --data-col name its columns  [group, N, loss, acc, init, data]\n"
+    "  --eval-size M    examples behind each accuracy, for the logit guard  [10000]\n"
+    "  --boot N         bootstrap resamples                                 [1000]\n"
+    "  --seed N         bootstrap seed                                      [0]\n"
+    "  --json           JSON instead of the table\n"
+    "  --no-save        do not record the result in the database's dists table\n";
+
+enum { U_LOSS, U_LOGLOSS, U_ERROR, U_ACC, U_LOGIT, U_COUNT };
+static const char *const UNIT[U_COUNT] = { "loss", "log_loss", "error", "accuracy", "logit_accuracy" };
+static const int LOWER_IS_BETTER[U_COUNT] = { 1, 1, 1, 0, 0 };
+
+static int unit_values(const SeedGroup *g, int u, double m, double *out) {
+    for (int i = 0; i < g->n; i++) {
+        double l = g->loss[i], a = g->acc[i], ac = fmin(fmax(a, 0.5 / m), 1 - 0.5 / m);
+        if (u >= U_ERROR && !isfinite(a)) return 0;
+        out[i] = u == U_LOSS ? l : u == U_LOGLOSS ? log(l) : u == U_ERROR ? 1 - a : u == U_ACC ? a : log(ac / (1 - ac));
+    }
+    return g->n;
+}
+
+// Hill α of the tail beyond the median on one side, with a bootstrap interval.
+static void tail_index(const double *x, int n, int upper, int n_boot, uint64_t seed, double *a, double *lo, double *hi, int *k_out) {
+    double *s = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *al = malloc(sizeof(double) * (n_boot + 1));
+    *a = *lo = *hi = NAN;
+    int kept = 0;
+    for (int b = -1; b < n_boot; b++) {
+        for (int i = 0; i < n; i++) s[i] = b < 0 ? x[i] : x[rng_below(seed, RNG_STREAM_DIST, (uint64_t)b * n + i, (uint32_t)n)];
+        double med;
+        {   // median by copy-sort (n is small)
+            double *t = malloc(sizeof(double) * n);
+            memcpy(t, s, sizeof(double) * n);
+            for (int i = 1; i < n; i++) for (int j = i; j > 0 && t[j] < t[j - 1]; j--) { double w = t[j]; t[j] = t[j - 1]; t[j - 1] = w; }
+            med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+            free(t);
+        }
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            double d = upper ? s[i] - med : med - s[i];
+            if (d > 0) y[m++] = d;
+        }
+        int k = (int)floor(sqrt(m));
+        double h = hill_alpha(y, m, k);
+        if (b < 0) { *a = h; *k_out = k; }
+        else if (isfinite(h)) al[kept++] = h;
+    }
+    if (kept > 1) percentile_interval(al, kept, lo, hi);
+    free(s); free(y); free(al);
+}
+
+typedef struct { FILE *j; int json; int first; } Out;
+
+static void jnum(FILE *f, double v) {
+    char b[40];
+    if (!isfinite(v)) { fputs("null", f); return; }
+    format_real(b, sizeof b, v);
+    fputs(b, f);
+}
+
+static void jtriple(FILE *f, const char *name, double v, double lo, double hi) {
+    fprintf(f, "\"%s\":{\"estimate\":", name); jnum(f, v);
+    fputs(",\"lo\":", f); jnum(f, lo); fputs(",\"hi\":", f); jnum(f, hi); fputs("}", f);
+}
+
+static void unit_report(FILE *j, FILE *t, const char *unit, const double *x, int n, int lower_better, int n_boot, uint64_t seed) {
+    char err[256];
+    Describe d;
+    fprintf(j, "\"%s\":{", unit);
+    if (describe(x, n, n_boot, seed, &d, err, sizeof err) != 0) {
+        fprintf(j, "\"refused\":\"%s\"}", err);
+        fprintf(t, "  %-15s %s\n", unit, err);
+        return;
+    }
+    for (int s = 0; s < DESCRIBE_STATS; s++) { if (s) fputc(',', j); jtriple(j, describe_names[s], d.v[s], d.lo[s], d.hi[s]); }
+    fprintf(t, "  %-15s mean %.5g [%.4g, %.4g]  std %.4g [%.4g, %.4g]  cv %.3g  IQR %.4g\n", unit, d.v[0], d.lo[0], d.hi[0],
+            d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[10]);
+    fprintf(t, "  %-15s quantiles %.5g | %.5g | %.5g | %.5g | %.5g | %.5g | %.5g   skew %.3g [%.3g, %.3g]  ex.kurt %.3g [%.3g, %.3g]\n", "",
+            d.v[3], d.v[4], d.v[5], d.v[6], d.v[7], d.v[8], d.v[9], d.v[11], d.lo[11], d.hi[11], d.v[12], d.lo[12], d.hi[12]);
+    double p, A = anderson_darling(x, n, &p);
+    fputs(",\"anderson_darling\":{\"A2\":", j); jnum(j, A); fputs(",\"p\":", j); jnum(j, p); fputs("}", j);
+    char verdict[256];
+    if (n < TAIL_MIN_N) {
+        snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g); n = %d is too small for a tail claim (need %d)",
+                 p < 0.05 ? "not normal" : "consistent with normal", A, p, n, TAIL_MIN_N);
+        fputs(",\"tails\":null", j);
+    } else {
+        double ag, lg, hg, ab, lb, hb;
+        int kg, kb;
+        tail_index(x, n, !lower_better, n_boot / 4, seed + 1, &ag, &lg, &hg, &kg);   // good tail: the jackpot side
+        tail_index(x, n, lower_better, n_boot / 4, seed + 2, &ab, &lb, &hb, &kb);
+        fprintf(j, ",\"tails\":{\"good\":{\"k\":%d,", kg); jtriple(j, "hill_alpha", ag, lg, hg);
+        fprintf(j, "},\"bad\":{\"k\":%d,", kb); jtriple(j, "hill_alpha", ab, lb, hb); fputs("}}", j);
+        // which tail is heavier, by the Hill point estimates; said with less force when their intervals overlap
+        int overlap = !(hg < lb || hb < lg);
+        const char *heavy = !(isfinite(ag) && isfinite(ab)) ? ""
+                            : ag < ab ? (overlap ? "; good tail (jackpots) heavier by the point estimates, intervals overlap" : "; heavier good tail (jackpots)")
+                                      : (overlap ? "; bad tail heavier by the point estimates, intervals overlap" : "; heavier bad tail");
+        snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g)%s; Hill α good %.3g [%.3g, %.3g] (k=%d), bad %.3g [%.3g, %.3g] (k=%d)",
+                 p < 0.05 ? "not normal" : "consistent with normal", A, p, p < 0.05 ? heavy : "", ag, lg, hg, kg, ab, lb, hb, kb);
+    }
+    fprintf(t, "  %-15s %s\n", "", verdict);
+    fprintf(j, ",\"verdict\":\"%s\"}", verdict);
+}
+
+int cmd_dist(int argc, char **argv) {
+    static const struct option opts[] = {
+        { "db", required_argument, 0, 'd' },       { "sweep", required_argument, 0, 's' },
+        { "where", required_argument, 0, 'w' },    { "metric", required_argument, 0, 'm' },
+        { "csv", required_argument, 0, 'c' },      { "group-col", required_argument, 0, 1 },
+        { "n-col", required_argument, 0, 2 },      { "loss-col", required_argument, 0, 3 },
+        { "acc-col", required_argument, 0, 4 },    { "init-col", required_argument, 0, 5 },
+        { "data-col", required_argument, 0, 6 },   { "eval-size", required_argument, 0, 'e' },
+        { "boot", required_argument, 0, 'b' },     { "seed", required_argument, 0, 'S' },
+        { "json", no_argument, 0, 'j' },           { "no-save", no_argument, 0, 'n' },
+        { "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
+    };
+    const char *db = NULL, *sweep = NULL, *where = NULL, *metric = "final", *csv = NULL;
+    const char *cols[6] = { "group", "N", "loss", "acc", "init", "data" };
+    double eval_size = 10000;
+    int n_boot = 1000, json = 0, save = 1, c;
+    uint64_t seed = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 's': sweep = optarg; break;
+        case 'w': where = optarg; break;
+        case 'm': metric = optarg; break;
+        case 'c': csv = optarg; break;
+        case 1: case 2: case 3: case 4: case 5: case 6: cols[c - 1] = optarg; break;
+        case 'e': eval_size = (double)arg_long(CMD, "--eval-size", optarg, 1, 1000000000L); break;
+        case 'b': n_boot = (int)arg_long(CMD, "--boot", optarg, 0, 100000); break;
+        case 'S': seed = (uint64_t)arg_long(CMD, "--seed", optarg, 0, 1L << 62); break;
+        case 'j': json = 1; break;
+        case 'n': save = 0; break;
+        case 'h': fputs(HELP, stdout); return 0;
+        case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
+        default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (!db == !csv) usage_error(CMD, "give the runs with exactly one of --db and --csv");
+    char err[2048];
+    Samples S;
+    int rc = csv ? samples_from_csv(csv, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], &S, err, sizeof err)
+                 : samples_from_store(db, sweep, metric, where, &S, err, sizeof err);
+    if (rc != 0) { fprintf(stderr, "jackpot dist: %s\n", err); return 1; }
+
+    char *jtext = NULL, *ttext = NULL;
+    size_t jlen = 0, tlen = 0;
+    FILE *j = open_memstream(&jtext, &jlen), *t = open_memstream(&ttext, &tlen);
+    fprintf(t, "outcomes across seeds from %s: %d groups\n", S.source, S.n_groups);
+    fprintf(j, "{\"source\":\"%s\",\"groups\":[", S.source);
+
+    // L(N) across sizes, for best-of-k at equal compute: a power law on every run's loss.
+    Points P = { 0 };
+    int total = 0;
+    for (int g = 0; g < S.n_groups; g++) total += S.g[g].n;
+    for (int a = 0; a < AXIS_COUNT; a++) P.x[a] = calloc(total, sizeof(double));
+    P.loss = malloc(sizeof(double) * total);
+    P.cluster = malloc(sizeof(int) * total);
+    for (int g = 0, k = 0; g < S.n_groups; g++)
+        for (int i = 0; i < S.g[g].n; i++, k++) { P.x[AXIS_N][k] = S.g[g].N; P.loss[k] = S.g[g].loss[i]; P.cluster[k] = g; }
+    P.n = total;
+    P.n_clusters = S.n_groups;
+    FitOptions fo = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = n_boot / 5, .seed = seed };
+    FitResult fr;
+    char ferr[512];
+    int have_law = fit_law(&fo, &P, NULL, &fr, ferr, sizeof ferr) == 0;
+    // With no more sizes than the law has parameters it passes through the means
+    // and resampling sizes cannot move it: no interval is honest then.
+    int sizes = 0;
+    for (int g = 0; g < S.n_groups; g++) sizes += g == 0 || S.g[g].N != S.g[g - 1].N;
+    int law_intervals = have_law && sizes > 3;
+
+    double *x = malloc(sizeof(double) * (total + 1)), spread[U_COUNT][2][256];
+    int have_unit[U_COUNT] = { 0 };
+    for (int g = 0; g < S.n_groups; g++) {
+        SeedGroup *G = &S.g[g];
+        fprintf(t, "\ngroup %d: %s, %d runs\n", g + 1, G->label, G->n);
+        fprintf(j, "%s{\"N\":", g ? "," : ""); jnum(j, G->N); fputs(",\"D\":", j); jnum(j, G->D);
+        fprintf(j, ",\"n\":%d,\"units\":{", G->n);
+        int first = 1;
+        for (int u = 0; u < U_COUNT; u++) {
+            spread[u][0][g] = spread[u][1][g] = NAN;
+            if (!unit_values(G, u, eval_size, x)) continue;
+            if (!first) fputc(',', j);
+            first = 0;
+            unit_report(j, t, UNIT[u], x, G->n, LOWER_IS_BETTER[u], n_boot, seed + (uint64_t)g * 16 + u);
+            Describe d;
+            if (describe(x, G->n, 0, 0, &d, err, sizeof err) == 0) { spread[u][0][g] = d.v[1]; spread[u][1][g] = d.v[10]; have_unit[u] = 1; }
+        }
+        fputs("}", j);
+        // best of k seeds against L(k·N)
+        if (G->n >= 2) {
+            fprintf(t, "  best of k seeds (expected lowest loss) against L(k·N) from the power law across sizes:\n");
+            fputs(",\"best_of_k\":[", j);
+            double *boot = malloc(sizeof(double) * (n_boot + 1)), *s = malloc(sizeof(double) * G->n);
+            for (int k = 1; k <= G->n; k = k < 4 ? k + 1 : k * 2 > G->n && k != G->n ? G->n : k * 2) {
+                double e = expected_best_of_k(G->loss, G->n, k), lo = NAN, hi = NAN;
+                for (int b = 0; b < n_boot; b++) {
+                    for (int i = 0; i < G->n; i++) s[i] = G->loss[rng_below(seed + 7, RNG_STREAM_DIST, (uint64_t)b * G->n + i, (uint32_t)G->n)];
+                    boot[b] = expected_best_of_k(s, G->n, k);
+                }
+                if (n_boot > 1) percentile_interval(boot, n_boot, &lo, &hi);
+                double xk = k * G->N, law = have_law ? fit_predict(&law_power, fr.theta, &xk) : NAN, llo = NAN, lhi = NAN;
+                if (law_intervals && fr.n_boot > 1) {
+                    for (int b = 0; b < fr.n_boot; b++) boot[b] = fit_predict(&law_power, fr.boot_theta + (size_t)b * 3, &xk);
+                    percentile_interval(boot, fr.n_boot, &llo, &lhi);
+                }
+                fprintf(t, "    k = %-4d best of k %.5g [%.5g, %.5g]   L(%d·N) %.5g [%.5g, %.5g]   %s\n", k, e, lo, hi, k, law, llo, lhi,
+                        k == 1 ? "" : !isfinite(law) ? "" : e < law ? "→ k seeds beat k× parameters" : "→ k× parameters beat k seeds");
+                fprintf(j, "%s{\"k\":%d,", k > 1 ? "," : "", k);
+                jtriple(j, "best", e, lo, hi); fputc(',', j); jtriple(j, "law_at_kN", law, llo, lhi); fputs("}", j);
+                if (k == G->n) break;
+            }
+            fputs("]", j);
+            free(boot); free(s);
+        }
+        // init × data split where the seeds are crossed
+        int I = 0, J = 0;
+        int64_t iv[256], dv[256];
+        for (int i = 0; i < G->n; i++) {
+            int a = 0, b = 0;
+            while (a < I && iv[a] != G->init[i]) a++;
+            if (a == I && I < 256) iv[I++] = G->init[i];
+            while (b < J && dv[b] != G->data[i]) b++;
+            if (b == J && J < 256) dv[J++] = G->data[i];
+        }
+        if (I >= 2 && J >= 2 && I * J == G->n) {
+            double *y = calloc(G->n, sizeof(double)), *yb = malloc(sizeof(double) * G->n);
+            int full = 1;
+            for (int i = 0; i < G->n; i++) {
+                int a = 0, b = 0;
+                while (iv[a] != G->init[i]) a++;
+                while (dv[b] != G->data[i]) b++;
+                y[a * J + b] = G->loss[i];
+            }
+            double vi, vd, vr, *bi = malloc(sizeof(double) * (n_boot + 1) * 3);
+            variance_two_way(y, I, J, &vi, &vd, &vr);
+            int kept = 0;
+            for (int b = 0; b < n_boot; b++) {   // resample init seeds and data seeds independently
+                for (int a = 0; a < I; a++) {
+                    int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST, (uint64_t)b * 512 + a, (uint32_t)I);
+                    for (int c2 = 0; c2 < J; c2++) {
+                        int rb = (int)rng_below(seed + 10, RNG_STREAM_DIST, (uint64_t)b * 512 + c2, (uint32_t)J);
+                        yb[a * J + c2] = y[ra * J + rb];
+                    }
+                }
+                variance_two_way(yb, I, J, &bi[kept], &bi[n_boot + kept], &bi[2 * n_boot + kept]);
+                kept++;
+            }
+            double lo[3] = { NAN, NAN, NAN }, hi[3] = { NAN, NAN, NAN }, tot = vi + vd + vr;
+            for (int q = 0; q < 3 && kept > 1; q++) percentile_interval(bi + q * n_boot, kept, &lo[q], &hi[q]);
+            fprintf(t, "  variance of loss, %d init × %d data seeds (two-way random effects): init %.3g [%.3g, %.3g] (%.0f%%), "
+                       "data %.3g [%.3g, %.3g] (%.0f%%), interaction+residual %.3g [%.3g, %.3g] (%.0f%%)\n",
+                    I, J, vi, lo[0], hi[0], 100 * vi / tot, vd, lo[1], hi[1], 100 * vd / tot, vr, lo[2], hi[2], 100 * vr / tot);
+            fprintf(j, ",\"variance_split\":{\"init_seeds\":%d,\"data_seeds\":%d,", I, J);
+            jtriple(j, "init", vi, lo[0], hi[0]); fputc(',', j); jtriple(j, "data", vd, lo[1], hi[1]); fputc(',', j);
+            jtriple(j, "interaction_residual", vr, lo[2], hi[2]); fputs("}", j);
+            (void)full;
+            free(y); free(yb); free(bi);
+        }
+        fputs("}", j);
+    }
+    fputs("]", j);
+
+    // spread against N
+    fprintf(t, "\nspread against N (std and IQR across seeds, fitted as spread ∝ N^k by least squares in logs,\n"
+               "95%% intervals from Student's t with sizes − 2 degrees of freedom):\n");
+    fputs(",\"spread_vs_N\":{", j);
+    int firstu = 1;
+    for (int u = 0; u < U_COUNT; u++) {
+        if (!have_unit[u]) continue;
+        for (int w = 0; w < 2; w++) {
+            double lx[256], ly[256];
+            int m = 0;
+            for (int g = 0; g < S.n_groups; g++)
+                if (isfinite(spread[u][w][g]) && spread[u][w][g] > 0 && S.g[g].N > 0) { lx[m] = log(S.g[g].N); ly[m++] = log(spread[u][w][g]); }
+            double c0 = NAN, c1 = NAN, cov00, cov01, cov11, ss, se = NAN;
+            int distinct = 0;
+            for (int a = 1; a < m && !distinct; a++) distinct = lx[a] != lx[0];
+            if (m >= 3 && distinct) {
+                gsl_fit_linear(lx, 1, ly, 1, m, &c0, &c1, &cov00, &cov01, &cov11, &ss);
+                se = m > 2 ? sqrt(cov11) * gsl_cdf_tdist_Pinv(0.975, m - 2) / 1.96 : NAN;   // Student t, m − 2 df
+            }
+            const char *what = w ? "iqr" : "std";
+            fprintf(j, "%s\"%s_%s\":{\"groups\":%d,\"exponent\":", firstu ? "" : ",", UNIT[u], what, m);
+            firstu = 0;
+            jnum(j, c1); fputs(",\"lo\":", j); jnum(j, c1 - 1.96 * se); fputs(",\"hi\":", j); jnum(j, c1 + 1.96 * se); fputs("}", j);
+            if (isfinite(c1))
+                fprintf(t, "  %-15s %s ∝ N^%.3f [%.3f, %.3f] over %d sizes%s\n", UNIT[u], what, c1, c1 - 1.96 * se, c1 + 1.96 * se, m,
+                        c1 + 1.96 * se < -0.5 ? " (falls faster than N^-1/2)" : c1 - 1.96 * se > -0.5 && c1 + 1.96 * se < 0 ? " (falls, slower than N^-1/2)"
+                        : c1 - 1.96 * se > 0 ? " (grows with N)" : " (not distinguishable from flat or N^-1/2 at 95%)");
+            else
+                fprintf(t, "  %-15s %s: needs at least 3 sizes\n", UNIT[u], what);
+        }
+    }
+    fputs("}", j);
+    if (have_law) {
+        fputs(",\"law\":{", j);
+        jtriple(j, "E", fr.report[0], fr.lo[0], fr.hi[0]); fputc(',', j);
+        jtriple(j, "A", fr.report[1], fr.lo[1], fr.hi[1]); fputc(',', j);
+        jtriple(j, "alpha", fr.report[2], fr.lo[2], fr.hi[2]); fputs("}", j);
+        if (law_intervals)
+            fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g [%.4g, %.4g]\n", fr.report[0], fr.report[1],
+                    fr.report[2], fr.lo[2], fr.hi[2]);
+        else
+            fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g; %d sizes for 3 parameters: the law passes "
+                       "through the size means, so it has no interval and L(k·N) beyond the largest size is an extrapolation\n",
+                    fr.report[0], fr.report[1], fr.report[2], sizes);
+        fit_result_free(&fr);
+    } else {
+        fprintf(t, "no power law across sizes: %s\n", ferr);
+    }
+    fputs("}", j);
+    fclose(j);
+    fclose(t);
+    fputs(json ? jtext : ttext, stdout);
+    if (json) fputc('\n', stdout);
+    if (db && save) {
+        Store st;
+        long id;
+        if (store_open(&st, db, 0, err, sizeof err) != 0 || store_add_dist(&st, S.source, jtext, &id) != 0)
+            fprintf(stderr, "jackpot dist: could not record the result in %s\n", db);
+        else if (!json) printf("recorded as dist %ld in %s\n", id, db);
+        store_close(&st);
+    }
+    free(jtext); free(ttext); free(x);
+    points_free(&P);
+    samples_free(&S);
+    return 0;
+}

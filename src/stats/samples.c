@@ -1,0 +1,168 @@
+#include "stats/samples.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { char key[64]; double N, D, loss, acc; int64_t init, data; } Row;
+
+static int cmp_rows(const void *a, const void *b) {
+    const Row *x = a, *y = b;
+    if (x->N != y->N) return x->N < y->N ? -1 : 1;
+    if (x->D != y->D) return x->D < y->D ? -1 : (x->D > y->D);
+    return strcmp(x->key, y->key);
+}
+
+// Rows sorted by (N, D, key) become groups of equal key.
+static void group_rows(Row *rows, int n, Samples *s) {
+    qsort(rows, n, sizeof(Row), cmp_rows);
+    s->g = calloc(n ? n : 1, sizeof(SeedGroup));
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && !strcmp(rows[j].key, rows[i].key)) j++;
+        SeedGroup *g = &s->g[s->n_groups++];
+        g->N = rows[i].N;
+        g->D = rows[i].D;
+        g->n = j - i;
+        g->loss = malloc(sizeof(double) * g->n);
+        g->acc = malloc(sizeof(double) * g->n);
+        g->init = malloc(sizeof(int64_t) * g->n);
+        g->data = malloc(sizeof(int64_t) * g->n);
+        for (int k = 0; k < g->n; k++) {
+            g->loss[k] = rows[i + k].loss;
+            g->acc[k] = rows[i + k].acc;
+            g->init[k] = rows[i + k].init;
+            g->data[k] = rows[i + k].data;
+        }
+        snprintf(g->label, sizeof g->label, "N=%.0f%s", g->N, isfinite(g->D) ? "" : "");
+        if (isfinite(g->D)) snprintf(g->label, sizeof g->label, "N=%.0f D=%.0f", g->N, g->D);
+        i = j;
+    }
+}
+
+int samples_from_store(const char *db, const char *sweep, const char *metric, const char *where, Samples *s,
+                       char *err, size_t errlen) {
+    memset(s, 0, sizeof *s);
+    if (strcmp(metric, "final") && strcmp(metric, "best")) {
+        snprintf(err, errlen, "metric '%s': expected final or best", metric);
+        return -1;
+    }
+    sqlite3 *h;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return -1;
+    }
+    char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
+                                           " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
+                         : sqlite3_mprintf("");
+    char *sql = sqlite3_mprintf(
+        "SELECT r.group_hash, r.n_params, r.train_size, l.value, a.value, r.init_seed, r.data_seed FROM runs r"
+        " JOIN summaries l ON l.run_id = r.id AND l.name = '%q_test_loss'"
+        " LEFT JOIN summaries a ON a.run_id = r.id AND a.name = '%q_test_acc' WHERE r.status = 'done'%s%s%s%s",
+        metric, metric, filter, where ? " AND (" : "", where ? where : "", where ? ")" : "");
+    sqlite3_free(filter);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return -1;
+    }
+    int n = 0, cap = 256;
+    Row *rows = malloc(sizeof(Row) * cap);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
+        Row *r = &rows[n++];
+        snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 0));
+        r->N = sqlite3_column_double(st, 1);
+        r->D = sqlite3_column_double(st, 2);
+        r->loss = sqlite3_column_double(st, 3);
+        r->acc = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
+        r->init = sqlite3_column_int64(st, 5);
+        r->data = sqlite3_column_int64(st, 6);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    if (n == 0) {
+        snprintf(err, errlen, "%s: no finished runs%s%s", db, sweep ? " in sweep " : "", sweep ? sweep : "");
+        free(rows);
+        return -1;
+    }
+    group_rows(rows, n, s);
+    free(rows);
+    snprintf(s->source, sizeof s->source, "db:%s%s%s metric=%s", db, sweep ? " sweep=" : "", sweep ? sweep : "", metric);
+    return 0;
+}
+
+static int split_line(char *line, char **f, int max) {
+    int n = 0;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        p += strcspn(p, ",\r\n");
+        if (*p != ',') { *p = 0; break; }
+        *p++ = 0;
+    }
+    return n;
+}
+
+int samples_from_csv(const char *path, const char *group_col, const char *n_col, const char *loss_col,
+                     const char *acc_col, const char *init_col, const char *data_col, Samples *s, char *err, size_t errlen) {
+    memset(s, 0, sizeof *s);
+    FILE *f = fopen(path, "r");
+    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
+    char *line = NULL, *fields[128];
+    size_t cap_line = 0;
+    const char *names[6] = { group_col, n_col, loss_col, acc_col, init_col, data_col };
+    int col[6] = { -1, -1, -1, -1, -1, -1 };
+    if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty", path); fclose(f); return -1; }
+    int nf = split_line(line, fields, 128);
+    for (int i = 0; i < nf; i++)
+        for (int c = 0; c < 6; c++) if (names[c] && !strcmp(fields[i], names[c])) col[c] = i;
+    for (int c = 0; c < 3; c++)
+        if (col[c] < 0) { snprintf(err, errlen, "%s: no column '%s' in the header", path, names[c]); fclose(f); free(line); return -1; }
+    int n = 0, cap = 256, lineno = 1;
+    Row *rows = malloc(sizeof(Row) * cap);
+    while (getline(&line, &cap_line, f) >= 0) {
+        lineno++;
+        if (line[strspn(line, " \r\n")] == 0) continue;
+        int k = split_line(line, fields, 128);
+        if (n == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
+        Row *r = &rows[n];
+        double v[6];
+        for (int c = 1; c < 6; c++) {
+            v[c] = NAN;
+            if (col[c] < 0) continue;
+            char *end;
+            v[c] = col[c] < k ? strtod(fields[col[c]], &end) : NAN;
+            if (col[c] >= k || end == fields[col[c]] || *end) {
+                snprintf(err, errlen, "%s:%d: column '%s': expected a number", path, lineno, names[c]);
+                free(rows); free(line); fclose(f);
+                return -1;
+            }
+        }
+        snprintf(r->key, sizeof r->key, "%s", col[0] < k ? fields[col[0]] : "");
+        r->N = v[1]; r->D = NAN; r->loss = v[2]; r->acc = v[3];
+        r->init = isfinite(v[4]) ? (int64_t)v[4] : -1;
+        r->data = isfinite(v[5]) ? (int64_t)v[5] : -1;
+        n++;
+    }
+    fclose(f);
+    free(line);
+    if (!n) { snprintf(err, errlen, "%s: no rows", path); free(rows); return -1; }
+    group_rows(rows, n, s);
+    free(rows);
+    snprintf(s->source, sizeof s->source, "csv:%s", path);
+    return 0;
+}
+
+void samples_free(Samples *s) {
+    for (int i = 0; i < s->n_groups; i++) {
+        free(s->g[i].loss); free(s->g[i].acc); free(s->g[i].init); free(s->g[i].data);
+    }
+    free(s->g);
+    memset(s, 0, sizeof *s);
+}
