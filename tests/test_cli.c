@@ -83,6 +83,34 @@ static void test_fit_on_a_csv(void **state) {
     assert_non_null(strstr(out, "no column 'Q' in the header"));
 }
 
+static void test_dist_on_a_csv(void **state) {
+    (void)state;
+    static char out[1 << 17];
+    char path[] = "/tmp/jackpot-dist-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("group,N,loss,acc,init,data\n", f);
+    for (int g = 0; g < 4; g++)   // 4 sizes, 4 init × 3 data seeds each
+        for (int i = 0; i < 4; i++)
+            for (int d = 0; d < 3; d++)
+                fprintf(f, "w%d,%d,%.6f,%.6f,%d,%d\n", g, 1000 << (2 * g), 0.5 / (g + 1) + 0.01 * i + 0.003 * d + 0.001 * ((i * 7 + d) % 5),
+                        0.8 + 0.02 * g - 0.005 * i, i, d);
+    fputs("tiny,99,0.5,0.5,0,0\ntiny,99,0.6,0.5,1,0\n", f);
+    fclose(f);
+    char args[256];
+    snprintf(args, sizeof args, "dist --csv %s --boot 100", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    const char *expect[] = { "5 groups", "logit_accuracy", "Anderson", "too small for a tail claim", "best of k seeds",
+                             "4 init × 3 data seeds", "spread against N", "2 values: at least 3 are needed" };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
+        if (!strstr(out, expect[i])) fail_msg("dist output lacks '%s':\n%s", expect[i], out);
+    snprintf(args, sizeof args, "dist --csv %s --boot 20 --json", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"variance_split\":{\"init_seeds\":4,\"data_seeds\":3"));
+    remove(path);
+    expect_usage_error("dist", "exactly one of --db and --csv");
+}
+
 static void test_bad_sweep_config_stops_before_training(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -149,6 +177,7 @@ int main(void) {
         cmocka_unit_test(test_short_run_writes_jsonl),
         cmocka_unit_test(test_bad_sweep_config_stops_before_training),
         cmocka_unit_test(test_fit_on_a_csv),
+        cmocka_unit_test(test_dist_on_a_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

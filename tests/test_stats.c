@@ -1,0 +1,157 @@
+// Outcome statistics: Hill intervals covering known tail indices at a stated
+// rate, the normality test's size and power, best-of-k against brute-force
+// enumeration, the variance split recovering planted components, and clear
+// errors on degenerate input.
+#include "testutil.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "fit/fit.h"
+#include "stats/describe.h"
+
+static double pareto(double alpha, uint64_t seed, uint64_t i) { return pow(rng_uniform(seed, 9, i), -1.0 / alpha); }
+
+// Hill on n = 1000 Pareto draws, k = √n = 31, interval from 200 bootstrap resamples.
+static int hill_covers(double alpha, uint64_t seed) {
+    enum { N = 1000, K = 31, B = 200 };
+    static double x[N], s[N], est[B];
+    for (int i = 0; i < N; i++) x[i] = pareto(alpha, seed, (uint64_t)i);
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < N; i++) s[i] = x[rng_below(seed + 1, 10, (uint64_t)b * N + i, N)];
+        est[b] = hill_alpha(s, N, K);
+    }
+    double lo, hi;
+    percentile_interval(est, B, &lo, &hi);
+    return lo <= alpha && alpha <= hi;
+}
+
+static void test_hill_coverage(void **state) {
+    (void)state;
+    const double alphas[2] = { 1.5, 3.0 };
+    for (int a = 0; a < 2; a++) {
+        int covered = 0, trials = 40;
+        for (int t = 0; t < trials; t++) covered += hill_covers(alphas[a], 1000 * (a + 1) + t);
+        print_message("Hill, Pareto alpha = %.1f: interval covers the truth in %d of %d trials\n", alphas[a], covered, trials);
+        assert_true(covered >= 32);   // stated rate: ≥ 80% (nominal 95%; the bootstrap of Hill is known to under-cover)
+    }
+    // point estimate on a large sample
+    static double big[20000];
+    for (int i = 0; i < 20000; i++) big[i] = pareto(2.0, 77, (uint64_t)i);
+    assert_float_equal(hill_alpha(big, 20000, 141), 2.0, 0.35);
+    assert_true(isnan(hill_alpha(big, 10, 1)));
+}
+
+static void test_normality_size_and_power(void **state) {
+    (void)state;
+    enum { N = 50, TRIALS = 200 };
+    double x[N];
+    int reject_normal = 0, reject_lognormal = 0, reject_pareto = 0;
+    for (int t = 0; t < TRIALS; t++) {
+        double p;
+        for (int i = 0; i < N; i++) x[i] = 3 + 2 * rng_normal(500 + t, 1, (uint64_t)i);
+        anderson_darling(x, N, &p);
+        reject_normal += p < 0.05;
+        for (int i = 0; i < N; i++) x[i] = exp(rng_normal(600 + t, 1, (uint64_t)i));
+        anderson_darling(x, N, &p);
+        reject_lognormal += p < 0.05;
+        for (int i = 0; i < N; i++) x[i] = pareto(3.0, 700 + t, (uint64_t)i);
+        anderson_darling(x, N, &p);
+        reject_pareto += p < 0.05;
+    }
+    print_message("Anderson-Darling at 5%%, n = 50: rejects normal %d, log-normal %d, Pareto(3) %d of %d\n",
+                  reject_normal, reject_lognormal, reject_pareto, TRIALS);
+    assert_true(reject_normal <= 20);                // size: ≤ 10% (nominal 5%)
+    assert_true(reject_lognormal >= 0.9 * TRIALS);   // power: ≥ 90%
+    assert_true(reject_pareto >= 0.9 * TRIALS);
+    // a textbook value: A² of a perfectly spread sample is small, p large
+    for (int i = 0; i < N; i++) x[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / N);
+    double p;
+    anderson_darling(x, N, &p);
+    assert_true(p > 0.9);
+}
+
+// Brute force: the mean of the minimum over every k-subset.
+static double brute_best(const double *x, int n, int k, int start, int chosen, double cur_min, long *count) {
+    if (chosen == k) { (*count)++; return cur_min; }
+    double s = 0;
+    for (int i = start; i <= n - (k - chosen); i++)
+        s += brute_best(x, n, k, i + 1, chosen + 1, fmin(cur_min, x[i]), count);
+    return s;
+}
+
+static void test_best_of_k_equals_enumeration(void **state) {
+    (void)state;
+    double x[12];
+    for (int i = 0; i < 12; i++) x[i] = rng_normal(42, 3, (uint64_t)i);
+    x[5] = x[3];   // ties are fine
+    for (int k = 1; k <= 12; k++) {
+        long count = 0;
+        double sum = brute_best(x, 12, k, 0, 0, INFINITY, &count);
+        assert_float_equal(expected_best_of_k(x, 12, k), sum / count, 1e-12);
+    }
+    double m = gsl_stats_mean(x, 1, 12), lo = x[0];
+    for (int i = 1; i < 12; i++) lo = fmin(lo, x[i]);
+    assert_float_equal(expected_best_of_k(x, 12, 1), m, 1e-12);
+    assert_float_equal(expected_best_of_k(x, 12, 12), lo, 1e-12);
+}
+
+static void test_variance_split_recovers_planted(void **state) {
+    (void)state;
+    enum { I = 40, J = 30 };
+    static double y[I * J];
+    double si = 0, sd = 0, sr = 0;
+    const int trials = 20;
+    for (int t = 0; t < trials; t++) {
+        for (int i = 0; i < I; i++)
+            for (int j = 0; j < J; j++)
+                y[i * J + j] = 1 + 2.0 * rng_normal(800 + t, 1, (uint64_t)i) + 1.0 * rng_normal(900 + t, 2, (uint64_t)j) +
+                               0.5 * rng_normal(1000 + t, 3, (uint64_t)(i * J + j));
+        double vi, vd, vr;
+        variance_two_way(y, I, J, &vi, &vd, &vr);
+        si += vi; sd += vd; sr += vr;
+    }
+    print_message("variance split, planted 4 / 1 / 0.25: mean estimates %.3f / %.3f / %.3f over %d trials\n",
+                  si / trials, sd / trials, sr / trials, trials);
+    assert_float_equal(si / trials, 4.0, 0.5);
+    assert_float_equal(sd / trials, 1.0, 0.2);
+    assert_float_equal(sr / trials, 0.25, 0.02);
+}
+
+static void test_describe_and_degenerate_input(void **state) {
+    (void)state;
+    double x[5] = { 1, 2, 3, 4, 10 };
+    Describe d;
+    char err[256];
+    assert_int_equal(describe(x, 5, 100, 1, &d, err, sizeof err), 0);
+    assert_float_equal(d.v[0], 4.0, 1e-12);
+    assert_float_equal(d.v[1], sqrt(12.5), 1e-12);   // sample std
+    assert_float_equal(d.v[6], 3.0, 1e-12);          // median
+    assert_true(d.v[11] > 0);                        // right-skewed
+    assert_true(d.lo[0] <= d.v[0] && d.v[0] <= d.hi[0]);
+    assert_int_equal(describe(x, 2, 0, 0, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "2 values: at least 3 are needed"));
+    double same[4] = { 0.5, 0.5, 0.5, 0.5 };
+    assert_int_equal(describe(same, 4, 0, 0, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "all 4 values are equal"));
+    double bad[4] = { 0.5, NAN, 0.1, 0.2 };
+    assert_int_equal(describe(bad, 4, 0, 0, &d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "value 2 is nan"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hill_coverage),
+        cmocka_unit_test(test_normality_size_and_power),
+        cmocka_unit_test(test_best_of_k_equals_enumeration),
+        cmocka_unit_test(test_variance_split_recovers_planted),
+        cmocka_unit_test(test_describe_and_degenerate_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
