@@ -151,28 +151,38 @@ static void write_law(FILE *f, const Args *a, const FitOptions *o, const Points 
     (void)a;
 }
 
-// Budget questions over the fit and every bootstrap fit: estimate [lo, hi].
+typedef int (*BudgetQuestion)(const double *theta, const Costs *c, double arg, double *N, double *D, double *value);
+
+// One budget question over the fit and every bootstrap fit: `"key":{"arg_name":arg, …, N, D, value_name}`
+// each as estimate [lo, hi]; the closing brace is left to the caller.
+static void write_question(FILE *f, const FitResult *r, const Costs *c, BudgetQuestion q, double arg,
+                           const char *key, const char *arg_name, const char *value_name) {
+    int nb = r->n_boot, kept = 0;
+    double *v = malloc(sizeof(double) * (nb + 1) * 3), N, D, y, lo[3], hi[3];
+    int ok = q(r->theta, c, arg, &N, &D, &y) == 0;
+    for (int b = 0; b < nb; b++) {
+        double n2, d2, y2;
+        if (q(r->boot_theta + (size_t)b * 5, c, arg, &n2, &d2, &y2) == 0) {
+            v[kept] = n2; v[nb + kept] = d2; v[2 * nb + kept] = y2; kept++;
+        }
+    }
+    for (int k = 0; k < 3; k++) { lo[k] = hi[k] = NAN; if (kept > 1) percentile_interval(v + k * nb, kept, &lo[k], &hi[k]); }
+    fprintf(f, ",\"%s\":{\"%s\":", key, arg_name);
+    json_num(f, arg);
+    fprintf(f, ",\"reachable\":%s,\"bootstrap_reachable\":%d", ok ? "true" : "false", kept);
+    const char *names[3] = { "N", "D", value_name };
+    double est[3] = { ok ? N : NAN, ok ? D : NAN, ok ? y : NAN };
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, ",\"%s\":{\"estimate\":", names[k]); json_num(f, est[k]);
+        fputs(",\"lo\":", f); json_num(f, lo[k]); fputs(",\"hi\":", f); json_num(f, hi[k]); fputs("}", f);
+    }
+    free(v);
+}
+
+// (i) the best loss for --budget, with the loss-vs-budget curve; (ii) the cheapest way to --target-loss.
 static void write_budget(FILE *f, const Args *a, const FitResult *r) {
-    int nb = r->n_boot;
-    double *v = malloc(sizeof(double) * (nb + 1) * 3);
-    double N, D, y, lo[3], hi[3];
     if (isfinite(a->budget)) {
-        int ok = budget_best(r->theta, &a->costs, a->budget, &N, &D, &y) == 0;
-        int kept = 0;
-        for (int b = 0; b < nb; b++) {
-            double n2, d2, y2;
-            if (budget_best(r->boot_theta + (size_t)b * 5, &a->costs, a->budget, &n2, &d2, &y2) == 0) {
-                v[kept] = n2; v[nb + kept] = d2; v[2 * nb + kept] = y2; kept++;
-            }
-        }
-        for (int k = 0; k < 3; k++) { lo[k] = hi[k] = NAN; if (kept > 1) percentile_interval(v + k * nb, kept, &lo[k], &hi[k]); }
-        fputs(",\"best_for_budget\":{\"budget\":", f); json_num(f, a->budget);
-        const char *names[3] = { "N", "D", "loss" };
-        double est[3] = { ok ? N : NAN, ok ? D : NAN, ok ? y : NAN };
-        for (int k = 0; k < 3; k++) {
-            fprintf(f, ",\"%s\":{\"estimate\":", names[k]); json_num(f, est[k]);
-            fputs(",\"lo\":", f); json_num(f, lo[k]); fputs(",\"hi\":", f); json_num(f, hi[k]); fputs("}", f);
-        }
+        write_question(f, r, &a->costs, budget_best, a->budget, "best_for_budget", "budget", "loss");
         fputs(",\"curve\":[", f);
         for (int i = -6; i <= 6; i++) {
             double B = a->budget * pow(10, i / 2.0), n2, d2, y2;
@@ -186,26 +196,9 @@ static void write_budget(FILE *f, const Args *a, const FitResult *r) {
         fputs("]}", f);
     }
     if (isfinite(a->target)) {
-        int ok = budget_cheapest(r->theta, &a->costs, a->target, &N, &D, &y) == 0;
-        int kept = 0;
-        for (int b = 0; b < nb; b++) {
-            double n2, d2, y2;
-            if (budget_cheapest(r->boot_theta + (size_t)b * 5, &a->costs, a->target, &n2, &d2, &y2) == 0) {
-                v[kept] = n2; v[nb + kept] = d2; v[2 * nb + kept] = y2; kept++;
-            }
-        }
-        for (int k = 0; k < 3; k++) { lo[k] = hi[k] = NAN; if (kept > 1) percentile_interval(v + k * nb, kept, &lo[k], &hi[k]); }
-        fputs(",\"cheapest_for_target\":{\"target_loss\":", f); json_num(f, a->target);
-        fprintf(f, ",\"reachable\":%s,\"bootstrap_reachable\":%d", ok ? "true" : "false", kept);
-        const char *names[3] = { "N", "D", "cost" };
-        double est[3] = { ok ? N : NAN, ok ? D : NAN, ok ? y : NAN };
-        for (int k = 0; k < 3; k++) {
-            fprintf(f, ",\"%s\":{\"estimate\":", names[k]); json_num(f, est[k]);
-            fputs(",\"lo\":", f); json_num(f, lo[k]); fputs(",\"hi\":", f); json_num(f, hi[k]); fputs("}", f);
-        }
+        write_question(f, r, &a->costs, budget_cheapest, a->target, "cheapest_for_target", "target_loss", "cost");
         fputs("}", f);
     }
-    free(v);
 }
 
 static void write_isoflop(FILE *f, const IsoResult *r, const Points *p) {
