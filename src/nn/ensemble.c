@@ -38,6 +38,14 @@ void ensemble_init_member(Ensemble *e, int m, WeightInit wi, BiasInit bi, uint64
     e->t[m] = 0;
 }
 
+void ensemble_apply_mask(Ensemble *e, int m) {
+    if (!e->mask) return;
+    size_t off = (size_t)m * e->P;
+    const float *k = e->mask + off;
+    float *p = e->params + off, *s1 = e->state1 + off, *s2 = e->state2 + off;
+    for (size_t i = 0; i < e->P; i++) { p[i] *= k[i]; s1[i] *= k[i]; s2[i] *= k[i]; }
+}
+
 void ensemble_optim_step(Ensemble *e, int m, const OptimConfig *c, float lr) {
     MlpLayer L[MLP_MAX_DEPTH + 1];
     int n = mlp_layers(&e->shape, L);
@@ -49,4 +57,5 @@ void ensemble_optim_step(Ensemble *e, int m, const OptimConfig *c, float lr) {
         optim_update(c, lr, t, 1, e->params + w, e->grads + w, e->state1 + w, e->state2 + w, nw);
         optim_update(c, lr, t, 0, e->params + b, e->grads + b, e->state1 + b, e->state2 + b, L[l].out);
     }
+    ensemble_apply_mask(e, m);
 }

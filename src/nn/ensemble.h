@@ -20,6 +20,8 @@ typedef struct {
     float *state1;       // [M][P] SGD momentum buffer, or Adam's first moment
     float *state2;       // [M][P] Adam's second moment
     long *t;             // [M] optimiser steps taken
+    const float *mask;   // [M][P] 1 = kept, 0 = pruned (lottery tickets), or NULL = dense. Pruned
+                         // weights and their optimiser state are held at exactly zero.
 } Ensemble;
 
 int ensemble_init(Ensemble *e, const MlpShape *shape, int M);
@@ -32,5 +34,9 @@ static inline float *member_grads(const Ensemble *e, int m) { return e->grads + 
 // Member m's initial weights from its init_seed; its optimiser state reset.
 void ensemble_init_member(Ensemble *e, int m, WeightInit wi, BiasInit bi, uint64_t init_seed);
 
-// One optimiser update of member m from its gradient (weight decay on weights only).
+// Zeroes member m's pruned parameters and their optimiser state (no-op when dense).
+void ensemble_apply_mask(Ensemble *e, int m);
+
+// One optimiser update of member m from its gradient (weight decay on weights only),
+// then the mask.
 void ensemble_optim_step(Ensemble *e, int m, const OptimConfig *c, float lr);

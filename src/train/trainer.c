@@ -81,12 +81,15 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     for (int m = 0; m < M; m++) {
         if (member_init(&mbs[m], cfg, task, seeds[m].data_seed) != 0) goto done;
         ensemble_init_member(e, m, cfg->weight_init, cfg->bias_init, seeds[m].init_seed);
+        if (cfg->start_params) memcpy(member_params(e, m), cfg->start_params + (size_t)m * e->P, sizeof(float) * e->P);
         summaries[m] = (MemberSummary){ .diverged_step = -1 };
         summaries[m].best.val_loss = INFINITY;
     }
     // Members in parallel with one-thread BLAS each, or one member with all
     // threads in BLAS. Either way a member's arithmetic is the same sequence of
     // operations, so results do not depend on the thread count.
+    e->mask = cfg->mask;
+    for (int m = 0; m < M; m++) ensemble_apply_mask(e, m);
     int member_threads = cfg->threads < M ? cfg->threads : M;
     if (!cfg->blas_fixed) blas_set_threads(member_threads > 1 ? 1 : cfg->threads);
 
@@ -97,6 +100,7 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     float lr = 0.0f;
     for (long step = 0; step <= cfg->steps; step++) {
         int last = step == cfg->steps;
+        if (cfg->capture && step == cfg->capture_step) memcpy(cfg->capture, e->params, sizeof(float) * e->P * M);
         if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
             double te = now_s();
             EvalRecord recs[M];

@@ -24,6 +24,11 @@ typedef struct {
     int eval_rows;       // evaluation chunk (default 1000)
     int blas_fixed;      // 1: leave OpenBLAS's thread count alone (several trainings share the process)
     const volatile int *stop;   // when it becomes non-zero, training stops at the next step (may be NULL)
+    // Lottery tickets (all optional, NULL = off):
+    const float *start_params;  // [M][P] initial weights instead of the init seeds' (rewinding, controls)
+    const float *mask;          // [M][P] pruning mask, enforced after every update
+    long capture_step;          // copy the weights after this many steps into capture (rewind point θ_k)
+    float *capture;             // [M][P]
 } TrainConfig;
 
 typedef struct { uint64_t init_seed, data_seed; } MemberSeeds;
