@@ -38,7 +38,7 @@ static void test_error_catalogue(void **state) {
     expect_error("budget: {steps: 10, epochs: 2}\n",
                  "s.yaml:1:21: budget.epochs: give one of steps, examples, epochs, flops, tokens_per_param");
     expect_error("optimizer: {lr: 1}\n",
-                 "s.yaml:1:1: optimizer: unknown section (expected name, task, model, optim, schedule, budget, grid, zip, seeds)");
+                 "s.yaml:1:1: optimizer: unknown section (expected name, task, model, optim, schedule, budget, tickets, grid, zip, seeds)");
     expect_error("model: 3\n", "s.yaml:1:8: model: expected a mapping of fields, got a scalar");
     expect_error("grid:\n  model.width: [16, 0, 64]\n", "s.yaml:2:21: model.width: expected an integer in [1, 65536], got '0'");
     expect_error("grid:\n  model.widths: [16]\n",

@@ -48,21 +48,6 @@ static void on_signal(int sig) {
     if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */ }
 }
 
-static void store_run_of(const RunSpec *s, StoreRun *r, char hash[17], char group[17], char hidden[160], char **json) {
-    spec_hash(s, 1, hash);
-    spec_hash(s, 0, group);
-    size_t k = 0;
-    hidden[0] = 0;
-    for (int l = 0; l < s->hidden_n; l++) k += (size_t)snprintf(hidden + k, 160 - k, "%s%d", l ? "," : "", s->hidden[l]);
-    *json = spec_json(s);
-    *r = (StoreRun){ .hash = hash, .group_hash = group, .params_json = *json, .task = task_names[s->task],
-                     .family = family_names[s->family], .hidden = hidden, .optim = optim_names[s->optim],
-                     .width = s->width, .depth = s->depth, .n_params = s->n_params,
-                     .train_size = s->train_size ? s->train_size : s->pool, .batch = s->batch, .steps = s->steps,
-                     .lr = s->lr, .planned_flops = spec_planned_flops(s), .init_seed = s->init_seed,
-                     .data_seed = s->data_seed };
-}
-
 int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' },      { "workers", required_argument, 0, 'w' },
@@ -92,59 +77,19 @@ int cmd_run(int argc, char **argv) {
     }
     if (optind != argc - 1) usage_error(CMD, "expected one sweep config (a .yaml file)");
 
-    char err[2048];
     SweepConfig cfg;
     RunSpec *specs;
     long n;
     cli_load_sweep(CMD, argv[optind], &cfg, &specs, &n);
 
-    Store st;
-    if (store_open(&st, db_path, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot run: %s\n", err);
-        free(specs);
-        sweep_config_free(&cfg);
-        return 1;
-    }
-    if (!wait && store_lock(&st, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot run: %s\n", err);
-        store_close(&st);
-        free(specs);
-        sweep_config_free(&cfg);
-        return 3;
-    }
-    if (wait && store_lock(&st, 1, err, sizeof err) != 0) { fprintf(stderr, "jackpot run: %s\n", err); return 1; }
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    long reset = store_reset_interrupted(&st), sweep_id = 0;
-    long *run_ids = malloc(sizeof(long) * (n ? n : 1));
-    int *todo = calloc(n ? n : 1, sizeof(int));
-    long before = 0, failed_before = 0;
-    int rc = store_exec(&st, "BEGIN IMMEDIATE", err, sizeof err);
-    rc = rc || store_add_sweep(&st, cfg.name, cfg.path, cfg.text, &sweep_id);
-    for (long i = 0; i < n && rc == 0; i++) {
-        StoreRun r;
-        char hash[17], group[17], hidden[160], status[16], *json;
-        store_run_of(&specs[i], &r, hash, group, hidden, &json);
-        rc = store_add_run(&st, sweep_id, i, &r, &run_ids[i], status);
-        free(json);
-        int dup = 0;   // a point listed twice (e.g. a repeated seed) is one run
-        for (long j = 0; j < i && !dup; j++) dup = run_ids[j] == run_ids[i];
-        if (dup) continue;
-        if (!strcmp(status, "pending")) todo[i] = 1;
-        else if (!strcmp(status, "failed") && retry) todo[i] = 2;
-        else if (!strcmp(status, "failed")) failed_before++;
-        else before++;
-    }
-    rc = rc || store_exec(&st, "COMMIT", err, sizeof err);
-    if (rc != 0 || reset < 0) {
-        fprintf(stderr, "jackpot run: %s: %s\n", db_path, store_error(&st));
-        store_close(&st);
-        return 1;
-    }
-    for (long i = 0; i < n; i++)
-        if (todo[i] == 2 && store_reset_runs(&st, &run_ids[i], 1) != 0) { fprintf(stderr, "jackpot run: %s\n", store_error(&st)); return 1; }
+    SweepDb sd;
+    cli_open_sweep_db(CMD, db_path, wait, retry, &cfg, specs, n, &sd);
+    long *run_ids = sd.run_ids, before = sd.before, failed_before = sd.failed_before, reset = sd.reset;
+    int *todo = sd.todo;
 
     Group *groups;
     int n_groups;
@@ -166,7 +111,7 @@ int cmd_run(int argc, char **argv) {
     }
     ro.runs_before = before;
     RunTotals tot;
-    run_groups(&st, groups, n_groups, &ro, &tot);
+    run_groups(&sd.st, groups, n_groups, &ro, &tot);
     int status = 0;
     if (tot.store_failed) {
         fprintf(stderr, "jackpot run: %s\n", tot.error);
@@ -183,6 +128,6 @@ int cmd_run(int argc, char **argv) {
     free(run_ids);
     free(specs);
     sweep_config_free(&cfg);
-    store_close(&st);
+    store_close(&sd.st);
     return status;
 }

@@ -1,7 +1,10 @@
 #include "cli/common.h"
 
+#include "sweep/scheduler.h"
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void cli_load_sweep(const char *cmd, const char *path, SweepConfig *cfg, RunSpec **specs, long *n) {
     char err[2048];
@@ -18,4 +21,64 @@ void cli_open_store_readonly(const char *cmd, const char *path, Store *st) {
         fprintf(stderr, "jackpot %s: %s\n", cmd, err);
         exit(1);
     }
+}
+
+static void store_run_of(const RunSpec *s, StoreRun *r, char hash[17], char group[17], char hidden[160], char **json) {
+    spec_hash(s, 1, hash);
+    spec_hash(s, 0, group);
+    size_t k = 0;
+    hidden[0] = 0;
+    for (int l = 0; l < s->hidden_n; l++) k += (size_t)snprintf(hidden + k, 160 - k, "%s%d", l ? "," : "", s->hidden[l]);
+    *json = spec_json(s);
+    *r = (StoreRun){ .hash = hash, .group_hash = group, .params_json = *json, .task = task_names[s->task],
+                     .family = family_names[s->family], .hidden = hidden, .optim = optim_names[s->optim],
+                     .width = s->width, .depth = s->depth, .n_params = s->n_params,
+                     .train_size = s->train_size ? s->train_size : s->pool, .batch = s->batch, .steps = s->steps,
+                     .lr = s->lr, .planned_flops = spec_planned_flops(s),
+                     .init_seed = s->init_seed, .data_seed = s->data_seed };
+}
+
+void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, const SweepConfig *cfg,
+                       const RunSpec *specs, long n, SweepDb *out) {
+    char err[2048];
+    memset(out, 0, sizeof *out);
+    Store *st = &out->st;
+    if (store_open(st, db_path, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "jackpot %s: %s\n", cmd, err);
+        exit(1);
+    }
+    if (store_lock(st, wait, err, sizeof err) != 0) {
+        fprintf(stderr, "jackpot %s: %s\n", cmd, err);
+        exit(wait ? 1 : 3);
+    }
+    out->reset = store_reset_interrupted(st);
+    out->run_ids = malloc(sizeof(long) * (n ? n : 1));
+    out->todo = calloc(n ? n : 1, sizeof(int));
+    long sweep_id = 0;
+    int rc = store_exec(st, "BEGIN IMMEDIATE", err, sizeof err);
+    rc = rc || store_add_sweep(st, cfg->name, cfg->path, cfg->text, &sweep_id);
+    for (long i = 0; i < n && rc == 0; i++) {
+        StoreRun r;
+        char hash[17], group[17], hidden[160], status[16], *json;
+        store_run_of(&specs[i], &r, hash, group, hidden, &json);
+        rc = store_add_run(st, sweep_id, i, &r, &out->run_ids[i], status);
+        free(json);
+        int dup = 0;   // a point listed twice (e.g. a repeated seed) is one run
+        for (long j = 0; j < i && !dup; j++) dup = out->run_ids[j] == out->run_ids[i];
+        if (dup) continue;
+        if (!strcmp(status, "pending")) out->todo[i] = 1;
+        else if (!strcmp(status, "failed") && retry) out->todo[i] = 2;
+        else if (!strcmp(status, "failed")) out->failed_before++;
+        else out->before++;
+    }
+    rc = rc || store_exec(st, "COMMIT", err, sizeof err);
+    if (rc != 0 || out->reset < 0) {
+        fprintf(stderr, "jackpot %s: %s: %s\n", cmd, db_path, store_error(st));
+        exit(1);
+    }
+    for (long i = 0; i < n; i++)
+        if (out->todo[i] == 2) {
+            if (store_reset_runs(st, &out->run_ids[i], 1) != 0) { fprintf(stderr, "jackpot %s: %s\n", cmd, store_error(st)); exit(1); }
+            out->todo[i] = 1;
+        }
 }

@@ -7,3 +7,18 @@
 
 void cli_load_sweep(const char *cmd, const char *path, SweepConfig *cfg, RunSpec **specs, long *n);
 void cli_open_store_readonly(const char *cmd, const char *path, Store *st);
+
+// A sweep registered in a database that this process now runs.
+typedef struct {
+    Store st;
+    long *run_ids;                 // [n] the store's id of each spec
+    int *todo;                     // [n] 1: train it (pending, or failed with retry; duplicates 0)
+    long before, failed_before;    // done (or diverged) before; failed before and not retried
+    long reset;                    // interrupted runs found 'running' and reset
+} SweepDb;
+
+// Opens (creating) the database, takes the runner's lock (exit 3 when busy unless
+// wait), resets interrupted runs, registers the sweep and its runs in one
+// transaction, and marks what is left to train. Exits with a message on error.
+void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, const SweepConfig *cfg,
+                       const RunSpec *specs, long n, SweepDb *out);

@@ -48,6 +48,16 @@ const Field spec_fields[] = {
     { "budget.evals", F_INT, OFF(evals), 1, 100000, NULL, 0, 0, 0 },
     { "seed.init", F_SEED, OFF(init_seed), 0, 1.8e19, NULL, 0, 1, 0 },
     { "seed.data", F_SEED, OFF(data_seed), 0, 1.8e19, NULL, 0, 1, 0 },
+    // lottery tickets: part of the identity only when tickets.rounds > 0 (see spec_canonical)
+    { "tickets.rounds", F_INT, OFF(ticket_rounds), 0, 100, NULL, 0, 1, 0 },
+    { "tickets.rate", F_REAL, OFF(ticket_rate), 0.001, 0.999, NULL, 0, 1, 0 },
+    { "tickets.output_rate", F_REAL, OFF(ticket_output_rate), 0, 0.999, NULL, 0, 1, 0 },
+    { "tickets.global", F_BOOL, OFF(ticket_global), 0, 1, NULL, 0, 1, 0 },
+    { "tickets.rewind_step", F_INT, OFF(ticket_rewind_step), 0, 1e12, NULL, 0, 1, 0 },
+    { "tickets.reinit", F_BOOL, OFF(ticket_reinit), 0, 1, NULL, 0, 1, 0 },
+    { "tickets.random_mask", F_BOOL, OFF(ticket_random_mask), 0, 1, NULL, 0, 1, 0 },
+    { "tickets.oneshot", F_BOOL, OFF(ticket_oneshot), 0, 1, NULL, 0, 1, 0 },
+    { "tickets.instability_points", F_INT, OFF(ticket_instability_points), 0, 101, NULL, 0, 1, 0 },
 };
 const int spec_field_count = sizeof spec_fields / sizeof spec_fields[0];
 

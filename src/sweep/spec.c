@@ -24,6 +24,7 @@ void spec_defaults(RunSpec *s) {
         .act = ACT_RELU, .init = INIT_KAIMING_NORMAL, .bias_init = BIAS_ZERO, .loss = LOSS_CROSS_ENTROPY,
         .optim = OPTIM_ADAMW, .lr = -1, .wd = -1, .momentum = 0.9, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
         .schedule = SCHED_CONSTANT, .batch = 128, .budget = BUDGET_EPOCHS, .budget_value = 1, .evals = 10,
+        .ticket_rate = 0.2, .ticket_output_rate = 0.1,
     };
 }
 
@@ -83,6 +84,7 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
     for (int i = 0; i < spec_field_count; i++) {
         const Field *f = &spec_fields[i];
         if (!f->identity || (!with_seeds && f->type == F_SEED)) continue;
+        if (!strncmp(f->path, "tickets.", 8) && s->ticket_rounds == 0) continue;   // plain runs keep their hashes
         field_format(f, s, value, sizeof value);
         if (asprintf(&lines[n], "%s=%s\n", f->path, value) < 0) return NULL;
         n++;
