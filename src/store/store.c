@@ -39,6 +39,11 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     // 2 → 3: outcome distributions
     "CREATE TABLE dists(id INTEGER PRIMARY KEY, created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
     "  source TEXT, result TEXT NOT NULL);",
+    // 3 → 4: lottery tickets
+    "CREATE TABLE tickets(run_id INTEGER NOT NULL REFERENCES runs(id), level INTEGER NOT NULL, variant TEXT NOT NULL,"
+    "  density REAL, layer_density TEXT, rewind_step INTEGER, best_step INTEGER, best_val_loss REAL, best_val_acc REAL,"
+    "  best_test_loss REAL, best_test_acc REAL, final_step INTEGER, final_val_loss REAL, final_test_loss REAL,"
+    "  final_test_acc REAL, barrier REAL, PRIMARY KEY(run_id, level, variant)) WITHOUT ROWID;",
 };
 
 static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -437,6 +442,35 @@ int store_add_dist(Store *s, const char *source, const char *result_json, long *
         sqlite3_bind_text(st, 2, result_json, -1, SQLITE_TRANSIENT);
         rc = step_done(st);
         *dist_id = sqlite3_last_insert_rowid(s->db);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int store_add_ticket(Store *s, const StoreTicket *t) {
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO tickets(run_id, level, variant, density, layer_density, rewind_step,"
+                               " best_step, best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_step,"
+                               " final_val_loss, final_test_loss, final_test_acc, barrier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    int rc = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, t->run_id);
+        sqlite3_bind_int64(st, 2, t->level);
+        sqlite3_bind_text(st, 3, t->variant, -1, SQLITE_TRANSIENT);
+        bind_real(st, 4, t->density);
+        sqlite3_bind_text(st, 5, t->layer_density_json, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 6, t->rewind_step);
+        sqlite3_bind_int64(st, 7, t->best_step);
+        bind_real(st, 8, t->best_val_loss);
+        bind_real(st, 9, t->best_val_acc);
+        bind_real(st, 10, t->best_test_loss);
+        bind_real(st, 11, t->best_test_acc);
+        sqlite3_bind_int64(st, 12, t->final_step);
+        bind_real(st, 13, t->final_val_loss);
+        bind_real(st, 14, t->final_test_loss);
+        bind_real(st, 15, t->final_test_acc);
+        bind_real(st, 16, t->barrier);
+        rc = step_done(st);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;

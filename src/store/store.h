@@ -17,6 +17,11 @@
 //   fits(id, created, law, source, options JSON, result JSON)   one per `jackpot fit`
 // Version 3 adds:
 //   dists(id, created, source, result JSON)                      one per `jackpot dist`
+// Version 4 adds:
+//   tickets(run_id, level, variant, density, layer_density JSON, rewind_step, best_step,
+//           best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_step,
+//           final_val_loss, final_test_loss, final_test_acc, barrier)
+//        variant ∈ dense | ticket | reinit | random_mask | oneshot; one row per level and variant
 // Every write is one transaction; a crash loses at most the evaluation in flight.
 // Only the analysis-free parts live here: nothing in src/store includes a
 // training header.
@@ -26,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct {
     sqlite3 *db;
@@ -83,5 +88,13 @@ int store_add_fit(Store *s, const char *law, const char *source, const char *opt
 
 // Records an outcome-distribution analysis (JSON); returns its id.
 int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id);
+
+typedef struct {
+    long run_id, level, rewind_step, best_step, final_step;
+    const char *variant, *layer_density_json;
+    double density, best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_val_loss, final_test_loss,
+        final_test_acc, barrier;
+} StoreTicket;
+int store_add_ticket(Store *s, const StoreTicket *t);
 
 const char *store_error(Store *s);
