@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,39 @@ static void test_dist_on_a_csv(void **state) {
     expect_usage_error("dist", "exactly one of --db and --csv");
 }
 
+static void test_tickets_end_to_end(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    char path[] = "/tmp/jackpot-tk-XXXXXX";
+    int fd = mkstemp(path);
+    const char yaml[] = "task: {train_size: 2000, val_size: 1000}\nmodel: {width: 16, depth: 1}\n"
+                        "budget: {batch: 50, steps: 80, evals: 2}\n"
+                        "tickets: {rounds: 2, reinit: true, random_mask: true, oneshot: true, instability_points: 3}\n"
+                        "seeds: {init: 2}\n";
+    assert_int_equal(write(fd, yaml, sizeof yaml - 1), (ssize_t)(sizeof yaml - 1));
+    close(fd);
+    char args[256], db[64];
+    snprintf(db, sizeof db, "%s.db", path);
+    snprintf(args, sizeof args, "tickets %s --db %s --quiet", path, db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *st;
+    // 2 runs × (dense + 2 levels × 4 variants) rows; densities 1, 0.8, 0.64 (±rounding)
+    sqlite3_prepare_v2(h, "SELECT count(*), sum(variant = 'ticket'), sum(barrier IS NOT NULL), min(density) FROM tickets", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2 * (1 + 2 * 4));
+    assert_int_equal(sqlite3_column_int(st, 1), 4);
+    assert_int_equal(sqlite3_column_int(st, 2), 2 * 3);
+    assert_float_equal(sqlite3_column_double(st, 3), 0.64, 0.01);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    assert_int_equal(run(args, out, sizeof out), 0);   // done: nothing to do again
+    remove(path);
+    remove(db);
+    expect_usage_error("tickets examples/width_sweep.yaml --db /tmp/none.db", "tickets.rounds: expected at least 1 pruning round");
+}
+
 static void test_bad_sweep_config_stops_before_training(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -178,6 +212,7 @@ int main(void) {
         cmocka_unit_test(test_bad_sweep_config_stops_before_training),
         cmocka_unit_test(test_fit_on_a_csv),
         cmocka_unit_test(test_dist_on_a_csv),
+        cmocka_unit_test(test_tickets_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

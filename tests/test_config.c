@@ -145,6 +145,16 @@ static void test_hash_stability(void **state) {
     hashes_of("model: {width: 64, depth: 2}\noptim: {lr: 0.002}\nbudget: {batch: 100, steps: 550}\n"
               "task: {train_size: 1000}\nseeds: {init: [3], data: [4]}\n", r3, g3);
     assert_string_not_equal(g1, g3);
+    // ticket fields count only for ticket experiments
+    const char *plain = "model: {width: 64, depth: 2}\noptim: {lr: 0.001}\nbudget: {batch: 100, steps: 550}\n"
+                        "task: {train_size: 1000}\nseeds: {init: [3], data: [4]}\n";
+    char with_zero[512], with_rounds[512];
+    snprintf(with_zero, sizeof with_zero, "%stickets: {rounds: 0, rate: 0.5}\n", plain);
+    snprintf(with_rounds, sizeof with_rounds, "%stickets: {rounds: 2}\n", plain);
+    hashes_of(with_zero, r3, g3);
+    assert_string_equal(r3, r1);
+    hashes_of(with_rounds, r3, g3);
+    assert_string_not_equal(r3, r1);
     // golden value: a change here means every existing database would rerun its sweeps
     assert_string_equal(r1, GOLDEN_RUN_HASH);
 }

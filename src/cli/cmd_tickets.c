@@ -34,7 +34,8 @@ static const char HELP[] =
     "over on the next invocation.\n"
     "\n"
     "tickets: section (defaults)\n"
-    "  rounds: N               pruning rounds (required, 1..100)\n"
+    "  rounds: N               pruning rounds, 1..100 (or give target_density)\n"
+    "  target_density: X       prune until every member keeps at most this fraction\n"
     "  rate: 0.2               fraction of surviving weights pruned per round\n"
     "  output_rate: 0.1        the same for the output layer (Frankle & Carbin: half)\n"
     "  global: false           one ranking across layers instead of per layer\n"
@@ -70,6 +71,7 @@ static void ticket_sink(void *ctx, const TicketRecord *r) {
                       .layer_density_json = layers, .rewind_step = c->rewind, .best_step = s->best.step,
                       .best_val_loss = s->best.val_loss, .best_val_acc = s->best.val_acc, .best_test_loss = s->best.test_loss,
                       .best_test_acc = s->best.test_acc, .final_step = s->final.step, .final_val_loss = s->final.val_loss,
+                      .final_val_acc = s->final.val_acc,
                       .final_test_loss = s->final.test_loss, .final_test_acc = s->final.test_acc, .barrier = r->barrier };
     if (store_add_ticket(c->st, &t) != 0) c->failed = 1;
     if (!c->quiet && r->member == 0)
@@ -103,8 +105,9 @@ int cmd_tickets(int argc, char **argv) {
     long n;
     cli_load_sweep(CMD, argv[optind], &cfg, &specs, &n);
     for (long i = 0; i < n; i++)
-        if (specs[i].ticket_rounds < 1) {
-            fprintf(stderr, "jackpot tickets: %s: tickets.rounds: expected at least 1 pruning round (a tickets: section)\n", cfg.path);
+        if (specs[i].ticket_rounds < 1 && specs[i].ticket_target_density <= 0) {
+            fprintf(stderr, "jackpot tickets: %s: tickets.rounds: expected at least 1 pruning round, or a tickets.target_density "
+                            "(a tickets: section)\n", cfg.path);
             return 2;
         }
     struct sigaction sa = { .sa_handler = on_signal };
@@ -134,7 +137,7 @@ int cmd_tickets(int argc, char **argv) {
         if (!quiet) fprintf(stderr, "ensemble %d/%d: %s, %ld rounds\n", g + 1, ng, label, s->ticket_rounds);
         TrainConfig tc = spec_train_config(s, threads);
         tc.stop = &stop_requested;
-        ImpOptions o = { .rounds = (int)s->ticket_rounds, .rate = s->ticket_rate, .output_rate = s->ticket_output_rate,
+        ImpOptions o = { .rounds = (int)s->ticket_rounds, .target_density = s->ticket_target_density, .rate = s->ticket_rate, .output_rate = s->ticket_output_rate,
                          .global = s->ticket_global, .rewind_step = s->ticket_rewind_step, .reinit = s->ticket_reinit,
                          .random_mask = s->ticket_random_mask, .oneshot = s->ticket_oneshot,
                          .instability_points = (int)s->ticket_instability_points };

@@ -42,7 +42,7 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     // 3 → 4: lottery tickets
     "CREATE TABLE tickets(run_id INTEGER NOT NULL REFERENCES runs(id), level INTEGER NOT NULL, variant TEXT NOT NULL,"
     "  density REAL, layer_density TEXT, rewind_step INTEGER, best_step INTEGER, best_val_loss REAL, best_val_acc REAL,"
-    "  best_test_loss REAL, best_test_acc REAL, final_step INTEGER, final_val_loss REAL, final_test_loss REAL,"
+    "  best_test_loss REAL, best_test_acc REAL, final_step INTEGER, final_val_loss REAL, final_val_acc REAL, final_test_loss REAL,"
     "  final_test_acc REAL, barrier REAL, PRIMARY KEY(run_id, level, variant)) WITHOUT ROWID;",
 };
 
@@ -451,7 +451,7 @@ int store_add_ticket(Store *s, const StoreTicket *t) {
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO tickets(run_id, level, variant, density, layer_density, rewind_step,"
                                " best_step, best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_step,"
-                               " final_val_loss, final_test_loss, final_test_acc, barrier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                               " final_val_loss, final_val_acc, final_test_loss, final_test_acc, barrier) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     int rc = -1;
     if (st) {
         sqlite3_bind_int64(st, 1, t->run_id);
@@ -467,9 +467,10 @@ int store_add_ticket(Store *s, const StoreTicket *t) {
         bind_real(st, 11, t->best_test_acc);
         sqlite3_bind_int64(st, 12, t->final_step);
         bind_real(st, 13, t->final_val_loss);
-        bind_real(st, 14, t->final_test_loss);
-        bind_real(st, 15, t->final_test_acc);
-        bind_real(st, 16, t->barrier);
+        bind_real(st, 14, t->final_val_acc);
+        bind_real(st, 15, t->final_test_loss);
+        bind_real(st, 16, t->final_test_acc);
+        bind_real(st, 17, t->barrier);
         rc = step_done(st);
     }
     pthread_mutex_unlock(&s->mu);

@@ -20,7 +20,7 @@
 // Version 4 adds:
 //   tickets(run_id, level, variant, density, layer_density JSON, rewind_step, best_step,
 //           best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_step,
-//           final_val_loss, final_test_loss, final_test_acc, barrier)
+//           final_val_loss, final_val_acc, final_test_loss, final_test_acc, barrier)
 //        variant ∈ dense | ticket | reinit | random_mask | oneshot; one row per level and variant
 // Every write is one transaction; a crash loses at most the evaluation in flight.
 // Only the analysis-free parts live here: nothing in src/store includes a
@@ -92,8 +92,8 @@ int store_add_dist(Store *s, const char *source, const char *result_json, long *
 typedef struct {
     long run_id, level, rewind_step, best_step, final_step;
     const char *variant, *layer_density_json;
-    double density, best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_val_loss, final_test_loss,
-        final_test_acc, barrier;
+    double density, best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_val_loss, final_val_acc,
+        final_test_loss, final_test_acc, barrier;
 } StoreTicket;
 int store_add_ticket(Store *s, const StoreTicket *t);
 

@@ -50,6 +50,7 @@ const Field spec_fields[] = {
     { "seed.data", F_SEED, OFF(data_seed), 0, 1.8e19, NULL, 0, 1, 0 },
     // lottery tickets: part of the identity only when tickets.rounds > 0 (see spec_canonical)
     { "tickets.rounds", F_INT, OFF(ticket_rounds), 0, 100, NULL, 0, 1, 0 },
+    { "tickets.target_density", F_REAL, OFF(ticket_target_density), 0, 1, NULL, 0, 1, 0 },
     { "tickets.rate", F_REAL, OFF(ticket_rate), 0.001, 0.999, NULL, 0, 1, 0 },
     { "tickets.output_rate", F_REAL, OFF(ticket_output_rate), 0, 0.999, NULL, 0, 1, 0 },
     { "tickets.global", F_BOOL, OFF(ticket_global), 0, 1, NULL, 0, 1, 0 },

@@ -84,7 +84,8 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
     for (int i = 0; i < spec_field_count; i++) {
         const Field *f = &spec_fields[i];
         if (!f->identity || (!with_seeds && f->type == F_SEED)) continue;
-        if (!strncmp(f->path, "tickets.", 8) && s->ticket_rounds == 0) continue;   // plain runs keep their hashes
+        if (!strncmp(f->path, "tickets.", 8) && s->ticket_rounds == 0 && s->ticket_target_density == 0)
+            continue;   // plain runs keep their hashes
         field_format(f, s, value, sizeof value);
         if (asprintf(&lines[n], "%s=%s\n", f->path, value) < 0) return NULL;
         n++;

@@ -49,7 +49,7 @@ typedef struct {
     uint64_t init_seed, data_seed;
     // lottery tickets (jackpot tickets): iterative magnitude pruning; rounds = 0 for plain runs
     long ticket_rounds, ticket_rewind_step, ticket_instability_points;
-    double ticket_rate, ticket_output_rate;
+    double ticket_rate, ticket_output_rate, ticket_target_density;
     int ticket_global, ticket_reinit, ticket_random_mask, ticket_oneshot;
     // resolved by spec_resolve
     long steps, n_params, pool;

@@ -66,7 +66,8 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
     if (!theta_k || !dense || !prev || !masks || !other || !start || !copy || !sum || !alt) { jp_fail("out of memory"); goto done; }
     for (int m = 0; m < M; m++) mask_dense(&base->shape, masks + (size_t)m * x.P);
 
-    for (int level = 0; level <= o->rounds; level++) {
+    int rounds = o->rounds > 0 ? o->rounds : 100;
+    for (int level = 0; level <= rounds; level++) {
         if (level > 0)
             for (int m = 0; m < M; m++) {
                 float *mk = masks + (size_t)m * x.P, *w = prev + (size_t)m * x.P;
@@ -89,7 +90,13 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
             bar = barrier;
         }
         emit(&x, level, level ? "ticket" : "dense", masks, sum, bar);
-        if (level == 0) continue;
+        int reached = 0;   // every member at or below the target density: the last level
+        if (o->target_density > 0) {
+            reached = 1;
+            for (int m = 0; m < M; m++) reached &= mask_density(&base->shape, masks + (size_t)m * x.P, -1) <= o->target_density;
+        }
+        if (level == 0 && !reached) continue;
+        if (level == 0) break;
         if (o->reinit) {
             for (int m = 0; m < M; m++)
                 mlp_init_params(&base->shape, start + (size_t)m * x.P, base->weight_init, base->bias_init,
@@ -109,6 +116,7 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
             if ((rc = train(&x, seeds, theta_k, other, NULL, NULL, sum)) != 0) goto done;
             emit(&x, level, "oneshot", other, sum, NULL);
         }
+        if (reached) break;
     }
     rc = 0;
 done:

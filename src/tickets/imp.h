@@ -13,7 +13,8 @@
 #include "train/trainer.h"
 
 typedef struct {
-    int rounds;
+    int rounds;                   // at most this many rounds (0: up to 100 when target_density is set)
+    double target_density;        // stop after the round that reaches it (0: off)
     double rate, output_rate;
     int global;
     long rewind_step;
