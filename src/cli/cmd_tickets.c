@@ -108,6 +108,8 @@ int cmd_tickets(int argc, char **argv) {
         if (specs[i].ticket_rounds < 1 && specs[i].ticket_target_density <= 0) {
             fprintf(stderr, "jackpot tickets: %s: tickets.rounds: expected at least 1 pruning round, or a tickets.target_density "
                             "(a tickets: section)\n", cfg.path);
+            free(specs);
+            sweep_config_free(&cfg);
             return 2;
         }
     struct sigaction sa = { .sa_handler = on_signal };
