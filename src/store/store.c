@@ -416,35 +416,29 @@ int store_finish_run(Store *s, long run_id, const char *status, long diverged_st
     return in_transaction(s, finish_body, &f);
 }
 
-int store_add_fit(Store *s, const char *law, const char *source, const char *options_json, const char *result_json,
-                  long *fit_id) {
+// INSERT of n text values (sql has n placeholders) under the mutex; the new row id in *id.
+static int insert_texts(Store *s, const char *sql, const char *const *texts, int n, long *id) {
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prep(s, "INSERT INTO fits(law, source, options, result) VALUES (?,?,?,?)");
+    sqlite3_stmt *st = prep(s, sql);
     int rc = -1;
     if (st) {
-        sqlite3_bind_text(st, 1, law, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, source, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, options_json, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, result_json, -1, SQLITE_TRANSIENT);
+        for (int i = 0; i < n; i++) sqlite3_bind_text(st, i + 1, texts[i], -1, SQLITE_TRANSIENT);
         rc = step_done(st);
-        *fit_id = sqlite3_last_insert_rowid(s->db);
+        *id = sqlite3_last_insert_rowid(s->db);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
+int store_add_fit(Store *s, const char *law, const char *source, const char *options_json, const char *result_json,
+                  long *fit_id) {
+    const char *v[] = { law, source, options_json, result_json };
+    return insert_texts(s, "INSERT INTO fits(law, source, options, result) VALUES (?,?,?,?)", v, 4, fit_id);
+}
+
 int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id) {
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = prep(s, "INSERT INTO dists(source, result) VALUES (?,?)");
-    int rc = -1;
-    if (st) {
-        sqlite3_bind_text(st, 1, source, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, result_json, -1, SQLITE_TRANSIENT);
-        rc = step_done(st);
-        *dist_id = sqlite3_last_insert_rowid(s->db);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    const char *v[] = { source, result_json };
+    return insert_texts(s, "INSERT INTO dists(source, result) VALUES (?,?)", v, 2, dist_id);
 }
 
 int store_add_ticket(Store *s, const StoreTicket *t) {
