@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
+
 static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
 
 const char *axis_name(Axis4 a) { return AXIS_NAMES[a]; }
@@ -38,33 +40,6 @@ static void points_grow(Points *p, int *cap) {
     p->cluster = realloc(p->cluster, sizeof(int) * *cap);
 }
 
-// Splits one CSV line in place (RFC 4180 quotes); returns the number of fields.
-static int split_csv(char *line, char **fields, int max) {
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        char *out = p;
-        fields[n++] = p;
-        if (*p == '"') {
-            char *r = p + 1;
-            for (;;) {
-                if (!*r) break;
-                if (*r == '"' && r[1] == '"') { *out++ = '"'; r += 2; continue; }
-                if (*r == '"') { r++; break; }
-                *out++ = *r++;
-            }
-            p = r;
-        } else {
-            while (*p && *p != ',' && *p != '\n' && *p != '\r') *out++ = *p++;
-        }
-        int end = *p != ',';
-        *out = 0;
-        if (end) break;
-        p++;
-    }
-    return n;
-}
-
 int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const char *loss_col,
                     const char *cluster_col, Points *p, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
@@ -73,7 +48,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     char *line = NULL, *fields[256];
     size_t cap_line = 0;
     if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty file", path); fclose(f); free(line); return -1; }
-    int nf = split_csv(line, fields, 256), col[AXIS_COUNT], loss = -1, cluster = -1;
+    int nf = csv_split(line, fields, 256), col[AXIS_COUNT], loss = -1, cluster = -1;
     for (int a = 0; a < AXIS_COUNT; a++) col[a] = -1;
     for (int i = 0; i < nf; i++) {
         for (int a = 0; a < AXIS_COUNT; a++) if (cols[a] && !strcmp(fields[i], cols[a])) col[a] = i;
@@ -95,7 +70,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     while (getline(&line, &cap_line, f) >= 0) {
         lineno++;
         if (line[strspn(line, " \t\r\n")] == 0) continue;
-        int k = split_csv(line, fields, 256);
+        int k = csv_split(line, fields, 256);
         points_grow(p, &cap);
         for (int a = 0; a < AXIS_COUNT; a++) {
             p->x[a][p->n] = NAN;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
+
 typedef struct { char key[64]; double N, D, loss, acc; int64_t init, data; } Row;
 
 static int cmp_rows(const void *a, const void *b) {
@@ -98,17 +100,6 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
     return 0;
 }
 
-static int split_line(char *line, char **f, int max) {
-    int n = 0;
-    for (char *p = line; n < max;) {
-        f[n++] = p;
-        p += strcspn(p, ",\r\n");
-        if (*p != ',') { *p = 0; break; }
-        *p++ = 0;
-    }
-    return n;
-}
-
 int samples_from_csv(const char *path, const char *group_col, const char *n_col, const char *loss_col,
                      const char *acc_col, const char *init_col, const char *data_col, Samples *s, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
@@ -119,7 +110,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
     const char *names[6] = { group_col, n_col, loss_col, acc_col, init_col, data_col };
     int col[6] = { -1, -1, -1, -1, -1, -1 };
     if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty", path); fclose(f); return -1; }
-    int nf = split_line(line, fields, 128);
+    int nf = csv_split(line, fields, 128);
     for (int i = 0; i < nf; i++)
         for (int c = 0; c < 6; c++) if (names[c] && !strcmp(fields[i], names[c])) col[c] = i;
     for (int c = 0; c < 3; c++)
@@ -129,7 +120,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
     while (getline(&line, &cap_line, f) >= 0) {
         lineno++;
         if (line[strspn(line, " \r\n")] == 0) continue;
-        int k = split_line(line, fields, 128);
+        int k = csv_split(line, fields, 128);
         if (n == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
         Row *r = &rows[n];
         double v[6];

@@ -8,6 +8,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "base/text.h"
+
 #define JACKPOT_VERSION "0.1"
 
 static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
@@ -172,15 +174,9 @@ static void bind_real(sqlite3_stmt *st, int i, double v) {
     else sqlite3_bind_null(st, i);
 }
 
-static uint64_t fnv1a(const char *text) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) { h ^= *p; h *= 0x100000001b3ULL; }
-    return h;
-}
-
 int store_add_sweep(Store *s, const char *name, const char *path, const char *config, long *sweep_id) {
     char hash[17];
-    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)fnv1a(config));
+    fnv1a_hex(config, hash);
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = prep(s, "INSERT OR IGNORE INTO sweeps(name, path, config, config_hash, jackpot_version) VALUES (?,?,?,?,?)");
     int rc = -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/fmt.h"
+#include "base/text.h"
 #include "sweep/fields.h"
 
 const char *const task_names[TASK_COUNT] = { "fashion-mnist" };
@@ -107,13 +108,8 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
 
 void spec_hash(const RunSpec *s, int with_seeds, char out[17]) {
     char *text = spec_canonical(s, with_seeds);
-    uint64_t h = 0xcbf29ce484222325ULL;   // FNV-1a 64
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
-    }
+    fnv1a_hex(text, out);
     free(text);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
 char *spec_json(const RunSpec *s) {
