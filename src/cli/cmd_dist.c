@@ -2,6 +2,8 @@
 #include <getopt.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_fit.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,14 +72,8 @@ static void tail_index(const double *x, int n, int upper, int n_boot, uint64_t s
     int kept = 0;
     for (int b = -1; b < n_boot; b++) {
         for (int i = 0; i < n; i++) s[i] = b < 0 ? x[i] : x[rng_below(seed, RNG_STREAM_DIST, (uint64_t)b * n + i, (uint32_t)n)];
-        double med;
-        {   // median by copy-sort (n is small)
-            double *t = malloc(sizeof(double) * n);
-            memcpy(t, s, sizeof(double) * n);
-            for (int i = 1; i < n; i++) for (int j = i; j > 0 && t[j] < t[j - 1]; j--) { double w = t[j]; t[j] = t[j - 1]; t[j - 1] = w; }
-            med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-            free(t);
-        }
+        gsl_sort(s, 1, n);   // the order of s does not matter below
+        double med = gsl_stats_median_from_sorted_data(s, 1, n);
         int m = 0;
         for (int i = 0; i < n; i++) {
             double d = upper ? s[i] - med : med - s[i];
@@ -92,8 +88,6 @@ static void tail_index(const double *x, int n, int upper, int n_boot, uint64_t s
     free(s); free(y); free(al);
 }
 
-typedef struct { FILE *j; int json; int first; } Out;
-
 static void jnum(FILE *f, double v) {
     char b[40];
     if (!isfinite(v)) { fputs("null", f); return; }
@@ -106,15 +100,18 @@ static void jtriple(FILE *f, const char *name, double v, double lo, double hi) {
     fputs(",\"lo\":", f); jnum(f, lo); fputs(",\"hi\":", f); jnum(f, hi); fputs("}", f);
 }
 
-static void unit_report(FILE *j, FILE *t, const char *unit, const double *x, int n, int lower_better, int n_boot, uint64_t seed) {
+// Reports one unit of one group; returns 0 with d filled, or −1 when describe refused.
+static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int n, int lower_better, int n_boot,
+                       uint64_t seed, Describe *dd) {
     char err[256];
     Describe d;
     fprintf(j, "\"%s\":{", unit);
     if (describe(x, n, n_boot, seed, &d, err, sizeof err) != 0) {
         fprintf(j, "\"refused\":\"%s\"}", err);
         fprintf(t, "  %-15s %s\n", unit, err);
-        return;
+        return -1;
     }
+    *dd = d;
     for (int s = 0; s < DESCRIBE_STATS; s++) { if (s) fputc(',', j); jtriple(j, describe_names[s], d.v[s], d.lo[s], d.hi[s]); }
     fprintf(t, "  %-15s mean %.5g [%.4g, %.4g]  std %.4g [%.4g, %.4g]  cv %.3g  IQR %.4g\n", unit, d.v[0], d.lo[0], d.hi[0],
             d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[10]);
@@ -144,6 +141,7 @@ static void unit_report(FILE *j, FILE *t, const char *unit, const double *x, int
     }
     fprintf(t, "  %-15s %s\n", "", verdict);
     fprintf(j, ",\"verdict\":\"%s\"}", verdict);
+    return 0;
 }
 
 int cmd_dist(int argc, char **argv) {
@@ -218,7 +216,9 @@ int cmd_dist(int argc, char **argv) {
     for (int g = 0; g < S.n_groups; g++) sizes += g == 0 || S.g[g].N != S.g[g - 1].N;
     int law_intervals = have_law && sizes > 3;
 
-    double *x = malloc(sizeof(double) * (total + 1)), spread[U_COUNT][2][256];
+    // spread[(u·2 + std|iqr)·groups + g]
+    double *x = malloc(sizeof(double) * (total + 1)), *spread = malloc(sizeof(double) * U_COUNT * 2 * S.n_groups);
+#define SPREAD(u, w, g) spread[((u) * 2 + (w)) * S.n_groups + (g)]
     int have_unit[U_COUNT] = { 0 };
     for (int g = 0; g < S.n_groups; g++) {
         SeedGroup *G = &S.g[g];
@@ -227,13 +227,16 @@ int cmd_dist(int argc, char **argv) {
         fprintf(j, ",\"n\":%d,\"units\":{", G->n);
         int first = 1;
         for (int u = 0; u < U_COUNT; u++) {
-            spread[u][0][g] = spread[u][1][g] = NAN;
+            SPREAD(u, 0, g) = SPREAD(u, 1, g) = NAN;
             if (!unit_values(G, u, eval_size, x)) continue;
             if (!first) fputc(',', j);
             first = 0;
-            unit_report(j, t, UNIT[u], x, G->n, LOWER_IS_BETTER[u], n_boot, seed + (uint64_t)g * 16 + u);
             Describe d;
-            if (describe(x, G->n, 0, 0, &d, err, sizeof err) == 0) { spread[u][0][g] = d.v[1]; spread[u][1][g] = d.v[10]; have_unit[u] = 1; }
+            if (unit_report(j, t, UNIT[u], x, G->n, LOWER_IS_BETTER[u], n_boot, seed + (uint64_t)g * 16 + u, &d) == 0) {
+                SPREAD(u, 0, g) = d.v[1];   // std
+                SPREAD(u, 1, g) = d.v[10];  // IQR
+                have_unit[u] = 1;
+            }
         }
         fputs("}", j);
         // best of k seeds against L(k·N)
@@ -264,17 +267,16 @@ int cmd_dist(int argc, char **argv) {
         }
         // init × data split where the seeds are crossed
         int I = 0, J = 0;
-        int64_t iv[256], dv[256];
-        for (int i = 0; i < G->n; i++) {
+        int64_t *iv = malloc(sizeof(int64_t) * G->n), *dv = malloc(sizeof(int64_t) * G->n);
+        for (int i = 0; i < G->n; i++) {   // the distinct init and data seeds
             int a = 0, b = 0;
             while (a < I && iv[a] != G->init[i]) a++;
-            if (a == I && I < 256) iv[I++] = G->init[i];
+            if (a == I) iv[I++] = G->init[i];
             while (b < J && dv[b] != G->data[i]) b++;
-            if (b == J && J < 256) dv[J++] = G->data[i];
+            if (b == J) dv[J++] = G->data[i];
         }
         if (I >= 2 && J >= 2 && I * J == G->n) {
             double *y = calloc(G->n, sizeof(double)), *yb = malloc(sizeof(double) * G->n);
-            int full = 1;
             for (int i = 0; i < G->n; i++) {
                 int a = 0, b = 0;
                 while (iv[a] != G->init[i]) a++;
@@ -303,9 +305,10 @@ int cmd_dist(int argc, char **argv) {
             fprintf(j, ",\"variance_split\":{\"init_seeds\":%d,\"data_seeds\":%d,", I, J);
             jtriple(j, "init", vi, lo[0], hi[0]); fputc(',', j); jtriple(j, "data", vd, lo[1], hi[1]); fputc(',', j);
             jtriple(j, "interaction_residual", vr, lo[2], hi[2]); fputs("}", j);
-            (void)full;
             free(y); free(yb); free(bi);
         }
+        free(iv);
+        free(dv);
         fputs("}", j);
     }
     fputs("]", j);
@@ -318,10 +321,10 @@ int cmd_dist(int argc, char **argv) {
     for (int u = 0; u < U_COUNT; u++) {
         if (!have_unit[u]) continue;
         for (int w = 0; w < 2; w++) {
-            double lx[256], ly[256];
+            double *lx = malloc(sizeof(double) * S.n_groups), *ly = malloc(sizeof(double) * S.n_groups);
             int m = 0;
             for (int g = 0; g < S.n_groups; g++)
-                if (isfinite(spread[u][w][g]) && spread[u][w][g] > 0 && S.g[g].N > 0) { lx[m] = log(S.g[g].N); ly[m++] = log(spread[u][w][g]); }
+                if (isfinite(SPREAD(u, w, g)) && SPREAD(u, w, g) > 0 && S.g[g].N > 0) { lx[m] = log(S.g[g].N); ly[m++] = log(SPREAD(u, w, g)); }
             double c0 = NAN, c1 = NAN, cov00, cov01, cov11, ss, se = NAN;
             int distinct = 0;
             for (int a = 1; a < m && !distinct; a++) distinct = lx[a] != lx[0];
@@ -339,6 +342,8 @@ int cmd_dist(int argc, char **argv) {
                         : c1 - 1.96 * se > 0 ? " (grows with N)" : " (not distinguishable from flat or N^-1/2 at 95%)");
             else
                 fprintf(t, "  %-15s %s: needs at least 3 sizes\n", UNIT[u], what);
+            free(lx);
+            free(ly);
         }
     }
     fputs("}", j);
@@ -371,7 +376,7 @@ int cmd_dist(int argc, char **argv) {
         else if (!json) printf("recorded as dist %ld in %s\n", id, db);
         store_close(&st);
     }
-    free(jtext); free(ttext); free(x);
+    free(jtext); free(ttext); free(x); free(spread);
     points_free(&P);
     samples_free(&S);
     return 0;

@@ -3,7 +3,6 @@
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "stats/describe.h"
 
 #define RNG_STREAM_BOOTSTRAP 101
 
@@ -75,11 +75,6 @@ double fit_predict(const Law *law, const double *theta, const double *x) {
     return exp(law->log_predict(theta, lx, NULL));
 }
 
-void percentile_interval(double *v, int n, double *lo, double *hi) {
-    gsl_sort(v, 1, n);
-    *lo = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.025);
-    *hi = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.975);
-}
 
 int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen) {
     const Law *L = o->law;

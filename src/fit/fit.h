@@ -9,6 +9,7 @@
 
 #include "fit/laws.h"
 #include "fit/points.h"
+#include "stats/describe.h"   // percentile_interval
 
 typedef struct {
     const Law *law;
@@ -44,5 +45,3 @@ double fit_predict(const Law *law, const double *theta, const double *x);
 typedef struct { double x, observed, predicted, lo, hi, rel_error; int n_held; } HeldOut;
 int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, size_t errlen);
 
-// 2.5% and 97.5% quantiles of v[n] (sorted in place).
-void percentile_interval(double *v, int n, double *lo, double *hi);

@@ -64,11 +64,10 @@ static void fit_budget(const Points *p, const int *rows, int n, IsoBudget *b) {
 // All budgets from rows grouped in `group` (budget index per point), then the slope.
 static int fit_all(const Points *p, const int *order, const int *start, int nb, const int *pick, IsoBudget *out,
                    double *slope, double *coef) {
-    double lc[256], ln[256];
-    int k = 0;
+    double *lc = malloc(sizeof(double) * nb), *ln = malloc(sizeof(double) * nb);
+    int *rows = malloc(sizeof(int) * (start[nb] ? start[nb] : 1)), k = 0;
     for (int g = 0; g < nb; g++) {
-        int n = start[g + 1] - start[g], rows[4096];
-        if (n > 4096) n = 4096;
+        int n = start[g + 1] - start[g];
         double sumc = 0;
         for (int i = 0; i < n; i++) {
             rows[i] = pick ? order[start[g] + pick[start[g] + i]] : order[start[g] + i];
@@ -76,13 +75,15 @@ static int fit_all(const Points *p, const int *order, const int *start, int nb, 
         }
         out[g].C = sumc / n;
         fit_budget(p, rows, n, &out[g]);
-        if (out[g].ok && k < 256) { lc[k] = log(out[g].C); ln[k++] = log(out[g].N_opt); }
+        if (out[g].ok) { lc[k] = log(out[g].C); ln[k++] = log(out[g].N_opt); }
     }
-    if (k < 2) return k;
-    double c0, c1, cov00, cov01, cov11, ss;
-    gsl_fit_linear(lc, 1, ln, 1, k, &c0, &c1, &cov00, &cov01, &cov11, &ss);
-    *slope = c1;
-    *coef = exp(c0);
+    if (k >= 2) {
+        double c0, c1, cov00, cov01, cov11, ss;
+        gsl_fit_linear(lc, 1, ln, 1, k, &c0, &c1, &cov00, &cov01, &cov11, &ss);
+        *slope = c1;
+        *coef = exp(c0);
+    }
+    free(lc); free(ln); free(rows);
     return k;
 }
 

@@ -32,6 +32,12 @@ static void stats_of(double *x, int n, double *v) {   // sorts x
     v[12] = s > 0 ? gsl_stats_kurtosis_m_sd(x, 1, n, m, s) : NAN;
 }
 
+void percentile_interval(double *v, int n, double *lo, double *hi) {
+    gsl_sort(v, 1, n);
+    *lo = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.025);
+    *hi = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.975);
+}
+
 int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
     d->n = n;
@@ -55,11 +61,7 @@ int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, cha
                 double v = all[(size_t)b * DESCRIBE_STATS + j];
                 if (isfinite(v)) col[m++] = v;
             }
-            if (m > 1) {
-                gsl_sort(col, 1, m);
-                d->lo[j] = gsl_stats_quantile_from_sorted_data(col, 1, m, 0.025);
-                d->hi[j] = gsl_stats_quantile_from_sorted_data(col, 1, m, 0.975);
-            }
+            if (m > 1) percentile_interval(col, m, &d->lo[j], &d->hi[j]);
         }
         free(all);
         free(col);

@@ -18,6 +18,9 @@ typedef struct {
 // and percentile-bootstrap intervals from n_boot resamples (0: none, intervals NaN).
 int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, char *err, size_t errlen);
 
+// 2.5% and 97.5% quantiles of v[n] (sorted in place): a 95% percentile interval.
+void percentile_interval(double *v, int n, double *lo, double *hi);
+
 // Hill's estimator of the tail index α from the k largest of y[n] (y > 0):
 // α̂ = 1 / mean(log y_(i) / y_(k+1)), i = 1..k. NaN if k < 2 or k ≥ n.
 double hill_alpha(const double *y, int n, int k);

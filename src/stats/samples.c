@@ -38,8 +38,8 @@ static void group_rows(Row *rows, int n, Samples *s) {
             g->init[k] = rows[i + k].init;
             g->data[k] = rows[i + k].data;
         }
-        snprintf(g->label, sizeof g->label, "N=%.0f%s", g->N, isfinite(g->D) ? "" : "");
         if (isfinite(g->D)) snprintf(g->label, sizeof g->label, "N=%.0f D=%.0f", g->N, g->D);
+        else snprintf(g->label, sizeof g->label, "N=%.0f", g->N);
         i = j;
     }
 }
