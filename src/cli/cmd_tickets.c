@@ -12,7 +12,6 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "data/fashion.h"
 #include "sweep/progress.h"
 #include "sweep/scheduler.h"
 #include "tickets/imp.h"
@@ -121,19 +120,14 @@ int cmd_tickets(int argc, char **argv) {
     int ng;
     group_specs(specs, sd.run_ids, sd.todo, n, &groups, &ng);
     if (!quiet) fprintf(stderr, "jackpot tickets: '%s': %ld runs, %ld done before, %d ensembles to prune\n", cfg.name, n, sd.before, ng);
-    Task task = { 0 };
-    long loaded_val = -1;
-    int loaded_std = -1, status = 0;
+    TaskCache tasks;
+    task_cache_init(&tasks);
+    int status = 0;
     for (int g = 0; g < ng && !stop_requested && status == 0; g++) {
         const RunSpec *s = groups[g].specs[0];
         char err[1024];
-        if (s->val_size != loaded_val || s->standardize != loaded_std) {
-            task_free(&task);
-            FashionOptions fo = { .data_dir = s->data_dir[0] ? s->data_dir : NULL, .val_size = (int)s->val_size, .standardize = s->standardize };
-            if (fashion_load(&fo, &task) != 0) { fprintf(stderr, "jackpot tickets: %s\n", jp_error()); status = 1; break; }
-            loaded_val = s->val_size;
-            loaded_std = s->standardize;
-        }
+        const Task *task = task_cache_get(&tasks, s, NULL);
+        if (!task) { fprintf(stderr, "jackpot tickets: %s\n", jp_error()); status = 1; break; }
         char label[128];
         group_label(&groups[g], label, sizeof label);
         if (!quiet) fprintf(stderr, "ensemble %d/%d: %s, %ld rounds\n", g + 1, ng, label, s->ticket_rounds);
@@ -148,7 +142,7 @@ int cmd_tickets(int argc, char **argv) {
         long launch;
         store_start_launch(&sd.st, groups[g].run_ids, groups[g].n, &launch);
         Ctx ctx = { &sd.st, &groups[g], o.rewind_step, quiet, 0, progress_now() };
-        int rc = imp_run(&tc, &task, seeds, groups[g].n, &o, ticket_sink, &ctx);
+        int rc = imp_run(&tc, task, seeds, groups[g].n, &o, ticket_sink, &ctx);
         double wall = progress_now() - ctx.t0;
         store_end_launch(&sd.st, launch, wall);
         for (int m = 0; m < groups[g].n; m++) {
@@ -161,7 +155,7 @@ int cmd_tickets(int argc, char **argv) {
         free(seeds);
     }
     if (stop_requested && status == 0) { fprintf(stderr, "jackpot tickets: interrupted; rerun to resume\n"); status = 130; }
-    task_free(&task);
+    task_cache_free(&tasks);
     groups_free(groups, ng);
     free(sd.run_ids);
     free(sd.todo);

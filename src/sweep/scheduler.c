@@ -59,21 +59,14 @@ void group_label(const Group *g, char *out, size_t n) {
 
 // ---- tasks, loaded once per distinct (val_size, standardize, data_dir) ----
 
-#define MAX_TASKS 8
-typedef struct {
-    pthread_mutex_t mu;
-    int n;
-    struct { long val_size; int standardize; char dir[256]; Task task; } t[MAX_TASKS];
-} TaskCache;
-
-static const Task *task_get(TaskCache *c, const RunSpec *s, const char *dir_override) {
+const Task *task_cache_get(TaskCache *c, const RunSpec *s, const char *dir_override) {
     const char *dir = dir_override ? dir_override : s->data_dir;
     pthread_mutex_lock(&c->mu);
     const Task *found = NULL;
     for (int i = 0; i < c->n && !found; i++)
         if (c->t[i].val_size == s->val_size && c->t[i].standardize == s->standardize && !strcmp(c->t[i].dir, dir))
             found = &c->t[i].task;
-    if (!found && c->n < MAX_TASKS) {
+    if (!found && c->n < TASK_CACHE_MAX) {
         FashionOptions o = { .data_dir = dir[0] ? dir : NULL, .val_size = (int)s->val_size, .standardize = s->standardize };
         if (fashion_load(&o, &c->t[c->n].task) == 0) {
             c->t[c->n].val_size = s->val_size;
@@ -82,10 +75,20 @@ static const Task *task_get(TaskCache *c, const RunSpec *s, const char *dir_over
             found = &c->t[c->n++].task;
         }
     } else if (!found) {
-        jp_fail("more than %d distinct datasets in one sweep", MAX_TASKS);
+        jp_fail("more than %d distinct datasets in one sweep", TASK_CACHE_MAX);
     }
     pthread_mutex_unlock(&c->mu);
     return found;
+}
+
+void task_cache_init(TaskCache *c) {
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+}
+
+void task_cache_free(TaskCache *c) {
+    for (int i = 0; i < c->n; i++) task_free(&c->t[i].task);
+    pthread_mutex_destroy(&c->mu);
 }
 
 // ---- the queue and the workers ----
@@ -160,7 +163,7 @@ static void train_group(Shared *sh, Group *g) {
     long launch;
     if (store_start_launch(sh->store, g->run_ids, g->n, &launch) != 0) { store_failed(sh, "starting runs"); return; }
     double t0 = progress_now();
-    const Task *task = task_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
+    const Task *task = task_cache_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
     int rc = -1;
     MemberSummary *sum = calloc(g->n, sizeof *sum);
     if (task) {
@@ -218,7 +221,7 @@ int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt,
     // Several trainings in one process share OpenBLAS's global thread count: one each.
     if (opt->workers > 1) blas_set_threads(1);
     pthread_mutex_init(&sh.mu, NULL);
-    pthread_mutex_init(&sh.tasks.mu, NULL);
+    task_cache_init(&sh.tasks);
     long runs = 0;
     double flops = 0;
     for (int k = 0; k < n_groups; k++) { runs += groups[k].n; flops += groups[k].flops; }
@@ -228,8 +231,7 @@ int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt,
     for (int w = 0; w < workers; w++) pthread_create(&th[w], NULL, worker_main, &sh);
     for (int w = 0; w < workers; w++) pthread_join(th[w], NULL);
     progress_finish(&sh.progress);
-    for (int i = 0; i < sh.tasks.n; i++) task_free(&sh.tasks.t[i].task);
-    pthread_mutex_destroy(&sh.tasks.mu);
+    task_cache_free(&sh.tasks);
     pthread_mutex_destroy(&sh.mu);
     return tot->store_failed ? -1 : 0;
 }

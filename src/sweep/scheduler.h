@@ -3,6 +3,9 @@
 // writer. An MPI rank, later, is one more kind of worker: it pulls the next group
 // index from rank 0 and sends its evaluations to rank 0 to write.
 #pragma once
+#include <pthread.h>
+
+#include "data/task.h"
 #include "store/store.h"
 #include "sweep/spec.h"
 
@@ -19,6 +22,20 @@ int group_specs(const RunSpec *specs, const long *run_ids, const int *select, lo
 void groups_free(Group *g, int n);
 double spec_planned_flops(const RunSpec *s);
 void group_label(const Group *g, char *out, size_t n);
+
+// Datasets, loaded once per distinct (val_size, standardize, data_dir) and
+// shared by every run that needs them (thread-safe).
+#define TASK_CACHE_MAX 8
+typedef struct {
+    pthread_mutex_t mu;
+    int n;
+    struct { long val_size; int standardize; char dir[256]; Task task; } t[TASK_CACHE_MAX];
+} TaskCache;
+
+void task_cache_init(TaskCache *c);
+// The spec's dataset (dir_override, when not NULL, replaces task.data_dir); NULL with jp_error() set.
+const Task *task_cache_get(TaskCache *c, const RunSpec *s, const char *dir_override);
+void task_cache_free(TaskCache *c);
 
 typedef struct {
     int workers;             // groups trained at once
