@@ -80,9 +80,7 @@ static void json_num(FILE *f, double v) {
 // The lower envelope of (C, loss): points with a lower loss than every point of smaller C.
 static void keep_frontier(Points *p) {
     int *idx = malloc(sizeof(int) * p->n), k = 0;
-    for (int i = 0; i < p->n; i++) idx[i] = i;
-    for (int i = 1; i < p->n; i++)   // insertion sort by C (a few thousand points at most)
-        for (int j = i; j > 0 && p->x[AXIS_C][idx[j]] < p->x[AXIS_C][idx[j - 1]]; j--) { int t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t; }
+    points_order_by(p, AXIS_C, idx);
     double best = INFINITY;
     Points q = { 0 };
     for (int a = 0; a < AXIS_COUNT; a++) q.x[a] = malloc(sizeof(double) * p->n);

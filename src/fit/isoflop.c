@@ -12,12 +12,6 @@
 
 #define RNG_STREAM_ISOFLOP 102
 
-static int cmp_by_c(const void *a, const void *b, void *ctx) {
-    const double *C = ctx;
-    double x = C[*(const int *)a], y = C[*(const int *)b];
-    return (x > y) - (x < y);
-}
-
 // Parabola through (ln N, loss) of rows[n]; fills the budget's fit or its refusal.
 static void fit_budget(const Points *p, const int *rows, int n, IsoBudget *b) {
     double lo = INFINITY, hi = -INFINITY;
@@ -92,8 +86,7 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
     Axis4 axes[2] = { AXIS_N, AXIS_C };
     if (points_check(p, axes, 2, err, errlen) != 0) return -1;
     int *order = malloc(sizeof(int) * p->n), *start = malloc(sizeof(int) * (p->n + 1));
-    for (int i = 0; i < p->n; i++) order[i] = i;
-    qsort_r(order, p->n, sizeof(int), cmp_by_c, p->x[AXIS_C]);
+    points_order_by(p, AXIS_C, order);
     int nb = 0;
     start[0] = 0;
     for (int i = 1; i <= p->n; i++)   // a new budget where C jumps by more than 5%

@@ -184,6 +184,18 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
     return 0;
 }
 
+static int cmp_by_value(const void *a, const void *b, void *ctx) {
+    const double *v = ctx;
+    int i = *(const int *)a, j = *(const int *)b;
+    if (v[i] != v[j]) return v[i] < v[j] ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+void points_order_by(const Points *p, Axis4 a, int *idx) {
+    for (int i = 0; i < p->n; i++) idx[i] = i;
+    qsort_r(idx, p->n, sizeof(int), cmp_by_value, p->x[a]);
+}
+
 int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen) {
     for (int i = 0; i < p->n; i++) {
         if (!isfinite(p->loss[i]) || p->loss[i] <= 0) {

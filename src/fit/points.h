@@ -33,5 +33,8 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
 int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
                       Points *p, char *err, size_t errlen);
 
+// idx[n] = the point indices in ascending order of axis a (ties by index).
+void points_order_by(const Points *p, Axis4 a, int *idx);
+
 // Checks what every fit needs: positive finite losses and x values on the axes used.
 int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen);
