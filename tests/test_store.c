@@ -73,8 +73,8 @@ static void test_life_cycle_and_reset(void **state) {
     assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'running'"), 4);
     StoreMetric m[] = { { "val", "loss", 0.5 }, { "val", "acc", 0.75 }, { "train", "loss", NAN } };
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(store_add_eval(&s, ids[i], 0, 0, 0, 0.1, m, 3), 0);
-        assert_int_equal(store_add_eval(&s, ids[i], 10, 320, 1e6, 0.2, m, 3), 0);
+        assert_int_equal(store_add_eval(&s, ids[i], 0, 0, 0, 0.1, m, 3, NULL), 0);
+        assert_int_equal(store_add_eval(&s, ids[i], 10, 320, 1e6, 0.2, m, 3, NULL), 0);
     }
     assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics"), 4 * 2 * 2);   // NaN is not stored
     StoreSummary sum[] = { { "final_val_loss", 1.0 / 3.0 }, { "final_val_acc", 0.1 } };

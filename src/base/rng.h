@@ -13,6 +13,10 @@ enum {
     RNG_STREAM_ORDER  = 3,   // batch order; the epoch is folded into the stream
     RNG_STREAM_SPLIT  = 4,   // the validation hold-out (fixed across data seeds)
     RNG_STREAM_MASK   = 5,   // reserved: random pruning masks
+    RNG_STREAM_WORLD  = 6,   // a toy world's structure (subsets, maps, teachers); seed = world seed
+    RNG_STREAM_FRESH  = 7,   // a toy world's training examples; seed = data_seed, index = example
+    RNG_STREAM_VAL_SET  = 8, // a toy world's held-out sets; seed = world seed
+    RNG_STREAM_TEST_SET = 9,
 };
 
 // The raw block function: 4 words of counter, 2 of key, 10 rounds.

@@ -10,13 +10,24 @@ typedef struct {
     float *x;           // [n][dim]
     int *y;             // [n] class labels (classification), or NULL
     float *t;           // [n][n_out] regression targets, or NULL
+    // Toy worlds' held-out sets are stratified: concept c fills rows
+    // [concept_start[c], concept_start[c+1]), and the split's loss is the
+    // expected loss under the training distribution, Σ_c p_c · mean loss of c.
+    int n_concepts;          // 0: an ordinary split (plain means)
+    int *concept_start;      // [n_concepts + 1]
+    double *concept_weight;  // [n_concepts] p_c
 } Split;
 
-typedef struct {
+struct World;
+
+typedef struct Task {
     char name[32];
     int dim;            // input size
     int n_out;          // classes, or regression outputs
     Split train, val, test;
+    // Toy worlds (data/world.h) have no stored training pool: training examples
+    // are generated from the member's data_seed (train.n = 0).
+    struct World *world;
 } Task;
 
 void task_free(Task *t);

@@ -46,6 +46,9 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     "  density REAL, layer_density TEXT, rewind_step INTEGER, best_step INTEGER, best_val_loss REAL, best_val_acc REAL,"
     "  best_test_loss REAL, best_test_acc REAL, final_step INTEGER, final_val_loss REAL, final_val_acc REAL, final_test_loss REAL,"
     "  final_test_acc REAL, barrier REAL, PRIMARY KEY(run_id, level, variant)) WITHOUT ROWID;",
+    // 4 → 5: toy worlds' per-concept test metrics (concept = frequency rank, 0 the most frequent)
+    "CREATE TABLE concepts(run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, concept INTEGER NOT NULL,"
+    "  loss REAL, acc REAL, PRIMARY KEY(run_id, step, concept)) WITHOUT ROWID;",
 };
 
 static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -242,7 +245,7 @@ int store_add_run(Store *s, long sweep_id, long position, const StoreRun *r, lon
 }
 
 static const char CLEAR_RUN_SQL[] =
-    "DELETE FROM metrics WHERE run_id = ?1; DELETE FROM summaries WHERE run_id = ?1;"
+    "DELETE FROM metrics WHERE run_id = ?1; DELETE FROM summaries WHERE run_id = ?1; DELETE FROM concepts WHERE run_id = ?1;"
     "UPDATE runs SET status = 'pending', launch = NULL, started = NULL, finished = NULL, wall_s = NULL,"
     " diverged_step = NULL, error = NULL WHERE id = ?1;";
 
@@ -278,6 +281,7 @@ typedef struct { const long *ids; int n; long count; } IdList;
 static const char RESET_INTERRUPTED_SQL[] =
     "DELETE FROM metrics WHERE run_id IN (SELECT id FROM runs WHERE status = 'running');"
     "DELETE FROM summaries WHERE run_id IN (SELECT id FROM runs WHERE status = 'running');"
+    "DELETE FROM concepts WHERE run_id IN (SELECT id FROM runs WHERE status = 'running');"
     "UPDATE runs SET status = 'pending', launch = NULL, started = NULL, finished = NULL, wall_s = NULL,"
     " diverged_step = NULL, error = NULL WHERE status = 'running';";
 
@@ -350,7 +354,9 @@ int store_end_launch(Store *s, long launch_id, double wall_s) {
     return rc;
 }
 
-typedef struct { long run_id, step; double examples, flops, wall_s; const StoreMetric *m; int n; } Eval;
+typedef struct {
+    long run_id, step; double examples, flops, wall_s; const StoreMetric *m; int n; const StoreConcepts *concepts;
+} Eval;
 
 static int add_eval_body(Store *s, void *arg) {
     Eval *e = arg;
@@ -369,12 +375,22 @@ static int add_eval_body(Store *s, void *arg) {
         sqlite3_bind_double(st, 8, e->m[i].value);
         if (step_done(st) != 0) return -1;
     }
+    for (int c = 0; e->concepts && c < e->concepts->n; c++) {
+        sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO concepts(run_id, step, concept, loss, acc) VALUES (?,?,?,?,?)");
+        if (!st) return -1;
+        sqlite3_bind_int64(st, 1, e->run_id);
+        sqlite3_bind_int64(st, 2, e->step);
+        sqlite3_bind_int(st, 3, c);
+        bind_real(st, 4, e->concepts->loss[c]);
+        bind_real(st, 5, e->concepts->acc[c]);
+        if (step_done(st) != 0) return -1;
+    }
     return 0;
 }
 
 int store_add_eval(Store *s, long run_id, long step, double examples, double flops, double wall_s,
-                   const StoreMetric *m, int n) {
-    Eval e = { run_id, step, examples, flops, wall_s, m, n };
+                   const StoreMetric *m, int n, const StoreConcepts *concepts) {
+    Eval e = { run_id, step, examples, flops, wall_s, m, n, concepts };
     return in_transaction(s, add_eval_body, &e);
 }
 

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct {
     sqlite3 *db;
@@ -74,8 +74,10 @@ int store_start_launch(Store *s, const long *ids, int n, long *launch_id);
 int store_end_launch(Store *s, long launch_id, double wall_s);
 
 typedef struct { const char *split, *name; double value; } StoreMetric;
+// Toy worlds: each concept's test loss and accuracy at this evaluation (table concepts).
+typedef struct { int n; const double *loss, *acc; } StoreConcepts;
 int store_add_eval(Store *s, long run_id, long step, double examples, double flops, double wall_s,
-                   const StoreMetric *m, int n);
+                   const StoreMetric *m, int n, const StoreConcepts *concepts);   // concepts may be NULL
 
 typedef struct { const char *name; double value; } StoreSummary;
 // status: "done", "diverged" (diverged_step ≥ 0) or "failed" (error set).

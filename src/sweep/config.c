@@ -255,7 +255,7 @@ static int parse_document(Ctx *x, SweepConfig *c) {
     if (!root || !fy_node_is_mapping(root))
         return fail_at(x, root, NULL, "a sweep config is a mapping with task, model, optim, schedule, budget, grid, zip, seeds");
     Settings set = { .n = 0 };
-    static const char *const sections[] = { "task", "model", "optim", "schedule", "budget", "tickets" };
+    static const char *const sections[] = { "task", "model", "optim", "schedule", "budget", "tickets", "world", "probe" };
     void *it = NULL;
     struct fy_node_pair *p;
     while ((p = fy_node_mapping_iterate(root, &it))) {
@@ -263,7 +263,7 @@ static int parse_document(Ctx *x, SweepConfig *c) {
         const char *key = fy_node_is_scalar(k) ? scalar(k) : "?";
         int known = 0;
         if (!v) return fail_at(x, k, key, "missing value");
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < (int)(sizeof sections / sizeof sections[0]); i++)
             if (!strcmp(key, sections[i])) {
                 known = 1;
                 if (parse_section(x, c, key, v, &set) != 0) return -1;
@@ -279,7 +279,7 @@ static int parse_document(Ctx *x, SweepConfig *c) {
         } else if (!strcmp(key, "seeds")) {
             if (parse_seeds(x, c, v) != 0) return -1;
         } else {
-            return fail_at(x, k, key, "unknown section (expected name, task, model, optim, schedule, budget, tickets, grid, zip, seeds)");
+            return fail_at(x, k, key, "unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds)");
         }
     }
     return check_shape_fields(x, &set);

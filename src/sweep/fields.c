@@ -59,6 +59,20 @@ const Field spec_fields[] = {
     { "tickets.random_mask", F_BOOL, OFF(ticket_random_mask), 0, 1, NULL, 0, 1, 0 },
     { "tickets.oneshot", F_BOOL, OFF(ticket_oneshot), 0, 1, NULL, 0, 1, 0 },
     { "tickets.instability_points", F_INT, OFF(ticket_instability_points), 0, 101, NULL, 0, 1, 0 },
+    // toy worlds (data/world.h): part of the identity only when task.name is one of them
+    { "world.concepts", F_INT, OFF(world_concepts), 0, 100000, NULL, 0, 1, 0 },    // 0: the task's default
+    { "world.zipf", F_REAL, OFF(world_zipf), 0, 10, NULL, 0, 1, 0 },
+    { "world.bits", F_INT, OFF(world_bits), 0, 4000, NULL, 0, 1, 0 },              // 0: the task's default
+    { "world.k", F_INT, OFF(world_k), 1, 64, NULL, 0, 1, 0 },
+    { "world.classes", F_INT, OFF(world_classes), 2, 1000, NULL, 0, 1, 0 },
+    { "world.teacher_width", F_INT, OFF(world_teacher_width), 1, 1024, NULL, 0, 1, 0 },
+    { "world.teacher_depth", F_INT, OFF(world_teacher_depth), 1, MLP_MAX_DEPTH, NULL, 0, 1, 0 },
+    { "world.manifold_dim", F_INT, OFF(world_manifold_dim), 1, 64, NULL, 0, 1, 0 },
+    { "world.seed", F_INT, OFF(world_seed), 0, 1e15, NULL, 0, 1, 0 },
+    { "world.eval_per_concept", F_INT, OFF(world_eval_per_concept), 1, 1000, NULL, 0, 1, 0 },
+    // what is measured, not what is trained
+    { "probe.concepts", F_INT, OFF(probe_concepts), 0, 64, NULL, 0, 0, 0 },
+    { "probe.lr", F_REAL, OFF(probe_lr), 0, 100, NULL, 0, 0, 0 },
 };
 const int spec_field_count = sizeof spec_fields / sizeof spec_fields[0];
 

@@ -52,26 +52,40 @@ void groups_free(Group *g, int n) {
 
 void group_label(const Group *g, char *out, size_t n) {
     const RunSpec *s = g->specs[0];
-    size_t k = (size_t)snprintf(out, n, "784");
+    int n_in, n_out;
+    long n_train;
+    task_info(s, &n_in, &n_out, &n_train);
+    size_t k = (size_t)snprintf(out, n, "%d", n_in);
     for (int l = 0; l < s->hidden_n && k < n; l++) k += (size_t)snprintf(out + k, n - k, "-%d", s->hidden[l]);
-    if (k < n) snprintf(out + k, n - k, "-10 D=%ld %ld steps ×%d", s->train_size ? s->train_size : s->pool, s->steps, g->n);
+    if (k < n && !s->train_size && spec_is_world(s))
+        snprintf(out + k, n - k, "-%d D=fresh %ld steps ×%d", n_out, s->steps, g->n);
+    else if (k < n)
+        snprintf(out + k, n - k, "-%d D=%ld %ld steps ×%d", n_out, s->train_size ? s->train_size : s->pool, s->steps, g->n);
 }
 
-// ---- tasks, loaded once per distinct (val_size, standardize, data_dir) ----
+// ---- tasks, made once per distinct task ----
+
+static int task_make(const RunSpec *s, const char *dir, Task *task) {
+    if (spec_is_world(s)) {
+        WorldOptions o = spec_world(s);
+        return world_task(&o, (int)s->world_eval_per_concept, task);
+    }
+    FashionOptions o = { .data_dir = dir[0] ? dir : NULL, .val_size = (int)s->val_size, .standardize = s->standardize };
+    return fashion_load(&o, task);
+}
 
 const Task *task_cache_get(TaskCache *c, const RunSpec *s, const char *dir_override) {
     const char *dir = dir_override ? dir_override : s->data_dir;
+    char key[1024];
+    spec_task_key(s, key, sizeof key - 300);
+    if (!spec_is_world(s)) snprintf(key + strlen(key), 300, " dir=%s", dir);
     pthread_mutex_lock(&c->mu);
     const Task *found = NULL;
     for (int i = 0; i < c->n && !found; i++)
-        if (c->t[i].val_size == s->val_size && c->t[i].standardize == s->standardize && !strcmp(c->t[i].dir, dir))
-            found = &c->t[i].task;
+        if (!strcmp(c->t[i].key, key)) found = &c->t[i].task;
     if (!found && c->n < TASK_CACHE_MAX) {
-        FashionOptions o = { .data_dir = dir[0] ? dir : NULL, .val_size = (int)s->val_size, .standardize = s->standardize };
-        if (fashion_load(&o, &c->t[c->n].task) == 0) {
-            c->t[c->n].val_size = s->val_size;
-            c->t[c->n].standardize = s->standardize;
-            snprintf(c->t[c->n].dir, sizeof c->t[c->n].dir, "%s", dir);
+        if (task_make(s, dir, &c->t[c->n].task) == 0) {
+            snprintf(c->t[c->n].key, sizeof c->t[c->n].key, "%s", key);
             found = &c->t[c->n++].task;
         }
     } else if (!found) {
@@ -125,12 +139,18 @@ typedef struct { Shared *sh; const Group *g; double *last_flops; double *last_st
 
 static void store_sink(void *ctx, const EvalRecord *r) {
     SinkCtx *c = ctx;
-    StoreMetric m[] = {
+    StoreMetric m[6 + PROBE_METRICS] = {
         { "train", "loss", r->train_loss }, { "train", "lr", r->step ? r->lr : NAN },
         { "val", "loss", r->val_loss },     { "val", "acc", r->val_acc },
         { "test", "loss", r->test_loss },   { "test", "acc", r->test_acc },
     };
-    if (store_add_eval(c->sh->store, c->g->run_ids[r->member], r->step, r->examples, r->flops, r->wall_s, m, 6) != 0)
+    int n = 6;
+    if (r->probed) {
+        for (int i = 0; i < PROBE_METRICS; i++) m[n++] = (StoreMetric){ "probe", probe_metric_names[i], r->probe.value[i] };
+    }
+    StoreConcepts concepts = { r->n_concepts, r->concept_loss, r->concept_acc };
+    if (store_add_eval(c->sh->store, c->g->run_ids[r->member], r->step, r->examples, r->flops, r->wall_s, m, n,
+                       r->n_concepts ? &concepts : NULL) != 0)
         store_failed(c->sh, "writing an evaluation");
     double steps = (double)r->step;
     progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], r->val_loss);

@@ -23,13 +23,13 @@ void groups_free(Group *g, int n);
 double spec_planned_flops(const RunSpec *s);
 void group_label(const Group *g, char *out, size_t n);
 
-// Datasets, loaded once per distinct (val_size, standardize, data_dir) and
-// shared by every run that needs them (thread-safe).
-#define TASK_CACHE_MAX 8
+// Datasets and toy worlds, made once per distinct task (spec_task_key and
+// data_dir) and shared by every run that needs them (thread-safe).
+#define TASK_CACHE_MAX 16
 typedef struct {
     pthread_mutex_t mu;
     int n;
-    struct { long val_size; int standardize; char dir[256]; Task task; } t[TASK_CACHE_MAX];
+    struct { char key[1024]; Task task; } t[TASK_CACHE_MAX];
 } TaskCache;
 
 void task_cache_init(TaskCache *c);

@@ -9,14 +9,45 @@
 #include "base/text.h"
 #include "sweep/fields.h"
 
-const char *const task_names[TASK_COUNT] = { "fashion-mnist" };
+const char *const task_names[TASK_COUNT] = { "fashion-mnist", "sparse-parity", "zipf-concepts", "teacher-student",
+                                             "manifold" };
 const char *const family_names[FAMILY_COUNT] = { "mlp" };
 
-void task_info(int task, int *n_in, int *n_out, long *n_train) {
-    (void)task;   // Fashion-MNIST is the only task so far
+int spec_is_world(const RunSpec *s) { return s->task > 0; }
+
+WorldOptions spec_world(const RunSpec *s) {
+    return (WorldOptions){ .kind = (WorldKind)(s->task - 1), .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+                           .bits = (int)s->world_bits, .k = (int)s->world_k, .classes = (int)s->world_classes,
+                           .teacher_width = (int)s->world_teacher_width, .teacher_depth = (int)s->world_teacher_depth,
+                           .manifold_dim = (int)s->world_manifold_dim, .seed = (uint64_t)s->world_seed };
+}
+
+void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train) {
+    if (spec_is_world(s)) {
+        WorldOptions o = spec_world(s);
+        int regression;
+        world_resolve(&o, n_in, n_out, &regression);
+        *n_train = 0;
+        return;
+    }
     *n_in = 784;
     *n_out = 10;
     *n_train = 60000;
+}
+
+void spec_task_key(const RunSpec *s, char *out, size_t n) {
+    if (!spec_is_world(s)) {
+        snprintf(out, n, "%s val=%ld standardize=%d", task_names[s->task], s->val_size, s->standardize);
+        return;
+    }
+    size_t k = (size_t)snprintf(out, n, "%s", task_names[s->task]);
+    char value[64];
+    for (int i = 0; i < spec_field_count && k < n; i++) {
+        const Field *f = &spec_fields[i];
+        if (strncmp(f->path, "world.", 6) != 0) continue;
+        field_format(f, s, value, sizeof value);
+        k += (size_t)snprintf(out + k, n - k, " %s=%s", f->path, value);
+    }
 }
 
 void spec_defaults(RunSpec *s) {
@@ -26,13 +57,15 @@ void spec_defaults(RunSpec *s) {
         .optim = OPTIM_ADAMW, .lr = -1, .wd = -1, .momentum = 0.9, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
         .schedule = SCHED_CONSTANT, .batch = 128, .budget = BUDGET_EPOCHS, .budget_value = 1, .evals = 10,
         .ticket_rate = 0.2, .ticket_output_rate = 0.1,
+        .world_k = 3, .world_classes = 4, .world_teacher_width = 32, .world_teacher_depth = 2, .world_manifold_dim = 4,
+        .world_eval_per_concept = 32, .world_zipf = 1.4, .probe_concepts = 8, .probe_lr = 0.1,
     };
 }
 
 static MlpShape spec_shape(const RunSpec *s) {
     MlpShape sh = { .depth = s->hidden_n, .act = (Activation)s->act };
     long n_train;
-    task_info(s->task, &sh.n_in, &sh.n_out, &n_train);
+    task_info(s, &sh.n_in, &sh.n_out, &n_train);
     memcpy(sh.hidden, s->hidden, sizeof(int) * s->hidden_n);
     return sh;
 }
@@ -51,9 +84,33 @@ int spec_resolve(RunSpec *s, char *err, size_t errlen) {
     if (s->wd < 0) s->wd = d.weight_decay;
     int n_in, n_out;
     long n_train;
-    task_info(s->task, &n_in, &n_out, &n_train);
-    s->pool = n_train - s->val_size;
-    if (s->train_size > s->pool) {
+    if (spec_is_world(s)) {
+        WorldOptions o = spec_world(s);
+        int regression;
+        world_resolve(&o, &n_in, &n_out, &regression);
+        s->world_concepts = o.concepts;
+        s->world_bits = o.bits;
+        if (regression && s->loss != LOSS_MSE) {
+            snprintf(err, errlen, "model.loss: task %s has regression targets; set model.loss: mse", task_names[s->task]);
+            return -1;
+        }
+        if (s->world_k > s->world_bits && (o.kind == WORLD_SPARSE_PARITY || o.kind == WORLD_ZIPF_CONCEPTS)) {
+            snprintf(err, errlen, "world.k: %ld is more than world.bits %ld", s->world_k, s->world_bits);
+            return -1;
+        }
+        if (o.kind == WORLD_MANIFOLD && s->world_manifold_dim > s->world_bits) {
+            snprintf(err, errlen, "world.manifold_dim: %ld is more than world.bits %ld", s->world_manifold_dim, s->world_bits);
+            return -1;
+        }
+        if (s->train_size == 0 && s->budget == BUDGET_EPOCHS) {
+            snprintf(err, errlen, "budget.epochs: task %s draws fresh examples (task.train_size 0), so it has no epochs; "
+                     "give budget.steps or budget.examples, or a task.train_size", task_names[s->task]);
+            return -1;
+        }
+    }
+    task_info(s, &n_in, &n_out, &n_train);
+    s->pool = spec_is_world(s) ? s->train_size : n_train - s->val_size;
+    if (!spec_is_world(s) && s->train_size > s->pool) {
         snprintf(err, errlen, "task.train_size: %ld is more than the %ld examples left after task.val_size %ld",
                  s->train_size, s->pool, s->val_size);
         return -1;
@@ -87,6 +144,7 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
         if (!f->identity || (!with_seeds && f->type == F_SEED)) continue;
         if (!strncmp(f->path, "tickets.", 8) && s->ticket_rounds == 0 && s->ticket_target_density == 0)
             continue;   // plain runs keep their hashes
+        if (!strncmp(f->path, "world.", 6) && !spec_is_world(s)) continue;
         field_format(f, s, value, sizeof value);
         if (asprintf(&lines[n], "%s=%s\n", f->path, value) < 0) return NULL;
         n++;
@@ -136,6 +194,8 @@ TrainConfig spec_train_config(const RunSpec *s, int threads) {
         .schedule = { .kind = (ScheduleKind)s->schedule, .warmup = s->warmup, .min_ratio = (float)s->min_lr_ratio },
         .batch = (int)s->batch, .steps = s->steps, .eval_every = s->eval_every, .train_size = s->train_size,
         .threads = threads, .eval_rows = 1000,
+        .probe_concepts = spec_is_world(s) && s->probe_concepts * 2 <= s->world_concepts ? (int)s->probe_concepts : 0,
+        .probe_lr = (float)s->probe_lr,
     };
     c.optim.lr = (float)s->lr;
     c.optim.weight_decay = (float)s->wd;

@@ -11,8 +11,10 @@
 // formatting (1e-3 or 0.001) and how the budget was written (epochs or steps)
 // never change a hash; any change to what is trained does.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
+#include "data/world.h"
 #include "nn/mlp.h"
 #include "train/trainer.h"
 
@@ -51,6 +53,12 @@ typedef struct {
     long ticket_rounds, ticket_rewind_step, ticket_instability_points;
     double ticket_rate, ticket_output_rate, ticket_target_density;
     int ticket_global, ticket_reinit, ticket_random_mask, ticket_oneshot;
+    // toy worlds (every task but fashion-mnist; data/world.h): part of the identity only for them
+    long world_concepts, world_bits, world_k, world_classes, world_teacher_width, world_teacher_depth;
+    long world_manifold_dim, world_seed, world_eval_per_concept;
+    double world_zipf;
+    long probe_concepts;      // interference probes: q most and q least frequent concepts (0 = off)
+    double probe_lr;
     // resolved by spec_resolve
     long steps, n_params, pool;
 } RunSpec;
@@ -71,10 +79,18 @@ char *spec_json(const RunSpec *s);
 // The training configuration and model shape of a resolved spec.
 TrainConfig spec_train_config(const RunSpec *s, int threads);
 
-#define TASK_COUNT 1
+#define TASK_COUNT 5
 #define FAMILY_COUNT 1
 extern const char *const task_names[TASK_COUNT];
 extern const char *const family_names[FAMILY_COUNT];
 
-// Task facts: input size, outputs, training examples before the validation split.
-void task_info(int task, int *n_in, int *n_out, long *n_train);
+// Task facts: input size, outputs, training examples before the validation split
+// (0 for toy worlds, whose examples are generated).
+void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train);
+
+// Toy worlds: the world a spec describes (task 1… → WorldKind 0…); 0 for fashion-mnist.
+int spec_is_world(const RunSpec *s);
+WorldOptions spec_world(const RunSpec *s);
+
+// Text that is equal for two specs exactly when they train on the same data (the task cache's key).
+void spec_task_key(const RunSpec *s, char *out, size_t n);

@@ -18,7 +18,7 @@ double lmc_barrier(const MlpShape *s, const float *a, const float *b, const Spli
         float al = (float)i / (float)(points - 1), *p = member_params(&e, i);
         for (size_t k = 0; k < e.P; k++) p[k] = a[k] + al * (b[k] - a[k]);   // exact at the ends, and where a = b
         double l, acc;
-        evaluate_member(&e, i, split, loss, &w, &l, &acc);
+        evaluate_member(&e, i, split, loss, &w, &l, &acc, NULL, NULL);
         errors[i] = 1.0 - acc;
         if (errors[i] > worst) worst = errors[i];
     }

@@ -13,5 +13,15 @@ double train_step(Ensemble *e, int m, const float *X, const int *labels, const f
 
 // Mean loss and accuracy of member m on a split, in chunks of w->rows examples
 // (accuracy is NaN for regression targets without labels; both NaN for an empty split).
+// A stratified split (s->n_concepts > 0) reports Σ_c p_c · (concept c's mean), and
+// each concept's mean loss and accuracy in concept_loss/concept_acc[n_concepts] when not NULL.
 void evaluate_member(const Ensemble *e, int m, const Split *s, LossKind loss, MlpWork *w,
-                     double *mean_loss, double *accuracy);
+                     double *mean_loss, double *accuracy, double *concept_loss, double *concept_acc);
+
+// Concept c's mean loss (and accuracy, when not NULL) on a stratified split, for any parameter vector.
+void concept_eval(const MlpShape *sh, const float *params, const Split *s, int c, LossKind loss, MlpWork *w,
+                  double *mean_loss, double *accuracy);
+
+// Sum of per-example losses over X[n] (y or t as the loss needs); *hits = correct argmaxes.
+double rows_loss(const MlpShape *sh, const float *params, const float *X, const int *y, const float *t, int n,
+                 LossKind loss, MlpWork *w, long *hits);

@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/rng.h"
 #include "data/sampler.h"
+#include "data/world.h"
 #include "kernels/blas.h"
 #include "train/step.h"
 
@@ -20,6 +22,9 @@ typedef struct {
     double loss_sum;       // since the last evaluation
     long loss_count;
     int diverged;
+    uint64_t data_seed;
+    double *concept_metrics; // [2][n_concepts] test loss, accuracy (toy worlds)
+    float *probe_scratch;
 } Member;
 
 static double now_s(void) {
@@ -28,17 +33,31 @@ static double now_s(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+// Class labels (cross-entropy) or regression targets (MSE)?
+static int task_has_targets(const Task *task) { return task->world ? task->world->regression : task->train.t != NULL; }
+
 static int member_init(Member *mb, const TrainConfig *cfg, const Task *task, uint64_t data_seed) {
     memset(mb, 0, sizeof *mb);
-    uint32_t D = cfg->train_size ? (uint32_t)cfg->train_size : (uint32_t)task->train.n;
-    if (sampler_init(&mb->sampler, data_seed, D, (uint32_t)task->train.n) != 0) return -1;
+    mb->data_seed = data_seed;
+    if (task->world) {   // a fixed D of generated examples, or (D = 0) a fresh one every time
+        if (cfg->train_size && sampler_init(&mb->sampler, data_seed, (uint32_t)cfg->train_size, (uint32_t)cfg->train_size) != 0)
+            return -1;
+    } else {
+        uint32_t D = cfg->train_size ? (uint32_t)cfg->train_size : (uint32_t)task->train.n;
+        if (sampler_init(&mb->sampler, data_seed, D, (uint32_t)task->train.n) != 0) return -1;
+    }
+    int C = task->test.n_concepts;
+    if (C > 0 && !(mb->concept_metrics = malloc(sizeof(double) * 2 * C))) return jp_fail("out of memory");
+    if (C > 0 && cfg->probe_concepts > 0 &&
+        !(mb->probe_scratch = malloc(sizeof(float) * probe_scratch_floats(cfg->probe_concepts, mlp_n_params(&cfg->shape)))))
+        return jp_fail("out of memory for interference probes");
     int rows = cfg->batch > cfg->eval_rows ? cfg->batch : cfg->eval_rows;
     if (mlp_work_init(&mb->work, &cfg->shape, rows) != 0) return -1;
     mb->X = malloc(sizeof(float) * (size_t)cfg->batch * task->dim);
     mb->labels = malloc(sizeof(int) * cfg->batch);
     mb->rows = malloc(sizeof(uint32_t) * cfg->batch);
-    if (task->train.t) mb->targets = malloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
-    if (!mb->X || !mb->labels || !mb->rows || (task->train.t && !mb->targets))
+    if (task_has_targets(task)) mb->targets = malloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
+    if (!mb->X || !mb->labels || !mb->rows || (task_has_targets(task) && !mb->targets))
         return jp_fail("out of memory for batches");
     return 0;
 }
@@ -47,9 +66,22 @@ static void member_free(Member *mb) {
     sampler_free(&mb->sampler);
     mlp_work_free(&mb->work);
     free(mb->X); free(mb->labels); free(mb->targets); free(mb->rows);
+    free(mb->concept_metrics); free(mb->probe_scratch);
 }
 
-static void gather_batch(Member *mb, const Split *pool, int dim, int n_out, long step, int B) {
+static void gather_batch(Member *mb, const Task *task, long step, int B) {
+    const Split *pool = &task->train;
+    int dim = task->dim, n_out = task->n_out;
+    if (task->world) {
+        // Example r of this member's data seed; fresh sampling never repeats an index.
+        if (mb->sampler.D) sampler_batch(&mb->sampler, step, B, mb->rows);
+        for (int j = 0; j < B; j++) {
+            uint64_t index = mb->sampler.D ? mb->rows[j] : (uint64_t)step * B + j;
+            world_example(task->world, mb->data_seed, RNG_STREAM_FRESH, index, -1,
+                          mb->X + (size_t)j * dim, mb->labels + j, mb->targets ? mb->targets + (size_t)j * n_out : NULL);
+        }
+        return;
+    }
     sampler_batch(&mb->sampler, step, B, mb->rows);
     for (int j = 0; j < B; j++) {
         size_t r = mb->rows[j];
@@ -66,7 +98,7 @@ static int validate(const TrainConfig *cfg, const Task *task, int M) {
                        task->name, task->dim, task->n_out);
     if (cfg->batch < 1 || cfg->steps < 0 || cfg->threads < 1 || cfg->eval_rows < 1)
         return jp_fail("batch, threads and evaluation rows must be positive, steps non-negative");
-    if (cfg->loss == LOSS_CROSS_ENTROPY && !task->train.y)
+    if (cfg->loss == LOSS_CROSS_ENTROPY && task_has_targets(task))
         return jp_fail("cross-entropy needs class labels; task %s has regression targets", task->name);
     return 0;
 }
@@ -114,8 +146,15 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
                 r->flops = r->examples * flops_per_example;
                 r->train_loss = mbs[m].loss_count ? mbs[m].loss_sum / mbs[m].loss_count : NAN;
                 mbs[m].loss_sum = 0; mbs[m].loss_count = 0;
-                evaluate_member(e, m, &task->val, cfg->loss, &mbs[m].work, &r->val_loss, &r->val_acc);
-                evaluate_member(e, m, &task->test, cfg->loss, &mbs[m].work, &r->test_loss, &r->test_acc);
+                evaluate_member(e, m, &task->val, cfg->loss, &mbs[m].work, &r->val_loss, &r->val_acc, NULL, NULL);
+                int C = task->test.n_concepts;
+                double *cm = mbs[m].concept_metrics;
+                evaluate_member(e, m, &task->test, cfg->loss, &mbs[m].work, &r->test_loss, &r->test_acc, cm, cm ? cm + C : NULL);
+                if (cm) { r->n_concepts = C; r->concept_loss = cm; r->concept_acc = cm + C; }
+                if (mbs[m].probe_scratch)
+                    r->probed = interference_probe(&e->shape, member_params(e, m), e->P, &task->test, cfg->loss,
+                                                   cfg->probe_concepts, cfg->probe_lr, &mbs[m].work,
+                                                   mbs[m].probe_scratch, &r->probe) == 0;
             }
             double wall = now_s() - t0;
             eval_s += now_s() - te;
@@ -138,8 +177,8 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
         for (int m = 0; m < M; m++) {
             Member *mb = &mbs[m];
             if (mb->diverged) continue;
-            gather_batch(mb, &task->train, task->dim, task->n_out, step, cfg->batch);
-            double loss = train_step(e, m, mb->X, task->train.y ? mb->labels : NULL, mb->targets,
+            gather_batch(mb, task, step, cfg->batch);
+            double loss = train_step(e, m, mb->X, task_has_targets(task) ? NULL : mb->labels, mb->targets,
                                      cfg->batch, cfg->loss, &cfg->optim, lr, &mb->work);
             if (!isfinite(loss)) {
                 mb->diverged = 1;

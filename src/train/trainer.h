@@ -8,6 +8,7 @@
 #include "nn/ensemble.h"
 #include "nn/loss.h"
 #include "nn/schedule.h"
+#include "train/probe.h"
 
 typedef struct {
     MlpShape shape;
@@ -19,7 +20,7 @@ typedef struct {
     int batch;           // per member
     long steps;
     long eval_every;     // steps between evaluations (0: only at start and end)
-    long train_size;     // D: examples each member draws from the pool (0: the whole pool)
+    long train_size;     // D: examples each member draws from the pool (0: the whole pool; toy worlds: fresh samples)
     int threads;         // total threads (members in parallel, or BLAS threads for one member)
     int eval_rows;       // evaluation chunk (default 1000)
     int blas_fixed;      // 1: leave OpenBLAS's thread count alone (several trainings share the process)
@@ -29,6 +30,10 @@ typedef struct {
     const float *mask;          // [M][P] pruning mask, enforced after every update
     long capture_step;          // copy the weights after this many steps into capture (rewind point θ_k)
     float *capture;             // [M][P]
+    // Toy worlds: interference probes at every evaluation on the q most and q least
+    // frequent concepts (train/probe.h), q = probe_concepts (0 = off), step size probe_lr.
+    int probe_concepts;
+    float probe_lr;
 } TrainConfig;
 
 typedef struct { uint64_t init_seed, data_seed; } MemberSeeds;
@@ -43,6 +48,12 @@ typedef struct {
     float lr;               // the rate of the last step taken
     double train_loss;      // mean batch loss since the previous evaluation (NaN at step 0)
     double val_loss, val_acc, test_loss, test_acc;
+    // Toy worlds: each concept's test loss and accuracy [n_concepts] (valid during the sink call),
+    // and the interference probe when `probed`.
+    int n_concepts;
+    const double *concept_loss, *concept_acc;
+    int probed;
+    ProbeResult probe;
 } EvalRecord;
 
 typedef struct {
