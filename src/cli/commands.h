@@ -8,3 +8,4 @@ int cmd_export(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
 int cmd_dist(int argc, char **argv);
 int cmd_tickets(int argc, char **argv);
+int cmd_concepts(int argc, char **argv);

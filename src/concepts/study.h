@@ -1,0 +1,36 @@
+// A concept study: what a sweep over a toy world (data/world.h) says about
+// which concepts each model size learns, when, and how much they interfere.
+// Read from the store's concepts table (per-concept test metrics at every
+// evaluation) and its probe metrics (train/probe.h).
+#pragma once
+#include "train/probe.h"
+
+typedef struct {
+    long n_params, width, depth, train_size;   // train_size 0: fresh samples
+    int n_runs;
+    double *run_loss;          // [n_runs] Σ_c p_c · final test loss of c (the expected loss)
+    double *run_learned;       // [n_runs] concepts whose final test loss is under the threshold
+    double (*run_probe)[PROBE_METRICS];   // [n_runs] each run's probe metrics, averaged over evaluations after step 0 (NaN: none)
+    double *acc, *loss;        // [C] final test accuracy and loss of each concept, mean over runs
+    double *learned_frac;      // [C] fraction of runs that learned it
+    double *learn_step;        // [C] median first step under the threshold, over the runs that learned it (NaN: none did)
+} ConceptSize;
+
+typedef struct {
+    char task[32];
+    int C;
+    double zipf;
+    double *p;                 // [C] concept frequencies (concept = frequency rank)
+    double threshold;
+    int n_sizes;
+    ConceptSize *size;         // ascending (train_size, n_params)
+    char source[512];
+} ConceptStudy;
+
+// sweep may be NULL (every finished run with concept metrics). Returns 0, or −1 with err.
+int concept_study_load(const char *db, const char *sweep, double threshold, ConceptStudy *st, char *err, size_t errlen);
+void concept_study_free(ConceptStudy *st);
+
+// Quantization model (Michaud et al. 2023): with p_c ∝ c^−s, α_N = s − 1 and α_D = (s − 1)/s.
+double quanta_alpha_N(double s);
+double quanta_alpha_D(double s);
