@@ -38,7 +38,7 @@ static void test_error_catalogue(void **state) {
     expect_error("budget: {steps: 10, epochs: 2}\n",
                  "s.yaml:1:21: budget.epochs: give one of steps, examples, epochs, flops, tokens_per_param");
     expect_error("optimizer: {lr: 1}\n",
-                 "s.yaml:1:1: optimizer: unknown section (expected name, task, model, optim, schedule, budget, tickets, grid, zip, seeds)");
+                 "s.yaml:1:1: optimizer: unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds)");
     expect_error("model: 3\n", "s.yaml:1:8: model: expected a mapping of fields, got a scalar");
     expect_error("grid:\n  model.width: [16, 0, 64]\n", "s.yaml:2:21: model.width: expected an integer in [1, 65536], got '0'");
     expect_error("grid:\n  model.widths: [16]\n",
@@ -59,6 +59,15 @@ static void test_error_catalogue(void **state) {
     expect_error("grid: {seed.init: [1, 2]}\n", "s.yaml:1:8: seed.init: seeds are set under seeds: {init: …, data: …}");
     expect_error("task: {train_size: 59000}\n",
                  "s.yaml: sweep point 1: task.train_size: 59000 is more than the 55000 examples left after task.val_size 5000");
+    expect_error("task: {name: teacher-student}\nbudget: {steps: 10}\n",
+                 "s.yaml: sweep point 1: model.loss: task teacher-student has regression targets; set model.loss: mse");
+    expect_error("task: {name: sparse-parity}\n",
+                 "s.yaml: sweep point 1: budget.epochs: task sparse-parity draws fresh examples (task.train_size 0), so it "
+                 "has no epochs; give budget.steps or budget.examples, or a task.train_size");
+    expect_error("task: {name: sparse-parity}\nworld: {bits: 2}\nbudget: {steps: 10}\n",
+                 "s.yaml: sweep point 1: world.k: 3 is more than world.bits 2");
+    expect_error("world: {zipff: 2}\n", "s.yaml:1:9: world.zipff: unknown field (world accepts: concepts, zipf, bits, k, classes, "
+                 "teacher_width, teacher_depth, manifold_dim, seed, eval_per_concept)");
     expect_error("model: [1, 2\n", "s.yaml:2:1: YAML syntax: flow sequence without a closing bracket");
     expect_error("- 1\n- 2\n", "s.yaml:1:3: a sweep config is a mapping with task, model, optim, schedule, budget, grid, zip, seeds");
 }
@@ -155,6 +164,18 @@ static void test_hash_stability(void **state) {
     assert_string_equal(r3, r1);
     hashes_of(with_rounds, r3, g3);
     assert_string_not_equal(r3, r1);
+    // toy-world fields count only for toy-world tasks
+    char with_world[512];
+    snprintf(with_world, sizeof with_world, "%sworld: {zipf: 2.0, concepts: 9}\nprobe: {concepts: 2}\n", plain);
+    hashes_of(with_world, r3, g3);
+    assert_string_equal(r3, r1);
+    char w1[17], w2[17], wg[17];
+    hashes_of("task: {name: sparse-parity}\nworld: {concepts: 16, bits: 20}\nbudget: {steps: 10}\n", w1, wg);
+    hashes_of("task: {name: sparse-parity}\nworld: {concepts: 16, bits: 20, zipf: 1.5}\nbudget: {steps: 10}\n", w2, wg);
+    assert_string_not_equal(w1, w2);
+    // what is measured (probes) is not what is trained
+    hashes_of("task: {name: sparse-parity}\nworld: {concepts: 16, bits: 20}\nprobe: {concepts: 3}\nbudget: {steps: 10}\n", w2, wg);
+    assert_string_equal(w1, w2);
     // golden value: a change here means every existing database would rerun its sweeps
     assert_string_equal(r1, GOLDEN_RUN_HASH);
 }
