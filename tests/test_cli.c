@@ -163,6 +163,56 @@ static void test_bad_sweep_config_stops_before_training(void **state) {
     remove(path);
 }
 
+static void test_concepts_end_to_end(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    char path[] = "/tmp/jackpot-cc-XXXXXX";
+    int fd = mkstemp(path);
+    const char yaml[] = "task: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, zipf: 1.2, eval_per_concept: 16}\n"
+                        "probe: {concepts: 2}\nmodel: {depth: 1}\nbudget: {batch: 64, steps: 300, evals: 3}\n"
+                        "grid: {model.width: [4, 8, 16]}\nseeds: {init: 2}\n";
+    assert_int_equal(write(fd, yaml, sizeof yaml - 1), (ssize_t)(sizeof yaml - 1));
+    close(fd);
+    char args[256], db[64];
+    snprintf(db, sizeof db, "%s.db", path);
+    snprintf(args, sizeof args, "run %s --db %s --quiet", path, db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *st;
+    // 6 runs × 4 evaluations (steps 0, 100, 200, 300) × 8 concepts; 5 probe metrics at each evaluation
+    sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM concepts), (SELECT count(*) FROM metrics WHERE split = 'probe'),"
+                          " (SELECT count(DISTINCT name) FROM metrics WHERE split = 'probe')", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 6 * 4 * 8);
+    assert_int_equal(sqlite3_column_int(st, 1), 6 * 4 * 5);
+    assert_int_equal(sqlite3_column_int(st, 2), 5);
+    sqlite3_finalize(st);
+    // the aggregate test loss is Σ_c p_c · L_c with p_c ∝ (c+1)^−1.2
+    sqlite3_prepare_v2(h, "SELECT s.value, (SELECT sum(c.loss * pow(c.concept + 1, -1.2)) / "
+                          "(SELECT sum(pow(k.concept + 1, -1.2)) FROM concepts k WHERE k.run_id = s.run_id AND k.step = 300)"
+                          " FROM concepts c WHERE c.run_id = s.run_id AND c.step = 300)"
+                          " FROM summaries s WHERE s.name = 'final_test_loss'", -1, &st, NULL);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_float_equal(sqlite3_column_double(st, 0), sqlite3_column_double(st, 1), 1e-9);
+        rows++;
+    }
+    assert_int_equal(rows, 6);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    snprintf(args, sizeof args, "concepts --db %s --boot 20", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "sparse-parity, 8 concepts, Zipf s = 1.2"));
+    assert_non_null(strstr(out, "α_N ="));
+    assert_non_null(strstr(out, "frequent–rare gradient cosine"));
+    remove(path);
+    remove(db);
+    snprintf(args, sizeof args, "concepts --db %s", db);
+    assert_int_equal(run(args, out, sizeof out), 1);
+    expect_usage_error("concepts --db x.db --threshold -1", "--threshold");
+}
+
 static void test_help_documents_every_flag(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -208,6 +258,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_help_documents_every_flag),
+        cmocka_unit_test(test_concepts_end_to_end),
         cmocka_unit_test(test_short_run_writes_jsonl),
         cmocka_unit_test(test_bad_sweep_config_stops_before_training),
         cmocka_unit_test(test_fit_on_a_csv),
