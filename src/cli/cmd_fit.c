@@ -77,31 +77,6 @@ static void json_num(FILE *f, double v) {
     fputs(b, f);
 }
 
-// The lower envelope of (C, loss): points with a lower loss than every point of smaller C.
-static void keep_frontier(Points *p) {
-    int *idx = malloc(sizeof(int) * p->n), k = 0;
-    points_order_by(p, AXIS_C, idx);
-    double best = INFINITY;
-    Points q = { 0 };
-    for (int a = 0; a < AXIS_COUNT; a++) q.x[a] = malloc(sizeof(double) * p->n);
-    q.loss = malloc(sizeof(double) * p->n);
-    q.cluster = malloc(sizeof(int) * p->n);
-    for (int i = 0; i < p->n; i++) {
-        int r = idx[i];
-        if (!(p->loss[r] < best)) continue;
-        best = p->loss[r];
-        for (int a = 0; a < AXIS_COUNT; a++) q.x[a][k] = p->x[a][r];
-        q.loss[k] = p->loss[r];
-        q.cluster[k] = k;
-        k++;
-    }
-    q.n = q.n_clusters = k;
-    snprintf(q.source, sizeof q.source, "%.480s (lower envelope in FLOPs)", p->source);
-    free(idx);
-    points_free(p);
-    *p = q;
-}
-
 static void write_law(FILE *f, const Args *a, const FitOptions *o, const Points *p, const FitResult *r,
                       const HeldOut *h, int have_h, const double *px, int n_px) {
     const Law *L = o->law;
@@ -298,7 +273,7 @@ int cmd_fit(int argc, char **argv) {
     int rc = a.csv ? points_from_csv(a.csv, a.cols, a.loss_col, a.cluster_col, &p, err, sizeof err)
                    : points_from_store(a.db, a.sweep, a.metric, a.where, &p, err, sizeof err);
     if (rc != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
-    if (frontier) keep_frontier(&p);
+    if (frontier) points_frontier(&p);
 
     char *text = NULL;
     size_t len = 0;

@@ -221,3 +221,28 @@ int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size
     }
     return 0;
 }
+
+// The lower envelope of (C, loss): points with a lower loss than every point of smaller C.
+void points_frontier(Points *p) {
+    int *idx = malloc(sizeof(int) * p->n), k = 0;
+    points_order_by(p, AXIS_C, idx);
+    double best = INFINITY;
+    Points q = { 0 };
+    for (int a = 0; a < AXIS_COUNT; a++) q.x[a] = malloc(sizeof(double) * p->n);
+    q.loss = malloc(sizeof(double) * p->n);
+    q.cluster = malloc(sizeof(int) * p->n);
+    for (int i = 0; i < p->n; i++) {
+        int r = idx[i];
+        if (!(p->loss[r] < best)) continue;
+        best = p->loss[r];
+        for (int a = 0; a < AXIS_COUNT; a++) q.x[a][k] = p->x[a][r];
+        q.loss[k] = p->loss[r];
+        q.cluster[k] = k;
+        k++;
+    }
+    q.n = q.n_clusters = k;
+    snprintf(q.source, sizeof q.source, "%.480s (lower envelope in FLOPs)", p->source);
+    free(idx);
+    points_free(p);
+    *p = q;
+}

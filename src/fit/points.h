@@ -36,5 +36,9 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
 // idx[n] = the point indices in ascending order of axis a (ties by index).
 void points_order_by(const Points *p, Axis4 a, int *idx);
 
+// Keeps only the lower envelope in FLOPs: points with a lower loss than every point of smaller C
+// (the compute frontier); each its own cluster.
+void points_frontier(Points *p);
+
 // Checks what every fit needs: positive finite losses and x values on the axes used.
 int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen);

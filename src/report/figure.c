@@ -1,0 +1,172 @@
+#include "report/figure.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+void html_escaped(FILE *f, const char *text) {
+    for (const char *p = text; *p; p++) {
+        if (*p == '<') fputs("&lt;", f);
+        else if (*p == '>') fputs("&gt;", f);
+        else if (*p == '&') fputs("&amp;", f);
+        else if (*p == '"') fputs("&quot;", f);
+        else fputc(*p, f);
+    }
+}
+
+static const char STYLE[] =
+    "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}"
+    "h1{margin-bottom:.2em}h2{border-bottom:2px solid #ccd;padding-bottom:.2em;margin-top:2em}"
+    ".sub{color:#667}nav a{margin-right:1em}"
+    ".figs{display:flex;flex-wrap:wrap;gap:18px}figure{margin:0;width:560px}"
+    "figure img{width:560px;border:1px solid #e3e3ea;background:#fff}"
+    "figcaption{font-size:.9em;margin-top:.3em}figcaption .files{color:#889;font-size:.85em}"
+    "table{border-collapse:collapse;font-size:.88em;margin:.6em 0}"
+    "td,th{border:1px solid #dde;padding:3px 8px;text-align:right}th{background:#f3f3f8}"
+    "td:first-child,th:first-child{text-align:left}.note{color:#955;font-size:.92em}";
+
+// After every image has loaded or failed, the page records how many loaded
+// (data-images="loaded/total"), so a headless browser's DOM dump can check it.
+static const char CHECK_IMAGES[] =
+    "<script>window.addEventListener('load',function(){var im=document.images,ok=0;"
+    "for(var i=0;i<im.length;i++)if(im[i].complete&&im[i].naturalWidth>0)ok++;"
+    "document.body.setAttribute('data-images',ok+'/'+im.length);});</script>";
+
+int report_open(Report *r, const char *dir, const char *title, const char *subtitle, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    if (strchr(dir, '\'')) { snprintf(err, errlen, "%s: a report folder name may not contain a quote", dir); return -1; }
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    mkdir(dir, 0777);
+    char path[2200];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    if (!(r->html = fopen(path, "w"))) { snprintf(err, errlen, "%s: cannot write", path); return -1; }
+    r->fits = open_memstream(&r->fits_text, &r->fits_len);
+    fprintf(r->html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    html_escaped(r->html, title);
+    fprintf(r->html, "</title><style>%s</style>%s</head>\n<body>\n<h1>", STYLE, CHECK_IMAGES);
+    html_escaped(r->html, title);
+    fprintf(r->html, "</h1>\n<p class=\"sub\">");
+    html_escaped(r->html, subtitle);
+    fprintf(r->html, "</p>\n");
+    return 0;
+}
+
+int report_close(Report *r) {
+    fclose(r->fits);
+    fprintf(r->html, "<section id=\"fits\"><h2>Fitted parameters</h2>\n");
+    if (r->fits_len) {
+        fprintf(r->html, "<p>Every law fitted above, with 95%% bootstrap intervals (whole seed groups resampled).</p>\n"
+                         "<table><tr><th>law</th><th>data</th><th>parameter</th><th>estimate</th><th>95%% interval</th></tr>\n%s</table>\n",
+                r->fits_text);
+    } else {
+        fprintf(r->html, "<p class=\"note\">No law could be fitted: the database needs three or more sizes.</p>\n");
+    }
+    fprintf(r->html, "</section>\n<footer class=\"sub\"><p>%d figures. Each figure's data, gnuplot script, SVG and PNG "
+                     "are in this folder; run <code>gnuplot NAME.gp</code> there to redraw one.</p></footer>\n</body></html>\n",
+            r->drawn);
+    fclose(r->html);
+    free(r->fits_text);
+    return r->drawn == r->figures ? 0 : -1;
+}
+
+FILE *figure_data(Report *r, const char *name) {
+    char path[2200];
+    snprintf(path, sizeof path, "%s/%s.csv", r->dir, name);
+    return fopen(path, "w");
+}
+
+static void gp_quoted(FILE *f, const char *text) {   // a gnuplot double-quoted string
+    fputc('"', f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+int figure_draw(Report *r, const char *name, const char *title, const char *xlabel, const char *ylabel,
+                const char *setup, const char *plot, const char *caption) {
+    r->figures++;
+    char path[2200];
+    snprintf(path, sizeof path, "%s/%s.gp", r->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) { snprintf(r->error, sizeof r->error, "%.400s: cannot write", path); return -1; }
+    fprintf(f, "# %s — drawn by jackpot report from %s.csv. Edit and run: gnuplot %s.gp\n", title, name, name);
+    fprintf(f, "set datafile separator ','\nset datafile missing 'nan'\n"
+               "set terminal svg size 720,480 dynamic enhanced font 'DejaVu Sans,13' background rgb 'white'\n"
+               "set output '%s.svg'\nset encoding utf8\nset title noenhanced ", name);
+    gp_quoted(f, title);
+    fprintf(f, "\nset xlabel noenhanced ");
+    gp_quoted(f, xlabel);
+    fprintf(f, "\nset ylabel noenhanced ");
+    gp_quoted(f, ylabel);
+    fprintf(f, "\nset grid lc rgb '#e0e0e0'\nset key noenhanced box opaque samplen 2 spacing 1.1\n"
+               "set style line 1 lc rgb '#1f77b4' lw 2 pt 7\nset style line 2 lc rgb '#d62728' lw 2 pt 5\n"
+               "set style line 3 lc rgb '#2ca02c' lw 2 pt 9\nset style line 4 lc rgb '#ff7f0e' lw 2 pt 13\n"
+               "set style line 5 lc rgb '#9467bd' lw 2 pt 11\nset style increment user\n%s\n%s\n"
+               "set terminal pngcairo size 1080,720 enhanced font 'DejaVu Sans,19' background rgb 'white'\n"
+               "set output '%s.png'\nreplot\n", setup, plot, name);
+    fclose(f);
+    char cmd[4800];
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot '%s.gp' > '%s.log' 2>&1", r->dir, name, name);
+    int rc = system(cmd);
+    char svg[2200];
+    snprintf(svg, sizeof svg, "%s/%s.svg", r->dir, name);
+    struct stat st;
+    int ok = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && stat(svg, &st) == 0 && st.st_size > 0;
+    if (!ok && !r->error[0])
+        snprintf(r->error, sizeof r->error, "gnuplot failed on %.300s/%.40s.gp (see %.40s.log)%s", r->dir, name, name,
+                 WIFEXITED(rc) && WEXITSTATUS(rc) == 127 ? ": gnuplot is not installed (scripts/install-deps)" : "");
+    fprintf(r->html, "<figure id=\"fig-%s\"><img src=\"%s.svg\" alt=\"", name, name);
+    html_escaped(r->html, title);
+    fprintf(r->html, "\"><figcaption><b>");
+    html_escaped(r->html, title);
+    fprintf(r->html, ".</b> ");
+    html_escaped(r->html, caption);
+    fprintf(r->html, " <span class=\"files\"><a href=\"%s.csv\">data</a> · <a href=\"%s.gp\">script</a> · "
+                     "<a href=\"%s.png\">png</a></span></figcaption></figure>\n", name, name, name);
+    if (ok) r->drawn++;
+    return ok ? 0 : -1;
+}
+
+void report_section(Report *r, const char *id, const char *heading, const char *intro) {
+    fprintf(r->html, "<section id=\"%s\"><h2>", id);
+    html_escaped(r->html, heading);
+    fprintf(r->html, "</h2>\n<p>");
+    html_escaped(r->html, intro);
+    fprintf(r->html, "</p>\n<div class=\"figs\">\n");
+}
+
+void report_section_end(Report *r) { fprintf(r->html, "</div></section>\n"); }
+
+void report_note(Report *r, const char *fmt, ...) {
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    fprintf(r->html, "<p class=\"note\">");
+    html_escaped(r->html, text);
+    fprintf(r->html, "</p>\n");
+}
+
+static void cell(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "<td>%.4g</td>", v);
+    else fprintf(f, "<td>–</td>");
+}
+
+void report_fit_row(Report *r, const char *law, const char *data, const char *param, double value, double lo, double hi) {
+    fprintf(r->fits, "<tr><td>");
+    html_escaped(r->fits, law);
+    fprintf(r->fits, "</td><td>");
+    html_escaped(r->fits, data);
+    fprintf(r->fits, "</td><td>");
+    html_escaped(r->fits, param);
+    fprintf(r->fits, "</td>");
+    cell(r->fits, value);
+    if (isfinite(lo)) fprintf(r->fits, "<td>[%.4g, %.4g]</td></tr>\n", lo, hi);
+    else fprintf(r->fits, "<td>–</td></tr>\n");
+}
