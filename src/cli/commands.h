@@ -9,3 +9,4 @@ int cmd_fit(int argc, char **argv);
 int cmd_dist(int argc, char **argv);
 int cmd_tickets(int argc, char **argv);
 int cmd_concepts(int argc, char **argv);
+int cmd_report(int argc, char **argv);

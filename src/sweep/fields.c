@@ -18,7 +18,7 @@ const Field spec_fields[] = {
     { "task.data_dir", F_STRING, OFF(data_dir), 0, 255, NULL, 0, 0, 0 },
     { "task.val_size", F_INT, OFF(val_size), 0, 59999, NULL, 0, 1, 0 },
     { "task.standardize", F_BOOL, OFF(standardize), 0, 1, NULL, 0, 1, 0 },
-    { "task.train_size", F_INT, OFF(train_size), 0, 60000, NULL, 0, 1, 0 },
+    { "task.train_size", F_INT, OFF(train_size), 0, 1e9, NULL, 0, 1, 0 },   // Fashion-MNIST: checked against the pool
     { "model.family", F_ENUM, OFF(family), 0, 0, ENUM(family_names, FAMILY_COUNT), 1, 0 },
     { "model.width", F_INT, OFF(width), 1, 65536, NULL, 0, 0, 0 },      // resolved into model.hidden
     { "model.depth", F_INT, OFF(depth), 0, MLP_MAX_DEPTH, NULL, 0, 0, 0 },

@@ -1,0 +1,63 @@
+// Learning curves: mean test loss over the runs of each model size against
+// optimiser steps and against training FLOPs, one colour per size.
+#include <stdio.h>
+#include <string.h>
+
+#include "report/sections.h"
+
+// Writes NAME.csv (n_params, step, flops, test_loss, runs) and the sizes as a
+// space-separated list; returns the rows written.
+static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap) {
+    char sql[640];
+    snprintf(sql, sizeof sql, "SELECT r.n_params, m.step, avg(m.flops), avg(m.value), count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
+             " WHERE r.status = 'done' AND %s AND m.split = 'test' AND m.name = 'loss' GROUP BY r.n_params, m.step"
+             " ORDER BY r.n_params, m.step", v->where_d);
+    sqlite3_stmt *st;
+    FILE *c;
+    if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    if (!(c = figure_data(v->r, name))) { sqlite3_finalize(st); return 0; }
+    size_t k = 0;
+    long last = -1;
+    int rows = 0;
+    sizes[0] = 0;
+    fprintf(c, "n_params,step,flops,test_loss,runs\n");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long n = sqlite3_column_int64(st, 0);
+        if (n != last && k + 24 < cap) k += (size_t)snprintf(sizes + k, cap - k, "%s%ld", k ? " " : "", n);
+        last = n;
+        fprintf(c, "%ld,%ld,%.9g,%.9g,%d\n", n, (long)sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2),
+                sqlite3_column_double(st, 3), sqlite3_column_int(st, 4));
+        rows++;
+    }
+    sqlite3_finalize(st);
+    fclose(c);
+    return rows;
+}
+
+void section_curves(TaskView *v) {
+    Report *r = v->r;
+    char id[96], heading[128];
+    snprintf(id, sizeof id, "curves-%s", v->tag);
+    snprintf(heading, sizeof heading, "Learning curves: %s", v->task);
+    report_section(r, id, heading, "Test loss during training, averaged over the runs of each model size (all seeds), "
+                   "at the training-set size with the most model sizes.");
+    const char *xs[2] = { "steps", "flops" };
+    for (int f = 0; f < 2; f++) {
+        char name[112], sizes[2048], plot[1200], title[160];
+        snprintf(name, sizeof name, "curves_vs_%s_%s", xs[f], v->tag);
+        if (write_curves(v, name, sizes, sizeof sizes) == 0) { report_note(r, "no evaluations recorded"); break; }
+        snprintf(plot, sizeof plot,
+                 "set logscale xy\nset key inside top right\nsizes = \"%s\"\n"
+                 "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(%d) > 0 && column(1) == word(sizes,i)+0 ? column(%d) : NaN):4 "
+                 "with linespoints pt 7 ps 0.4 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
+                 "title sprintf('N = %%s', word(sizes,i))",
+                 sizes, name, f ? 3 : 2, f ? 3 : 2);
+        snprintf(title, sizeof title, "Test loss during training against %s (%s)", f ? "FLOPs" : "steps", v->task);
+        figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)",
+                    "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox", plot,
+                    f ? "The same curves against training compute: where one size's curve crosses below another's, "
+                        "the larger model is the better use of that many FLOPs."
+                      : "Mean test loss of each model size at every evaluation; larger models (yellow) reach lower loss.");
+    }
+    report_section_end(r);
+}

@@ -1,0 +1,113 @@
+#include "report/report.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/sections.h"
+
+double sql_number(sqlite3 *db, const char *sql, const char *text_arg) {
+    sqlite3_stmt *st;
+    double v = NAN;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return NAN;
+    if (text_arg) sqlite3_bind_text(st, 1, text_arg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+long sql_long(sqlite3 *db, const char *sql, const char *text_arg) {
+    double v = sql_number(db, sql, text_arg);
+    return isfinite(v) ? (long)v : 0;
+}
+
+void size_label(double N, char *out, size_t n) {
+    if (N >= 1e6) snprintf(out, n, "%.3gM", N / 1e6);
+    else if (N >= 1e3) snprintf(out, n, "%.3gk", N / 1e3);
+    else snprintf(out, n, "%.0f", N);
+}
+
+static void overview(Report *r, sqlite3 *db) {
+    report_section(r, "overview", "Overview", "What the database holds: sweeps, runs by status, and tasks.");
+    fprintf(r->html, "</div><table><tr><th>sweep</th><th>created</th><th>runs</th><th>done</th><th>failed</th><th>diverged</th></tr>\n");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT s.name, s.created, count(*), sum(r.status = 'done'), sum(r.status = 'failed'),"
+                               " sum(r.status = 'diverged') FROM sweeps s JOIN sweep_runs sr ON sr.sweep_id = s.id"
+                               " JOIN runs r ON r.id = sr.run_id GROUP BY s.id ORDER BY s.id", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(r->html, "<tr><td>");
+            html_escaped(r->html, (const char *)sqlite3_column_text(st, 0));
+            fprintf(r->html, "</td><td>");
+            html_escaped(r->html, (const char *)sqlite3_column_text(st, 1));
+            fprintf(r->html, "</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td></tr>\n", sqlite3_column_int(st, 2),
+                    sqlite3_column_int(st, 3), sqlite3_column_int(st, 4), sqlite3_column_int(st, 5));
+        }
+        sqlite3_finalize(st);
+    }
+    fprintf(r->html, "</table><div>\n");
+    report_section_end(r);
+}
+
+int report_write(const ReportOptions *o, char *err, size_t errlen) {
+    sqlite3 *db;
+    if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, "SELECT count(*) FROM runs", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: not a jackpot database (%s)", o->db, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
+    Report r;
+    char subtitle[1200];
+    snprintf(subtitle, sizeof subtitle, "From %s: %ld finished runs. Drawn by jackpot report with gnuplot; "
+             "intervals are 95%% bootstrap intervals (%d resamples).", o->db,
+             sql_long(db, "SELECT count(*) FROM runs WHERE status IN ('done', 'diverged')", NULL), o->n_boot);
+    if (report_open(&r, o->out, "jackpot report", subtitle, err, errlen) != 0) { sqlite3_close(db); return -1; }
+    fprintf(r.html, "<nav><a href=\"#overview\">overview</a><a href=\"#scaling\">scaling laws</a>"
+                    "<a href=\"#curves\">learning curves</a><a href=\"#seeds\">across seeds</a>"
+                    "<a href=\"#tickets\">lottery tickets</a><a href=\"#concepts\">concepts</a>"
+                    "<a href=\"#fits\">fitted parameters</a></nav>\n");
+    overview(&r, db);
+
+    // Scaling, learning curves and seeds, for each task (the one with the most runs first).
+    sqlite3_stmt *st;
+    char tasks[8][32];
+    int n_tasks = 0;
+    if (sqlite3_prepare_v2(db, "SELECT task FROM runs WHERE status = 'done' AND task IS NOT NULL GROUP BY task"
+                               " ORDER BY count(*) DESC", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW && n_tasks < 8)
+            snprintf(tasks[n_tasks++], 32, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    TaskView views[8];
+    for (int t = 0; t < n_tasks; t++) {
+        TaskView *v = &views[t];
+        *v = (TaskView){ .r = &r, .db = db, .db_path = o->db, .n_boot = o->n_boot, .unit = o->unit };
+        memcpy(v->task, tasks[t], sizeof v->task);
+        size_t k = 0;
+        for (const char *p = tasks[t]; *p && k + 1 < sizeof v->tag; p++) v->tag[k++] = isalnum((unsigned char)*p) ? *p : '_';
+        v->tag[k] = 0;
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(db, "SELECT COALESCE(train_size, 0) AS d, count(DISTINCT n_params) AS k FROM runs"
+                                   " WHERE status = 'done' AND task = ? GROUP BY d ORDER BY k DESC, d DESC LIMIT 1",
+                               -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(q, 1, v->task, -1, SQLITE_STATIC);
+            if (sqlite3_step(q) == SQLITE_ROW) { v->d_star = sqlite3_column_int64(q, 0); v->n_sizes_at_d = sqlite3_column_int(q, 1); }
+            sqlite3_finalize(q);
+        }
+        snprintf(v->where_d, sizeof v->where_d, "r.task = '%s' AND COALESCE(r.train_size, 0) = %ld", v->task, v->d_star);
+    }
+    fprintf(r.html, "<div id=\"scaling\"></div>\n");
+    for (int t = 0; t < n_tasks; t++) section_scaling(&views[t]);
+    fprintf(r.html, "<div id=\"curves\"></div>\n");
+    for (int t = 0; t < n_tasks; t++) section_curves(&views[t]);
+    fprintf(r.html, "<div id=\"seeds\"></div>\n");
+    for (int t = 0; t < n_tasks; t++) section_seeds(&views[t]);
+    if (n_tasks == 0) report_note(&r, "No finished runs yet: run a sweep (jackpot run CONFIG --db %s) first.", o->db);
+    section_tickets(&r, db);
+    section_concepts(&r, o->db, o->concept_threshold);
+    sqlite3_close(db);
+    int rc = report_close(&r);
+    if (rc != 0) snprintf(err, errlen, "%s", r.error);
+    return rc == 0 ? 0 : 1;
+}

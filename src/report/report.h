@@ -1,0 +1,14 @@
+// jackpot report: a self-contained folder of figures and tables from a database.
+#pragma once
+#include <stddef.h>
+
+typedef struct {
+    const char *db, *out;
+    int n_boot;             // bootstrap resamples for the fits
+    double concept_threshold;
+    int unit;               // outcomes across seeds: 0 loss, 1 accuracy, 2 logit of accuracy
+} ReportOptions;
+
+// Returns 0 when every figure drew, 1 when some did not (the page says which),
+// −1 when nothing could be written (err).
+int report_write(const ReportOptions *o, char *err, size_t errlen);

@@ -1,0 +1,35 @@
+// The report's sections, each drawing what the database allows and saying
+// (as a note) what it could not draw and why.
+#pragma once
+#include <sqlite3.h>
+
+#include "fit/fit.h"
+#include "report/figure.h"
+
+typedef struct {
+    Report *r;
+    sqlite3 *db;
+    const char *db_path;
+    int n_boot;
+    int unit;              // 0 loss, 1 accuracy, 2 logit of accuracy
+    char task[32];
+    char tag[48];          // figure-name suffix for this task ("fashion-mnist" → "fashion_mnist")
+    long d_star;           // the training-set size with the most model sizes (0: the whole pool / fresh)
+    int n_sizes_at_d;      // how many model sizes it has
+    char where_d[256];     // SQL on runs r: this task at d_star
+    int have_law;          // L(N) fitted: law_theta holds E, A, α (logs as the law stores them)
+    double law_theta[LAW_MAX_THETA];
+} TaskView;
+
+// One-query helpers: the first column of the first row, as a number or text.
+double sql_number(sqlite3 *db, const char *sql, const char *text_arg);
+long sql_long(sqlite3 *db, const char *sql, const char *text_arg);
+
+void section_scaling(TaskView *v);
+void section_curves(TaskView *v);
+void section_seeds(TaskView *v);
+void section_tickets(Report *r, sqlite3 *db);
+void section_concepts(Report *r, const char *db_path, double threshold);
+
+// "1.2e+04" style x-tick friendly label of a size.
+void size_label(double N, char *out, size_t n);

@@ -1,0 +1,171 @@
+// Outcomes across seeds: every run of each size as a point (a strip plot), the
+// spread against N with a power-law fit, the expected best of k seeds against the
+// fitted L(k·N), and a table of the distribution statistics.
+#include <gsl/gsl_fit.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/sections.h"
+#include "stats/describe.h"
+#include "stats/samples.h"
+
+static const char *const UNIT_LABEL[] = { "test loss (nats)", "test accuracy", "logit of test accuracy" };
+
+// The outcome of run i of group g in the view's unit (NaN when unknown).
+static double outcome(const SeedGroup *g, int i, int unit) {
+    if (unit == 0) return g->loss[i];
+    double a = g->acc[i];
+    if (unit == 1 || !isfinite(a)) return a;
+    const double m = 10000;   // clip to [1/(2m), 1 − 1/(2m)] so that 0 and 1 stay finite
+    a = fmin(fmax(a, 0.5 / m), 1 - 0.5 / m);
+    return log(a / (1 - a));
+}
+
+static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
+    Report *r = v->r;
+    char name[96], plot[1400], title[200], caption[600];
+    snprintf(name, sizeof name, "seeds_strip_%s", v->tag);
+    FILE *c = figure_data(r, name);
+    if (!c) return;
+    fprintf(c, "n_params,x_jittered,outcome,init_seed,data_seed\n");
+    for (int k = 0; k < S->n_groups; k++) {
+        const SeedGroup *g = &S->g[k];
+        for (int i = 0; i < g->n; i++) {
+            double jitter = 1 + 0.12 * ((i + 0.5) / g->n - 0.5);   // spread the seeds sideways, deterministically
+            fprintf(c, "%.9g,%.9g,%.9g,%lld,%lld\n", g->N, g->N * jitter, outcome(g, i, unit), (long long)g->init[i],
+                    (long long)g->data[i]);
+        }
+    }
+    fclose(c);
+    snprintf(plot, sizeof plot, "set logscale x\nplot '%s.csv' skip 1 using 2:3 with points pt 7 ps 0.8 lc rgb '#1f77b4' title 'one run (seed)', \\\n"
+             "  '' skip 1 using 1:3 smooth unique with linespoints ls 2 pt 5 title 'mean over seeds'", name);
+    snprintf(title, sizeof title, "Outcomes across seeds by size (%s)", v->task);
+    snprintf(caption, sizeof caption, "Every run's final %s at each model size (seeds spread sideways) and their mean: "
+             "the run-to-run spread a single seed hides.", UNIT_LABEL[unit]);
+    figure_draw(r, name, title, "N, parameters", UNIT_LABEL[unit], "", plot, caption);
+
+    // spread vs N: std across seeds, fitted as std ∝ N^k
+    snprintf(name, sizeof name, "seeds_spread_%s", v->tag);
+    if (!(c = figure_data(r, name))) return;
+    fprintf(c, "kind,n_params,std,fit\n");
+    double lx[S->n_groups], ly[S->n_groups];
+    int n = 0;
+    for (int k = 0; k < S->n_groups; k++) {
+        const SeedGroup *g = &S->g[k];
+        double y[g->n];
+        int m = 0;
+        for (int i = 0; i < g->n; i++) if (isfinite(outcome(g, i, unit))) y[m++] = outcome(g, i, unit);
+        if (m < 2) continue;
+        double sd = gsl_stats_sd(y, 1, m);
+        fprintf(c, "size,%.9g,%.9g,\n", g->N, sd);
+        if (sd > 0) { lx[n] = log(g->N); ly[n++] = log(sd); }
+    }
+    double c0 = NAN, c1 = NAN, cov00, cov01, cov11, sumsq;
+    if (n >= 3) {
+        gsl_fit_linear(lx, 1, ly, 1, n, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
+        for (int i = 0; i < n; i++) fprintf(c, "fit,%.9g,,%.9g\n", exp(lx[i]), exp(c0 + c1 * lx[i]));
+        report_fit_row(r, "spread across seeds ∝ N^k", v->task, "k", c1, c1 - 1.96 * sqrt(cov11), c1 + 1.96 * sqrt(cov11));
+    }
+    fclose(c);
+    snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using (strcol(1) eq 'size' ? $2 : NaN):3 with points ls 1 pt 7 ps 1.2 "
+             "title 'std across seeds'%s", name,
+             n >= 3 ? ", \\\n  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4 with lines ls 2 title 'power-law fit'" : "");
+    snprintf(title, sizeof title, "Spread across seeds against N (%s)", v->task);
+    if (n >= 3) snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size; "
+                         "it scales as N^%.3g [%.3g, %.3g] (least squares in log–log, normal 95%% interval).",
+                         UNIT_LABEL[unit], c1, c1 - 1.96 * sqrt(cov11), c1 + 1.96 * sqrt(cov11));
+    else snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size (too few sizes for a fit).",
+                  UNIT_LABEL[unit]);
+    figure_draw(r, name, title, "N, parameters", "standard deviation across seeds", "", plot, caption);
+}
+
+static void best_of_k(TaskView *v, const Samples *S) {
+    Report *r = v->r;
+    if (!v->have_law) { report_note(r, "best of k: needs the fitted L(N) (3 or more sizes)."); return; }
+    char name[96], plot[1200], title[200];
+    snprintf(name, sizeof name, "best_of_k_%s", v->tag);
+    FILE *c = figure_data(r, name);
+    if (!c) return;
+    fprintf(c, "kind,n_params,k,kN,loss\n");
+    double xmax = 0, xmin = INFINITY;
+    for (int g = 0; g < S->n_groups; g++) {
+        const SeedGroup *G = &S->g[g];
+        double x[G->n];
+        memcpy(x, G->loss, sizeof(double) * G->n);
+        gsl_sort(x, 1, G->n);
+        for (int k = 1; k <= G->n; k++) {
+            fprintf(c, "best,%.9g,%d,%.9g,%.9g\n", G->N, k, k * G->N, expected_best_of_k(x, G->n, k));
+            xmax = fmax(xmax, k * G->N);
+        }
+        xmin = fmin(xmin, G->N);
+    }
+    for (int i = 0; i <= 50; i++) {
+        double x = exp(log(xmin) + (log(xmax) - log(xmin)) * i / 50.0);
+        fprintf(c, "law,,,%.9g,%.9g\n", x, fit_predict(&law_power, v->law_theta, &x));
+    }
+    fclose(c);
+    char sizes[2048] = "";
+    size_t k = 0;
+    for (int g = 0; g < S->n_groups && k + 24 < sizeof sizes; g++) k += (size_t)snprintf(sizes + k, sizeof sizes - k, "%s%.9g", k ? " " : "", S->g[g].N);
+    snprintf(plot, sizeof plot,
+             "set logscale xy\nset key inside top right\nsizes = \"%s\"\n"
+             "plot '%s.csv' skip 1 using (strcol(1) eq 'law' ? $4 : NaN):5 with lines lc rgb 'black' lw 2 dt 2 title 'fitted L(k·N)', \\\n"
+             "  for [i=1:words(sizes)] '' skip 1 using (strcol(1) eq 'best' && abs($2/word(sizes,i) - 1) < 1e-9 ? $4 : NaN):5 "
+             "with linespoints pt 7 ps 0.6 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) title sprintf('best of k at N = %%s', word(sizes,i))",
+             sizes, name);
+    snprintf(title, sizeof title, "Best of k seeds against a k-times larger model (%s)", v->task);
+    figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)",
+                "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox", plot,
+                "The expected lowest final loss among k seeds (unbiased, from order statistics) at size N, placed at k·N, "
+                "against the loss the fitted law predicts for one model k times larger: points above the line mean "
+                "buying parameters beats buying seeds.");
+}
+
+static void dist_table(TaskView *v, const Samples *S) {
+    FILE *h = v->r->html;
+    fprintf(h, "</div><table><caption>Final test loss across seeds by size: statistics with 95%% bootstrap intervals, "
+               "and the Anderson–Darling test of normality.</caption><tr><th>N</th><th>D</th><th>runs</th><th>mean</th>"
+               "<th>std [95%%]</th><th>CV</th><th>median</th><th>skewness [95%%]</th><th>excess kurtosis</th><th>AD p</th></tr>\n");
+    for (int g = 0; g < S->n_groups; g++) {
+        const SeedGroup *G = &S->g[g];
+        Describe d;
+        char err[256];
+        if (G->n < 2 || describe(G->loss, G->n, v->n_boot > 200 ? 200 : v->n_boot, 0, &d, err, sizeof err) != 0) continue;
+        double p = NAN;
+        if (G->n >= 8) anderson_darling(G->loss, G->n, &p);
+        fprintf(h, "<tr><td>%.4g</td><td>%.4g</td><td>%d</td><td>%.4g</td><td>%.3g [%.3g, %.3g]</td><td>%.3g</td><td>%.4g</td>"
+                   "<td>%.2f [%.2f, %.2f]</td><td>%.2f</td><td>%s%.3g</td></tr>\n",
+                G->N, G->D, G->n, d.v[0], d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[6], d.v[11], d.lo[11], d.hi[11], d.v[12],
+                isfinite(p) ? "" : "n&lt;8 ", p);
+    }
+    fprintf(h, "</table><div class=\"figs\">\n");
+}
+
+void section_seeds(TaskView *v) {
+    Report *r = v->r;
+    char id[96], heading[128], err[512];
+    snprintf(id, sizeof id, "seeds-%s", v->tag);
+    snprintf(heading, sizeof heading, "Across seeds: %s", v->task);
+    report_section(r, id, heading, "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
+                   "is the outcome a matter of size, or of luck?");
+    Samples S;
+    if (samples_from_store(v->db_path, NULL, "final", v->where_d, &S, err, sizeof err) != 0) {
+        report_note(r, "%s", err);
+        report_section_end(r);
+        return;
+    }
+    int multi = 0;
+    for (int g = 0; g < S.n_groups; g++) multi += S.g[g].n >= 2;
+    if (multi == 0) {
+        report_note(r, "every size has a single seed: nothing to compare across seeds.");
+    } else {
+        strip_and_spread(v, &S, v->unit);
+        best_of_k(v, &S);
+        dist_table(v, &S);
+    }
+    samples_free(&S);
+    report_section_end(r);
+}
