@@ -93,7 +93,8 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
                  "plot for [i=1:words(sizes)] 'concepts_order.csv' skip 1 using (column(1) == word(sizes,i)+0 ? $2 : NaN):3 "
                  "with linespoints pt 7 ps 0.6 lw 1.5 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
                  "title sprintf('N = %%s', word(sizes,i))", sizes);
-        figure_draw(r, "concepts_order", "Learning order against frequency rank", "concept (frequency rank)",
+        if (!n) report_note(r, "learning order: no concept's test loss went under %g nats at any size.", threshold);
+        else figure_draw(r, "concepts_order", "Learning order against frequency rank", "concept (frequency rank)",
                     "first step under the threshold (median over seeds)",
                     "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox", plot,
                     "When each concept was first learned, by frequency rank: a rising line means concepts are learned in "

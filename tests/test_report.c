@@ -1,0 +1,166 @@
+// The report end to end: a toy-world sweep, `jackpot report`, every figure's
+// data, script, SVG and PNG on disk, every section in index.html; then the page
+// rendered in headless Chromium, which must load every image, and a screenshot.
+// Without Chromium (it could not be installed) the browser half is skipped with a message.
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *bin(void) {
+    const char *b = getenv("JACKPOT_BIN");
+    return b ? b : "build/jackpot";
+}
+
+static int sh(const char *cmd) {
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static long file_size(const char *dir, const char *name, const char *ext) {
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s.%s", dir, name, ext);
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc(n + 1);
+    s[fread(s, 1, n, f)] = 0;
+    fclose(f);
+    return s;
+}
+
+static char dir[64], db[96];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/jackpot-report-XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    char yaml[160], cmd[1024];
+    snprintf(yaml, sizeof yaml, "%s/toy.yaml", dir);
+    snprintf(db, sizeof db, "%s/runs.db", dir);
+    FILE *f = fopen(yaml, "w");
+    fputs("name: toy\ntask: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, zipf: 1.3, eval_per_concept: 16}\n"
+          "probe: {concepts: 2}\nmodel: {depth: 1}\noptim: {lr: 0.003}\nbudget: {batch: 128, steps: 1500, evals: 5}\n"
+          "grid: {model.width: [4, 8, 16, 32]}\nseeds: {init: 3}\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s run %s --db %s --quiet > %s/run.log 2>&1", bin(), yaml, db, dir);
+    return sh(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return sh(cmd) == 0 ? 0 : -1;
+}
+
+static const char *const FIGURES[] = {
+    "loss_vs_N_sparse_parity", "residuals_N_sparse_parity", "frontier_sparse_parity",
+    "curves_vs_steps_sparse_parity", "curves_vs_flops_sparse_parity", "seeds_strip_sparse_parity",
+    "seeds_spread_sparse_parity", "best_of_k_sparse_parity", "concepts_heatmap", "concepts_learned",
+    "concepts_order", "interference",
+};
+
+static void test_report_writes_every_figure(void **state) {
+    (void)state;
+    char cmd[1024], out[160];
+    snprintf(out, sizeof out, "%s/report", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 50 > %s/report.log 2>&1", bin(), db, out, dir);
+    assert_int_equal(sh(cmd), 0);
+    for (size_t i = 0; i < sizeof FIGURES / sizeof FIGURES[0]; i++) {
+        const char *exts[] = { "csv", "gp", "svg", "png" };
+        for (int e = 0; e < 4; e++)
+            if (file_size(out, FIGURES[i], exts[e]) <= 0) fail_msg("%s/%s.%s missing or empty", out, FIGURES[i], exts[e]);
+    }
+    char path[400];
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    assert_non_null(html);
+    const char *sections[] = { "id=\"overview\"", "id=\"scaling-sparse_parity\"", "id=\"curves-sparse_parity\"",
+                               "id=\"seeds-sparse_parity\"", "id=\"tickets\"", "id=\"concepts\"", "id=\"fits\"" };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (!strstr(html, sections[i])) fail_msg("index.html has no section %s", sections[i]);
+    // every image the page shows is a file in the folder, and every figure has a caption
+    int images = 0;
+    for (const char *p = html; (p = strstr(p, "<img src=\"")); p += 10) {
+        char name[128];
+        sscanf(p + 10, "%127[^\"]", name);
+        snprintf(path, sizeof path, "%s/%s", out, name);
+        struct stat st;
+        if (stat(path, &st) != 0) fail_msg("index.html shows %s, which is not there", name);
+        images++;
+    }
+    int captions = 0;
+    for (const char *p = html; (p = strstr(p, "<figcaption>")); p++) captions++;
+    assert_int_equal(captions, images);
+    assert_true(images >= (int)(sizeof FIGURES / sizeof FIGURES[0]));
+    assert_non_null(strstr(html, "L(N) = E + A·N^−α"));   // the fitted-parameters table
+    // the scripts redraw their figures by themselves
+    snprintf(cmd, sizeof cmd, "cd %s && rm loss_vs_N_sparse_parity.svg && gnuplot loss_vs_N_sparse_parity.gp", out);
+    assert_int_equal(sh(cmd), 0);
+    assert_true(file_size(out, "loss_vs_N_sparse_parity", "svg") > 0);
+    free(html);
+    // a database that is not one is refused with its name
+    snprintf(cmd, sizeof cmd, "%s report --db %s/toy.yaml -o %s/bad > %s/bad.log 2>&1", bin(), dir, dir, dir);
+    assert_int_equal(sh(cmd), 1);
+}
+
+static void test_report_renders_in_chromium(void **state) {
+    (void)state;
+    const char *chromium = access("/usr/bin/chromium", X_OK) == 0 ? "/usr/bin/chromium" : NULL;
+    if (!chromium) {
+        print_message("SKIPPED: Chromium is not installed (scripts/install-deps could not install it); "
+                      "the report was not rendered in a browser\n");
+        skip();
+    }
+    char cmd[2048], out[160], dom[160];
+    snprintf(out, sizeof out, "%s/report", dir);
+    if (file_size(out, "index", "html") <= 0) {
+        snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 50 > /dev/null 2>&1", bin(), db, out);
+        assert_int_equal(sh(cmd), 0);
+    }
+    const char *flags = "--headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars "
+                        "--disable-background-networking --no-first-run";
+    snprintf(dom, sizeof dom, "%s/dom.html", dir);
+    snprintf(cmd, sizeof cmd, "%s %s --user-data-dir=%s/chromium --virtual-time-budget=15000 --dump-dom file://%s/index.html "
+             "> %s 2>/dev/null", chromium, flags, dir, out, dom);
+    assert_int_equal(sh(cmd), 0);
+    char *page = slurp(dom);
+    assert_non_null(page);
+    // The page's own script counts the images that loaded: data-images="loaded/total".
+    const char *mark = strstr(page, "data-images=\"");
+    if (!mark) fail_msg("the rendered page has no data-images mark (did its script run?)");
+    int loaded = -1, total = -2;
+    sscanf(mark, "data-images=\"%d/%d\"", &loaded, &total);
+    print_message("Chromium loaded %d of %d images\n", loaded, total);
+    assert_true(total >= (int)(sizeof FIGURES / sizeof FIGURES[0]));
+    assert_int_equal(loaded, total);
+    const char *sections[] = { "Overview", "Scaling laws: sparse-parity", "Learning curves: sparse-parity",
+                               "Across seeds: sparse-parity", "Lottery tickets", "Concepts in toy worlds", "Fitted parameters" };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (!strstr(page, sections[i])) fail_msg("the rendered page has no section '%s'", sections[i]);
+    free(page);
+    snprintf(cmd, sizeof cmd, "%s %s --user-data-dir=%s/chromium --window-size=1280,3000 --screenshot=%s/screenshot.png "
+             "file://%s/index.html > /dev/null 2>&1", chromium, flags, dir, out, out);
+    assert_int_equal(sh(cmd), 0);
+    assert_true(file_size(out, "screenshot", "png") > 50000);   // a blank page compresses to a few kB
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_writes_every_figure),
+        cmocka_unit_test(test_report_renders_in_chromium),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
