@@ -68,10 +68,15 @@ test: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory check BUILD=build/san SAN=1
 
+# demo: the quickstart width sweep on Fashion-MNIST, the fitted law, the spread
+# across seeds, and the report (a rerun resumes: finished runs are kept).
+DEMO := $(BUILD)/demo
 demo: $(BIN)
-	$(BIN) train --hidden 300,100 --act relu --init glorot-normal --optim adamw --lr 1.2e-3 --wd 0 \
-	  --batch 60 --epochs 12 --val-size 5000 --init-seeds 0:3 --data-seeds 0 --eval-every 500 \
-	  --out $(BUILD)/demo-lenet.jsonl
+	@mkdir -p $(DEMO)
+	$(BIN) run examples/quickstart.yaml --db $(DEMO)/runs.db
+	$(BIN) fit --db $(DEMO)/runs.db --law power
+	$(BIN) dist --db $(DEMO)/runs.db --boot 300
+	$(BIN) report --db $(DEMO)/runs.db -o $(DEMO)/report
 
 bench: $(BIN)
 	scripts/install-deps --bench

@@ -26,7 +26,7 @@ static const char STYLE[] =
     "figcaption{font-size:.9em;margin-top:.3em}figcaption .files{color:#889;font-size:.85em}"
     "table{border-collapse:collapse;font-size:.88em;margin:.6em 0}"
     "td,th{border:1px solid #dde;padding:3px 8px;text-align:right}th{background:#f3f3f8}"
-    "td:first-child,th:first-child{text-align:left}.note{color:#955;font-size:.92em}";
+    "td:first-child,th:first-child{text-align:left}.note{color:#955;font-size:.92em;flex-basis:100%}";
 
 // After every image has loaded or failed, the page records how many loaded
 // (data-images="loaded/total"), so a headless browser's DOM dump can check it.
@@ -96,7 +96,7 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     if (!f) { snprintf(r->error, sizeof r->error, "%.400s: cannot write", path); return -1; }
     fprintf(f, "# %s — drawn by jackpot report from %s.csv. Edit and run: gnuplot %s.gp\n", title, name, name);
     fprintf(f, "set datafile separator ','\nset datafile missing 'nan'\n"
-               "set terminal svg size 720,480 dynamic enhanced font 'DejaVu Sans,13' background rgb 'white'\n"
+               "set terminal svg size 720,480 dynamic enhanced font 'DejaVu Sans,15' background rgb 'white'\n"
                "set output '%s.svg'\nset encoding utf8\nset title noenhanced ", name);
     gp_quoted(f, title);
     fprintf(f, "\nset xlabel noenhanced ");

@@ -13,6 +13,7 @@ typedef struct {
     size_t fits_len;
     int figures, drawn;
     char error[512];        // the first figure that failed to draw
+    char summary[1024];     // one line per L(N) fitted, for the command to print
 } Report;
 
 int report_open(Report *r, const char *dir, const char *title, const char *subtitle, char *err, size_t errlen);

@@ -49,7 +49,7 @@ static void overview(Report *r, sqlite3 *db) {
     report_section_end(r);
 }
 
-int report_write(const ReportOptions *o, char *err, size_t errlen) {
+int report_write(const ReportOptions *o, char *summary, size_t summary_len, char *err, size_t errlen) {
     sqlite3 *db;
     if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         sqlite3_exec(db, "SELECT count(*) FROM runs", NULL, NULL, NULL) != SQLITE_OK) {
@@ -107,6 +107,7 @@ int report_write(const ReportOptions *o, char *err, size_t errlen) {
     section_tickets(&r, db);
     section_concepts(&r, o->db, o->concept_threshold);
     sqlite3_close(db);
+    snprintf(summary, summary_len, "%s", r.summary);
     int rc = report_close(&r);
     if (rc != 0) snprintf(err, errlen, "%s", r.error);
     return rc == 0 ? 0 : 1;

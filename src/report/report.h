@@ -10,5 +10,5 @@ typedef struct {
 } ReportOptions;
 
 // Returns 0 when every figure drew, 1 when some did not (the page says which),
-// −1 when nothing could be written (err).
-int report_write(const ReportOptions *o, char *err, size_t errlen);
+// −1 when nothing could be written (err). summary receives one line per L(N) fitted.
+int report_write(const ReportOptions *o, char *summary, size_t summary_len, char *err, size_t errlen);

@@ -98,6 +98,11 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     for (int k = 0; k < 3; k++) report_fit_row(r, a == AXIS_N ? "L(N) = E + A·N^−α" : "L(D) = E + B·D^−β", data,
                                                names[k], f.report[k], f.lo[k], f.hi[k]);
     if (have_h) report_fit_row(r, "held-out prediction", data, "L at the largest x", h.predicted, h.lo, h.hi);
+    if (a == AXIS_N) {
+        size_t n = strlen(r->summary);
+        snprintf(r->summary + n, sizeof r->summary - n, "L(N) on %s: α = %.3f [%.3f, %.3f], E = %.4g (95%% bootstrap intervals, %d runs)\n",
+                 data, f.report[2], f.lo[2], f.hi[2], f.report[0], P.n);
+    }
     if (theta) memcpy(theta, f.theta, sizeof(double) * o.law->n_theta);
     fit_result_free(&f);
     points_free(&P);
@@ -169,7 +174,7 @@ void section_scaling(TaskView *v) {
                    "by robust least squares in log space (Huber loss, BFGS from a grid of starts).");
     char what[96];
     if (v->d_star) snprintf(what, sizeof what, "D = %ld", v->d_star);
-    else snprintf(what, sizeof what, "D = the whole pool or fresh samples");
+    else snprintf(what, sizeof what, "%s", strcmp(v->task, "fashion-mnist") ? "fresh samples" : "D = the whole pool");
     if (v->n_sizes_at_d >= 3) v->have_law = law_figure(v, AXIS_N, v->where_d, what, v->law_theta) == 0;
     else report_note(r, "L(N): needs 3 or more model sizes at one training-set size (the most here: %d).", v->n_sizes_at_d);
 

@@ -135,11 +135,13 @@ static void dist_table(TaskView *v, const Samples *S) {
         char err[256];
         if (G->n < 2 || describe(G->loss, G->n, v->n_boot > 200 ? 200 : v->n_boot, 0, &d, err, sizeof err) != 0) continue;
         double p = NAN;
-        if (G->n >= 8) anderson_darling(G->loss, G->n, &p);
+        if (G->n >= 3) anderson_darling(G->loss, G->n, &p);   // as jackpot dist does
+        char pvalue[32];
+        snprintf(pvalue, sizeof pvalue, "%.3g", p);
         fprintf(h, "<tr><td>%.4g</td><td>%.4g</td><td>%d</td><td>%.4g</td><td>%.3g [%.3g, %.3g]</td><td>%.3g</td><td>%.4g</td>"
-                   "<td>%.2f [%.2f, %.2f]</td><td>%.2f</td><td>%s%.3g</td></tr>\n",
+                   "<td>%.2f [%.2f, %.2f]</td><td>%.2f</td><td>%s</td></tr>\n",
                 G->N, G->D, G->n, d.v[0], d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[6], d.v[11], d.lo[11], d.hi[11], d.v[12],
-                isfinite(p) ? "" : "n&lt;8 ", p);
+                isfinite(p) ? pvalue : "–");
     }
     fprintf(h, "</table><div class=\"figs\">\n");
 }
