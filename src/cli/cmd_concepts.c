@@ -37,6 +37,8 @@ static const char HELP[] =
     "  --db FILE          a jackpot database\n"
     "  --sweep NAME       only this sweep's runs\n"
     "  --threshold NATS   a concept counts as learned below this test loss  [0.1]\n"
+    "  --at WHEN          final (each run's last evaluation) or best (its best-validation\n"
+    "                     step: the early-stopping point, for fixed-D runs that overfit)  [final]\n"
     "  --boot N           bootstrap resamples for the exponents              [1000]\n"
     "  --csv DIR          also write sizes.csv, heatmap.csv, order.csv and interference.csv there\n";
 
@@ -196,12 +198,13 @@ int cmd_concepts(int argc, char **argv) {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' },        { "sweep", required_argument, 0, 's' },
         { "threshold", required_argument, 0, 't' }, { "boot", required_argument, 0, 'b' },
-        { "csv", required_argument, 0, 'c' },       { "help", no_argument, 0, 'h' },
+        { "csv", required_argument, 0, 'c' },       { "at", required_argument, 0, 'a' },
+        { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     const char *db = NULL, *sweep = NULL, *csv = NULL;
     double threshold = 0.1;
-    int n_boot = 1000, c;
+    int n_boot = 1000, at_best = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -211,6 +214,10 @@ int cmd_concepts(int argc, char **argv) {
         case 't': threshold = arg_double(CMD, "--threshold", optarg, 0, 1e9); break;
         case 'b': n_boot = (int)arg_long(CMD, "--boot", optarg, 0, 100000); break;
         case 'c': csv = optarg; break;
+        case 'a':
+            if (strcmp(optarg, "final") && strcmp(optarg, "best")) usage_error(CMD, "--at: expected final or best, got '%s'", optarg);
+            at_best = !strcmp(optarg, "best");
+            break;
         case 'h': fputs(HELP, stdout); return 0;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -220,13 +227,14 @@ int cmd_concepts(int argc, char **argv) {
     if (!db) usage_error(CMD, "--db FILE is required");
     char err[2048];
     ConceptStudy st;
-    if (concept_study_load(db, sweep, threshold, &st, err, sizeof err) != 0) {
+    if (concept_study_load(db, sweep, threshold, at_best, &st, err, sizeof err) != 0) {
         fprintf(stderr, "jackpot concepts: %s\n", err);
         return 1;
     }
     int C = st.C;
-    printf("concepts in %s: %s, %d concepts, Zipf s = %g (p_0 = %.3g … p_%d = %.3g); learned = final test loss < %g\n\n",
-           st.source, st.task, C, st.zipf, st.p[0], C - 1, st.p[C - 1], threshold);
+    printf("concepts in %s: %s, %d concepts, Zipf s = %g (p_0 = %.3g … p_%d = %.3g); learned = test loss < %g at %s\n\n",
+           st.source, st.task, C, st.zipf, st.p[0], C - 1, st.p[C - 1], threshold,
+           at_best ? "each run's best-validation step" : "each run's last evaluation");
 
     printf(" width depth  n_params       D runs  learned (mean ± sd)  expected loss  learned by most runs\n");
     for (int s = 0; s < st.n_sizes; s++) {

@@ -20,14 +20,16 @@ static int fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
     return -1;
 }
 
-static int load_runs(sqlite3 *db, const char *sweep, RunRow **out, int *n, char *err, size_t errlen) {
-    char sql[1024];
+static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, int *n, char *err, size_t errlen) {
+    char sql[1400];
     snprintf(sql, sizeof sql,
-             "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), "
-             "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id), r.task, "
+             "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), %s, r.task, "
              "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"') "
              "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s "
              "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.id",
+             at_best ? "COALESCE((SELECT CAST(value AS INTEGER) FROM summaries s WHERE s.run_id = r.id AND s.name = 'best_step'), "
+                       "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id))"
+                     : "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id)",
              sweep ? "AND r.id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id WHERE s.name = ?1)" : "");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return fail(db, err, errlen, "reading runs");
@@ -101,9 +103,11 @@ static void size_init(ConceptSize *z, const RunRow *r, int runs, int C) {
     z->learn_step = calloc(C, sizeof(double));
 }
 
-int concept_study_load(const char *path, const char *sweep, double threshold, ConceptStudy *st, char *err, size_t errlen) {
+int concept_study_load(const char *path, const char *sweep, double threshold, int at_best, ConceptStudy *st, char *err,
+                       size_t errlen) {
     memset(st, 0, sizeof *st);
     st->threshold = threshold;
+    st->at_best = at_best;
     snprintf(st->source, sizeof st->source, "%s%s%s", path, sweep ? " sweep " : "", sweep ? sweep : "");
     sqlite3 *db;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -113,7 +117,7 @@ int concept_study_load(const char *path, const char *sweep, double threshold, Co
     }
     RunRow *rows = NULL;
     int n = 0;
-    if (load_runs(db, sweep, &rows, &n, err, errlen) != 0) { sqlite3_close(db); free(rows); return -1; }
+    if (load_runs(db, sweep, at_best, &rows, &n, err, errlen) != 0) { sqlite3_close(db); free(rows); return -1; }
     if (n == 0) {
         snprintf(err, errlen, "%s: no finished runs with per-concept metrics (toy-world tasks)%s", st->source,
                  sweep ? " in this sweep" : "");

@@ -22,13 +22,17 @@ typedef struct {
     double zipf;
     double *p;                 // [C] concept frequencies (concept = frequency rank)
     double threshold;
+    int at_best;               // metrics at each run's best-validation step instead of its last evaluation
     int n_sizes;
     ConceptSize *size;         // ascending (train_size, n_params)
     char source[512];
 } ConceptStudy;
 
-// sweep may be NULL (every finished run with concept metrics). Returns 0, or −1 with err.
-int concept_study_load(const char *db, const char *sweep, double threshold, ConceptStudy *st, char *err, size_t errlen);
+// sweep may be NULL (every finished run with concept metrics). "Final" metrics are those of each
+// run's last evaluation, or with at_best of its best-validation step (the early-stopping point:
+// fixed-D runs that overfit). Returns 0, or −1 with err.
+int concept_study_load(const char *db, const char *sweep, double threshold, int at_best, ConceptStudy *st, char *err,
+                       size_t errlen);
 void concept_study_free(ConceptStudy *st);
 
 // Quantization model (Michaud et al. 2023): with p_c ∝ c^−s, α_N = s − 1 and α_D = (s − 1)/s.

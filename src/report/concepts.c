@@ -27,7 +27,7 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
                    "updates for frequent concepts interfere with rare ones.");
     ConceptStudy st;
     char err[1024];
-    if (concept_study_load(db_path, NULL, threshold, &st, err, sizeof err) != 0) {
+    if (concept_study_load(db_path, NULL, threshold, 0, &st, err, sizeof err) != 0) {
         report_note(r, "%s", err);
         report_section_end(r);
         return;
@@ -88,8 +88,8 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
             if (learned && n + 24 < sizeof sizes) n += (size_t)snprintf(sizes + n, sizeof sizes - n, "%s%ld", n ? " " : "", z->n_params);
         }
         fclose(c);
-        char plot[900];
-        snprintf(plot, sizeof plot, "set key inside top left\nsizes = \"%s\"\n"
+        char plot[1600];
+        snprintf(plot, sizeof plot, "sizes = \"%s\"\n"
                  "plot for [i=1:words(sizes)] 'concepts_order.csv' skip 1 using (column(1) == word(sizes,i)+0 ? $2 : NaN):3 "
                  "with linespoints pt 7 ps 0.6 lw 1.5 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
                  "title sprintf('N = %%s', word(sizes,i))", sizes);

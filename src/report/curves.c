@@ -1,5 +1,6 @@
 // Learning curves: mean test loss over the runs of each model size against
 // optimiser steps and against training FLOPs, one colour per size.
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,7 +8,7 @@
 
 // Writes NAME.csv (n_params, step, flops, test_loss, runs) and the sizes as a
 // space-separated list; returns the rows written.
-static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap) {
+static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap, double *ylo, double *yhi) {
     char sql[640];
     snprintf(sql, sizeof sql, "SELECT r.n_params, m.step, avg(m.flops), avg(m.value), count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
              " WHERE r.status = 'done' AND %s AND m.split = 'test' AND m.name = 'loss' GROUP BY r.n_params, m.step"
@@ -25,8 +26,10 @@ static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap) 
         long n = sqlite3_column_int64(st, 0);
         if (n != last && k + 24 < cap) k += (size_t)snprintf(sizes + k, cap - k, "%s%ld", k ? " " : "", n);
         last = n;
-        fprintf(c, "%ld,%ld,%.9g,%.9g,%d\n", n, (long)sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2),
-                sqlite3_column_double(st, 3), sqlite3_column_int(st, 4));
+        double loss = sqlite3_column_double(st, 3);
+        fprintf(c, "%ld,%ld,%.9g,%.9g,%d\n", n, (long)sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2), loss,
+                sqlite3_column_int(st, 4));
+        if (sqlite3_column_int64(st, 1) > 0 && loss > 0) { *ylo = fmin(*ylo, loss); *yhi = fmax(*yhi, loss); }
         rows++;
     }
     sqlite3_finalize(st);
@@ -43,18 +46,20 @@ void section_curves(TaskView *v) {
                    "at the training-set size with the most model sizes.");
     const char *xs[2] = { "steps", "flops" };
     for (int f = 0; f < 2; f++) {
-        char name[112], sizes[2048], plot[1200], title[160];
+        char name[112], sizes[2048], plot[3200], title[160], setup[700];
+        double ylo = INFINITY, yhi = 0;
         snprintf(name, sizeof name, "curves_vs_%s_%s", xs[f], v->tag);
-        if (write_curves(v, name, sizes, sizeof sizes) == 0) { report_note(r, "no evaluations recorded"); break; }
+        if (write_curves(v, name, sizes, sizeof sizes, &ylo, &yhi) == 0) { report_note(r, "no evaluations recorded"); break; }
         snprintf(plot, sizeof plot,
-                 "set logscale xy\nset key inside top right\nsizes = \"%s\"\n"
+                 "set logscale xy\nsizes = \"%s\"\n"
                  "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(%d) > 0 && column(1) == word(sizes,i)+0 ? column(%d) : NaN):4 "
                  "with linespoints pt 7 ps 0.4 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
                  "title sprintf('N = %%s', word(sizes,i))",
                  sizes, name, f ? 3 : 2, f ? 3 : 2);
         snprintf(title, sizeof title, "Test loss during training against %s (%s)", f ? "FLOPs" : "steps", v->task);
-        figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)",
-                    "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox", plot,
+        log_tics(setup, sizeof setup, 'y', ylo, yhi);
+        strcat(setup, "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox");
+        figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)", setup, plot,
                     f ? "The same curves against training compute: where one size's curve crosses below another's, "
                         "the larger model is the better use of that many FLOPs."
                       : "Mean test loss of each model size at every evaluation; larger models (yellow) reach lower loss.");

@@ -96,18 +96,19 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     if (!f) { snprintf(r->error, sizeof r->error, "%.400s: cannot write", path); return -1; }
     fprintf(f, "# %s — drawn by jackpot report from %s.csv. Edit and run: gnuplot %s.gp\n", title, name, name);
     fprintf(f, "set datafile separator ','\nset datafile missing 'nan'\n"
-               "set terminal svg size 720,480 dynamic enhanced font 'DejaVu Sans,15' background rgb 'white'\n"
+               "set terminal svg size 720,540 dynamic enhanced font 'DejaVu Sans,15' background rgb 'white'\n"
                "set output '%s.svg'\nset encoding utf8\nset title noenhanced ", name);
     gp_quoted(f, title);
     fprintf(f, "\nset xlabel noenhanced ");
     gp_quoted(f, xlabel);
     fprintf(f, "\nset ylabel noenhanced ");
     gp_quoted(f, ylabel);
-    fprintf(f, "\nset grid lc rgb '#e0e0e0'\nset key box opaque samplen 2 spacing 1.1\n"
+    fprintf(f, "\nset grid lc rgb '#e0e0e0'\nset key below box samplen 2 spacing 1.1 width 1 height 0.6\n"
+               "set autoscale fix\nset offsets graph 0.04, graph 0.04, graph 0.08, graph 0.08\nset xlabel offset 0,0.6\n"
                "set style line 1 lc rgb '#1f77b4' lw 2 pt 7\nset style line 2 lc rgb '#d62728' lw 2 pt 5\n"
                "set style line 3 lc rgb '#2ca02c' lw 2 pt 9\nset style line 4 lc rgb '#ff7f0e' lw 2 pt 13\n"
                "set style line 5 lc rgb '#9467bd' lw 2 pt 11\nset style increment user\n%s\n%s\n"
-               "set terminal pngcairo size 1080,720 enhanced font 'DejaVu Sans,19' background rgb 'white'\n"
+               "set terminal pngcairo size 1080,810 enhanced font 'DejaVu Sans,19' background rgb 'white'\n"
                "set output '%s.png'\nreplot\n", setup, plot, name);
     fclose(f);
     char cmd[4800];
@@ -130,6 +131,23 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
                      "<a href=\"%s.png\">png</a></span></figcaption></figure>\n", name, name, name);
     if (ok) r->drawn++;
     return ok ? 0 : -1;
+}
+
+void log_tics(char *out, size_t n, char axis, double lo, double hi) {
+    out[0] = 0;
+    if (!(lo > 0) || !(hi > lo) || hi / lo > 30) return;
+    static const double mantissa[] = { 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 };
+    int every = hi / lo > 5 ? 2 : 1;   // fewer labels over a wider range
+    size_t k = (size_t)snprintf(out, n, "set %ctics (", axis);
+    int count = 0;
+    for (int e = (int)floor(log10(lo)) - 1; e <= (int)ceil(log10(hi)) && k + 24 < n; e++)
+        for (int m = 0; m < 11; m += every) {
+            double v = mantissa[m] * pow(10, e);
+            if (v < lo * 0.97 || v > hi * 1.03) continue;
+            k += (size_t)snprintf(out + k, n - k, "%s%g", count++ ? ", " : "", v);
+        }
+    if (count < 2) { out[0] = 0; return; }
+    snprintf(out + k, n - k, ")%s\n", axis == 'x' ? " format '%g'" : "");
 }
 
 void report_section(Report *r, const char *id, const char *heading, const char *intro) {

@@ -95,7 +95,7 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
             if (sqlite3_step(q) == SQLITE_ROW) { v->d_star = sqlite3_column_int64(q, 0); v->n_sizes_at_d = sqlite3_column_int(q, 1); }
             sqlite3_finalize(q);
         }
-        snprintf(v->where_d, sizeof v->where_d, "r.task = '%s' AND COALESCE(r.train_size, 0) = %ld", v->task, v->d_star);
+        snprintf(v->where_d, sizeof v->where_d, "r.task = '%.31s' AND COALESCE(r.train_size, 0) = %ld", tasks[t], v->d_star);
     }
     fprintf(r.html, "<div id=\"scaling\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_scaling(&views[t]);

@@ -48,9 +48,11 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     FILE *c = figure_data(r, name);
     if (!c) { points_free(&P); fit_result_free(&f); return -1; }
     fprintf(c, "kind,%s,loss,lo,hi\n", a == AXIS_N ? "n_params" : "train_size");
-    double xmin = INFINITY, xmax = 0;
+    double xmin = INFINITY, xmax = 0, ylo = INFINITY, yhi = 0;
     for (int i = 0; i < P.n; i++) {
         fprintf(c, "run,%.9g,%.9g,,\n", P.x[a][i], P.loss[i]);
+        ylo = fmin(ylo, P.loss[i]);
+        yhi = fmax(yhi, P.loss[i]);
         if (P.x[a][i] < xmin) xmin = P.x[a][i];
         if (P.x[a][i] > xmax) xmax = P.x[a][i];
     }
@@ -58,13 +60,14 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
         double x = exp(log(xmin / 1.3) + (log(xmax * 1.3) - log(xmin / 1.3)) * i / 60.0), lo, hi;
         band_at(o.law, &f, x, &lo, &hi);
         fprintf(c, "fit,%.9g,%.9g,%.9g,%.9g\n", x, fit_predict(o.law, f.theta, &x), lo, hi);
+        if (isfinite(lo)) { ylo = fmin(ylo, lo); yhi = fmax(yhi, hi); }
     }
     if (have_h) fprintf(c, "heldout,%.9g,%.9g,%.9g,%.9g\n", h.x, h.predicted, h.lo, h.hi);
     fclose(c);
     char title[256], plot[2048], caption[700];
     snprintf(title, sizeof title, "Test loss against %s (%s)", sym, data);
     snprintf(plot, sizeof plot,
-             "set logscale xy\nset key top right\n"
+             "set logscale xy\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4:5 with filledcurves lc rgb '#c6dbef' fs solid 0.6 title '95%% bootstrap band', \\\n"
              "  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):3 with lines ls 2 title 'L = E + A·%s^{-α}, α = %.3g', \\\n"
              "  '' skip 1 using (strcol(1) eq 'run' ? $2 : NaN):3 with points ls 1 pt 7 ps 0.7 title 'runs (final test loss)'%s",
@@ -78,7 +81,9 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     snprintf(caption, sizeof caption, "Every run's final test loss against %s on log–log axes, with the power law "
              "fitted to them: α = %.3g [%.3g, %.3g], E = %.3g [%.3g, %.3g].%s", sym, f.report[2], f.lo[2], f.hi[2],
              f.report[0], f.lo[0], f.hi[0], heldout);
-    figure_draw(r, name, title, unit, "test loss (nats)", "", plot, caption);
+    char tics[512];
+    log_tics(tics, sizeof tics, 'y', ylo, yhi);
+    figure_draw(r, name, title, unit, "test loss (nats)", tics, plot, caption);
 
     // residuals
     char rname[112];
@@ -122,7 +127,7 @@ static void isoflop_figures(TaskView *v) {
         points_free(&P);
         return;
     }
-    char name[96], plot[1600], caption[600], title[160];
+    char name[96], plot[3000], caption[600], title[160];
     snprintf(name, sizeof name, "isoflop_%s", v->tag);
     FILE *c = figure_data(r, name);
     if (c) {
@@ -131,12 +136,19 @@ static void isoflop_figures(TaskView *v) {
         size_t k = 0;
         // at most 6 budgets, spread evenly over those with an optimum, so the figure stays readable
         int ok_index = 0, stride = (iso.n_ok + 5) / 6;
+        double ylo = INFINITY, yhi = 0, xlo = INFINITY, xhi = 0;
         for (int b = 0; b < iso.n_budgets; b++) {
             const IsoBudget *B = &iso.budgets[b];
             if (!B->ok || ok_index++ % stride != 0) continue;
             k += (size_t)snprintf(budgets + k, sizeof budgets - k, "%s%.4g", k ? " " : "", B->C);
             for (int i = 0; i < P.n; i++)
-                if (fabs(P.x[AXIS_C][i] / B->C - 1) < 0.05) fprintf(c, "point,%.4g,%.9g,%.9g\n", B->C, P.x[AXIS_N][i], P.loss[i]);
+                if (fabs(P.x[AXIS_C][i] / B->C - 1) < 0.05) {
+                    fprintf(c, "point,%.4g,%.9g,%.9g\n", B->C, P.x[AXIS_N][i], P.loss[i]);
+                    ylo = fmin(ylo, P.loss[i]);
+                    yhi = fmax(yhi, P.loss[i]);
+                    xlo = fmin(xlo, P.x[AXIS_N][i]);
+                    xhi = fmax(xhi, P.x[AXIS_N][i]);
+                }
             double lo = INFINITY, hi = 0;
             for (int i = 0; i < P.n; i++)
                 if (fabs(P.x[AXIS_C][i] / B->C - 1) < 0.05) { lo = fmin(lo, P.x[AXIS_N][i]); hi = fmax(hi, P.x[AXIS_N][i]); }
@@ -148,7 +160,7 @@ static void isoflop_figures(TaskView *v) {
         }
         fclose(c);
         snprintf(plot, sizeof plot,
-                 "set logscale xy\nset key inside top right\nbudgets = \"%s\"\n"
+                 "set logscale xy\nbudgets = \"%s\"\n"
                  "plot for [i=1:words(budgets)] '%s.csv' skip 1 using (strcol(1) eq 'point' && abs($2/word(budgets,i) - 1) < 1e-3 ? $3 : NaN):4 with points ls i pt 7 notitle, \\\n"
                  "  for [i=1:words(budgets)] '' skip 1 using (strcol(1) eq 'parabola' && abs($2/word(budgets,i) - 1) < 1e-3 ? $3 : NaN):4 with lines ls i title sprintf('C = %%s FLOPs', word(budgets,i)), \\\n"
                  "  '' skip 1 using (strcol(1) eq 'optimum' ? $3 : NaN):4 with points pt 3 ps 2 lc rgb 'black' title 'N_{opt}(C), the minimum of each parabola'",
@@ -157,7 +169,10 @@ static void isoflop_figures(TaskView *v) {
         snprintf(caption, sizeof caption, "At each compute budget (evaluations within 5%% of the same FLOPs), loss "
                  "against model size with a parabola in log N; its minimum is the compute-optimal size. Across budgets "
                  "N_opt ∝ C^%.3g [%.3g, %.3g].", iso.n_exp, iso.n_lo, iso.n_hi);
-        figure_draw(r, name, title, "N, parameters", "test loss (nats)", "", plot, caption);
+        char tics[1024];
+        log_tics(tics, sizeof tics, 'y', ylo, yhi);
+        log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', xlo, xhi);
+        figure_draw(r, name, title, "N, parameters", "test loss (nats)", tics, plot, caption);
         report_fit_row(r, "IsoFLOP N_opt ∝ C^a", v->task, "a", iso.n_exp, iso.n_lo, iso.n_hi);
         report_fit_row(r, "IsoFLOP D_opt ∝ C^b", v->task, "b", iso.d_exp, iso.d_lo, iso.d_hi);
     }
@@ -211,8 +226,13 @@ void section_scaling(TaskView *v) {
     FILE *c = figure_data(r, name);
     if (c) {
         fprintf(c, "kind,n_params,flops,loss,fit\n");
+        double ylo = INFINITY, yhi = 0;
         for (int i = 0; i < P.n; i++)
-            if (P.x[AXIS_C][i] > 0) fprintf(c, "eval,%.9g,%.9g,%.9g,\n", P.x[AXIS_N][i], P.x[AXIS_C][i], P.loss[i]);
+            if (P.x[AXIS_C][i] > 0) {
+                fprintf(c, "eval,%.9g,%.9g,%.9g,\n", P.x[AXIS_N][i], P.x[AXIS_C][i], P.loss[i]);
+                ylo = fmin(ylo, P.loss[i]);
+                yhi = fmax(yhi, P.loss[i]);
+            }
         points_frontier(&P);
         FitOptions o = { .law = &law_power, .axes = { AXIS_C }, .delta = 1e-3, .n_boot = 0, .seed = 0 };
         FitResult f;
@@ -232,7 +252,9 @@ void section_scaling(TaskView *v) {
                              "spent so far; the frontier is the lowest loss reached for each compute, fitted with γ = %.3g.", f.report[2]);
         else snprintf(caption, sizeof caption, "Test loss at every evaluation of every run against the training FLOPs "
                       "spent so far, and the lowest loss reached for each compute.");
-        figure_draw(r, name, title, "C, training FLOPs", "test loss (nats)", "", plot, caption);
+        char tics[512];
+        log_tics(tics, sizeof tics, 'y', ylo, yhi);
+        figure_draw(r, name, title, "C, training FLOPs", "test loss (nats)", tics, plot, caption);
         if (fitted) {
             report_fit_row(r, "frontier L(C) = E + A·C^−γ", v->task, "γ", f.report[2], NAN, NAN);
             fit_result_free(&f);

@@ -63,7 +63,8 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
         fprintf(c, "size,%.9g,%.9g,\n", g->N, sd);
         if (sd > 0) { lx[n] = log(g->N); ly[n++] = log(sd); }
     }
-    double c0 = NAN, c1 = NAN, cov00, cov01, cov11, sumsq;
+    double c0 = NAN, c1 = NAN, cov00, cov01, cov11, sumsq, ylo = INFINITY, yhi = 0;
+    for (int i = 0; i < n; i++) { ylo = fmin(ylo, exp(ly[i])); yhi = fmax(yhi, exp(ly[i])); }
     if (n >= 3) {
         gsl_fit_linear(lx, 1, ly, 1, n, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
         for (int i = 0; i < n; i++) fprintf(c, "fit,%.9g,,%.9g\n", exp(lx[i]), exp(c0 + c1 * lx[i]));
@@ -79,25 +80,30 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
                          UNIT_LABEL[unit], c1, c1 - 1.96 * sqrt(cov11), c1 + 1.96 * sqrt(cov11));
     else snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size (too few sizes for a fit).",
                   UNIT_LABEL[unit]);
-    figure_draw(r, name, title, "N, parameters", "standard deviation across seeds", "", plot, caption);
+    char tics[512];
+    log_tics(tics, sizeof tics, 'y', ylo, yhi);
+    figure_draw(r, name, title, "N, parameters", "standard deviation across seeds", tics, plot, caption);
 }
 
 static void best_of_k(TaskView *v, const Samples *S) {
     Report *r = v->r;
     if (!v->have_law) { report_note(r, "best of k: needs the fitted L(N) (3 or more sizes)."); return; }
-    char name[96], plot[1200], title[200];
+    char name[96], plot[3200], title[200];
     snprintf(name, sizeof name, "best_of_k_%s", v->tag);
     FILE *c = figure_data(r, name);
     if (!c) return;
     fprintf(c, "kind,n_params,k,kN,loss\n");
-    double xmax = 0, xmin = INFINITY;
+    double xmax = 0, xmin = INFINITY, ylo = INFINITY, yhi = 0;
     for (int g = 0; g < S->n_groups; g++) {
         const SeedGroup *G = &S->g[g];
         double x[G->n];
         memcpy(x, G->loss, sizeof(double) * G->n);
         gsl_sort(x, 1, G->n);
         for (int k = 1; k <= G->n; k++) {
-            fprintf(c, "best,%.9g,%d,%.9g,%.9g\n", G->N, k, k * G->N, expected_best_of_k(x, G->n, k));
+            double best = expected_best_of_k(x, G->n, k);
+            fprintf(c, "best,%.9g,%d,%.9g,%.9g\n", G->N, k, k * G->N, best);
+            ylo = fmin(ylo, best);
+            yhi = fmax(yhi, best);
             xmax = fmax(xmax, k * G->N);
         }
         xmin = fmin(xmin, G->N);
@@ -111,14 +117,16 @@ static void best_of_k(TaskView *v, const Samples *S) {
     size_t k = 0;
     for (int g = 0; g < S->n_groups && k + 24 < sizeof sizes; g++) k += (size_t)snprintf(sizes + k, sizeof sizes - k, "%s%.9g", k ? " " : "", S->g[g].N);
     snprintf(plot, sizeof plot,
-             "set logscale xy\nset key inside top right\nsizes = \"%s\"\n"
+             "set logscale xy\nsizes = \"%s\"\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'law' ? $4 : NaN):5 with lines lc rgb 'black' lw 2 dt 2 title 'fitted L(k·N)', \\\n"
              "  for [i=1:words(sizes)] '' skip 1 using (strcol(1) eq 'best' && abs($2/word(sizes,i) - 1) < 1e-9 ? $4 : NaN):5 "
              "with linespoints pt 7 ps 0.6 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) title sprintf('best of k at N = %%s', word(sizes,i))",
              sizes, name);
     snprintf(title, sizeof title, "Best of k seeds against a k-times larger model (%s)", v->task);
-    figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)",
-                "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox", plot,
+    char setup[700];
+    log_tics(setup, sizeof setup, 'y', ylo, yhi);
+    strcat(setup, "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox");
+    figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)", setup, plot,
                 "The expected lowest final loss among k seeds (unbiased, from order statistics) at size N, placed at k·N, "
                 "against the loss the fitted law predicts for one model k times larger: points above the line mean "
                 "buying parameters beats buying seeds.");
