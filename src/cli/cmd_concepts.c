@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "concepts/study.h"
 #include "fit/fit.h"
+#include "stats/describe.h"
 
 #define CMD "concepts"
 
@@ -41,20 +42,6 @@ static const char HELP[] =
     "                     step: the early-stopping point, for fixed-D runs that overfit)  [final]\n"
     "  --boot N           bootstrap resamples for the exponents              [1000]\n"
     "  --csv DIR          also write sizes.csv, heatmap.csv, order.csv and interference.csv there\n";
-
-static double mean_of(const double *v, int n) {
-    double s = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) if (isfinite(v[i])) { s += v[i]; k++; }
-    return k ? s / k : NAN;
-}
-
-static double sd_of(const double *v, int n) {
-    double m = mean_of(v, n), s = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) if (isfinite(v[i])) { s += (v[i] - m) * (v[i] - m); k++; }
-    return k > 1 ? sqrt(s / (k - 1)) : NAN;
-}
 
 static void print_size(const ConceptSize *z) {
     char d[32];
@@ -169,12 +156,12 @@ static void write_csv(const ConceptStudy *st, const char *dir) {
         for (int s = 0; s < st->n_sizes; s++) {
             const ConceptSize *z = &st->size[s];
             fprintf(f, "%ld,%ld,%ld,%ld,%d,%.6g,%.6g,%.6g,%.6g", z->width, z->depth, z->n_params, z->train_size, z->n_runs,
-                    mean_of(z->run_learned, z->n_runs), sd_of(z->run_learned, z->n_runs), mean_of(z->run_loss, z->n_runs),
-                    sd_of(z->run_loss, z->n_runs));
+                    mean_finite(z->run_learned, z->n_runs), sd_finite(z->run_learned, z->n_runs), mean_finite(z->run_loss, z->n_runs),
+                    sd_finite(z->run_loss, z->n_runs));
             for (int i = 0; i < PROBE_METRICS; i++) {
                 double v[z->n_runs];
                 for (int m = 0; m < z->n_runs; m++) v[m] = z->run_probe[m][i];
-                fprintf(f, ",%.6g,%.6g", mean_of(v, z->n_runs), sd_of(v, z->n_runs));
+                fprintf(f, ",%.6g,%.6g", mean_finite(v, z->n_runs), sd_finite(v, z->n_runs));
             }
             fprintf(f, "\n");
         }
@@ -242,8 +229,8 @@ int cmd_concepts(int argc, char **argv) {
         char which[512];
         which_learned(z, C, which, sizeof which);
         print_size(z);
-        printf("  %7.2f ± %-9.2f  %13.4g  %s\n", mean_of(z->run_learned, z->n_runs), sd_of(z->run_learned, z->n_runs),
-               mean_of(z->run_loss, z->n_runs), which);
+        printf("  %7.2f ± %-9.2f  %13.4g  %s\n", mean_finite(z->run_learned, z->n_runs), sd_finite(z->run_learned, z->n_runs),
+               mean_finite(z->run_loss, z->n_runs), which);
     }
 
     // The heat map: accuracy by frequency rank (rows, binned when there are many) × size (columns).
@@ -262,14 +249,14 @@ int cmd_concepts(int argc, char **argv) {
         if (c1 - c0 > 1) snprintf(r, sizeof r, "%d-%d", c0, c1 - 1);
         else snprintf(r, sizeof r, "%d", c0);
         printf("  %-9s", r);
-        for (int s = 0; s < st.n_sizes; s++) printf(" %8.3f", mean_of(st.size[s].acc + c0, c1 - c0));
+        for (int s = 0; s < st.n_sizes; s++) printf(" %8.3f", mean_finite(st.size[s].acc + c0, c1 - c0));
         printf("\n");
     }
 
     // Learning order at the size that learned most.
     int best = 0;
     for (int s = 1; s < st.n_sizes; s++)
-        if (mean_of(st.size[s].run_learned, st.size[s].n_runs) > mean_of(st.size[best].run_learned, st.size[best].n_runs)) best = s;
+        if (mean_finite(st.size[s].run_learned, st.size[s].n_runs) > mean_finite(st.size[best].run_learned, st.size[best].n_runs)) best = s;
     const ConceptSize *z = &st.size[best];
     double rank[C], step[C], work[2 * C];
     int k = 0, ordered = 0, pairs = 0;
@@ -304,7 +291,7 @@ int cmd_concepts(int argc, char **argv) {
         for (int i = 0; i < PROBE_METRICS; i++) {
             double v[y->n_runs];
             for (int m = 0; m < y->n_runs; m++) v[m] = y->run_probe[m][i];
-            printf("  %+7.4f ± %6.4f", mean_of(v, y->n_runs), sd_of(v, y->n_runs));
+            printf("  %+7.4f ± %6.4f", mean_finite(v, y->n_runs), sd_finite(v, y->n_runs));
         }
         printf("\n");
     }

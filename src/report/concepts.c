@@ -6,19 +6,12 @@
 
 #include "concepts/study.h"
 #include "report/sections.h"
+#include "stats/describe.h"
 
-static double mean_finite(const double *v, int n) {
-    double s = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) if (isfinite(v[i])) { s += v[i]; k++; }
-    return k ? s / k : NAN;
-}
-
-static double sd_finite(const double *v, int n) {
-    double m = mean_finite(v, n), s = 0;
-    int k = 0;
-    for (int i = 0; i < n; i++) if (isfinite(v[i])) { s += (v[i] - m) * (v[i] - m); k++; }
-    return k > 1 ? sqrt(s / (k - 1)) : 0;
+// Error bars of one run are zero, not absent (gnuplot drops a point whose error is NaN).
+static double sd_or_zero(const double *v, int n) {
+    double sd = sd_finite(v, n);
+    return isfinite(sd) ? sd : 0;
 }
 
 void section_concepts(Report *r, const char *db_path, double threshold) {
@@ -66,7 +59,7 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
             const ConceptSize *z = &st.size[s];
             if (z->train_size) continue;
             fprintf(c, "%ld,%ld,%.5g,%.5g,%.6g\n", z->n_params, z->width, mean_finite(z->run_learned, z->n_runs),
-                    sd_finite(z->run_learned, z->n_runs), mean_finite(z->run_loss, z->n_runs));
+                    sd_or_zero(z->run_learned, z->n_runs), mean_finite(z->run_loss, z->n_runs));
         }
         fclose(c);
         char caption[400];
@@ -112,7 +105,7 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
             for (int i = 0; i < PROBE_METRICS; i++) {
                 double vals[z->n_runs];
                 for (int m = 0; m < z->n_runs; m++) vals[m] = z->run_probe[m][i];
-                fprintf(c, ",%.6g,%.6g", mean_finite(vals, z->n_runs), sd_finite(vals, z->n_runs));
+                fprintf(c, ",%.6g,%.6g", mean_finite(vals, z->n_runs), sd_or_zero(vals, z->n_runs));
             }
             fprintf(c, "\n");
             rows++;

@@ -130,3 +130,19 @@ void variance_two_way(const double *y, int I, int J, double *var_init, double *v
     free(ri);
     free(cj);
 }
+
+double mean_finite(const double *v, int n) {
+    double s = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) { s += v[i]; k++; }
+    return k ? s / k : NAN;
+}
+
+double sd_finite(const double *v, int n) {
+    double m = mean_finite(v, n), s = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(v[i])) { s += (v[i] - m) * (v[i] - m); k++; }
+    return k > 1 ? sqrt(s / (k - 1)) : NAN;
+}

@@ -37,3 +37,8 @@ double expected_best_of_k(const double *x, int n, int k);
 // y = μ + a_i + b_j + e_ij, σ²_init = (MS_A − MS_E)/J, σ²_data = (MS_B − MS_E)/I,
 // σ²_interaction+residual = MS_E (negative estimates truncated at 0).
 void variance_two_way(const double *y, int I, int J, double *var_init, double *var_data, double *var_rest);
+
+// Mean and sample standard deviation (n − 1) of the finite values of v[n], skipping NaN (absent
+// measurements); NaN when there are none (mean) or fewer than two (sd).
+double mean_finite(const double *v, int n);
+double sd_finite(const double *v, int n);
