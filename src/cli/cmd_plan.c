@@ -64,9 +64,7 @@ int cmd_plan(int argc, char **argv) {
     for (int g = 0; g < ng; g++) {
         const RunSpec *s = groups[g].specs[0];
         char model[64], fr[16], ft[16];
-        size_t k = (size_t)snprintf(model, sizeof model, "784");
-        for (int l = 0; l < s->hidden_n && k < sizeof model; l++) k += (size_t)snprintf(model + k, sizeof model - k, "-%d", s->hidden[l]);
-        if (k < sizeof model) snprintf(model + k, sizeof model - k, "-10");
+        spec_model_label(s, model, sizeof model);
         human(spec_planned_flops(s), fr, sizeof fr);
         human(groups[g].flops, ft, sizeof ft);
         printf("%5d  %-24s %10ld %7d %9ld %6ld %10s %10s\n", g + 1, model, s->n_params, groups[g].n, s->steps, s->batch, fr, ft);

@@ -52,15 +52,12 @@ void groups_free(Group *g, int n) {
 
 void group_label(const Group *g, char *out, size_t n) {
     const RunSpec *s = g->specs[0];
-    int n_in, n_out;
-    long n_train;
-    task_info(s, &n_in, &n_out, &n_train);
-    size_t k = (size_t)snprintf(out, n, "%d", n_in);
-    for (int l = 0; l < s->hidden_n && k < n; l++) k += (size_t)snprintf(out + k, n - k, "-%d", s->hidden[l]);
+    spec_model_label(s, out, n);
+    size_t k = strlen(out);
     if (k < n && !s->train_size && spec_is_world(s))
-        snprintf(out + k, n - k, "-%d D=fresh %ld steps ×%d", n_out, s->steps, g->n);
+        snprintf(out + k, n - k, " D=fresh %ld steps ×%d", s->steps, g->n);
     else if (k < n)
-        snprintf(out + k, n - k, "-%d D=%ld %ld steps ×%d", n_out, s->train_size ? s->train_size : s->pool, s->steps, g->n);
+        snprintf(out + k, n - k, " D=%ld %ld steps ×%d", s->train_size ? s->train_size : s->pool, s->steps, g->n);
 }
 
 // ---- tasks, made once per distinct task ----

@@ -35,6 +35,15 @@ void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train) {
     *n_train = 60000;
 }
 
+static MlpShape spec_shape(const RunSpec *s);
+
+void spec_model_label(const RunSpec *s, char *out, size_t n) {
+    MlpShape sh = spec_shape(s);
+    size_t k = (size_t)snprintf(out, n, "%d", sh.n_in);
+    for (int l = 0; l < sh.depth && k < n; l++) k += (size_t)snprintf(out + k, n - k, "-%d", sh.hidden[l]);
+    if (k < n) snprintf(out + k, n - k, "-%d", sh.n_out);
+}
+
 void spec_task_key(const RunSpec *s, char *out, size_t n) {
     if (!spec_is_world(s)) {
         snprintf(out, n, "%s val=%ld standardize=%d", task_names[s->task], s->val_size, s->standardize);
@@ -177,6 +186,7 @@ char *spec_json(const RunSpec *s) {
     for (int i = 0; i < spec_field_count; i++) {
         const Field *f = &spec_fields[i];
         if (f->type == F_BUDGET) continue;
+        if (!spec_is_world(s) && (!strncmp(f->path, "world.", 6) || !strncmp(f->path, "probe.", 6))) continue;
         field_format_json(f, s, value, sizeof value);
         n += (size_t)snprintf(out + n, cap - n, "%s\"%s\":%s", i ? "," : "", f->path, value);
     }

@@ -92,5 +92,8 @@ void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train);
 int spec_is_world(const RunSpec *s);
 WorldOptions spec_world(const RunSpec *s);
 
+// The model as "inputs-hidden…-outputs", e.g. 784-300-100-10.
+void spec_model_label(const RunSpec *s, char *out, size_t n);
+
 // Text that is equal for two specs exactly when they train on the same data (the task cache's key).
 void spec_task_key(const RunSpec *s, char *out, size_t n);
