@@ -235,7 +235,8 @@ int cmd_concepts(int argc, char **argv) {
 
     // The heat map: accuracy by frequency rank (rows, binned when there are many) × size (columns).
     int bin = C > 24 ? (C + 23) / 24 : 1;
-    printf("\nfinal test accuracy by frequency rank (rows%s) and size (columns: width/D)\n  rank      ", bin > 1 ? ", binned" : "");
+    printf("\nfinal test %s by frequency rank (rows%s) and size (columns: width/D)\n  rank      ",
+           st.regression ? "loss" : "accuracy", bin > 1 ? ", binned" : "");
     for (int s = 0; s < st.n_sizes; s++) {
         char h[32];
         if (st.size[s].train_size) snprintf(h, sizeof h, "%ld/%ld", st.size[s].width, st.size[s].train_size);
@@ -249,7 +250,8 @@ int cmd_concepts(int argc, char **argv) {
         if (c1 - c0 > 1) snprintf(r, sizeof r, "%d-%d", c0, c1 - 1);
         else snprintf(r, sizeof r, "%d", c0);
         printf("  %-9s", r);
-        for (int s = 0; s < st.n_sizes; s++) printf(" %8.3f", mean_finite(st.size[s].acc + c0, c1 - c0));
+        for (int s = 0; s < st.n_sizes; s++)
+            printf(" %8.3g", mean_finite((st.regression ? st.size[s].loss : st.size[s].acc) + c0, c1 - c0));
         printf("\n");
     }
 
@@ -275,6 +277,11 @@ int cmd_concepts(int argc, char **argv) {
         printf("  too few concepts learned (%d) for an order statistic\n", k);
 
     printf("\nscaling exponents of the expected test loss Σ p_c·L_c (power law E + A·x^−α)\n");
+    if (st.manifold_dim) {   // the data-manifold task's own theory line
+        printf("  (manifold of dimension d = %ld: Sharma & Kaplan predict α_N ≈ 4/d = %.3f; the Zipf line below applies to its concepts)\n",
+               st.manifold_dim, 4.0 / st.manifold_dim);
+        exponent(&st, AXIS_N, 0, n_boot, 4.0 / st.manifold_dim, "α_N (vs 4/d)");
+    }
     exponent(&st, AXIS_N, 0, n_boot, quanta_alpha_N(st.zipf), "α_N");
     long largest = 0;
     for (int s = 0; s < st.n_sizes; s++)

@@ -13,7 +13,7 @@
 double quanta_alpha_N(double s) { return s - 1.0; }
 double quanta_alpha_D(double s) { return (s - 1.0) / s; }
 
-typedef struct { long id, n_params, width, depth, train_size, final_step; int C; double zipf; char task[32]; } RunRow;
+typedef struct { long id, n_params, width, depth, train_size, final_step, manifold_dim; int C; double zipf; char task[32]; } RunRow;
 
 static int fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
     snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "");
@@ -24,7 +24,8 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
     char sql[1400];
     snprintf(sql, sizeof sql,
              "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), %s, r.task, "
-             "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"') "
+             "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"'), "
+             "json_extract(r.params, '$.\"world.manifold_dim\"') "
              "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s "
              "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.id",
              at_best ? "COALESCE((SELECT CAST(value AS INTEGER) FROM summaries s WHERE s.run_id = r.id AND s.name = 'best_step'), "
@@ -49,6 +50,7 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
         snprintf(r->task, sizeof r->task, "%s", (const char *)sqlite3_column_text(st, 6));
         r->C = sqlite3_column_int(st, 7);
         r->zipf = sqlite3_column_double(st, 8);
+        r->manifold_dim = sqlite3_column_int64(st, 9);
     }
     sqlite3_finalize(st);
     return 0;
@@ -134,6 +136,8 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     int C = st->C = rows[0].C;
     st->zipf = rows[0].zipf;
     snprintf(st->task, sizeof st->task, "%s", rows[0].task);
+    st->regression = !strcmp(st->task, "teacher-student") || !strcmp(st->task, "manifold");
+    st->manifold_dim = !strcmp(st->task, "manifold") ? rows[0].manifold_dim : 0;
     st->p = malloc(sizeof(double) * C);
     zipf_frequencies(st->zipf, C, st->p);
     st->size = calloc(n, sizeof(ConceptSize));

@@ -21,6 +21,8 @@ typedef struct {
     int C;
     double zipf;
     double *p;                 // [C] concept frequencies (concept = frequency rank)
+    int regression;            // targets, not labels: accuracies are NaN, show losses
+    long manifold_dim;         // the manifold task's d (Sharma & Kaplan: α_N ≈ 4/d), else 0
     double threshold;
     int at_best;               // metrics at each run's best-validation step instead of its last evaluation
     int n_sizes;

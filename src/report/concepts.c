@@ -30,11 +30,12 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
     char xtics[2048] = "set xtics (";
     size_t k = strlen(xtics);
     if (c) {
-        fprintf(c, "size_index,concept,accuracy,width,n_params,train_size,p\n");
+        fprintf(c, "size_index,concept,%s,width,n_params,train_size,p\n", st.regression ? "test_loss" : "accuracy");
         for (int s = 0; s < st.n_sizes; s++) {
             const ConceptSize *z = &st.size[s];
             for (int cc = 0; cc < st.C; cc++)
-                fprintf(c, "%d,%d,%.5g,%ld,%ld,%ld,%.5g\n", s, cc, z->acc[cc], z->width, z->n_params, z->train_size, st.p[cc]);
+                fprintf(c, "%d,%d,%.5g,%ld,%ld,%ld,%.5g\n", s, cc, st.regression ? z->loss[cc] : z->acc[cc], z->width,
+                        z->n_params, z->train_size, st.p[cc]);
             if (k + 40 < sizeof xtics) {
                 if (z->train_size) k += (size_t)snprintf(xtics + k, sizeof xtics - k, "%s\"%ld/D%ld\" %d", s ? ", " : "", z->width, z->train_size, s);
                 else k += (size_t)snprintf(xtics + k, sizeof xtics - k, "%s\"%ld\" %d", s ? ", " : "", z->width, s);
@@ -43,13 +44,14 @@ void section_concepts(Report *r, const char *db_path, double threshold) {
         fclose(c);
         snprintf(xtics + k, sizeof xtics - k, ") rotate by -45");
         char setup[2600], caption[400];
-        snprintf(setup, sizeof setup, "%s\nset yrange [%d.5:-0.5]\nset xrange [-0.5:%d.5]\nset cbrange [0:1]\n"
-                 "set cblabel 'test accuracy'\nset palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset grid",
-                 xtics, st.C - 1, st.n_sizes - 1);
-        snprintf(caption, sizeof caption, "Final test accuracy of every concept (rows, most frequent at the top) at every "
+        snprintf(setup, sizeof setup, "%s\nset yrange [%d.5:-0.5]\nset xrange [-0.5:%d.5]\n%s\n"
+                 "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset grid",
+                 xtics, st.C - 1, st.n_sizes - 1,
+                 st.regression ? "set logscale cb\nset cblabel 'test loss (MSE)'" : "set cbrange [0:1]\nset cblabel 'test accuracy'");
+        snprintf(caption, sizeof caption, "Final test %s of every concept (rows, most frequent at the top) at every "
                  "model size (columns; width, or width/D for fixed-D runs), mean over seeds: %s, %d concepts, Zipf s = %g.",
-                 st.task, st.C, st.zipf);
-        figure_draw(r, "concepts_heatmap", "Accuracy by frequency rank and width", "model width", "concept (frequency rank)",
+                 st.regression ? "loss" : "accuracy", st.task, st.C, st.zipf);
+        figure_draw(r, "concepts_heatmap", st.regression ? "Test loss by frequency rank and width" : "Accuracy by frequency rank and width", "model width", "concept (frequency rank)",
                     setup, "plot 'concepts_heatmap.csv' skip 1 using 1:2:3 with image notitle", caption);
     }
     // concepts learned against N, and the interference probes against N (fresh-data sizes)

@@ -204,7 +204,9 @@ TrainConfig spec_train_config(const RunSpec *s, int threads) {
         .schedule = { .kind = (ScheduleKind)s->schedule, .warmup = s->warmup, .min_ratio = (float)s->min_lr_ratio },
         .batch = (int)s->batch, .steps = s->steps, .eval_every = s->eval_every, .train_size = s->train_size,
         .threads = threads, .eval_rows = 1000,
-        .probe_concepts = spec_is_world(s) && s->probe_concepts * 2 <= s->world_concepts ? (int)s->probe_concepts : 0,
+        // q most and q least frequent concepts, at most a quarter of them each (none below 4 concepts)
+        .probe_concepts = spec_is_world(s) ? (int)(s->probe_concepts < s->world_concepts / 4 ? s->probe_concepts
+                                                                                           : s->world_concepts / 4) : 0,
         .probe_lr = (float)s->probe_lr,
     };
     c.optim.lr = (float)s->lr;
