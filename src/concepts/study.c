@@ -13,7 +13,13 @@
 double quanta_alpha_N(double s) { return s - 1.0; }
 double quanta_alpha_D(double s) { return (s - 1.0) / s; }
 
-typedef struct { long id, n_params, width, depth, train_size, final_step, manifold_dim; int C; double zipf; char task[32]; } RunRow;
+typedef struct {
+    long id, n_params, width, depth, train_size, final_step, manifold_dim;
+    int C;
+    double zipf;
+    char task[32];
+    char world[512];   // every world.* field but the data size: equal for runs of one world
+} RunRow;
 
 static int fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
     snprintf(err, errlen, "%s: %s", what, db ? sqlite3_errmsg(db) : "");
@@ -25,7 +31,8 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
     snprintf(sql, sizeof sql,
              "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), %s, r.task, "
              "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"'), "
-             "json_extract(r.params, '$.\"world.manifold_dim\"') "
+             "json_extract(r.params, '$.\"world.manifold_dim\"'), "
+             "(SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%') "
              "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s "
              "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.id",
              at_best ? "COALESCE((SELECT CAST(value AS INTEGER) FROM summaries s WHERE s.run_id = r.id AND s.name = 'best_step'), "
@@ -51,6 +58,7 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
         r->C = sqlite3_column_int(st, 7);
         r->zipf = sqlite3_column_double(st, 8);
         r->manifold_dim = sqlite3_column_int64(st, 9);
+        snprintf(r->world, sizeof r->world, "%s", sqlite3_column_text(st, 10) ? (const char *)sqlite3_column_text(st, 10) : "");
     }
     sqlite3_finalize(st);
     return 0;
@@ -127,9 +135,9 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
         return -1;
     }
     for (int i = 1; i < n; i++)
-        if (strcmp(rows[i].task, rows[0].task) || rows[i].C != rows[0].C || rows[i].zipf != rows[0].zipf) {
-            snprintf(err, errlen, "%s: runs of several toy worlds (%s C=%d s=%g and %s C=%d s=%g); choose one with --sweep",
-                     st->source, rows[0].task, rows[0].C, rows[0].zipf, rows[i].task, rows[i].C, rows[i].zipf);
+        if (strcmp(rows[i].task, rows[0].task) || strcmp(rows[i].world, rows[0].world)) {
+            snprintf(err, errlen, "%s: runs of several toy worlds (%s %.200s; and %s %.200s); choose one with --sweep",
+                     st->source, rows[0].task, rows[0].world, rows[i].task, rows[i].world);
             sqlite3_close(db); free(rows);
             return -1;
         }

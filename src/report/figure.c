@@ -118,6 +118,9 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     snprintf(svg, sizeof svg, "%s/%s.svg", r->dir, name);
     struct stat st;
     int ok = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && stat(svg, &st) == 0 && st.st_size > 0;
+    char log[2200];
+    snprintf(log, sizeof log, "%s/%s.log", r->dir, name);
+    if (ok && stat(log, &st) == 0 && st.st_size == 0) remove(log);   // gnuplot had nothing to say
     if (!ok && !r->error[0])
         snprintf(r->error, sizeof r->error, "gnuplot failed on %.300s/%.40s.gp (see %.40s.log)%s", r->dir, name, name,
                  WIFEXITED(rc) && WEXITSTATUS(rc) == 127 ? ": gnuplot is not installed (scripts/install-deps)" : "");

@@ -105,7 +105,7 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
     for (int t = 0; t < n_tasks; t++) section_seeds(&views[t]);
     if (n_tasks == 0) report_note(&r, "No finished runs yet: run a sweep (jackpot run CONFIG --db %s) first.", o->db);
     section_tickets(&r, db);
-    section_concepts(&r, o->db, o->concept_threshold);
+    section_concepts(&r, db, o->db, o->concept_threshold);
     sqlite3_close(db);
     snprintf(summary, summary_len, "%s", r.summary);
     int rc = report_close(&r);

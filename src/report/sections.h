@@ -29,7 +29,7 @@ void section_scaling(TaskView *v);
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
 void section_tickets(Report *r, sqlite3 *db);
-void section_concepts(Report *r, const char *db_path, double threshold);
+void section_concepts(Report *r, sqlite3 *db, const char *db_path, double threshold);
 
 // "1.2e+04" style x-tick friendly label of a size.
 void size_label(double N, char *out, size_t n);
