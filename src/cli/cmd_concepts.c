@@ -85,7 +85,8 @@ static void points_alloc(Points *P, int n) {
 }
 
 // Points (x, loss) from the sizes selected by keep(z): one per run, a cluster per size.
-static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int n_boot, double predicted, const char *name) {
+static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int n_boot, double predicted, const char *theory,
+                    const char *name) {
     int n = 0, clusters = 0;
     for (int i = 0; i < st->n_sizes; i++) n += st->size[i].n_runs;
     Points P;
@@ -113,7 +114,8 @@ static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int
         printf("  %s: fit failed: %s\n", name, err);
     } else {
         int inside = predicted >= lo && predicted <= hi;
-        printf("  %s = %.3f [%.3f, %.3f] from %d sizes; quantization model predicts %.3f: %s\n", name, a, lo, hi, clusters,
+        if (isnan(predicted)) printf("  %s = %.3f [%.3f, %.3f] from %d sizes\n", name, a, lo, hi, clusters);
+        else printf("  %s = %.3f [%.3f, %.3f] from %d sizes; %s predicts %.3f: %s\n", name, a, lo, hi, clusters, theory,
                predicted, inside ? "inside the interval" : "OUTSIDE the interval (a mismatch)");
     }
     points_free(&P);
@@ -277,17 +279,24 @@ int cmd_concepts(int argc, char **argv) {
         printf("  too few concepts learned (%d) for an order statistic\n", k);
 
     printf("\nscaling exponents of the expected test loss Σ p_c·L_c (power law E + A·x^−α)\n");
-    if (st.manifold_dim) {   // the data-manifold task's own theory line
-        printf("  (manifold of dimension d = %ld: Sharma & Kaplan predict α_N ≈ 4/d = %.3f; the Zipf line below applies to its concepts)\n",
-               st.manifold_dim, 4.0 / st.manifold_dim);
-        exponent(&st, AXIS_N, 0, n_boot, 4.0 / st.manifold_dim, "α_N (vs 4/d)");
-    }
-    exponent(&st, AXIS_N, 0, n_boot, quanta_alpha_N(st.zipf), "α_N");
+    if (st.manifold_dim)   // the data-manifold task's own theory line
+        exponent(&st, AXIS_N, 0, n_boot, 4.0 / st.manifold_dim, "Sharma & Kaplan's 4/d (manifold dimension d)", "α_N");
+    if (C > 1) exponent(&st, AXIS_N, 0, n_boot, quanta_alpha_N(st.zipf), "the quantization model (s − 1)", "α_N");
     long largest = 0;
     for (int s = 0; s < st.n_sizes; s++)
         if (st.size[s].train_size > 0 && st.size[s].n_params > largest) largest = st.size[s].n_params;
-    exponent(&st, AXIS_D, largest, n_boot, quanta_alpha_D(st.zipf), "α_D");
+    if (C > 1) exponent(&st, AXIS_D, largest, n_boot, quanta_alpha_D(st.zipf), "the quantization model ((s − 1)/s)", "α_D");
+    else exponent(&st, AXIS_D, largest, n_boot, NAN, "", "α_D");
 
+    int probed = 0;
+    for (int s = 0; s < st.n_sizes; s++)
+        for (int m = 0; m < st.size[s].n_runs; m++) probed += isfinite(st.size[s].run_probe[m][PROBE_COS_FR]);
+    if (!probed) {
+        printf("\ninterference probes: none recorded (a world needs 4 or more concepts, and probe.concepts > 0)\n");
+        if (csv) write_csv(&st, csv);
+        concept_study_free(&st);
+        return 0;
+    }
     printf("\ninterference probes (mean over evaluations after step 0; mean ± sd over runs)\n");
     printf(" width depth  n_params       D runs");
     for (int i = 0; i < PROBE_METRICS; i++) printf(" %17s", probe_metric_names[i]);
