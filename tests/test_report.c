@@ -1,4 +1,4 @@
-// The report end to end: a toy-world sweep, `jackpot report`, every figure's
+// The report end to end: a toy-world sweep and a lottery-ticket run, `jackpot report`, every figure's
 // data, script, SVG and PNG on disk, every section in index.html; then the page
 // rendered in headless Chromium, which must load every image, and a screenshot.
 // Without Chromium (it could not be installed) the browser half is skipped with a message.
@@ -55,6 +55,15 @@ static int setup(void **state) {
           "grid: {model.width: [4, 8, 16, 32]}\nseeds: {init: 3}\n", f);
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s run %s --db %s --quiet > %s/run.log 2>&1", bin(), yaml, db, dir);
+    if (sh(cmd) != 0) return -1;
+    // and a small lottery-ticket experiment on Fashion-MNIST, for the ticket figures
+    snprintf(yaml, sizeof yaml, "%s/tickets.yaml", dir);
+    f = fopen(yaml, "w");
+    fputs("name: tk\ntask: {train_size: 1000, val_size: 1000}\nmodel: {width: 16, depth: 1}\n"
+          "budget: {batch: 50, steps: 40, evals: 2}\ntickets: {rounds: 2, reinit: true, random_mask: true}\n"
+          "seeds: {init: 2}\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s tickets %s --db %s --quiet > %s/tickets.log 2>&1", bin(), yaml, db, dir);
     return sh(cmd) == 0 ? 0 : -1;
 }
 
@@ -69,7 +78,7 @@ static const char *const FIGURES[] = {
     "loss_vs_N_sparse_parity", "residuals_N_sparse_parity", "frontier_sparse_parity",
     "curves_vs_steps_sparse_parity", "curves_vs_flops_sparse_parity", "seeds_strip_sparse_parity",
     "seeds_spread_sparse_parity", "best_of_k_sparse_parity", "concepts_heatmap", "concepts_learned",
-    "concepts_order", "interference",
+    "concepts_order", "interference", "tickets", "tickets_steps",
 };
 
 static void test_report_writes_every_figure(void **state) {
