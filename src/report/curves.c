@@ -39,10 +39,7 @@ static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap, 
 
 void section_curves(TaskView *v) {
     Report *r = v->r;
-    char id[96], heading[128];
-    snprintf(id, sizeof id, "curves-%s", v->tag);
-    snprintf(heading, sizeof heading, "Learning curves: %s", v->task);
-    report_section(r, id, heading, "Test loss during training, averaged over the runs of each model size (all seeds), "
+    task_section(v, "curves", "Learning curves", "Test loss during training, averaged over the runs of each model size (all seeds), "
                    "at the training-set size with the most model sizes.");
     const char *xs[2] = { "steps", "flops" };
     for (int f = 0; f < 2; f++) {

@@ -28,6 +28,13 @@ void size_label(double N, char *out, size_t n) {
     else snprintf(out, n, "%.0f", N);
 }
 
+void task_section(const TaskView *v, const char *kind, const char *heading, const char *intro) {
+    char id[96], text[160];
+    snprintf(id, sizeof id, "%s-%s", kind, v->tag);
+    snprintf(text, sizeof text, "%s: %s", heading, v->task);
+    report_section(v->r, id, text, intro);
+}
+
 static void overview(Report *r, sqlite3 *db) {
     report_section(r, "overview", "Overview", "What the database holds: sweeps, runs by status, and tasks.");
     fprintf(r->html, "</div><table><tr><th>sweep</th><th>created</th><th>runs</th><th>done</th><th>failed</th><th>diverged</th></tr>\n");

@@ -182,10 +182,7 @@ static void isoflop_figures(TaskView *v) {
 
 void section_scaling(TaskView *v) {
     Report *r = v->r;
-    char id[96], heading[128];
-    snprintf(id, sizeof id, "scaling-%s", v->tag);
-    snprintf(heading, sizeof heading, "Scaling laws: %s", v->task);
-    report_section(r, id, heading, "Loss against model size N and training-set size D, with power laws fitted "
+    task_section(v, "scaling", "Scaling laws", "Loss against model size N and training-set size D, with power laws fitted "
                    "by robust least squares in log space (Huber loss, BFGS from a grid of starts).");
     char what[96];
     if (v->d_star) snprintf(what, sizeof what, "D = %ld", v->d_star);

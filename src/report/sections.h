@@ -25,6 +25,9 @@ typedef struct {
 double sql_number(sqlite3 *db, const char *sql, const char *text_arg);
 long sql_long(sqlite3 *db, const char *sql, const char *text_arg);
 
+// Opens the task's section "KIND-TAG", headed "HEADING: task".
+void task_section(const TaskView *v, const char *kind, const char *heading, const char *intro);
+
 void section_scaling(TaskView *v);
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);

@@ -156,10 +156,8 @@ static void dist_table(TaskView *v, const Samples *S) {
 
 void section_seeds(TaskView *v) {
     Report *r = v->r;
-    char id[96], heading[128], err[512];
-    snprintf(id, sizeof id, "seeds-%s", v->tag);
-    snprintf(heading, sizeof heading, "Across seeds: %s", v->task);
-    report_section(r, id, heading, "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
+    char err[512];
+    task_section(v, "seeds", "Across seeds", "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
                    "is the outcome a matter of size, or of luck?");
     Samples S;
     if (samples_from_store(v->db_path, NULL, "final", v->where_d, &S, err, sizeof err) != 0) {
