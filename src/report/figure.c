@@ -149,8 +149,11 @@ void log_tics(char *out, size_t n, char axis, double lo, double hi) {
             if (v < lo * 0.97 || v > hi * 1.03) continue;
             k += (size_t)snprintf(out + k, n - k, "%s%g", count++ ? ", " : "", v);
         }
-    if (count < 2) { out[0] = 0; return; }
-    snprintf(out + k, n - k, ")%s\n", axis == 'x' ? " format '%g'" : "");
+    if (count < 2) {   // narrower than 1-2-5 steps: five evenly spaced values, 3 significant digits
+        k = (size_t)snprintf(out, n, "set %ctics (", axis);
+        for (int i = 0; i < 5 && k + 24 < n; i++) k += (size_t)snprintf(out + k, n - k, "%s%.3g", i ? ", " : "", lo + (hi - lo) * i / 4);
+    }
+    snprintf(out + k, n - k, ") format '%%g'\n");
 }
 
 void report_section(Report *r, const char *id, const char *heading, const char *intro) {

@@ -176,6 +176,37 @@ static void isoflop_figures(TaskView *v) {
         report_fit_row(r, "IsoFLOP N_opt ∝ C^a", v->task, "a", iso.n_exp, iso.n_lo, iso.n_hi);
         report_fit_row(r, "IsoFLOP D_opt ∝ C^b", v->task, "b", iso.d_exp, iso.d_lo, iso.d_hi);
     }
+    // N_opt(C): every budget's optimum and the fitted power law through them
+    snprintf(name, sizeof name, "n_opt_%s", v->tag);
+    if ((c = figure_data(r, name))) {
+        fprintf(c, "kind,budget_flops,n_opt,fit\n");
+        double clo = INFINITY, chi = 0, nlo = INFINITY, nhi = 0;
+        for (int b = 0; b < iso.n_budgets; b++) {
+            const IsoBudget *B = &iso.budgets[b];
+            if (!B->ok) continue;
+            fprintf(c, "budget,%.6g,%.6g,\n", B->C, B->N_opt);
+            clo = fmin(clo, B->C);
+            chi = fmax(chi, B->C);
+            nlo = fmin(nlo, B->N_opt);
+            nhi = fmax(nhi, B->N_opt);
+        }
+        for (int i = 0; i <= 20; i++) {
+            double C = exp(log(clo) + (log(chi) - log(clo)) * i / 20.0);
+            fprintf(c, "fit,%.6g,,%.6g\n", C, iso.n_coef * pow(C, iso.n_exp));
+        }
+        fclose(c);
+        snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using (strcol(1) eq 'budget' ? $2 : NaN):3 with points ls 1 pt 7 ps 1.2 "
+                 "title 'N_{opt} of each budget', '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4 with lines ls 2 "
+                 "title 'N_{opt} ∝ C^{%.3g}'", name, iso.n_exp);
+        snprintf(title, sizeof title, "Compute-optimal model size against compute (%s)", v->task);
+        snprintf(caption, sizeof caption, "The minimum of each IsoFLOP parabola against its budget, and the power law "
+                 "through them: N_opt ∝ C^%.3g [%.3g, %.3g], so D_opt ∝ C^%.3g [%.3g, %.3g] (Chinchilla found about 0.5 and 0.5).",
+                 iso.n_exp, iso.n_lo, iso.n_hi, iso.d_exp, iso.d_lo, iso.d_hi);
+        char tics[1024];
+        log_tics(tics, sizeof tics, 'y', nlo, nhi);
+        log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', clo, chi);
+        figure_draw(r, name, title, "C, training FLOPs", "N_opt, parameters", tics, plot, caption);
+    }
     isoflop_free(&iso);
     points_free(&P);
 }
