@@ -38,7 +38,7 @@ static void heatmap(Report *r, const ConceptStudy *st, const char *tag, const ch
     fclose(c);
     snprintf(xtics + k, sizeof xtics - k, ") rotate by -45");
     char setup[2600], caption[500];
-    snprintf(setup, sizeof setup, "%s\nset yrange [%d.5:-0.5]\nset xrange [-0.5:%d.5]\n%s\n%s\nunset grid", xtics,
+    snprintf(setup, sizeof setup, "%s\nset yrange [%d.5:-0.5]\nset xrange [-0.5:%d.5]\n%s\n%s\nunset grid\nunset key", xtics,
              st->C - 1, st->n_sizes - 1,
              st->regression ? "set logscale cb\nset cblabel 'test loss (MSE)'" : "set cbrange [0:1]\nset cblabel 'test accuracy'",
              PALETTE);
