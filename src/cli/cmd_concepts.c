@@ -41,7 +41,9 @@ static const char HELP[] =
     "  --at WHEN          final (each run's last evaluation) or best (its best-validation\n"
     "                     step: the early-stopping point, for fixed-D runs that overfit)  [final]\n"
     "  --boot N           bootstrap resamples for the exponents              [1000]\n"
-    "  --csv DIR          also write sizes.csv, heatmap.csv, order.csv and interference.csv there\n";
+    "  --csv DIR          also write DIR/sizes.csv (per size: concepts learned, expected loss, probes)\n"
+    "                     and DIR/heatmap.csv (per size and concept: p, accuracy, loss, fraction of\n"
+    "                     runs that learned it, first step under the threshold)\n";
 
 static void print_size(const ConceptSize *z) {
     char d[32];
