@@ -206,6 +206,22 @@ static void test_concepts_end_to_end(void **state) {
     assert_non_null(strstr(out, "sparse-parity, 8 concepts, Zipf s = 1.2"));
     assert_non_null(strstr(out, "α_N ="));
     assert_non_null(strstr(out, "frequent–rare gradient cosine"));
+    // --csv: the heat map as rows of (size, concept): 3 widths × 8 concepts and a header
+    char dir[96], csv[160];
+    snprintf(dir, sizeof dir, "%s.csv.d", path);
+    snprintf(args, sizeof args, "concepts --db %s --boot 0 --csv %s", db, dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    snprintf(csv, sizeof csv, "%s/heatmap.csv", dir);
+    FILE *hm = fopen(csv, "r");
+    assert_non_null(hm);
+    int lines = 0;
+    for (int ch; (ch = fgetc(hm)) != EOF;) lines += ch == '\n';
+    fclose(hm);
+    assert_int_equal(lines, 1 + 3 * 8);
+    remove(csv);
+    snprintf(csv, sizeof csv, "%s/sizes.csv", dir);
+    remove(csv);
+    rmdir(dir);
     remove(path);
     remove(db);
     snprintf(args, sizeof args, "concepts --db %s", db);
