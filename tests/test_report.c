@@ -120,9 +120,26 @@ static void test_report_writes_every_figure(void **state) {
     assert_int_equal(sh(cmd), 0);
     assert_true(file_size(out, "loss_vs_N_sparse_parity", "svg") > 0);
     free(html);
+    // the figures hold their data, not just axes: the heat map embeds its image, the law its points
+    snprintf(path, sizeof path, "%s/concepts_heatmap.svg", out);
+    char *svg = slurp(path);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "<image"));
+    free(svg);
+    snprintf(path, sizeof path, "%s/loss_vs_N_sparse_parity.svg", out);
+    svg = slurp(path);
+    int markers = 0;   // gnuplot's SVG draws point type 7 (the runs) as uses of #gpPt6
+    for (const char *p = svg; (p = strstr(p, "href='#gpPt6' transform")); p++) markers++;
+    assert_true(markers >= 4 * 3);   // every run (4 widths × 3 seeds), and the legend's sample
+    free(svg);
     // a database that is not one is refused with its name
     snprintf(cmd, sizeof cmd, "%s report --db %s/toy.yaml -o %s/bad > %s/bad.log 2>&1", bin(), dir, dir, dir);
     assert_int_equal(sh(cmd), 1);
+    snprintf(path, sizeof path, "%s/bad.log", dir);
+    char *log = slurp(path);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "toy.yaml: not a jackpot database"));
+    free(log);
 }
 
 static void test_report_renders_in_chromium(void **state) {

@@ -72,11 +72,16 @@ static void test_life_cycle_and_reset(void **state) {
     assert_int_equal(store_start_launch(&s, ids, 4, &launch), 0);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'running'"), 4);
     StoreMetric m[] = { { "val", "loss", 0.5 }, { "val", "acc", 0.75 }, { "train", "loss", NAN } };
+    const double closs[3] = { 0.1, 0.2, NAN }, cacc[3] = { 1.0, 0.9, 0.5 };   // a toy world's 3 concepts
+    StoreConcepts concepts = { 3, closs, cacc };
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(store_add_eval(&s, ids[i], 0, 0, 0, 0.1, m, 3, NULL), 0);
-        assert_int_equal(store_add_eval(&s, ids[i], 10, 320, 1e6, 0.2, m, 3, NULL), 0);
+        assert_int_equal(store_add_eval(&s, ids[i], 0, 0, 0, 0.1, m, 3, &concepts), 0);
+        assert_int_equal(store_add_eval(&s, ids[i], 10, 320, 1e6, 0.2, m, 3, &concepts), 0);
     }
     assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics"), 4 * 2 * 2);   // NaN is not stored
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts"), 4 * 2 * 3);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE loss IS NULL"), 4 * 2);   // NaN: NULL, row kept
+    assert_int_equal((int)(1000 * query(&s, "SELECT acc FROM concepts WHERE run_id = 2 AND step = 10 AND concept = 1")), 900);
     StoreSummary sum[] = { { "final_val_loss", 1.0 / 3.0 }, { "final_val_acc", 0.1 } };
     assert_int_equal(store_finish_run(&s, ids[0], "done", -1, 1.5, NULL, sum, 2), 0);
     assert_int_equal(store_finish_run(&s, ids[1], "diverged", 7, 1.5, NULL, sum, 2), 0);
@@ -85,12 +90,15 @@ static void test_life_cycle_and_reset(void **state) {
     // ids[3] is left running, as if the process had been killed
     assert_int_equal(store_reset_interrupted(&s), 1);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics WHERE run_id = 4"), 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE run_id = 4"), 0);   // cleared with its run
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE run_id = 1"), 6);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics WHERE run_id = 1"), 4);
     assert_int_equal((int)query(&s, "SELECT diverged_step FROM runs WHERE id = 2"), 7);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'pending'"), 1);
     assert_int_equal((int)query(&s, "SELECT attempts FROM runs WHERE id = 4"), 1);
     assert_int_equal(store_reset_runs(&s, &ids[0], 1), 0);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM summaries WHERE run_id = 1"), 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE run_id = 1"), 0);
     assert_int_equal(store_finish_run(&s, ids[0], "done", -1, 1.5, NULL, sum, 2), 0);
     // the CHECK constraint keeps statuses honest
     char msg[256];

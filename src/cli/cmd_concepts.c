@@ -1,5 +1,6 @@
 // jackpot concepts: which concepts each model size learns, in what order, with
 // what scaling exponents, and how much frequent and rare concepts interfere.
+#include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_fit.h>
@@ -148,12 +149,20 @@ static void interference_trend(const ConceptStudy *st, int metric, const char *l
     free(y);
 }
 
-static void write_csv(const ConceptStudy *st, const char *dir) {
-    mkdir(dir, 0777);
+// Returns 0, or 1 with a message naming the file that could not be written.
+static int write_csv(const ConceptStudy *st, const char *dir) {
     char path[4096];
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "jackpot concepts: --csv %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
     snprintf(path, sizeof path, "%s/sizes.csv", dir);
     FILE *f = fopen(path, "w");
-    if (f) {
+    if (!f) {
+        fprintf(stderr, "jackpot concepts: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    {
         fprintf(f, "width,depth,n_params,train_size,runs,learned_mean,learned_sd,loss_mean,loss_sd");
         for (int i = 0; i < PROBE_METRICS; i++) fprintf(f, ",%s_mean,%s_sd", probe_metric_names[i], probe_metric_names[i]);
         fprintf(f, "\n");
@@ -172,7 +181,11 @@ static void write_csv(const ConceptStudy *st, const char *dir) {
         fclose(f);
     }
     snprintf(path, sizeof path, "%s/heatmap.csv", dir);
-    if ((f = fopen(path, "w"))) {
+    if (!(f = fopen(path, "w"))) {
+        fprintf(stderr, "jackpot concepts: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    {
         fprintf(f, "width,depth,n_params,train_size,concept,p,acc,loss,learned_frac,learn_step\n");
         for (int s = 0; s < st->n_sizes; s++)
             for (int c = 0; c < st->C; c++) {
@@ -183,6 +196,7 @@ static void write_csv(const ConceptStudy *st, const char *dir) {
         fclose(f);
     }
     printf("wrote %s/{sizes,heatmap}.csv\n", dir);
+    return 0;
 }
 
 int cmd_concepts(int argc, char **argv) {
@@ -295,9 +309,9 @@ int cmd_concepts(int argc, char **argv) {
         for (int m = 0; m < st.size[s].n_runs; m++) probed += isfinite(st.size[s].run_probe[m][PROBE_COS_FR]);
     if (!probed) {
         printf("\ninterference probes: none recorded (a world needs 4 or more concepts, and probe.concepts > 0)\n");
-        if (csv) write_csv(&st, csv);
+        int rc = csv ? write_csv(&st, csv) : 0;
         concept_study_free(&st);
-        return 0;
+        return rc;
     }
     printf("\ninterference probes (mean over evaluations after step 0; mean ± sd over runs)\n");
     printf(" width depth  n_params       D runs");
@@ -315,7 +329,7 @@ int cmd_concepts(int argc, char **argv) {
     }
     interference_trend(&st, PROBE_COS_FR, "frequent–rare gradient cosine");
     interference_trend(&st, PROBE_DLOSS_RARE, "rare-loss change after a frequent-only step");
-    if (csv) write_csv(&st, csv);
+    int rc = csv ? write_csv(&st, csv) : 0;
     concept_study_free(&st);
-    return 0;
+    return rc;
 }

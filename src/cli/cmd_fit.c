@@ -307,6 +307,11 @@ int cmd_fit(int argc, char **argv) {
         if (law != &law_kaplan && r.report[0] < 1e-3 * min_loss)
             fprintf(f, ",\"warning\":\"E is not determined by these data: the losses show no floor in this range (E = %.3g against a smallest loss of %.3g)\"",
                     r.report[0], min_loss);
+        // With no more seed clusters (sizes) than parameters every resample fits them all exactly:
+        // the intervals then show only the spread within sizes.
+        if (r.n_boot && p.n_clusters <= law->n_theta)
+            fprintf(f, ",\"clusters_warning\":\"%d clusters for %d parameters: every bootstrap resample is fitted exactly, "
+                       "so the intervals show only the spread across seeds within sizes; add sizes\"", p.n_clusters, law->n_theta);
         if (!strcmp(law->name, "chinchilla")) {
             write_budget(f, &a, &r);
             // can α and β be told apart? Their 95% intervals overlapping says no.

@@ -110,6 +110,8 @@ void fit_table_print(const char *json, FILE *o) {
     char warning[512];
     text(&j, "$.warning", warning, sizeof warning);
     if (warning[0]) fprintf(o, "  warning: %s\n", warning);
+    text(&j, "$.clusters_warning", warning, sizeof warning);
+    if (warning[0]) fprintf(o, "  warning: %s\n", warning);
     if (num(&j, "$.alpha_beta_distinguishable") == 0)
         fprintf(o, "  warning: the 95%% intervals of alpha and beta overlap: the data cannot tell them apart\n");
     if (isfinite(num(&j, "$.best_for_budget.budget"))) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data/world.h"
+#include "stats/describe.h"
 
 double quanta_alpha_N(double s) { return s - 1.0; }
 double quanta_alpha_D(double s) { return (s - 1.0) / s; }
@@ -19,6 +20,7 @@ typedef struct {
     double zipf;
     char task[32];
     char world[512];   // every world.* field but the data size: equal for runs of one world
+    char group[17];    // the run's group hash: runs equal but for their seeds
 } RunRow;
 
 static int fail(sqlite3 *db, char *err, size_t errlen, const char *what) {
@@ -32,9 +34,9 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
              "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), %s, r.task, "
              "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"'), "
              "json_extract(r.params, '$.\"world.manifold_dim\"'), "
-             "(SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%') "
+             "(SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%'), r.group_hash "
              "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s "
-             "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.id",
+             "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.group_hash, r.id",
              at_best ? "COALESCE((SELECT CAST(value AS INTEGER) FROM summaries s WHERE s.run_id = r.id AND s.name = 'best_step'), "
                        "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id))"
                      : "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id)",
@@ -59,6 +61,7 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
         r->zipf = sqlite3_column_double(st, 8);
         r->manifold_dim = sqlite3_column_int64(st, 9);
         snprintf(r->world, sizeof r->world, "%s", sqlite3_column_text(st, 10) ? (const char *)sqlite3_column_text(st, 10) : "");
+        snprintf(r->group, sizeof r->group, "%s", sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
     }
     sqlite3_finalize(st);
     return 0;
@@ -150,11 +153,13 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     zipf_frequencies(st->zipf, C, st->p);
     st->size = calloc(n, sizeof(ConceptSize));
     double *loss = malloc(sizeof(double) * C * 3), *acc = loss + C, *first = loss + 2 * C;
-    double *steps = malloc(sizeof(double) * (size_t)n * C);   // [run in size][C] first steps, for medians
+    double *steps = malloc(sizeof(double) * (size_t)n * C * 3);   // [run in size][C] first steps, for medians
+    double *accs = steps + (size_t)n * C, *losses = accs + (size_t)n * C;   // [run in size][C]
     int rc = 0;
     for (int i = 0; i < n && rc == 0;) {
         int j = i;
-        while (j < n && rows[j].n_params == rows[i].n_params && rows[j].train_size == rows[i].train_size) j++;
+        // a "size" is a group of runs equal but for their seeds (other budgets or rates are other rows)
+        while (j < n && !strcmp(rows[j].group, rows[i].group)) j++;
         ConceptSize *z = &st->size[st->n_sizes++];
         size_init(z, &rows[i], j - i, C);
         for (int k = i; k < j && rc == 0; k++) {
@@ -166,11 +171,17 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
             for (int c = 0; c < C; c++) {
                 z->run_loss[m] += st->p[c] * loss[c];
                 z->run_learned[m] += loss[c] < threshold;
-                z->acc[c] += acc[c] / (j - i);
-                z->loss[c] += loss[c] / (j - i);
+                accs[(size_t)m * C + c] = acc[c];
+                losses[(size_t)m * C + c] = loss[c];
                 z->learned_frac[c] += (loss[c] < threshold) / (double)(j - i);
                 steps[(size_t)m * C + c] = loss[c] < threshold ? first[c] : NAN;
             }
+        }
+        for (int c = 0; c < C; c++) {   // means over the runs that have the concept's row (NaN skipped)
+            double a[z->n_runs], l[z->n_runs];
+            for (int m = 0; m < z->n_runs; m++) { a[m] = accs[(size_t)m * C + c]; l[m] = losses[(size_t)m * C + c]; }
+            z->acc[c] = mean_finite(a, z->n_runs);
+            z->loss[c] = mean_finite(l, z->n_runs);
         }
         for (int c = 0; c < C; c++) {   // median first step over the runs that learned c
             double v[z->n_runs];

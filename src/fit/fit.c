@@ -13,6 +13,7 @@
 #include "stats/describe.h"
 
 #define RNG_STREAM_BOOTSTRAP 101
+#define RNG_STREAM_BOOTSTRAP_REDRAW 104   // 102 is IsoFLOP's
 
 typedef struct {
     const Law *law;
@@ -178,8 +179,17 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
         r->boot_theta = malloc(sizeof(double) * o->n_boot * L->n_theta);
         pr.w = w;
         for (int b = 0; b < o->n_boot; b++) {
-            memset(draws, 0, sizeof(double) * nc);
-            for (int c = 0; c < nc; c++) draws[rng_below(o->seed, RNG_STREAM_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)] += 1;
+            // A resample with fewer distinct clusters than the law has parameters does not
+            // determine it (the refit would stay where it starts): draw again, up to 64 times.
+            for (int attempt = 0, distinct = 0; attempt < 64 && distinct < L->n_theta && distinct < nc; attempt++) {
+                memset(draws, 0, sizeof(double) * nc);
+                for (int c = 0; c < nc; c++)
+                    draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
+                                       : rng_below(o->seed, RNG_STREAM_BOOTSTRAP_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
+                                                   (uint32_t)nc)] += 1;
+                distinct = 0;
+                for (int c = 0; c < nc; c++) distinct += draws[c] > 0;
+            }
             for (int i = 0; i < n; i++) w[i] = draws[cluster[i]];
             // BFGS from the fit, and Nelder–Mead from the fit then BFGS: with δ = 1e-3 the
             // objective is nearly Σ w·|r|, whose optimum sits on a kink where BFGS may not

@@ -18,6 +18,11 @@ static double sd_or_zero(const double *v, int n) {
 }
 
 static void heatmap(Report *r, const ConceptStudy *st, const char *tag, const char *label) {
+    if (st->C < 2 || st->n_sizes < 2) {   // gnuplot's image needs a 2 × 2 grid at least
+        report_note(r, "heat map%s: %d concept%s and %d size%s: nothing to map (the other figures show it).", label,
+                    st->C, st->C == 1 ? "" : "s", st->n_sizes, st->n_sizes == 1 ? "" : "s");
+        return;
+    }
     char name[128], title[256], plot[300];
     snprintf(name, sizeof name, "concepts_heatmap%s", tag);
     FILE *c = figure_data(r, name);
@@ -171,15 +176,13 @@ void section_concepts(Report *r, sqlite3 *db, const char *db_path, double thresh
     } else {   // one set of figures per sweep that holds one world
         sqlite3_stmt *q;
         int drawn = 0;
-        if (sqlite3_prepare_v2(db, "SELECT name FROM sweeps ORDER BY id", -1, &q, NULL) == SQLITE_OK) {
+        // by name (a sweep edited and rerun keeps its name), figures tagged by the first id: names may collide as file names
+        if (sqlite3_prepare_v2(db, "SELECT name, min(id) FROM sweeps GROUP BY name ORDER BY min(id)", -1, &q, NULL) == SQLITE_OK) {
             while (sqlite3_step(q) == SQLITE_ROW) {
-                char sweep[256], tag[128], label[300];
+                char sweep[256], tag[32], label[300];
                 snprintf(sweep, sizeof sweep, "%s", (const char *)sqlite3_column_text(q, 0));
                 if (concept_study_load(db_path, sweep, threshold, 0, &st, err, sizeof err) != 0) continue;
-                size_t k = 0;
-                tag[k++] = '_';
-                for (const char *p = sweep; *p && k + 1 < sizeof tag; p++) tag[k++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '_';
-                tag[k] = 0;
+                snprintf(tag, sizeof tag, "_sweep%d", sqlite3_column_int(q, 1));
                 snprintf(label, sizeof label, " (sweep %s)", sweep);
                 concept_figures(r, &st, tag, label);
                 concept_study_free(&st);

@@ -76,33 +76,51 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
                     "<a href=\"#fits\">fitted parameters</a></nav>\n");
     overview(&r, db);
 
-    // Scaling, learning curves and seeds, for each task (the one with the most runs first).
+    // Scaling, learning curves and seeds, for each task and toy world (the one with the most runs first):
+    // runs of different worlds never share a law, a curve or a seed group.
     sqlite3_stmt *st;
-    char tasks[8][32];
+    enum { MAX_VIEWS = 12 };
+    TaskView views[MAX_VIEWS];
+    char names[MAX_VIEWS][32];
     int n_tasks = 0;
-    if (sqlite3_prepare_v2(db, "SELECT task FROM runs WHERE status = 'done' AND task IS NOT NULL GROUP BY task"
-                               " ORDER BY count(*) DESC", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW && n_tasks < 8)
-            snprintf(tasks[n_tasks++], 32, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (sqlite3_prepare_v2(db, "SELECT r.task, " WORLD_SIGNATURE_SQL " AS w FROM runs r WHERE r.status = 'done'"
+                               " AND r.task IS NOT NULL GROUP BY r.task, w ORDER BY count(*) DESC", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW && n_tasks < MAX_VIEWS) {
+            TaskView *v = &views[n_tasks++];
+            *v = (TaskView){ .r = &r, .db = db, .db_path = o->db, .n_boot = o->n_boot, .unit = o->unit };
+            const char *task = (const char *)sqlite3_column_text(st, 0), *world = (const char *)sqlite3_column_text(st, 1);
+            snprintf(names[n_tasks - 1], sizeof names[0], "%.31s", task);
+            int same = 0;   // earlier views of the same task: this is its world number same + 1
+            for (int t = 0; t + 1 < n_tasks; t++) same += !strcmp(names[t], names[n_tasks - 1]);
+            char *where = sqlite3_mprintf("r.task = '%q' AND " WORLD_SIGNATURE_SQL " = '%q'", task, world);
+            snprintf(v->where_task, sizeof v->where_task, "%s", where);
+            sqlite3_free(where);
+            size_t k = 0;
+            for (const char *p = task; *p && k + 6 < sizeof v->tag; p++) v->tag[k++] = isalnum((unsigned char)*p) ? *p : '_';
+            v->tag[k] = 0;
+            if (same) {
+                snprintf(v->tag + k, sizeof v->tag - k, "_w%d", same + 1);
+                snprintf(v->task, sizeof v->task, "%.40s, world %d", task, same + 1);
+                report_note(&r, "%s is %s (%.300s).", v->task, task, world);
+            } else {
+                snprintf(v->task, sizeof v->task, "%.40s", task);
+            }
+        }
         sqlite3_finalize(st);
     }
-    TaskView views[8];
     for (int t = 0; t < n_tasks; t++) {
         TaskView *v = &views[t];
-        *v = (TaskView){ .r = &r, .db = db, .db_path = o->db, .n_boot = o->n_boot, .unit = o->unit };
-        memcpy(v->task, tasks[t], sizeof v->task);
-        size_t k = 0;
-        for (const char *p = tasks[t]; *p && k + 1 < sizeof v->tag; p++) v->tag[k++] = isalnum((unsigned char)*p) ? *p : '_';
-        v->tag[k] = 0;
+        char *sql = sqlite3_mprintf("SELECT COALESCE(r.train_size, 0) AS d, count(DISTINCT r.n_params) AS k FROM runs r"
+                                    " WHERE r.status = 'done' AND %s GROUP BY d ORDER BY k DESC, d DESC LIMIT 1", v->where_task);
         sqlite3_stmt *q;
-        if (sqlite3_prepare_v2(db, "SELECT COALESCE(train_size, 0) AS d, count(DISTINCT n_params) AS k FROM runs"
-                                   " WHERE status = 'done' AND task = ? GROUP BY d ORDER BY k DESC, d DESC LIMIT 1",
-                               -1, &q, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(q, 1, v->task, -1, SQLITE_STATIC);
+        if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
             if (sqlite3_step(q) == SQLITE_ROW) { v->d_star = sqlite3_column_int64(q, 0); v->n_sizes_at_d = sqlite3_column_int(q, 1); }
             sqlite3_finalize(q);
         }
-        snprintf(v->where_d, sizeof v->where_d, "r.task = '%.31s' AND COALESCE(r.train_size, 0) = %ld", tasks[t], v->d_star);
+        sqlite3_free(sql);
+        size_t n = strlen(v->where_task);   // where_task fits: where_d is the larger buffer
+        memcpy(v->where_d, v->where_task, n);
+        snprintf(v->where_d + n, sizeof v->where_d - n, " AND COALESCE(r.train_size, 0) = %ld", v->d_star);
     }
     fprintf(r.html, "<div id=\"scaling\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_scaling(&views[t]);

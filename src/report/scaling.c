@@ -40,6 +40,9 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
         points_free(&P);
         return -1;
     }
+    if (P.n_clusters <= o.law->n_theta)
+        report_note(r, "%s: %d sizes for %d parameters: every bootstrap resample is fitted exactly, so the band and "
+                    "intervals show only the spread across seeds; add sizes.", what, P.n_clusters, o.law->n_theta);
     HeldOut h;
     int have_h = fit_heldout(&o, &P, &h, err, sizeof err) == 0;
     char name[96], data[160];
@@ -117,10 +120,9 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
 // IsoFLOP profiles (Hoffmann et al., approach 2) from every evaluation, and N_opt(C).
 static void isoflop_figures(TaskView *v) {
     Report *r = v->r;
-    char err[512], where[128];
-    snprintf(where, sizeof where, "r.task = '%s'", v->task);
+    char err[512];
     Points P;
-    if (points_from_store(v->db_path, NULL, "eval:test_loss", where, &P, err, sizeof err) != 0) return;
+    if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P, err, sizeof err) != 0) return;
     IsoResult iso;
     if (isoflop_fit(&P, v->n_boot, 0, &iso, err, sizeof err) != 0) {   // it frees what it made
         report_note(r, "IsoFLOP profiles (%s): %s", v->task, err);
@@ -217,7 +219,7 @@ void section_scaling(TaskView *v) {
                    "by robust least squares in log space (Huber loss, BFGS from a grid of starts).");
     char what[96];
     if (v->d_star) snprintf(what, sizeof what, "D = %ld", v->d_star);
-    else snprintf(what, sizeof what, "%s", strcmp(v->task, "fashion-mnist") ? "fresh samples" : "D = the whole pool");
+    else snprintf(what, sizeof what, "%s", strncmp(v->task, "fashion-mnist", 13) ? "fresh samples" : "D = the whole pool");
     if (v->n_sizes_at_d >= 3) v->have_law = law_figure(v, AXIS_N, v->where_d, what, v->law_theta) == 0;
     else report_note(r, "L(N): needs 3 or more model sizes at one training-set size (the most here: %d).", v->n_sizes_at_d);
 
@@ -225,15 +227,17 @@ void section_scaling(TaskView *v) {
     sqlite3_stmt *st;
     long n_star = 0;
     int k = 0;
-    if (sqlite3_prepare_v2(v->db, "SELECT n_params, count(DISTINCT train_size) AS k FROM runs WHERE status = 'done' AND task = ?"
-                                  " AND train_size > 0 GROUP BY n_params ORDER BY k DESC, n_params DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, v->task, -1, SQLITE_STATIC);
+    char *sql = sqlite3_mprintf("SELECT r.n_params, count(DISTINCT r.train_size) AS k FROM runs r WHERE r.status = 'done'"
+                                " AND %s AND r.train_size > 0 GROUP BY r.n_params ORDER BY k DESC, r.n_params DESC LIMIT 1",
+                                v->where_task);
+    if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW) { n_star = sqlite3_column_int64(st, 0); k = sqlite3_column_int(st, 1); }
         sqlite3_finalize(st);
     }
+    sqlite3_free(sql);
     if (k >= 3) {
-        char where[256];
-        snprintf(where, sizeof where, "r.task = '%s' AND r.n_params = %ld AND r.train_size > 0", v->task, n_star);
+        char where[1600];
+        snprintf(where, sizeof where, "%s AND r.n_params = %ld AND r.train_size > 0", v->where_task, n_star);
         snprintf(what, sizeof what, "N = %ld", n_star);
         law_figure(v, AXIS_D, where, what, NULL);
     } else {
@@ -241,10 +245,9 @@ void section_scaling(TaskView *v) {
     }
 
     // The compute frontier: every evaluation's test loss against training FLOPs, and its lower envelope.
-    char err[512], where[128];
-    snprintf(where, sizeof where, "r.task = '%s'", v->task);
+    char err[512];
     Points P;
-    if (points_from_store(v->db_path, NULL, "eval:test_loss", where, &P, err, sizeof err) != 0) {
+    if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P, err, sizeof err) != 0) {
         report_note(r, "compute frontier: %s", err);
         report_section_end(r);
         return;

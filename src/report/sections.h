@@ -12,14 +12,20 @@ typedef struct {
     const char *db_path;
     int n_boot;
     int unit;              // 0 loss, 1 accuracy, 2 logit of accuracy
-    char task[32];
-    char tag[48];          // figure-name suffix for this task ("fashion-mnist" → "fashion_mnist")
+    char task[96];         // shown: the task, and which of its worlds when a database holds several
+    char tag[48];          // figure-name suffix ("fashion-mnist" → "fashion_mnist", a second world → "…_w2")
+    char where_task[1400]; // SQL on runs r: this task (and toy world)
     long d_star;           // the training-set size with the most model sizes (0: the whole pool / fresh)
     int n_sizes_at_d;      // how many model sizes it has
-    char where_d[256];     // SQL on runs r: this task at d_star
+    char where_d[1600];    // SQL on runs r: this task at d_star
     int have_law;          // L(N) fitted: law_theta holds E, A, α (logs as the law stores them)
     double law_theta[LAW_MAX_THETA];
 } TaskView;
+
+// A toy world's identity as SQL on runs r: its world.* fields ('' for other tasks). The %% is a
+// LIKE wildcard either way: one % once through sqlite3_mprintf, two (the same pattern) in plain SQL.
+#define WORLD_SIGNATURE_SQL \
+    "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%'), '')"
 
 // One-query helpers: the first column of the first row, as a number or text.
 double sql_number(sqlite3 *db, const char *sql, const char *text_arg);

@@ -26,6 +26,13 @@ static double outcome(const SeedGroup *g, int i, int unit) {
 
 static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
     Report *r = v->r;
+    int finite = 0;
+    for (int k = 0; k < S->n_groups; k++)
+        for (int i = 0; i < S->g[k].n; i++) finite += isfinite(outcome(&S->g[k], i, unit));
+    if (!finite) {
+        report_note(r, "outcomes across seeds (%s): no run has a %s (regression targets have no accuracy).", v->task, UNIT_LABEL[unit]);
+        return;
+    }
     char name[96], plot[1400], title[200], caption[600];
     snprintf(name, sizeof name, "seeds_strip_%s", v->tag);
     FILE *c = figure_data(r, name);
@@ -60,8 +67,15 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
         for (int i = 0; i < g->n; i++) if (isfinite(outcome(g, i, unit))) y[m++] = outcome(g, i, unit);
         if (m < 2) continue;
         double sd = gsl_stats_sd(y, 1, m);
+        if (!(sd > 0)) continue;   // a log axis: identical outcomes have no place on it
         fprintf(c, "size,%.9g,%.9g,\n", g->N, sd);
-        if (sd > 0) { lx[n] = log(g->N); ly[n++] = log(sd); }
+        lx[n] = log(g->N);
+        ly[n++] = log(sd);
+    }
+    if (n == 0) {
+        fclose(c);
+        report_note(r, "spread across seeds (%s): every size gave identical outcomes across its seeds.", v->task);
+        return;
     }
     double c0 = NAN, c1 = NAN, cov00, cov01, cov11, sumsq, ylo = INFINITY, yhi = 0;
     for (int i = 0; i < n; i++) { ylo = fmin(ylo, exp(ly[i])); yhi = fmax(yhi, exp(ly[i])); }

@@ -197,6 +197,14 @@ char *spec_json(const RunSpec *s) {
     return out;
 }
 
+// The q most and q least frequent concepts the probes compare: probe.concepts, at most a quarter of
+// the concepts each, but 2 (so each group has a pair) from 4 concepts on; none below 4.
+static int spec_probe_concepts(const RunSpec *s) {
+    long C = s->world_concepts, q = C / 4 > 2 ? C / 4 : 2;
+    if (!spec_is_world(s) || C < 4) return 0;
+    return (int)(s->probe_concepts < q ? s->probe_concepts : q);
+}
+
 TrainConfig spec_train_config(const RunSpec *s, int threads) {
     TrainConfig c = {
         .shape = spec_shape(s), .weight_init = (WeightInit)s->init, .bias_init = (BiasInit)s->bias_init,
@@ -204,9 +212,7 @@ TrainConfig spec_train_config(const RunSpec *s, int threads) {
         .schedule = { .kind = (ScheduleKind)s->schedule, .warmup = s->warmup, .min_ratio = (float)s->min_lr_ratio },
         .batch = (int)s->batch, .steps = s->steps, .eval_every = s->eval_every, .train_size = s->train_size,
         .threads = threads, .eval_rows = 1000,
-        // q most and q least frequent concepts, at most a quarter of them each (none below 4 concepts)
-        .probe_concepts = spec_is_world(s) ? (int)(s->probe_concepts < s->world_concepts / 4 ? s->probe_concepts
-                                                                                           : s->world_concepts / 4) : 0,
+        .probe_concepts = spec_probe_concepts(s),
         .probe_lr = (float)s->probe_lr,
     };
     c.optim.lr = (float)s->lr;

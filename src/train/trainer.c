@@ -164,8 +164,11 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
                 recs[m].wall_s = wall;
                 MemberSummary *s = &summaries[m];
                 s->final = recs[m];
+                // the per-concept arrays live only during the sink call: summaries keep no pointer to them
+                s->final.concept_loss = s->final.concept_acc = NULL;
+                s->final.n_concepts = 0;
                 // Without a validation split the early-stopping point is the end.
-                if (recs[m].val_loss < s->best.val_loss || (task->val.n == 0)) s->best = recs[m];
+                if (recs[m].val_loss < s->best.val_loss || (task->val.n == 0)) s->best = s->final;
                 if (sink) sink(ctx, &recs[m]);
             }
         }
