@@ -130,19 +130,19 @@ static void interference_trend(const ConceptStudy *st, int metric, const char *l
     for (int i = 0; i < st->n_sizes; i++) n += st->size[i].n_runs;
     double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
     int k = 0;
-    for (int i = 0; i < st->n_sizes; i++)
+    for (int i = 0; i < st->n_sizes; i++)   // fresh-data runs, as for α_N: fixed-D runs differ in more than N
         for (int m = 0; m < st->size[i].n_runs; m++)
-            if (isfinite(st->size[i].run_probe[m][metric])) {
+            if (st->size[i].train_size == 0 && isfinite(st->size[i].run_probe[m][metric])) {
                 x[k] = log10((double)st->size[i].n_params);
                 y[k++] = st->size[i].run_probe[m][metric];
             }
     double c0, c1, cov00, cov01, cov11, sumsq;
     if (k < 3 || gsl_stats_variance(x, 1, k) == 0) {
-        printf("  %s: no trend (probes from %d runs; need 3 at 2 or more sizes)\n", label, k);
+        printf("  %s: no trend (probes from %d fresh-data runs; need 3 at 2 or more sizes)\n", label, k);
     } else {
         gsl_fit_linear(x, 1, y, 1, k, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
         double half = gsl_cdf_tdist_Qinv(0.025, k - 2) * sqrt(cov11);
-        printf("  %s: %+.4f per decade of N [%+.4f, %+.4f] (%d runs): %s\n", label, c1, c1 - half, c1 + half, k,
+        printf("  %s: %+.4f per decade of N [%+.4f, %+.4f] (%d fresh-data runs): %s\n", label, c1, c1 - half, c1 + half, k,
                c1 + half < 0 ? "falls as N grows" : c1 - half > 0 ? "rises as N grows" : "no significant trend");
     }
     free(x);

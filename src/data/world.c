@@ -139,7 +139,7 @@ static void fill_normals(uint64_t seed, uint64_t stream, uint64_t base, int n, f
     }
 }
 
-static int draw_concept(const World *w, float u) {
+static int draw_concept(const World *w, double u) {
     int lo = 0, hi = w->o.concepts - 1;   // the first c with cdf[c] ≥ u
     while (lo < hi) {
         int mid = (lo + hi) / 2;
@@ -153,7 +153,11 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
                   float *x, int *y, float *t) {
     const WorldOptions *q = &w->o;
     uint64_t base = index << 12;
-    if (concept < 0) concept = draw_concept(w, rng_uniform(seed, stream, base));
+    if (concept < 0) {   // a 53-bit uniform: concepts far rarer than 2^−24 keep their odds
+        uint32_t words[4];
+        rng_words(seed, stream, base, words);
+        concept = draw_concept(w, ((double)(((uint64_t)words[0] << 21) ^ words[1]) + 0.5) / 9007199254740992.0);
+    }
     int C = q->concepts;
     float *f = x;
     if (C > 1) {
