@@ -42,13 +42,36 @@ float rng_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
     return unit_open(w[0]);
 }
 
+// A 53-bit uniform in (0,1) from two words.
+static double unit53(uint32_t hi, uint32_t lo) {
+    return ((double)(((uint64_t)hi << 21) ^ lo) + 0.5) / 9007199254740992.0;
+}
+
+double rng_uniform53(uint64_t seed, uint64_t stream, uint64_t index) {
+    uint32_t w[4];
+    rng_words(seed, stream, index, w);
+    return unit53(w[0], w[1]);
+}
+
 float rng_normal(uint64_t seed, uint64_t stream, uint64_t index) {
     uint32_t w[4];
     rng_words(seed, stream, index, w);
     // 53-bit uniforms in (0,1) from two words each: the tails stay accurate.
-    double u1 = ((double)(((uint64_t)w[0] << 21) ^ w[1]) + 0.5) / 9007199254740992.0;
-    double u2 = ((double)(((uint64_t)w[2] << 21) ^ w[3]) + 0.5) / 9007199254740992.0;
+    double u1 = unit53(w[0], w[1]), u2 = unit53(w[2], w[3]);
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+void rng_normals(uint64_t seed, uint64_t stream, uint64_t first, int n, float *out) {
+    for (int j = 0; j < n; j += 4) {
+        uint32_t w[4];
+        rng_words(seed, stream, first + (uint64_t)j / 4, w);
+        for (int h = 0; h < 2; h++) {
+            double u1 = ((double)w[2 * h] + 0.5) / 4294967296.0, u2 = ((double)w[2 * h + 1] + 0.5) / 4294967296.0;
+            double r = sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
+            if (j + 2 * h < n) out[j + 2 * h] = (float)(r * cos(a));
+            if (j + 2 * h + 1 < n) out[j + 2 * h + 1] = (float)(r * sin(a));
+        }
+    }
 }
 
 uint32_t rng_below(uint64_t seed, uint64_t stream, uint64_t index, uint32_t n) {

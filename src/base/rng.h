@@ -28,8 +28,13 @@ void rng_words(uint64_t seed, uint64_t stream, uint64_t index, uint32_t out[4]);
 // Uniform in (0, 1), never 0 or 1: 24-bit resolution from word 0 of the block.
 float rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 
-// Standard normal by Box–Muller over the block's first two words (double inside).
+// Uniform in (0, 1) at 53-bit resolution from words 0 and 1 of the block.
+double rng_uniform53(uint64_t seed, uint64_t stream, uint64_t index);
+// Standard normal by Box–Muller over the block (53-bit uniforms from words 0–1 and 2–3).
 float rng_normal(uint64_t seed, uint64_t stream, uint64_t index);
+// n standard normals from blocks first, first+1, …: Box–Muller on both word pairs of each
+// block (32-bit uniforms), cosine and sine, so one Philox call gives four; for bulk data.
+void rng_normals(uint64_t seed, uint64_t stream, uint64_t first, int n, float *out);
 
 // Uniform integer in [0, n) without modulo bias worth measuring (64-bit multiply).
 uint32_t rng_below(uint64_t seed, uint64_t stream, uint64_t index, uint32_t n);

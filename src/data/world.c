@@ -124,21 +124,6 @@ static float teacher_eval(const World *w, int c, const float *in) {
     return a[0];
 }
 
-// n standard normals from blocks base+1, base+2, …: Box–Muller on both word
-// pairs of each block, cosine and sine, so one Philox call gives four.
-static void fill_normals(uint64_t seed, uint64_t stream, uint64_t base, int n, float *out) {
-    for (int j = 0; j < n; j += 4) {
-        uint32_t w[4];
-        rng_words(seed, stream, base + 1 + (uint64_t)j / 4, w);
-        for (int h = 0; h < 2; h++) {
-            double u1 = ((double)w[2 * h] + 0.5) / 4294967296.0, u2 = ((double)w[2 * h + 1] + 0.5) / 4294967296.0;
-            double r = sqrt(-2.0 * log(u1)), a = 6.283185307179586 * u2;
-            if (j + 2 * h < n) out[j + 2 * h] = (float)(r * cos(a));
-            if (j + 2 * h + 1 < n) out[j + 2 * h + 1] = (float)(r * sin(a));
-        }
-    }
-}
-
 static int draw_concept(const World *w, double u) {
     int lo = 0, hi = w->o.concepts - 1;   // the first c with cdf[c] ≥ u
     while (lo < hi) {
@@ -153,11 +138,7 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
                   float *x, int *y, float *t) {
     const WorldOptions *q = &w->o;
     uint64_t base = index << 12;
-    if (concept < 0) {   // a 53-bit uniform: concepts far rarer than 2^−24 keep their odds
-        uint32_t words[4];
-        rng_words(seed, stream, base, words);
-        concept = draw_concept(w, ((double)(((uint64_t)words[0] << 21) ^ words[1]) + 0.5) / 9007199254740992.0);
-    }
+    if (concept < 0) concept = draw_concept(w, rng_uniform53(seed, stream, base));   // concepts far rarer than 2^−24 keep their odds
     int C = q->concepts;
     float *f = x;
     if (C > 1) {
@@ -178,7 +159,7 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
         break;
     }
     case WORLD_ZIPF_CONCEPTS: {
-        fill_normals(seed, stream, base, q->bits, f);
+        rng_normals(seed, stream, base + 1, q->bits, f);
         const float *W = w->linear + (size_t)concept * q->classes * q->k;
         const int *S = w->subset + concept * q->k;
         int best = 0;
@@ -192,7 +173,7 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
         break;
     }
     case WORLD_TEACHER:
-        fill_normals(seed, stream, base, q->bits, f);
+        rng_normals(seed, stream, base + 1, q->bits, f);
         t[0] = teacher_eval(w, concept, f);
         break;
     case WORLD_MANIFOLD: {

@@ -16,7 +16,7 @@ double train_step(Ensemble *e, int m, const float *X, const int *labels, const f
 }
 
 // Sum of losses and count of hits over rows [0, n) of X, in chunks of w->rows.
-double rows_loss(const MlpShape *sh, const float *params, const float *X, const int *y, const float *t, int n,
+static double rows_loss(const MlpShape *sh, const float *params, const float *X, const int *y, const float *t, int n,
                  LossKind loss, MlpWork *w, long *hits) {
     double total = 0.0;
     *hits = 0;

@@ -22,6 +22,3 @@ void evaluate_member(const Ensemble *e, int m, const Split *s, LossKind loss, Ml
 void concept_eval(const MlpShape *sh, const float *params, const Split *s, int c, LossKind loss, MlpWork *w,
                   double *mean_loss, double *accuracy);
 
-// Sum of per-example losses over X[n] (y or t as the loss needs); *hits = correct argmaxes.
-double rows_loss(const MlpShape *sh, const float *params, const float *X, const int *y, const float *t, int n,
-                 LossKind loss, MlpWork *w, long *hits);
