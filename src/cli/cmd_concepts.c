@@ -80,13 +80,6 @@ static int fit_alpha(Points *P, Axis4 axis, int n_boot, double *alpha, double *l
     return 0;
 }
 
-static void points_alloc(Points *P, int n) {
-    memset(P, 0, sizeof *P);
-    for (int a = 0; a < AXIS_COUNT; a++) P->x[a] = calloc(n, sizeof(double));
-    P->loss = malloc(sizeof(double) * n);
-    P->cluster = malloc(sizeof(int) * n);
-}
-
 // Points (x, loss) from the sizes selected by keep(z): one per run, a cluster per size.
 static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int n_boot, double predicted, const char *theory,
                     const char *name) {
@@ -94,7 +87,6 @@ static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int
     for (int i = 0; i < st->n_sizes; i++) n += st->size[i].n_runs;
     Points P;
     points_alloc(&P, n);
-    P.n = 0;
     for (int i = 0; i < st->n_sizes; i++) {
         const ConceptSize *z = &st->size[i];
         int use = axis == AXIS_N ? z->train_size == 0 : (z->train_size > 0 && z->n_params == fixed_n_params);

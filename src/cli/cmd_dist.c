@@ -196,12 +196,10 @@ int cmd_dist(int argc, char **argv) {
     fprintf(j, "{\"source\":\"%s\",\"groups\":[", S.source);
 
     // L(N) across sizes, for best-of-k at equal compute: a power law on every run's loss.
-    Points P = { 0 };
+    Points P;
     int total = 0;
     for (int g = 0; g < S.n_groups; g++) total += S.g[g].n;
-    for (int a = 0; a < AXIS_COUNT; a++) P.x[a] = calloc(total, sizeof(double));
-    P.loss = malloc(sizeof(double) * total);
-    P.cluster = malloc(sizeof(int) * total);
+    points_alloc(&P, total);
     for (int g = 0, k = 0; g < S.n_groups; g++)
         for (int i = 0; i < S.g[g].n; i++, k++) { P.x[AXIS_N][k] = S.g[g].N; P.loss[k] = S.g[g].loss[i]; P.cluster[k] = g; }
     P.n = total;

@@ -26,8 +26,9 @@ void points_free(Points *p) {
     memset(p, 0, sizeof *p);
 }
 
-static void points_alloc(Points *p, int cap) {
-    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = malloc(sizeof(double) * cap);
+void points_alloc(Points *p, int cap) {
+    memset(p, 0, sizeof *p);
+    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = calloc(cap, sizeof(double));
     p->loss = malloc(sizeof(double) * cap);
     p->cluster = malloc(sizeof(int) * cap);
 }
@@ -227,10 +228,8 @@ void points_frontier(Points *p) {
     int *idx = malloc(sizeof(int) * p->n), k = 0;
     points_order_by(p, AXIS_C, idx);
     double best = INFINITY;
-    Points q = { 0 };
-    for (int a = 0; a < AXIS_COUNT; a++) q.x[a] = malloc(sizeof(double) * p->n);
-    q.loss = malloc(sizeof(double) * p->n);
-    q.cluster = malloc(sizeof(int) * p->n);
+    Points q;
+    points_alloc(&q, p->n);
     for (int i = 0; i < p->n; i++) {
         int r = idx[i];
         if (!(p->loss[r] < best)) continue;

@@ -16,6 +16,8 @@ typedef struct {
     char source[512];        // where the points came from, for the record
 } Points;
 
+// Room for cap points, none yet (n = 0; x zeroed); points_free releases it.
+void points_alloc(Points *p, int cap);
 void points_free(Points *p);
 const char *axis_name(Axis4 a);          // "params", "data", "flops", "steps"
 int axis_parse(const char *name, Axis4 *a);
