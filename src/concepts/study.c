@@ -34,7 +34,7 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
              "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), %s, r.task, "
              "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"'), "
              "json_extract(r.params, '$.\"world.manifold_dim\"'), "
-             "(SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%'), r.group_hash "
+             WORLD_SIGNATURE_SQL ", r.group_hash "
              "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s "
              "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.group_hash, r.id",
              at_best ? "COALESCE((SELECT CAST(value AS INTEGER) FROM summaries s WHERE s.run_id = r.id AND s.name = 'best_step'), "
@@ -60,7 +60,7 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
         r->C = sqlite3_column_int(st, 7);
         r->zipf = sqlite3_column_double(st, 8);
         r->manifold_dim = sqlite3_column_int64(st, 9);
-        snprintf(r->world, sizeof r->world, "%s", sqlite3_column_text(st, 10) ? (const char *)sqlite3_column_text(st, 10) : "");
+        snprintf(r->world, sizeof r->world, "%s", (const char *)sqlite3_column_text(st, 10));
         snprintf(r->group, sizeof r->group, "%s", sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
     }
     sqlite3_finalize(st);

@@ -3,6 +3,7 @@
 #pragma once
 #include <sqlite3.h>
 
+#include "concepts/study.h"
 #include "fit/fit.h"
 #include "report/figure.h"
 
@@ -21,11 +22,6 @@ typedef struct {
     int have_law;          // L(N) fitted: law_theta holds E, A, α (logs as the law stores them)
     double law_theta[LAW_MAX_THETA];
 } TaskView;
-
-// A toy world's identity as SQL on runs r: its world.* fields ('' for other tasks). The %% is a
-// LIKE wildcard either way: one % once through sqlite3_mprintf, two (the same pattern) in plain SQL.
-#define WORLD_SIGNATURE_SQL \
-    "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%'), '')"
 
 // One-query helpers: the first column of the first row, as a number or text.
 double sql_number(sqlite3 *db, const char *sql, const char *text_arg);
