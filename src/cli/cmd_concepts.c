@@ -80,8 +80,9 @@ static int fit_alpha(Points *P, Axis4 axis, int n_boot, double *alpha, double *l
     return 0;
 }
 
-// Points (x, loss) from the sizes selected by keep(z): one per run, a cluster per size.
-static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int n_boot, double predicted, const char *theory,
+// α on N (fresh-data sizes) or D (fixed-D runs of one model size) against a prediction: one
+// point per run, a cluster per size.
+static void exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int n_boot, double predicted, const char *theory,
                     const char *name) {
     int n = 0, clusters = 0;
     for (int i = 0; i < st->n_sizes; i++) n += st->size[i].n_runs;
@@ -114,7 +115,6 @@ static int exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, int
                predicted, inside ? "inside the interval" : "OUTSIDE the interval (a mismatch)");
     }
     points_free(&P);
-    return 0;
 }
 
 static void interference_trend(const ConceptStudy *st, int metric, const char *label) {
@@ -154,39 +154,31 @@ static int write_csv(const ConceptStudy *st, const char *dir) {
         fprintf(stderr, "jackpot concepts: %s: %s\n", path, strerror(errno));
         return 1;
     }
-    {
-        fprintf(f, "width,depth,n_params,train_size,runs,learned_mean,learned_sd,loss_mean,loss_sd");
-        for (int i = 0; i < PROBE_METRICS; i++) fprintf(f, ",%s_mean,%s_sd", probe_metric_names[i], probe_metric_names[i]);
+    fprintf(f, "width,depth,n_params,train_size,runs,learned_mean,learned_sd,loss_mean,loss_sd");
+    for (int i = 0; i < PROBE_METRICS; i++) fprintf(f, ",%s_mean,%s_sd", probe_metric_names[i], probe_metric_names[i]);
+    fprintf(f, "\n");
+    for (int s = 0; s < st->n_sizes; s++) {
+        const ConceptSize *z = &st->size[s];
+        fprintf(f, "%ld,%ld,%ld,%ld,%d,%.6g,%.6g,%.6g,%.6g", z->width, z->depth, z->n_params, z->train_size, z->n_runs,
+                mean_finite(z->run_learned, z->n_runs), sd_finite(z->run_learned, z->n_runs), mean_finite(z->run_loss, z->n_runs),
+                sd_finite(z->run_loss, z->n_runs));
+        for (int i = 0; i < PROBE_METRICS; i++) fprintf(f, ",%.6g,%.6g", z->probe_mean[i], z->probe_sd[i]);
         fprintf(f, "\n");
-        for (int s = 0; s < st->n_sizes; s++) {
-            const ConceptSize *z = &st->size[s];
-            fprintf(f, "%ld,%ld,%ld,%ld,%d,%.6g,%.6g,%.6g,%.6g", z->width, z->depth, z->n_params, z->train_size, z->n_runs,
-                    mean_finite(z->run_learned, z->n_runs), sd_finite(z->run_learned, z->n_runs), mean_finite(z->run_loss, z->n_runs),
-                    sd_finite(z->run_loss, z->n_runs));
-            for (int i = 0; i < PROBE_METRICS; i++) {
-                double v[z->n_runs];
-                for (int m = 0; m < z->n_runs; m++) v[m] = z->run_probe[m][i];
-                fprintf(f, ",%.6g,%.6g", mean_finite(v, z->n_runs), sd_finite(v, z->n_runs));
-            }
-            fprintf(f, "\n");
-        }
-        fclose(f);
     }
+    fclose(f);
     snprintf(path, sizeof path, "%s/heatmap.csv", dir);
     if (!(f = fopen(path, "w"))) {
         fprintf(stderr, "jackpot concepts: %s: %s\n", path, strerror(errno));
         return 1;
     }
-    {
-        fprintf(f, "width,depth,n_params,train_size,concept,p,acc,loss,learned_frac,learn_step\n");
-        for (int s = 0; s < st->n_sizes; s++)
-            for (int c = 0; c < st->C; c++) {
-                const ConceptSize *z = &st->size[s];
-                fprintf(f, "%ld,%ld,%ld,%ld,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", z->width, z->depth, z->n_params, z->train_size, c,
-                        st->p[c], z->acc[c], z->loss[c], z->learned_frac[c], z->learn_step[c]);
-            }
-        fclose(f);
-    }
+    fprintf(f, "width,depth,n_params,train_size,concept,p,acc,loss,learned_frac,learn_step\n");
+    for (int s = 0; s < st->n_sizes; s++)
+        for (int c = 0; c < st->C; c++) {
+            const ConceptSize *z = &st->size[s];
+            fprintf(f, "%ld,%ld,%ld,%ld,%d,%.6g,%.6g,%.6g,%.6g,%.6g\n", z->width, z->depth, z->n_params, z->train_size, c,
+                    st->p[c], z->acc[c], z->loss[c], z->learned_frac[c], z->learn_step[c]);
+        }
+    fclose(f);
     printf("wrote %s/{sizes,heatmap}.csv\n", dir);
     return 0;
 }
@@ -297,8 +289,7 @@ int cmd_concepts(int argc, char **argv) {
     else exponent(&st, AXIS_D, largest, n_boot, NAN, "", "α_D");
 
     int probed = 0;
-    for (int s = 0; s < st.n_sizes; s++)
-        for (int m = 0; m < st.size[s].n_runs; m++) probed += isfinite(st.size[s].run_probe[m][PROBE_COS_FR]);
+    for (int s = 0; s < st.n_sizes; s++) probed += isfinite(st.size[s].probe_mean[PROBE_COS_FR]);
     if (!probed) {
         printf("\ninterference probes: none recorded (a world needs 4 or more concepts, and probe.concepts > 0)\n");
         int rc = csv ? write_csv(&st, csv) : 0;
@@ -312,11 +303,7 @@ int cmd_concepts(int argc, char **argv) {
     for (int s = 0; s < st.n_sizes; s++) {
         const ConceptSize *y = &st.size[s];
         print_size(y);
-        for (int i = 0; i < PROBE_METRICS; i++) {
-            double v[y->n_runs];
-            for (int m = 0; m < y->n_runs; m++) v[m] = y->run_probe[m][i];
-            printf("  %+7.4f ± %6.4f", mean_finite(v, y->n_runs), sd_finite(v, y->n_runs));
-        }
+        for (int i = 0; i < PROBE_METRICS; i++) printf("  %+7.4f ± %6.4f", y->probe_mean[i], y->probe_sd[i]);
         printf("\n");
     }
     interference_trend(&st, PROBE_COS_FR, "frequent–rare gradient cosine");

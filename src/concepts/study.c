@@ -183,6 +183,12 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
             z->acc[c] = mean_finite(a, z->n_runs);
             z->loss[c] = mean_finite(l, z->n_runs);
         }
+        for (int i = 0; i < PROBE_METRICS; i++) {
+            double v[z->n_runs];
+            for (int m = 0; m < z->n_runs; m++) v[m] = z->run_probe[m][i];
+            z->probe_mean[i] = mean_finite(v, z->n_runs);
+            z->probe_sd[i] = sd_finite(v, z->n_runs);
+        }
         for (int c = 0; c < C; c++) {   // median first step over the runs that learned c
             double v[z->n_runs];
             int k = 0;

@@ -11,6 +11,7 @@ typedef struct {
     double *run_loss;          // [n_runs] Σ_c p_c · final test loss of c (the expected loss)
     double *run_learned;       // [n_runs] concepts whose final test loss is under the threshold
     double (*run_probe)[PROBE_METRICS];   // [n_runs] each run's probe metrics, averaged over evaluations after step 0 (NaN: none)
+    double probe_mean[PROBE_METRICS], probe_sd[PROBE_METRICS];   // of run_probe over the runs (NaN: none)
     double *acc, *loss;        // [C] final test accuracy and loss of each concept, mean over runs
     double *learned_frac;      // [C] fraction of runs that learned it
     double *learn_step;        // [C] median first step under the threshold, over the runs that learned it (NaN: none did)

@@ -122,13 +122,10 @@ static void interference(Report *r, const ConceptStudy *st, const char *tag, con
     for (int s = 0; s < st->n_sizes; s++) {
         const ConceptSize *z = &st->size[s];
         if (z->train_size) continue;
-        double vals[PROBE_METRICS][z->n_runs];
-        for (int i = 0; i < PROBE_METRICS; i++)
-            for (int m = 0; m < z->n_runs; m++) vals[i][m] = z->run_probe[m][i];
-        if (!isfinite(mean_finite(vals[PROBE_COS_FR], z->n_runs))) continue;   // not probed
+        if (!isfinite(z->probe_mean[PROBE_COS_FR])) continue;   // not probed
         fprintf(c, "%ld,%ld", z->n_params, z->width);
-        for (int i = 0; i < PROBE_METRICS; i++)
-            fprintf(c, ",%.6g,%.6g", mean_finite(vals[i], z->n_runs), sd_or_zero(vals[i], z->n_runs));
+        for (int i = 0; i < PROBE_METRICS; i++)   // one run's error bar is zero, not absent (gnuplot drops NaN errors)
+            fprintf(c, ",%.6g,%.6g", z->probe_mean[i], isfinite(z->probe_sd[i]) ? z->probe_sd[i] : 0);
         fprintf(c, "\n");
         rows++;
     }
