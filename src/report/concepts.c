@@ -9,8 +9,6 @@
 #include "report/sections.h"
 #include "stats/describe.h"
 
-static const char PALETTE[] = "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')";
-
 // Error bars of one run are zero, not absent (gnuplot drops a point whose error is NaN).
 static double sd_or_zero(const double *v, int n) {
     double sd = sd_finite(v, n);
@@ -43,10 +41,9 @@ static void heatmap(Report *r, const ConceptStudy *st, const char *tag, const ch
     fclose(c);
     snprintf(xtics + k, sizeof xtics - k, ") rotate by -45");
     char setup[2600], caption[500];
-    snprintf(setup, sizeof setup, "%s\nset yrange [%d.5:-0.5]\nset xrange [-0.5:%d.5]\n%s\n%s\nunset grid\nunset key", xtics,
+    snprintf(setup, sizeof setup, "%s\nset yrange [%d.5:-0.5]\nset xrange [-0.5:%d.5]\n%s\nunset grid\nunset key", xtics,
              st->C - 1, st->n_sizes - 1,
-             st->regression ? "set logscale cb\nset cblabel 'test loss (MSE)'" : "set cbrange [0:1]\nset cblabel 'test accuracy'",
-             PALETTE);
+             st->regression ? "set logscale cb\nset cblabel 'test loss (MSE)'" : "set cbrange [0:1]\nset cblabel 'test accuracy'");
     snprintf(caption, sizeof caption, "Final test %s of every concept (rows, most frequent at the top) at every model "
              "size (columns; width, or width/D for fixed-D runs), mean over seeds: %s, %d concepts, Zipf s = %g.",
              st->regression ? "loss" : "accuracy", st->task, st->C, st->zipf);
@@ -103,9 +100,7 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
              "with linespoints pt 7 ps 0.6 lw 1.5 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
              "title sprintf('N = %%s', word(sizes,i))", sizes, name);
     snprintf(title, sizeof title, "Learning order against frequency rank%s", label);
-    char setup[200];
-    snprintf(setup, sizeof setup, "%s\nunset colorbox", PALETTE);
-    figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", setup, plot,
+    figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", "unset colorbox", plot,
                 "When each concept was first learned, by frequency rank: a rising line means concepts are learned in "
                 "order of frequency, as the quantization model says.");
 }

@@ -55,7 +55,7 @@ void section_curves(TaskView *v) {
                  sizes, name, f ? 3 : 2, f ? 3 : 2);
         snprintf(title, sizeof title, "Test loss during training against %s (%s)", f ? "FLOPs" : "steps", v->task);
         log_tics(setup, sizeof setup, 'y', ylo, yhi);
-        strcat(setup, "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox");
+        strcat(setup, "unset colorbox");
         figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)", setup, plot,
                     f ? "The same curves against training compute: where one size's curve crosses below another's, "
                         "the larger model is the better use of that many FLOPs."

@@ -107,7 +107,8 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
                "set autoscale fix\nset offsets graph 0.04, graph 0.04, graph 0.08, graph 0.08\nset xlabel offset 0,0.3\n"
                "set style line 1 lc rgb '#1f77b4' lw 2 pt 7\nset style line 2 lc rgb '#d62728' lw 2 pt 5\n"
                "set style line 3 lc rgb '#2ca02c' lw 2 pt 9\nset style line 4 lc rgb '#ff7f0e' lw 2 pt 13\n"
-               "set style line 5 lc rgb '#9467bd' lw 2 pt 11\nset style increment user\n%s\n%s\n"
+               "set style line 5 lc rgb '#9467bd' lw 2 pt 11\nset style increment user\n"
+               "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\n%s\n%s\n"
                "set terminal pngcairo size 1080,810 enhanced font 'DejaVu Sans,19' background rgb 'white'\n"
                "set output '%s.png'\nreplot\n", setup, plot, name);
     fclose(f);

@@ -139,7 +139,7 @@ static void best_of_k(TaskView *v, const Samples *S) {
     snprintf(title, sizeof title, "Best of k seeds against a k-times larger model (%s)", v->task);
     char setup[700];
     log_tics(setup, sizeof setup, 'y', ylo, yhi);
-    strcat(setup, "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\nunset colorbox");
+    strcat(setup, "unset colorbox");
     figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)", setup, plot,
                 "The expected lowest final loss among k seeds (unbiased, from order statistics) at size N, placed at k·N, "
                 "against the loss the fitted law predicts for one model k times larger: points above the line mean "
