@@ -40,6 +40,9 @@ static void test_bad_flags(void **state) {
     expect_usage_error("train --width 0", "--width: expected an integer in [1, 65536], got '0'");
     expect_usage_error("train --depth 17", "--depth: expected an integer in [0, 16]");
     expect_usage_error("train --act sigmoid", "--act: expected one of relu, gelu, tanh, got 'sigmoid'");
+    expect_usage_error("report --db x.db --unit foo", "--unit: expected loss, accuracy or logit, got 'foo'");
+    expect_usage_error("report", "--db FILE is required");
+    expect_usage_error("concepts --db x.db --at sometimes", "--at: expected final or best, got 'sometimes'");
     expect_usage_error("train --optim lion", "--optim: expected one of adamw, adam, sgd");
     expect_usage_error("train --init-seeds 5:2", "--init-seeds: expected a range START:STOP[:STEP]");
     expect_usage_error("train --seeds 1,x", "--seeds: expected a list like 0,1,2");
