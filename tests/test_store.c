@@ -88,7 +88,7 @@ static void test_life_cycle_and_reset(void **state) {
     assert_int_equal(store_finish_run(&s, ids[2], "failed", -1, 1.5, "out of memory", NULL, 0), 0);
     assert_int_equal(store_end_launch(&s, launch, 1.5), 0);
     // ids[3] is left running, as if the process had been killed
-    assert_int_equal(store_reset_interrupted(&s), 1);
+    assert_int_equal(store_reset_interrupted(&s, NULL, NULL), 1);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM metrics WHERE run_id = 4"), 0);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE run_id = 4"), 0);   // cleared with its run
     assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE run_id = 1"), 6);

@@ -370,7 +370,7 @@ int cmd_dist(int argc, char **argv) {
         Store st;
         long id;
         if (store_open(&st, db, 0, err, sizeof err) != 0 || store_add_dist(&st, S.source, jtext, &id) != 0)
-            fprintf(stderr, "jackpot dist: could not record the result in %s\n", db);
+            fprintf(stderr, "jackpot dist: could not record the result in %s: %s\n", db, st.db ? store_error(&st) : err);
         else if (!json) printf("recorded as dist %ld in %s\n", id, db);
         store_close(&st);
     }

@@ -31,12 +31,16 @@ static const char HELP[] =
     "  --retry-failed   train runs that failed before again\n"
     "  --wait           if another jackpot run holds the database, wait for it\n"
     "                   instead of refusing\n"
+    "  --force-foreign-db  write into an SQLite file that is not a jackpot database\n"
+    "                   (no jackpot application_id); without it such a file is refused\n"
+    "                   and left untouched\n"
     "  --quiet          no progress output\n"
     "  --help           this text\n"
     "\n"
     "Exit status: 0 all runs done (diverged runs count as done: divergence is a result),\n"
-    "1 some failed or the database could not be written, 2 a bad config or option,\n"
-    "3 the database is in use, 130 interrupted.\n";
+    "1 some failed or the database could not be written (a full disk is named; finished\n"
+    "runs are kept and a rerun resumes), 2 a bad config or option, 3 the database is in\n"
+    "use, 130 interrupted. Why a run failed is printed, and stored in runs.error.\n";
 
 static volatile int stop_requested;
 
@@ -53,12 +57,13 @@ int cmd_run(int argc, char **argv) {
         { "db", required_argument, 0, 'd' },      { "workers", required_argument, 0, 'w' },
         { "threads", required_argument, 0, 't' }, { "data-dir", required_argument, 0, 'D' },
         { "retry-failed", no_argument, 0, 'r' },  { "wait", no_argument, 0, 'W' },
-        { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
+        { "force-foreign-db", no_argument, 0, 'F' }, { 0, 0, 0, 0 },
     };
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
     const char *db_path = "runs.db";
     RunOptions ro = { .workers = 0, .threads = cores, .stop = &stop_requested };
-    int retry = 0, wait = 0, c;
+    int retry = 0, wait = 0, foreign_ok = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -69,6 +74,7 @@ int cmd_run(int argc, char **argv) {
         case 'D': ro.data_dir = optarg; break;
         case 'r': retry = 1; break;
         case 'W': wait = 1; break;
+        case 'F': foreign_ok = 1; break;
         case 'q': ro.quiet = 1; break;
         case 'h': fputs(HELP, stdout); return 0;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
@@ -87,7 +93,7 @@ int cmd_run(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     SweepDb sd;
-    cli_open_sweep_db(CMD, db_path, wait, retry, &cfg, specs, n, &sd);
+    cli_open_sweep_db(CMD, db_path, wait, retry, foreign_ok, &cfg, specs, n, &sd);
     long *run_ids = sd.run_ids, before = sd.before, failed_before = sd.failed_before, reset = sd.reset;
     int *todo = sd.todo;
 
@@ -113,8 +119,13 @@ int cmd_run(int argc, char **argv) {
     RunTotals tot;
     run_groups(&sd.st, groups, n_groups, &ro, &tot);
     int status = 0;
+    if (failed_before && sd.failed_error[0])   // printed even with --quiet: a reason is not progress
+        fprintf(stderr, "jackpot run: %ld run%s failed before: %s\n", failed_before, failed_before == 1 ? "" : "s",
+                sd.failed_error);
     if (tot.store_failed) {
-        fprintf(stderr, "jackpot run: %s\n", tot.error);
+        fprintf(stderr, "jackpot run: %s\njackpot run: sweep '%s' stopped: %ld runs done now, every finished run is kept; "
+                        "rerun the same command to resume%s\n",
+                tot.error, cfg.name, tot.done + tot.diverged, strstr(tot.error, "disk full") ? " once there is space" : "");
         status = 1;
     } else if (!ro.quiet || tot.failed || tot.interrupted) {
         fprintf(stderr, "jackpot run: sweep '%s': %ld done now (%ld diverged), %ld failed", cfg.name,

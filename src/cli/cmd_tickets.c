@@ -19,7 +19,7 @@
 #define CMD "tickets"
 
 static const char HELP[] =
-    "usage: jackpot tickets CONFIG.yaml [--db FILE] [--threads T] [--wait] [--quiet]\n"
+    "usage: jackpot tickets CONFIG.yaml [--db FILE] [--threads T] [--wait] [--force-foreign-db] [--quiet]\n"
     "\n"
     "A sweep config with a tickets: section. Each group of runs that differ only in\n"
     "their seeds (one architecture, several init seeds) is one ensemble taken\n"
@@ -48,6 +48,8 @@ static const char HELP[] =
     "  --db FILE     the database                                   [runs.db]\n"
     "  --threads T   threads, 1..cores                              [cores]\n"
     "  --wait        wait for another runner instead of refusing\n"
+    "  --force-foreign-db  write into an SQLite file that is not a jackpot database\n"
+    "                (refused and left untouched without it)\n"
     "  --quiet       no progress lines\n";
 
 static volatile int stop_requested;
@@ -81,9 +83,10 @@ static void ticket_sink(void *ctx, const TicketRecord *r) {
 int cmd_tickets(int argc, char **argv) {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' }, { "threads", required_argument, 0, 't' }, { "wait", no_argument, 0, 'W' },
-        { "quiet", no_argument, 0, 'q' },    { "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
+        { "quiet", no_argument, 0, 'q' },    { "help", no_argument, 0, 'h' },
+        { "force-foreign-db", no_argument, 0, 'F' }, { 0, 0, 0, 0 },
     };
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), threads = cores, wait = 0, quiet = 0, c;
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), threads = cores, wait = 0, quiet = 0, foreign_ok = 0, c;
     const char *db = "runs.db";
     optind = 1;
     opterr = 0;
@@ -92,6 +95,7 @@ int cmd_tickets(int argc, char **argv) {
         case 'd': db = optarg; break;
         case 't': threads = (int)arg_long(CMD, "--threads", optarg, 1, cores); break;
         case 'W': wait = 1; break;
+        case 'F': foreign_ok = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(HELP, stdout); return 0;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
@@ -115,7 +119,7 @@ int cmd_tickets(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     SweepDb sd;
-    cli_open_sweep_db(CMD, db, wait, 1, &cfg, specs, n, &sd);
+    cli_open_sweep_db(CMD, db, wait, 1, foreign_ok, &cfg, specs, n, &sd);
     Group *groups;
     int ng;
     group_specs(specs, sd.run_ids, sd.todo, n, &groups, &ng);
@@ -140,18 +144,29 @@ int cmd_tickets(int argc, char **argv) {
         MemberSeeds *seeds = malloc(sizeof(MemberSeeds) * groups[g].n);
         for (int m = 0; m < groups[g].n; m++) seeds[m] = (MemberSeeds){ groups[g].specs[m]->init_seed, groups[g].specs[m]->data_seed };
         long launch;
-        store_start_launch(&sd.st, groups[g].run_ids, groups[g].n, &launch);
+        if (store_start_launch(&sd.st, groups[g].run_ids, groups[g].n, &launch) != 0) {
+            fprintf(stderr, "jackpot tickets: %s: %s\n", db, store_error(&sd.st));
+            free(seeds);
+            status = 1;
+            break;
+        }
         Ctx ctx = { &sd.st, &groups[g], o.rewind_step, quiet, 0, progress_now() };
         int rc = imp_run(&tc, task, seeds, groups[g].n, &o, ticket_sink, &ctx);
         double wall = progress_now() - ctx.t0;
-        store_end_launch(&sd.st, launch, wall);
-        for (int m = 0; m < groups[g].n; m++) {
-            if (rc == 1 || ctx.failed) store_reset_runs(&sd.st, &groups[g].run_ids[m], 1);
-            else store_finish_run(&sd.st, groups[g].run_ids[m], rc == 0 ? "done" : "failed", -1, wall,
-                                  rc == 0 ? NULL : (snprintf(err, sizeof err, "%s", jp_error()), err), NULL, 0);
-        }
-        if (ctx.failed) { fprintf(stderr, "jackpot tickets: %s: %s\n", db, store_error(&sd.st)); status = 1; }
-        else if (rc < 0) { fprintf(stderr, "jackpot tickets: %s\n", jp_error()); status = 1; }
+        if (rc < 0) snprintf(err, sizeof err, "%s", jp_error());
+        // Every write checked: a failed one (a full disk) stops with its message; the runs
+        // it leaves 'running' are reset by the next start, their runner being gone.
+        if (!ctx.failed && store_end_launch(&sd.st, launch, wall) != 0) ctx.failed = 1;
+        for (int m = 0; m < groups[g].n && !ctx.failed; m++)
+            if ((rc == 1 ? store_reset_runs(&sd.st, &groups[g].run_ids[m], 1)
+                         : store_finish_run(&sd.st, groups[g].run_ids[m], rc == 0 ? "done" : "failed", -1, wall,
+                                            rc == 0 ? NULL : err, NULL, 0)) != 0)
+                ctx.failed = 1;
+        if (ctx.failed) {
+            fprintf(stderr, "jackpot tickets: %s: %s\n", db, store_error(&sd.st));
+            store_reset_runs(&sd.st, groups[g].run_ids, groups[g].n);   // best effort: see above
+            status = 1;
+        } else if (rc < 0) { fprintf(stderr, "jackpot tickets: %s\n", err); status = 1; }
         free(seeds);
     }
     if (stop_requested && status == 0) { fprintf(stderr, "jackpot tickets: interrupted; rerun to resume\n"); status = 130; }

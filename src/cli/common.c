@@ -38,12 +38,12 @@ static void store_run_of(const RunSpec *s, StoreRun *r, char hash[17], char grou
                      .init_seed = s->init_seed, .data_seed = s->data_seed };
 }
 
-void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, const SweepConfig *cfg,
+void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, int foreign_ok, const SweepConfig *cfg,
                        const RunSpec *specs, long n, SweepDb *out) {
     char err[2048];
     memset(out, 0, sizeof *out);
     Store *st = &out->st;
-    if (store_open(st, db_path, 0, err, sizeof err) != 0) {
+    if (store_open(st, db_path, foreign_ok ? STORE_FOREIGN_OK : 0, err, sizeof err) != 0) {
         fprintf(stderr, "jackpot %s: %s\n", cmd, err);
         exit(1);
     }
@@ -51,7 +51,18 @@ void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry
         fprintf(stderr, "jackpot %s: %s\n", cmd, err);
         exit(wait ? 1 : 3);
     }
-    out->reset = store_reset_interrupted(st);
+    long alive = 0, alive_pid = -1;
+    out->reset = store_reset_interrupted(st, &alive, &alive_pid);
+    if (out->reset < 0) {
+        fprintf(stderr, "jackpot %s: %s: %s\n", cmd, db_path, store_error(st));
+        exit(1);
+    }
+    if (alive > 0) {   // the lock was free, yet a live runner on this host has runs in flight
+        fprintf(stderr, "jackpot %s: %s: %ld runs are being trained by pid %ld on this host, which holds no lock on this "
+                        "file (a file system without flock, or an older jackpot); wait for it to finish\n",
+                cmd, db_path, alive, alive_pid);
+        exit(3);
+    }
     out->run_ids = malloc(sizeof(long) * (n ? n : 1));
     out->todo = calloc(n ? n : 1, sizeof(int));
     long sweep_id = 0;
@@ -72,9 +83,20 @@ void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry
         else out->before++;
     }
     rc = rc || store_exec(st, "COMMIT", err, sizeof err);
-    if (rc != 0 || out->reset < 0) {
+    if (rc != 0) {
         fprintf(stderr, "jackpot %s: %s: %s\n", cmd, db_path, store_error(st));
         exit(1);
+    }
+    if (out->failed_before) {   // why they failed, as stored: the first of this sweep's
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(st->db, "SELECT r.error FROM runs r JOIN sweep_runs sr ON sr.run_id = r.id"
+                                       " WHERE sr.sweep_id = ? AND r.status = 'failed' AND r.error IS NOT NULL"
+                                       " ORDER BY sr.position LIMIT 1", -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(q, 1, sweep_id);
+            if (sqlite3_step(q) == SQLITE_ROW)
+                snprintf(out->failed_error, sizeof out->failed_error, "%s", (const char *)sqlite3_column_text(q, 0));
+            sqlite3_finalize(q);
+        }
     }
     for (long i = 0; i < n; i++)
         if (out->todo[i] == 2) {

@@ -15,10 +15,12 @@ typedef struct {
     int *todo;                     // [n] 1: train it (pending, or failed with retry; duplicates 0)
     long before, failed_before;    // done (or diverged) before; failed before and not retried
     long reset;                    // interrupted runs found 'running' and reset
+    char failed_error[512];        // the stored error of the first run failed before, if any
 } SweepDb;
 
-// Opens (creating) the database, takes the runner's lock (exit 3 when busy unless
-// wait), resets interrupted runs, registers the sweep and its runs in one
-// transaction, and marks what is left to train. Exits with a message on error.
-void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, const SweepConfig *cfg,
+// Opens (creating) the database (a foreign SQLite file only with foreign_ok), takes the
+// runner's lock (exit 3 when busy unless wait), resets runs whose runner is gone (exit 3
+// if a live one still trains), registers the sweep and its runs in one transaction, and
+// marks what is left to train. Exits with a message on error.
+void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, int foreign_ok, const SweepConfig *cfg,
                        const RunSpec *specs, long n, SweepDb *out);

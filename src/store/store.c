@@ -1,11 +1,15 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/text.h"
@@ -49,6 +53,9 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     // 4 → 5: toy worlds' per-concept test metrics (concept = frequency rank, 0 the most frequent)
     "CREATE TABLE concepts(run_id INTEGER NOT NULL REFERENCES runs(id), step INTEGER NOT NULL, concept INTEGER NOT NULL,"
     "  loss REAL, acc REAL, PRIMARY KEY(run_id, step, concept)) WITHOUT ROWID;",
+    // 5 → 6: the runner of each launch, so a restart can tell a live runner from a dead one
+    "ALTER TABLE launches ADD COLUMN pid INTEGER;"
+    "ALTER TABLE launches ADD COLUMN pid_start INTEGER;",
 };
 
 static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -66,94 +73,240 @@ static int exec_raw(sqlite3 *db, const char *sql, char *err, size_t errlen) {
     return 0;
 }
 
-static int migrate(Store *s, char *err, size_t errlen) {
+// Records the connection's last error in s->errmsg: called under the mutex right after the
+// failure, before any other statement (a ROLLBACK) replaces it. Disk full is named as such:
+// SQLITE_FULL, or a write that failed with ENOSPC, EFBIG (a file size limit) or EDQUOT.
+// Returns −1.
+static int note_failure(Store *s) {
+    int ext = sqlite3_extended_errcode(s->db), sys = sqlite3_system_errno(s->db);
+    const char *msg = sqlite3_errmsg(s->db);
+    if ((ext & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+        snprintf(s->errmsg, sizeof s->errmsg, "disk full (%s%s%s)", msg, sys ? ": " : "", sys ? strerror(sys) : "");
+    else
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+    return -1;
+}
+
+// One integer from a query (a PRAGMA, a count): 0, or −1 with the connection's error.
+static int query_long(sqlite3 *db, const char *sql, long *out) {
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
-    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = (long)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+// jackpot's own tables since version 1: an unmarked file holding all of them (and a
+// user_version) was written by a jackpot from before the application_id marker.
+static const char JACKPOT_TABLES_SQL[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    " AND name IN ('sweeps', 'runs', 'sweep_runs', 'launches', 'metrics', 'summaries')";
+
+// Decides, by reading only, whether this connection may write to the file: a new or empty
+// database, one marked as jackpot's, or an older jackpot's (unmarked); anything else only with
+// STORE_FOREIGN_OK. *app: the file's application_id.
+static int check_ours(Store *s, int flags, long *app, char *err, size_t errlen) {
+    long version = 0, entries = 0, ours = 0;
+    if (query_long(s->db, "PRAGMA application_id", app) != 0 || query_long(s->db, "PRAGMA user_version", &version) != 0 ||
+        query_long(s->db, "SELECT count(*) FROM sqlite_master", &entries) != 0 ||
+        query_long(s->db, JACKPOT_TABLES_SQL, &ours) != 0)
+        return set_err(err, errlen, "%s: %s (is it an SQLite database?)", s->path, sqlite3_errmsg(s->db));
+    if (*app == STORE_APPLICATION_ID) return 0;
+    if (*app == 0 && entries == 0 && version == 0) return 0;   // new, or an empty SQLite file
+    if (*app == 0 && ours == 6 && version >= 1) return 0;      // an older jackpot's
+    if (flags & STORE_FOREIGN_OK) return 0;
+    char tables[200] = "";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &st, NULL) == SQLITE_OK) {
+        size_t k = 0;
+        int n = 0;
+        while (sqlite3_step(st) == SQLITE_ROW && k < sizeof tables - 40) {
+            if (n++ == 6) { snprintf(tables + k, sizeof tables - k, ", …"); break; }
+            k += (size_t)snprintf(tables + k, sizeof tables - k, "%s%.32s", k ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+        }
+        sqlite3_finalize(st);
+    }
+    snprintf(err, errlen,
+             "%s: not a jackpot database (application_id %ld, user_version %ld, tables: %s); nothing was changed. "
+             "Choose another --db, or pass --force-foreign-db to add jackpot's tables to this file",
+             s->path, *app, version, tables[0] ? tables : "none");
+    return -1;
+}
+
+static int migrate(Store *s, long app, char *err, size_t errlen) {
+    long version = 0;
+    if (query_long(s->db, "PRAGMA user_version", &version) != 0)
+        return set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
     if (version > STORE_SCHEMA_VERSION)
         return set_err(err, errlen, "%s: written by a newer jackpot (schema %s); upgrade jackpot to read it", s->path,
                        version == STORE_SCHEMA_VERSION + 1 ? "+1" : "newer");
-    for (int v = version; v < STORE_SCHEMA_VERSION; v++) {
-        char sql[64], msg[512];
+    // Each step one transaction; the marker goes with the first (an unmarked older jackpot
+    // database, or a new one). A foreign application's id is never overwritten.
+    for (int v = (int)version; v < STORE_SCHEMA_VERSION || app == 0; v++) {
+        char sql[96], msg[512];
         if (exec_raw(s->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0) return set_err(err, errlen, "%s: %s", s->path, msg);
-        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-        if (exec_raw(s->db, MIGRATIONS[v], msg, sizeof msg) != 0 || exec_raw(s->db, sql, msg, sizeof msg) != 0) {
+        if (v < STORE_SCHEMA_VERSION) snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", v + 1);
+        else sql[0] = 0;
+        if (app == 0) snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "PRAGMA application_id = %d;", STORE_APPLICATION_ID);
+        if ((v < STORE_SCHEMA_VERSION && exec_raw(s->db, MIGRATIONS[v], msg, sizeof msg) != 0) ||
+            exec_raw(s->db, sql, msg, sizeof msg) != 0) {
             exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
             return set_err(err, errlen, "%s: migration failed: %s", s->path, msg);
         }
-        if (exec_raw(s->db, "COMMIT", msg, sizeof msg) != 0) return set_err(err, errlen, "%s: %s", s->path, msg);
+        if (exec_raw(s->db, "COMMIT", msg, sizeof msg) != 0) {
+            if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", sql, sizeof sql);
+            return set_err(err, errlen, "%s: %s", s->path, msg);
+        }
+        app = STORE_APPLICATION_ID;
     }
     return 0;
 }
 
-int store_open(Store *s, const char *path, int readonly, char *err, size_t errlen) {
+// A file URI for the path (RFC 3986 percent-encoding of all but unreserved characters and '/').
+static void file_uri(const char *path, const char *query, char *out, size_t n) {
+    size_t k = (size_t)snprintf(out, n, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < n; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
+            out[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(out + k, n - k, "%%%02X", *p);
+    }
+    snprintf(out + k, n - k, "%s", query);
+}
+
+// Read-only: a WAL-mode file needs its -shm, which SQLite cannot create in a read-only
+// directory (SQLITE_READONLY_CANTINIT or CANTOPEN at the first read). With no -wal
+// holding frames, the file alone is the whole database: open it immutable.
+static int open_readonly(Store *s, const char *path, char *err, size_t errlen) {
+    if (access(path, R_OK) != 0) return set_err(err, errlen, "%s: %s", path, strerror(errno));
+    for (int immutable = 0; immutable < 2; immutable++) {
+        char uri[3200];
+        int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX;
+        if (immutable) {
+            file_uri(path, "?immutable=1", uri, sizeof uri);
+            flags |= SQLITE_OPEN_URI;
+        }
+        if (sqlite3_open_v2(immutable ? uri : path, &s->db, flags, NULL) != SQLITE_OK)
+            return set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        sqlite3_busy_timeout(s->db, 30000);
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs", -1, &st, NULL);
+        sqlite3_finalize(st);
+        if (rc == SQLITE_OK) return exec_raw(s->db, "PRAGMA foreign_keys=ON;", err, errlen);
+        int prim = rc & 0xff;
+        char wal[1100];
+        struct stat w;
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        int wal_has_frames = stat(wal, &w) == 0 && w.st_size > 0;
+        if (immutable || (prim != SQLITE_READONLY && prim != SQLITE_CANTOPEN)) {
+            set_err(err, errlen, "%s: not a jackpot database (%s)", path, sqlite3_errmsg(s->db));
+            return -1;
+        }
+        if (wal_has_frames) {
+            set_err(err, errlen, "%s: cannot be read here: its write-ahead log %s-wal needs a -shm file that this directory does "
+                                 "not let us create; copy the database with its -wal into a writable directory", path, path);
+            return -1;
+        }
+        sqlite3_close(s->db);
+        s->db = NULL;
+    }
+    return -1;
+}
+
+int store_open(Store *s, const char *path, int flags, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     s->lock_fd = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
     pthread_mutex_init(&s->mu, NULL);
-    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (readonly && access(path, R_OK) != 0) return set_err(err, errlen, "%s: %s", path, strerror(errno));
-    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+    if (flags & STORE_READONLY) {
+        if (open_readonly(s, path, err, errlen) == 0) return 0;
+        store_close(s);
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
         set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         store_close(s);
         return -1;
     }
     sqlite3_busy_timeout(s->db, 30000);
+    long app = 0;
+    if (check_ours(s, flags, &app, err, errlen) != 0) { store_close(s); return -1; }   // nothing written yet
+    s->writer = 1;
     char msg[512];
     // WAL: readers (status, export) never block the runner; NORMAL sync is
     // durable against a crash of this process, which is what resume needs.
-    if ((!readonly && exec_raw(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", msg, sizeof msg) != 0) ||
-        exec_raw(s->db, "PRAGMA foreign_keys=ON;", msg, sizeof msg) != 0) {
+    if (exec_raw(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", msg, sizeof msg) != 0) {
         set_err(err, errlen, "%s: %s (is it an SQLite database?)", path, msg);
         store_close(s);
         return -1;
     }
-    if (!readonly && migrate(s, err, errlen) != 0) { store_close(s); return -1; }
-    if (readonly) {
-        sqlite3_stmt *st;
-        int ok = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs", -1, &st, NULL) == SQLITE_OK;
-        sqlite3_finalize(st);
-        if (!ok) { set_err(err, errlen, "%s: not a jackpot database (%s)", path, sqlite3_errmsg(s->db)); store_close(s); return -1; }
-    }
+    if (migrate(s, app, err, errlen) != 0) { store_close(s); return -1; }
     return 0;
 }
 
 void store_close(Store *s) {
+    if (s->db && s->writer) {
+        // At rest the file is one self-contained rollback-journal database, so readers need no
+        // -shm and can open it in a read-only directory. This needs every other connection gone:
+        // with one open (a reader, another writer) the file stays in WAL, which is just as valid.
+        sqlite3_busy_timeout(s->db, 250);
+        sqlite3_exec(s->db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    }
     if (s->db) sqlite3_close(s->db);
-    if (s->lock_fd >= 0) close(s->lock_fd);
+    if (s->lock_fd >= 0) close(s->lock_fd);   // after the database: see Store.lock_fd
     pthread_mutex_destroy(&s->mu);
     s->db = NULL;
     s->lock_fd = -1;
+    s->locked = 0;
+}
+
+// The pid holding a flock on fd's file, from /proc/locks (same device and inode); −1 if unknown.
+static long lock_holder(int fd) {
+    struct stat st;
+    FILE *f = fopen("/proc/locks", "r");
+    if (!f || fstat(fd, &st) != 0) { if (f) fclose(f); return -1; }
+    char line[256];
+    long any = -1;
+    while (fgets(line, sizeof line, f)) {
+        long pid;
+        unsigned maj, min;
+        unsigned long ino;
+        if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%lu", &pid, &maj, &min, &ino) != 4 || ino != st.st_ino) continue;
+        if (maj == major(st.st_dev) && min == minor(st.st_dev)) { fclose(f); return pid; }
+        any = pid;   // overlay file systems report another device for the same inode
+    }
+    fclose(f);
+    return any;
 }
 
 int store_lock(Store *s, int wait, char *err, size_t errlen) {
-    char lock_path[1100];
-    snprintf(lock_path, sizeof lock_path, "%s.lock", s->path);
-    int fd = open(lock_path, O_RDWR | O_CREAT, 0644);
-    if (fd < 0) return set_err(err, errlen, "%s: %s", lock_path, strerror(errno));
-    if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-        char holder[32] = "?";
-        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = 0;
-        holder[strcspn(holder, "\n")] = 0;
-        close(fd);
+    if (s->locked) return 0;
+    // The file itself, not its path: every name of it (symlink, hard link, bind mount) is one inode.
+    if (s->lock_fd < 0 && (s->lock_fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
+        return set_err(err, errlen, "%s: %s", s->path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+        if (errno != EWOULDBLOCK) return set_err(err, errlen, "%s: cannot lock: %s", s->path, strerror(errno));
+        char who[32] = "unknown";
+        long holder = lock_holder(s->lock_fd);
+        if (holder > 0) snprintf(who, sizeof who, "%ld", holder);
         snprintf(err, errlen, "%s is in use by another jackpot run (pid %s); wait for it to finish, or pass --wait",
-                 s->path, holder);
-        return -1;
+                 s->path, who);
+        return -1;   // lock_fd stays open until store_close (see Store.lock_fd)
     }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, n, 0) != n) { /* informative only */ }
-    s->lock_fd = fd;
+    s->locked = 1;
     return 0;
 }
 
-const char *store_error(Store *s) { return sqlite3_errmsg(s->db); }
+const char *store_error(Store *s) { return s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->db); }
 
 int store_exec(Store *s, const char *sql, char *err, size_t errlen) {
     pthread_mutex_lock(&s->mu);
     int rc = exec_raw(s->db, sql, err, errlen);
+    if (rc != 0) {
+        note_failure(s);
+        snprintf(err, errlen, "%s", s->errmsg);
+    }
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -196,6 +349,7 @@ int store_add_sweep(Store *s, const char *name, const char *path, const char *co
             sqlite3_finalize(st);
         }
     }
+    if (rc != 0) note_failure(s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -240,6 +394,7 @@ int store_add_run(Store *s, long sweep_id, long position, const StoreRun *r, lon
             rc = step_done(st);
         }
     }
+    if (rc != 0) note_failure(s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -264,13 +419,18 @@ static int clear_run(Store *s, long id) {
     return 0;
 }
 
+// body inside BEGIN IMMEDIATE … COMMIT under the mutex. Any failure, the COMMIT's included
+// (a full disk shows there first: WAL frames are written at commit), is noted and rolled
+// back, and returns −1: nothing of the body is kept.
 static int in_transaction(Store *s, int (*body)(Store *, void *), void *arg) {
     char msg[256];
     pthread_mutex_lock(&s->mu);
     int rc = exec_raw(s->db, "BEGIN IMMEDIATE", msg, sizeof msg);
-    if (rc == 0) {
-        rc = body(s, arg);
-        exec_raw(s->db, rc == 0 ? "COMMIT" : "ROLLBACK", msg, sizeof msg);
+    if (rc != 0) note_failure(s);
+    else if ((rc = body(s, arg)) != 0 || (rc = exec_raw(s->db, "COMMIT", msg, sizeof msg)) != 0) {
+        note_failure(s);
+        // SQLite rolls back by itself after some errors (SQLITE_FULL, IOERR); otherwise we do
+        if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
@@ -278,23 +438,72 @@ static int in_transaction(Store *s, int (*body)(Store *, void *), void *arg) {
 
 typedef struct { const long *ids; int n; long count; } IdList;
 
-static const char RESET_INTERRUPTED_SQL[] =
-    "DELETE FROM metrics WHERE run_id IN (SELECT id FROM runs WHERE status = 'running');"
-    "DELETE FROM summaries WHERE run_id IN (SELECT id FROM runs WHERE status = 'running');"
-    "DELETE FROM concepts WHERE run_id IN (SELECT id FROM runs WHERE status = 'running');"
-    "UPDATE runs SET status = 'pending', launch = NULL, started = NULL, finished = NULL, wall_s = NULL,"
-    " diverged_step = NULL, error = NULL WHERE status = 'running';";
-
-static int reset_interrupted_body(Store *s, void *arg) {
-    char msg[256];
-    if (exec_raw(s->db, RESET_INTERRUPTED_SQL, msg, sizeof msg) != 0) return -1;
-    ((IdList *)arg)->count = sqlite3_changes(s->db);
-    return 0;
+// This process's start time in clock ticks after boot (field 22 of /proc/PID/stat); −1 if unknown.
+static long proc_start_ticks(long pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');   // the command name may hold spaces and parentheses
+    long ticks = -1;
+    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %ld", &ticks) != 1)
+        ticks = -1;
+    return ticks;
 }
 
-long store_reset_interrupted(Store *s) {
-    IdList l = { 0 };
-    return in_transaction(s, reset_interrupted_body, &l) == 0 ? l.count : -1;
+// Whether the runner that launched a run may still be at work: this host, its pid alive, and
+// (where recorded and readable) the same start time, so a reused pid is not taken for it.
+static int runner_alive(const char *host, long pid, long pid_start) {
+    char me[256] = "";
+    gethostname(me, sizeof me - 1);
+    if (!host || strcmp(host, me) != 0 || pid <= 0 || pid == (long)getpid()) return 0;
+    if (kill((pid_t)pid, 0) != 0 && errno != EPERM) return 0;
+    long now = pid_start >= 0 ? proc_start_ticks(pid) : -1;
+    return now < 0 || now == pid_start;
+}
+
+typedef struct { long count, alive, alive_pid; } Reset;
+
+static int reset_interrupted_body(Store *s, void *arg) {
+    Reset *r = arg;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT r.id, r.host, r.pid, l.pid_start FROM runs r LEFT JOIN launches l ON l.id = r.launch"
+                                  " WHERE r.status = 'running'", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    long *gone = NULL, n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long pid = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 2);
+        long start = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : (long)sqlite3_column_int64(st, 3);
+        if (runner_alive((const char *)sqlite3_column_text(st, 1), pid, start)) {
+            r->alive++;
+            r->alive_pid = pid;
+            continue;
+        }
+        if (n == cap) {
+            long *g = realloc(gone, sizeof *g * (size_t)(cap = cap ? 2 * cap : 64));
+            if (!g) { free(gone); sqlite3_finalize(st); return -1; }
+            gone = g;
+        }
+        gone[n++] = (long)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    rc = rc == SQLITE_DONE ? 0 : -1;
+    for (long i = 0; i < n && rc == 0; i++) rc = clear_run(s, gone[i]);
+    free(gone);
+    r->count = n;
+    return rc;
+}
+
+long store_reset_interrupted(Store *s, long *alive, long *alive_pid) {
+    Reset r = { 0, 0, -1 };
+    int rc = in_transaction(s, reset_interrupted_body, &r);
+    if (alive) *alive = r.alive;
+    if (alive_pid) *alive_pid = r.alive_pid;
+    return rc == 0 ? r.count : -1;
 }
 
 static int reset_runs_body(Store *s, void *arg) {
@@ -315,10 +524,15 @@ static int start_launch_body(Store *s, void *arg) {
     Launch *l = arg;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    sqlite3_stmt *st = prep(s, "INSERT INTO launches(started, members, host) VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?)");
+    sqlite3_stmt *st = prep(s, "INSERT INTO launches(started, members, host, pid, pid_start)"
+                               " VALUES (strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?, ?, ?)");
     if (!st) return -1;
     sqlite3_bind_int(st, 1, l->n);
     sqlite3_bind_text(st, 2, host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)getpid());
+    long start = proc_start_ticks((long)getpid());
+    if (start >= 0) sqlite3_bind_int64(st, 4, start);
+    else sqlite3_bind_null(st, 4);
     if (step_done(st) != 0) return -1;
     l->launch = sqlite3_last_insert_rowid(s->db);
     for (int i = 0; i < l->n; i++) {
@@ -350,6 +564,7 @@ int store_end_launch(Store *s, long launch_id, double wall_s) {
         sqlite3_bind_int64(st, 2, launch_id);
         rc = step_done(st);
     }
+    if (rc != 0) note_failure(s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -438,6 +653,7 @@ static int insert_texts(Store *s, const char *sql, const char *const *texts, int
         rc = step_done(st);
         *id = sqlite3_last_insert_rowid(s->db);
     }
+    if (rc != 0) note_failure(s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -479,6 +695,7 @@ int store_add_ticket(Store *s, const StoreTicket *t) {
         bind_real(st, 17, t->barrier);
         rc = step_done(st);
     }
+    if (rc != 0) note_failure(s);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }

@@ -1,4 +1,4 @@
-// The results store: one SQLite database per project (WAL mode).
+// The results store: one SQLite database per project (WAL mode while a writer has it open).
 //
 // Schema (version 1; `PRAGMA user_version` holds the version, store_open
 // migrates older files forward):
@@ -22,6 +22,16 @@
 //           best_val_loss, best_val_acc, best_test_loss, best_test_acc, final_step,
 //           final_val_loss, final_val_acc, final_test_loss, final_test_acc, barrier)
 //        variant ∈ dense | ticket | reinit | random_mask | oneshot; one row per level and variant
+// Version 5 adds:
+//   concepts(run_id, step, concept, loss, acc)                   toy worlds' per-concept test metrics
+// Version 6 adds:
+//   launches.pid, launches.pid_start   the runner (pid, its start time in clock ticks after boot, from
+//                                      /proc) so a restart resets only runs whose runner is gone
+// Every jackpot database carries PRAGMA application_id = STORE_APPLICATION_ID (stamped by the migration;
+// databases of older versions, which have jackpot's tables but no id, are stamped when first opened to
+// write). store_open refuses to write to any other non-empty SQLite file unless STORE_FOREIGN_OK.
+// At rest (after a writer's store_close) the file is in rollback-journal mode, one self-contained file
+// that readers can open in a read-only directory; writers switch it to WAL while they work.
 // Every write is one transaction; a crash loses at most the evaluation in flight.
 // Only the analysis-free parts live here: nothing in src/store includes a
 // training header.
@@ -31,21 +41,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct {
     sqlite3 *db;
-    int lock_fd;                 // −1 unless store_lock succeeded
+    int lock_fd;                 // −1 until store_lock opened the file; closed only after the database
+                                 // (closing any fd of a file drops this process's POSIX locks on it)
+    int locked;                  // store_lock succeeded
+    int writer;                  // opened read-write
     char path[1024];
+    char errmsg[512];            // the last failed write, disk full named as such (store_error)
     pthread_mutex_t mu;          // one writer connection, shared by worker threads
 } Store;
 
-// Opens (creating and migrating) a database. readonly: no create, no migrate.
-int store_open(Store *s, const char *path, int readonly, char *err, size_t errlen);
+#define STORE_APPLICATION_ID 0x4a4b5054   // "JKPT"
+
+// store_open flags (0: read-write).
+enum {
+    STORE_READONLY = 1,     // no create, no migrate, no write
+    STORE_FOREIGN_OK = 2,   // write to a non-empty SQLite file without jackpot's marker (--force-foreign-db)
+};
+
+// Opens (creating and migrating) a database; flags as above (1 = STORE_READONLY).
+// Before anything is written, a non-empty file must be a jackpot database (application_id,
+// or an older jackpot's tables and user_version) unless STORE_FOREIGN_OK. A read-only open of
+// a WAL file in a directory where its -shm cannot be made opens it immutable (no -wal to read).
+int store_open(Store *s, const char *path, int flags, char *err, size_t errlen);
+// A writer's close checkpoints and leaves the file in rollback-journal mode (best effort).
 void store_close(Store *s);
 
-// The runner's lock (flock on PATH.lock, released by the kernel if we die).
-// wait = 0: refuse at once with a message naming the holder's pid.
+// The runner's lock: flock on the database file itself (its inode, so a symlink, a hard link
+// or another mount of the same file is the same lock; independent of SQLite's POSIX locks on
+// Linux), released by the kernel if we die. wait = 0: refuse at once, naming the holder's pid
+// when /proc/locks tells it.
 int store_lock(Store *s, int wait, char *err, size_t errlen);
 
 // Runs SQL with no result rows (under the mutex); 0 or −1 with err.
@@ -63,9 +91,13 @@ int store_add_sweep(Store *s, const char *name, const char *path, const char *co
 // Inserts the run unless its hash exists; links it to the sweep; returns its id and status.
 int store_add_run(Store *s, long sweep_id, long position, const StoreRun *r, long *run_id, char status[16]);
 
-// Runs left 'running' by a process that died: their partial metrics and
-// summaries are deleted and they become pending. Returns how many, or −1.
-long store_reset_interrupted(Store *s);
+// Runs left 'running' by a runner that is gone: their partial metrics and summaries are
+// deleted and they become pending. Returns how many, or −1. Called by the lock holder
+// before it launches anything. A runner is gone unless it ran on this host and its pid
+// is alive with the start time recorded at its launch (a reused pid is not it); runs of
+// another host count as gone, the lock on the file being held by us. Runs whose runner is
+// alive are left alone and counted in *alive (may be NULL), its pid in *alive_pid.
+long store_reset_interrupted(Store *s, long *alive, long *alive_pid);
 // Sets runs back to pending (an interrupted launch), deleting what they wrote.
 int store_reset_runs(Store *s, const long *ids, int n);
 
@@ -99,4 +131,5 @@ typedef struct {
 } StoreTicket;
 int store_add_ticket(Store *s, const StoreTicket *t);
 
+// The last error: a failed write as recorded (disk full named), else SQLite's message.
 const char *store_error(Store *s);

@@ -168,8 +168,10 @@ static void finish_member(Shared *sh, long run_id, const MemberSummary *s, doubl
     };
     int diverged = s->diverged_step >= 0;
     if (store_finish_run(sh->store, run_id, diverged ? "diverged" : "done", s->diverged_step, wall, NULL, sum,
-                         (int)(sizeof sum / sizeof sum[0])) != 0)
-        store_failed(sh, "finishing a run");
+                         (int)(sizeof sum / sizeof sum[0])) != 0) {
+        store_failed(sh, "finishing a run");   // not counted: it stays 'running' and a rerun trains it again
+        return;
+    }
     pthread_mutex_lock(&sh->mu);
     if (diverged) sh->tot->diverged++;
     else sh->tot->done++;
@@ -198,18 +200,31 @@ static void train_group(Shared *sh, Group *g) {
         free(last);
     }
     double wall = progress_now() - t0;
-    store_end_launch(sh->store, launch, wall);
+    if (store_end_launch(sh->store, launch, wall) != 0) store_failed(sh, "ending a launch");
     if (rc == 1 || sh->tot->store_failed) {   // stopped: what it wrote is undone, the runs wait for a rerun
+        // If even this fails (a full disk), the runs stay 'running' and the next start
+        // resets them, their runner being gone.
         store_reset_runs(sh->store, g->run_ids, g->n);
         pthread_mutex_lock(&sh->mu);
         sh->tot->interrupted += g->n;
         pthread_mutex_unlock(&sh->mu);
     } else if (rc < 0) {
-        for (int m = 0; m < g->n; m++)
-            if (store_finish_run(sh->store, g->run_ids[m], "failed", -1, wall, jp_error(), NULL, 0) != 0)
+        char why[1024], label[128];
+        snprintf(why, sizeof why, "%s", jp_error());
+        group_label(g, label, sizeof label);
+        pthread_mutex_lock(&sh->mu);   // the reason on stderr, not only in the database (even with --quiet)
+        fprintf(stderr, "jackpot run: %s: %d run%s failed: %s\n", label, g->n, g->n == 1 ? "" : "s", why);
+        pthread_mutex_unlock(&sh->mu);
+        int recorded = 0;
+        for (int m = 0; m < g->n; m++) {
+            if (store_finish_run(sh->store, g->run_ids[m], "failed", -1, wall, why, NULL, 0) != 0) {
                 store_failed(sh, "recording a failure");
+                break;
+            }
+            recorded++;
+        }
         pthread_mutex_lock(&sh->mu);
-        sh->tot->failed += g->n;
+        sh->tot->failed += recorded;
         pthread_mutex_unlock(&sh->mu);
     } else {
         for (int m = 0; m < g->n; m++) finish_member(sh, g->run_ids[m], &sum[m], wall);
