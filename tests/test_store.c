@@ -4,9 +4,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/export.h"
@@ -135,6 +137,59 @@ static void test_lock_refuses_a_second_runner(void **state) {
     store_close(&b);
 }
 
+// Issue 13 item 2: a restart reset every 'running' run, a live runner's included. Only runs
+// whose runner is gone are reset: a dead pid, or a live pid whose start time is not the
+// runner's (a reused pid); a live runner's runs are left alone and counted.
+static void test_reset_only_runs_whose_runner_is_gone(void **state) {
+    (void)state;
+    char live[160];
+    snprintf(live, sizeof live, "%s/live.db", dir);
+    Store s;
+    assert_int_equal(store_open(&s, live, 0, err, sizeof err), 0);
+    long sweep, ids[4];
+    assert_int_equal(store_add_sweep(&s, "toy", "toy.yaml", "config text", &sweep), 0);
+    add_runs(&s, sweep, ids, 4);
+    store_close(&s);   // no SQLite connection may cross a fork
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t child = fork();
+    if (child == 0) {   // another runner (holding no lock) launches runs 1 and 2, then waits
+        Store c;
+        long launch;
+        char ok = store_open(&c, live, 0, err, sizeof err) == 0 && store_start_launch(&c, ids, 2, &launch) == 0;
+        if (write(ready[1], &ok, 1) != 1 || read(go[0], &ok, 1) < 0) _exit(1);
+        _exit(0);
+    }
+    char ok = 0;
+    assert_int_equal(read(ready[0], &ok, 1), 1);
+    assert_true(ok);
+    assert_int_equal(store_open(&s, live, 0, err, sizeof err), 0);
+    assert_int_equal(store_lock(&s, 0, err, sizeof err), 0);
+    long alive = 0, pid = 0;
+    assert_int_equal(store_reset_interrupted(&s, &alive, &pid), 0);   // its runner is alive: untouched
+    assert_int_equal(alive, 2);
+    assert_int_equal(pid, child);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'running'"), 2);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM launches WHERE pid IS NOT NULL AND pid_start IS NOT NULL"), 1);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_int_equal(store_reset_interrupted(&s, &alive, &pid), 2);   // gone: reset
+    assert_int_equal(alive, 0);
+    assert_int_equal((int)query(&s, "SELECT count(*) FROM runs WHERE status = 'pending'"), 4);
+    // a live process with the recorded pid but another start time is not the runner
+    long launch;
+    assert_int_equal(store_start_launch(&s, &ids[2], 1, &launch), 0);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE runs SET pid = %d WHERE id = %ld; UPDATE launches SET pid = %d, pid_start = pid_start + 1"
+                              " WHERE id = %ld", (int)getppid(), ids[2], (int)getppid(), launch);
+    assert_int_equal(store_exec(&s, sql, err, sizeof err), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM launches WHERE pid_start IS NOT NULL AND id = %ld", launch);
+    if (query(&s, sql) == 1) assert_int_equal(store_reset_interrupted(&s, &alive, &pid), 1);   // /proc readable
+    close(ready[0]); close(ready[1]); close(go[0]); close(go[1]);
+    store_close(&s);
+}
+
 // Minimal RFC 4180 reader: fields of one record; returns the count, or −1 at EOF.
 static int read_csv_record(FILE *f, char fields[][256], int max) {
     int n = 0, c = fgetc(f);
@@ -215,6 +270,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_life_cycle_and_reset),
         cmocka_unit_test(test_lock_refuses_a_second_runner),
+        cmocka_unit_test(test_reset_only_runs_whose_runner_is_gone),
         cmocka_unit_test(test_export_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

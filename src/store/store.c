@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -73,17 +75,47 @@ static int exec_raw(sqlite3 *db, const char *sql, char *err, size_t errlen) {
     return 0;
 }
 
+// Why a write failed, when it is a full disk: SQLite says SQLITE_FULL only for a short write;
+// a write that fails outright (ENOSPC, EFBIG past RLIMIT_FSIZE, EDQUOT) is SQLITE_IOERR_WRITE
+// and sqlite3_system_errno is often 0 by the time we ask. So an I/O error is named disk full
+// on evidence: the errno, or the file system has (almost) no space left, or one of the
+// database's files has reached the file size limit. "" when there is none.
+static const char *full_disk_reason(const char *path, int prim, int sys) {
+    int e = sys ? sys : errno;
+    if (e == ENOSPC || e == EFBIG || e == EDQUOT) return strerror(e);
+    if (prim != SQLITE_IOERR && prim != SQLITE_FULL) return "";
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) slash[slash == dir] = 0;
+    else snprintf(dir, sizeof dir, ".");
+    struct statvfs v;
+    if (statvfs(dir, &v) == 0 && (double)v.f_bavail * (double)v.f_frsize < 1 << 20) return "no space left on the device";
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+        static const char *const ext[] = { "", "-wal", "-journal", "-shm" };
+        for (int i = 0; i < 4; i++) {
+            char f[1100];
+            struct stat st;
+            snprintf(f, sizeof f, "%s%s", path, ext[i]);
+            if (stat(f, &st) == 0 && (double)st.st_size + 65536 >= (double)lim.rlim_cur) return "file size limit reached";
+        }
+    }
+    return prim == SQLITE_FULL ? "database or disk is full" : "";
+}
+
 // Records the connection's last error in s->errmsg: called under the mutex right after the
-// failure, before any other statement (a ROLLBACK) replaces it. Disk full is named as such:
-// SQLITE_FULL, or a write that failed with ENOSPC, EFBIG (a file size limit) or EDQUOT.
+// failure, before any other statement (a ROLLBACK) replaces it; a full disk is named as such.
 // Returns −1.
 static int note_failure(Store *s) {
+    int saved = errno;   // the failed write's, unless something since failed too
     int ext = sqlite3_extended_errcode(s->db), sys = sqlite3_system_errno(s->db);
     const char *msg = sqlite3_errmsg(s->db);
-    if ((ext & 0xff) == SQLITE_FULL || sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
-        snprintf(s->errmsg, sizeof s->errmsg, "disk full (%s%s%s)", msg, sys ? ": " : "", sys ? strerror(sys) : "");
-    else
-        snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+    errno = saved;
+    const char *full = full_disk_reason(s->path, ext & 0xff, sys);
+    if (full[0] && !strcmp(full, msg)) snprintf(s->errmsg, sizeof s->errmsg, "disk full (%s)", msg);
+    else if (full[0]) snprintf(s->errmsg, sizeof s->errmsg, "disk full (%s: %s)", msg, full);
+    else snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
     return -1;
 }
 
@@ -105,13 +137,15 @@ static const char JACKPOT_TABLES_SQL[] =
 
 // Decides, by reading only, whether this connection may write to the file: a new or empty
 // database, one marked as jackpot's, or an older jackpot's (unmarked); anything else only with
-// STORE_FOREIGN_OK. *app: the file's application_id.
-static int check_ours(Store *s, int flags, long *app, char *err, size_t errlen) {
+// STORE_FOREIGN_OK. *app: the file's application_id; *from: the schema version to migrate
+// from (0 where none of jackpot's tables exist: a foreign user_version means nothing to us).
+static int check_ours(Store *s, int flags, long *app, long *from, char *err, size_t errlen) {
     long version = 0, entries = 0, ours = 0;
     if (query_long(s->db, "PRAGMA application_id", app) != 0 || query_long(s->db, "PRAGMA user_version", &version) != 0 ||
         query_long(s->db, "SELECT count(*) FROM sqlite_master", &entries) != 0 ||
         query_long(s->db, JACKPOT_TABLES_SQL, &ours) != 0)
         return set_err(err, errlen, "%s: %s (is it an SQLite database?)", s->path, sqlite3_errmsg(s->db));
+    *from = ours ? version : 0;
     if (*app == STORE_APPLICATION_ID) return 0;
     if (*app == 0 && entries == 0 && version == 0) return 0;   // new, or an empty SQLite file
     if (*app == 0 && ours == 6 && version >= 1) return 0;      // an older jackpot's
@@ -134,10 +168,7 @@ static int check_ours(Store *s, int flags, long *app, char *err, size_t errlen) 
     return -1;
 }
 
-static int migrate(Store *s, long app, char *err, size_t errlen) {
-    long version = 0;
-    if (query_long(s->db, "PRAGMA user_version", &version) != 0)
-        return set_err(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+static int migrate(Store *s, long app, long version, char *err, size_t errlen) {
     if (version > STORE_SCHEMA_VERSION)
         return set_err(err, errlen, "%s: written by a newer jackpot (schema %s); upgrade jackpot to read it", s->path,
                        version == STORE_SCHEMA_VERSION + 1 ? "+1" : "newer");
@@ -145,18 +176,21 @@ static int migrate(Store *s, long app, char *err, size_t errlen) {
     // database, or a new one). A foreign application's id is never overwritten.
     for (int v = (int)version; v < STORE_SCHEMA_VERSION || app == 0; v++) {
         char sql[96], msg[512];
-        if (exec_raw(s->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0) return set_err(err, errlen, "%s: %s", s->path, msg);
+        if (exec_raw(s->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0)
+            return note_failure(s), set_err(err, errlen, "%s: %s", s->path, s->errmsg);
         if (v < STORE_SCHEMA_VERSION) snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", v + 1);
         else sql[0] = 0;
         if (app == 0) snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "PRAGMA application_id = %d;", STORE_APPLICATION_ID);
         if ((v < STORE_SCHEMA_VERSION && exec_raw(s->db, MIGRATIONS[v], msg, sizeof msg) != 0) ||
             exec_raw(s->db, sql, msg, sizeof msg) != 0) {
+            note_failure(s);
             exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
-            return set_err(err, errlen, "%s: migration failed: %s", s->path, msg);
+            return set_err(err, errlen, "%s: migration failed: %s", s->path, s->errmsg);
         }
         if (exec_raw(s->db, "COMMIT", msg, sizeof msg) != 0) {
+            note_failure(s);
             if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", sql, sizeof sql);
-            return set_err(err, errlen, "%s: %s", s->path, msg);
+            return set_err(err, errlen, "%s: %s", s->path, s->errmsg);
         }
         app = STORE_APPLICATION_ID;
     }
@@ -175,10 +209,8 @@ static void file_uri(const char *path, const char *query, char *out, size_t n) {
     snprintf(out + k, n - k, "%s", query);
 }
 
-// Read-only: a WAL-mode file needs its -shm, which SQLite cannot create in a read-only
-// directory (SQLITE_READONLY_CANTINIT or CANTOPEN at the first read). With no -wal
-// holding frames, the file alone is the whole database: open it immutable.
-static int open_readonly(Store *s, const char *path, char *err, size_t errlen) {
+int store_open_read(const char *path, sqlite3 **out, char *err, size_t errlen) {
+    *out = NULL;
     if (access(path, R_OK) != 0) return set_err(err, errlen, "%s: %s", path, strerror(errno));
     for (int immutable = 0; immutable < 2; immutable++) {
         char uri[3200];
@@ -187,31 +219,45 @@ static int open_readonly(Store *s, const char *path, char *err, size_t errlen) {
             file_uri(path, "?immutable=1", uri, sizeof uri);
             flags |= SQLITE_OPEN_URI;
         }
-        if (sqlite3_open_v2(immutable ? uri : path, &s->db, flags, NULL) != SQLITE_OK)
-            return set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
-        sqlite3_busy_timeout(s->db, 30000);
-        sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs", -1, &st, NULL);
-        sqlite3_finalize(st);
-        if (rc == SQLITE_OK) return exec_raw(s->db, "PRAGMA foreign_keys=ON;", err, errlen);
-        int prim = rc & 0xff;
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(immutable ? uri : path, &db, flags, NULL) != SQLITE_OK) {
+            set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+            sqlite3_close(db);
+            return -1;
+        }
+        sqlite3_busy_timeout(db, 30000);
+        long n;
+        if (query_long(db, "SELECT count(*) FROM sqlite_master", &n) == 0) { *out = db; return 0; }
+        // A WAL-mode file needs its -shm, which SQLite cannot create in a read-only directory
+        // (SQLITE_READONLY_CANTINIT or CANTOPEN at the first read). With no -wal holding
+        // frames, the file alone is the whole database: open it immutable.
+        int prim = sqlite3_errcode(db) & 0xff;
         char wal[1100];
         struct stat w;
         snprintf(wal, sizeof wal, "%s-wal", path);
-        int wal_has_frames = stat(wal, &w) == 0 && w.st_size > 0;
-        if (immutable || (prim != SQLITE_READONLY && prim != SQLITE_CANTOPEN)) {
-            set_err(err, errlen, "%s: not a jackpot database (%s)", path, sqlite3_errmsg(s->db));
-            return -1;
+        if (immutable || (prim != SQLITE_READONLY && prim != SQLITE_CANTOPEN))
+            set_err(err, errlen, "%s: %s (is it an SQLite database?)", path, sqlite3_errmsg(db));
+        else if (stat(wal, &w) == 0 && w.st_size > 0)
+            set_err(err, errlen, "%s: cannot be read here: its write-ahead log (-wal) needs a -shm file that this directory "
+                                 "does not let us create; copy the database with its -wal into a writable directory%s", path, "");
+        else {
+            sqlite3_close(db);
+            continue;
         }
-        if (wal_has_frames) {
-            set_err(err, errlen, "%s: cannot be read here: its write-ahead log %s-wal needs a -shm file that this directory does "
-                                 "not let us create; copy the database with its -wal into a writable directory", path, path);
-            return -1;
-        }
-        sqlite3_close(s->db);
-        s->db = NULL;
+        sqlite3_close(db);
+        return -1;
     }
     return -1;
+}
+
+// Read-only Store: store_open_read, and jackpot's runs table must be there.
+static int open_readonly(Store *s, const char *path, char *err, size_t errlen) {
+    if (store_open_read(path, &s->db, err, errlen) != 0) return -1;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs", -1, &st, NULL);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) return set_err(err, errlen, "%s: not a jackpot database (%s)", path, sqlite3_errmsg(s->db));
+    return exec_raw(s->db, "PRAGMA foreign_keys=ON;", err, errlen);
 }
 
 int store_open(Store *s, const char *path, int flags, char *err, size_t errlen) {
@@ -230,18 +276,19 @@ int store_open(Store *s, const char *path, int flags, char *err, size_t errlen) 
         return -1;
     }
     sqlite3_busy_timeout(s->db, 30000);
-    long app = 0;
-    if (check_ours(s, flags, &app, err, errlen) != 0) { store_close(s); return -1; }   // nothing written yet
+    long app = 0, from = 0;
+    if (check_ours(s, flags, &app, &from, err, errlen) != 0) { store_close(s); return -1; }   // nothing written yet
     s->writer = 1;
     char msg[512];
     // WAL: readers (status, export) never block the runner; NORMAL sync is
     // durable against a crash of this process, which is what resume needs.
     if (exec_raw(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", msg, sizeof msg) != 0) {
-        set_err(err, errlen, "%s: %s (is it an SQLite database?)", path, msg);
+        note_failure(s);
+        set_err(err, errlen, "%s: %s", path, s->errmsg);
         store_close(s);
         return -1;
     }
-    if (migrate(s, app, err, errlen) != 0) { store_close(s); return -1; }
+    if (migrate(s, app, from, err, errlen) != 0) { store_close(s); return -1; }
     return 0;
 }
 

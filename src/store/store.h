@@ -67,6 +67,10 @@ enum {
 // or an older jackpot's tables and user_version) unless STORE_FOREIGN_OK. A read-only open of
 // a WAL file in a directory where its -shm cannot be made opens it immutable (no -wal to read).
 int store_open(Store *s, const char *path, int flags, char *err, size_t errlen);
+// A bare read-only connection for the analyses (status, export, fit, dist, report, concepts):
+// like sqlite3_open_v2(SQLITE_OPEN_READONLY) but also in a read-only directory, where a
+// WAL-mode file without frames in its -wal is opened immutable. 0, or −1 with err.
+int store_open_read(const char *path, sqlite3 **db, char *err, size_t errlen);
 // A writer's close checkpoints and leaves the file in rollback-journal mode (best effort).
 void store_close(Store *s);
 
