@@ -81,9 +81,9 @@ static int exec_raw(sqlite3 *db, const char *sql, char *err, size_t errlen) {
 // on evidence: the errno, or the file system has (almost) no space left, or one of the
 // database's files has reached the file size limit. "" when there is none.
 static const char *full_disk_reason(const char *path, int prim, int sys) {
+    if (prim != SQLITE_IOERR && prim != SQLITE_FULL && prim != SQLITE_CANTOPEN) return "";   // not a write that failed
     int e = sys ? sys : errno;
     if (e == ENOSPC || e == EFBIG || e == EDQUOT) return strerror(e);
-    if (prim != SQLITE_IOERR && prim != SQLITE_FULL) return "";
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -239,7 +239,7 @@ int store_open_read(const char *path, sqlite3 **out, char *err, size_t errlen) {
             set_err(err, errlen, "%s: %s (is it an SQLite database?)", path, sqlite3_errmsg(db));
         else if (stat(wal, &w) == 0 && w.st_size > 0)
             set_err(err, errlen, "%s: cannot be read here: its write-ahead log (-wal) needs a -shm file that this directory "
-                                 "does not let us create; copy the database with its -wal into a writable directory%s", path, "");
+                                 "does not let us create; copy the database with its -wal into a writable directory", path, NULL);
         else {
             sqlite3_close(db);
             continue;
