@@ -398,6 +398,20 @@ static void test_run_prints_why_a_run_failed(void **state) {
     remove_dir();
 }
 
+// Sibling of item 1: `jackpot train --out` on a full disk exited 0 with the lines lost.
+static void test_train_reports_a_failed_write(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    if (access("/dev/full", W_OK) != 0 || access("/usr/share/datasets/fashion-mnist", R_OK) != 0) {
+        print_message("skipped: needs /dev/full and the Fashion-MNIST files\n");
+        skip();
+    }
+    int rc = jp("train --width 16 --depth 1 --steps 20 --eval-every 10 --train-size 2000 --quiet --out /dev/full",
+                out, sizeof out, (Opts){ 0 });
+    if (rc != 1 || !strstr(out, "/dev/full: cannot write: No space left on device"))
+        fail_msg("train --out /dev/full: exit %d, output '%s'", rc, out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_disk_full_stops_and_resumes),
@@ -405,6 +419,7 @@ int main(void) {
         cmocka_unit_test(test_foreign_database_refused_untouched),
         cmocka_unit_test(test_read_only_directory),
         cmocka_unit_test(test_run_prints_why_a_run_failed),
+        cmocka_unit_test(test_train_reports_a_failed_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

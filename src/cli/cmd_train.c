@@ -1,4 +1,5 @@
 // jackpot train: one ensemble from flags; metrics as JSON Lines.
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -113,8 +114,13 @@ static void json_number(FILE *f, const char *key, double v) {
     else fprintf(f, ",\"%s\":null", key);
 }
 
+// Set when a JSON line could not be written (a full disk): training stops at the next step.
+static volatile int write_failed;
+static int write_errno;
+
 static void write_jsonl(void *ctx, const EvalRecord *r) {
     FILE *f = ctx;
+    if (write_failed) return;
     fprintf(f, "{\"member\":%d,\"init_seed\":%llu,\"data_seed\":%llu,\"step\":%ld", r->member,
             (unsigned long long)r->init_seed, (unsigned long long)r->data_seed, r->step);
     json_number(f, "examples", r->examples);
@@ -127,7 +133,10 @@ static void write_jsonl(void *ctx, const EvalRecord *r) {
     json_number(f, "test_loss", r->test_loss);
     json_number(f, "test_acc", r->test_acc);
     fputs("}\n", f);
-    fflush(f);
+    if (fflush(f) != 0 || ferror(f)) {
+        write_errno = errno;
+        write_failed = 1;
+    }
 }
 
 static void parse_choice(int ok, const char *flag, const char *value, const char *accepted) {
@@ -261,7 +270,18 @@ int cmd_train(int argc, char **argv) {
 
     Ensemble ens;
     MemberSummary *sum = malloc(sizeof(MemberSummary) * M);
+    cfg.stop = &write_failed;
     int rc = train_ensemble(&cfg, &task, seeds, M, &ens, write_jsonl, out, sum);
+    if (write_failed || (out != stdout && fclose(out) != 0 && (write_errno = errno, 1))) {   // every line, or exit 1
+        fprintf(stderr, "jackpot train: %s: cannot write: %s\n", out_path ? out_path : "stdout", strerror(write_errno));
+        if (rc == 0) ensemble_free(&ens);
+        if (out != stdout && write_failed) fclose(out);
+        free(sum);
+        free(seeds);
+        task_free(&task);
+        return 1;
+    }
+    out = stdout;   // closed above
     if (rc != 0) {
         fprintf(stderr, "jackpot train: %s\n", jp_error());
     } else {
@@ -294,7 +314,6 @@ int cmd_train(int argc, char **argv) {
         }
         ensemble_free(&ens);
     }
-    if (out != stdout) fclose(out);
     free(sum);
     free(seeds);
     task_free(&task);
