@@ -347,6 +347,12 @@ int store_lock(Store *s, int wait, char *err, size_t errlen) {
 
 const char *store_error(Store *s) { return s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->db); }
 
+void store_error_copy(Store *s, char *out, size_t n) {
+    pthread_mutex_lock(&s->mu);
+    snprintf(out, n, "%s", store_error(s));
+    pthread_mutex_unlock(&s->mu);
+}
+
 int store_exec(Store *s, const char *sql, char *err, size_t errlen) {
     pthread_mutex_lock(&s->mu);
     int rc = exec_raw(s->db, sql, err, errlen);

@@ -137,3 +137,5 @@ int store_add_ticket(Store *s, const StoreTicket *t);
 
 // The last error: a failed write as recorded (disk full named), else SQLite's message.
 const char *store_error(Store *s);
+// The same, copied under the store's mutex: for worker threads sharing the Store.
+void store_error_copy(Store *s, char *out, size_t n);

@@ -124,9 +124,11 @@ static int queue_next(Shared *sh) {
 }
 
 static void store_failed(Shared *sh, const char *what) {
+    char why[512];
+    store_error_copy(sh->store, why, sizeof why);   // other workers may be failing too
     pthread_mutex_lock(&sh->mu);
     if (!sh->tot->store_failed)
-        snprintf(sh->tot->error, sizeof sh->tot->error, "%s: %s: %s", sh->store->path, what, store_error(sh->store));
+        snprintf(sh->tot->error, sizeof sh->tot->error, "%s: %s: %s", sh->store->path, what, why);
     sh->tot->store_failed = 1;
     *sh->opt->stop = 1;
     pthread_mutex_unlock(&sh->mu);
