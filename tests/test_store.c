@@ -155,12 +155,16 @@ static void test_reset_only_runs_whose_runner_is_gone(void **state) {
     assert_int_equal(pipe(go), 0);
     pid_t child = fork();
     if (child == 0) {   // another runner (holding no lock) launches runs 1 and 2, then waits
+        close(ready[0]);
+        close(go[1]);   // so that the parent's exit (a failed assertion) ends the wait
         Store c;
         long launch;
         char ok = store_open(&c, live, 0, err, sizeof err) == 0 && store_start_launch(&c, ids, 2, &launch) == 0;
         if (write(ready[1], &ok, 1) != 1 || read(go[0], &ok, 1) < 0) _exit(1);
         _exit(0);
     }
+    close(ready[1]);
+    close(go[0]);
     char ok = 0;
     assert_int_equal(read(ready[0], &ok, 1), 1);
     assert_true(ok);
@@ -186,7 +190,8 @@ static void test_reset_only_runs_whose_runner_is_gone(void **state) {
     assert_int_equal(store_exec(&s, sql, err, sizeof err), 0);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM launches WHERE pid_start IS NOT NULL AND id = %ld", launch);
     if (query(&s, sql) == 1) assert_int_equal(store_reset_interrupted(&s, &alive, &pid), 1);   // /proc readable
-    close(ready[0]); close(ready[1]); close(go[0]); close(go[1]);
+    close(ready[0]);
+    close(go[1]);
     store_close(&s);
 }
 

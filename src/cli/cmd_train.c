@@ -244,9 +244,13 @@ int cmd_train(int argc, char **argv) {
         return 1;
     }
     long D = cfg.train_size ? cfg.train_size : task.train.n;
-    if (D > task.train.n)
-        usage_error(CMD, "--train-size: expected at most %d (the pool left after --val-size %d), got %ld",
-                    task.train.n, data.val_size, D);
+    if (D > task.train.n) {
+        int pool = task.train.n;
+        free(seeds);   // usage_error exits: freed first, so the sanitizer sees no leak
+        task_free(&task);
+        usage_error(CMD, "--train-size: expected at most %d (the pool left after --val-size %d), got %ld", pool,
+                    data.val_size, D);
+    }
     if (steps >= 0) cfg.steps = steps;
     else if (examples >= 0) cfg.steps = (examples + cfg.batch - 1) / cfg.batch;
     else cfg.steps = (long)ceil((epochs >= 0 ? epochs : 1.0) * D / cfg.batch);
