@@ -351,9 +351,8 @@ static void test_read_only_directory(void **state) {
     snprintf(probe, sizeof probe, "touch %s/ro/probe 2>/dev/null", dir);
     if (sh(probe, out, sizeof out, (Opts){ 0 }) == 0) {   // permissions do not bind us: root
         nobody = 1;
-        if (sh(probe, out, sizeof out, (Opts){ .nobody = 1 }) == 0 ||
-            sh("true", out, sizeof out, (Opts){ .nobody = 1 }) != 0) {
-            print_message("skipped: cannot make a directory read-only for this process (root without setuid)\n");
+        if (sh(probe, out, sizeof out, (Opts){ .nobody = 1 }) == 0 || jp("--help", out, sizeof out, (Opts){ .nobody = 1 }) != 0) {
+            print_message("skipped: no read-only directory for this process (root, and uid 65534 cannot run %s)\n", bin());
             remove_dir();
             skip();
         }
@@ -370,7 +369,10 @@ static void test_read_only_directory(void **state) {
                                "fit --db %s --law power --boot 10", "dist --db %s --boot 10",
                                "report --db %s -o %s/out/report --boot 10", "concepts --db %s --boot 0" };
         for (int i = 0; i < 6; i++) {
-            if (wal && i >= 2) break;   // fit, dist, report and concepts open the file themselves (see the report)
+            // fit, dist, report and concepts open the file with their own sqlite3_open_v2(READONLY):
+            // a WAL-mode file needs store_open_read there (not wired yet); a file closed by this
+            // jackpot is at rest in rollback mode, which every reader can open here (wal = 0)
+            if (wal && i >= 2) break;
             char c[512], fmt[160];
             snprintf(fmt, sizeof fmt, "%s", cmds[i]);
             snprintf(c, sizeof c, fmt, db, dir);
