@@ -8,7 +8,10 @@
 // This is the URI parameter immutable=1 that store_open_read uses, decided per file here so
 // that the analyses' own sqlite3_open_v2(SQLITE_OPEN_READONLY) calls get it too.
 //
-// Everything else is the default VFS unchanged: each method forwards to the wrapped file.
+// Immutable means unlocked: a writer that starts later beside it (another user, who may write
+// the directory) is not seen consistently by such a reader; with a -shm present (a writer at
+// work) the file is opened normally. Everything else is the default VFS unchanged: each
+// method forwards to the wrapped file.
 #include "store/readonly_vfs.h"
 
 #include <fcntl.h>
