@@ -51,6 +51,15 @@ static void estimates(J *j, FILE *o, const char *object) {
     sqlite3_finalize(st);
 }
 
+// What the groups of runs behind the fit differ in besides the law's axes (cmd_fit's check_groups).
+static void group_lines(J *j, FILE *o) {
+    char line[1200];
+    text(j, "$.groups_warning", line, sizeof line);
+    if (line[0]) fprintf(o, "  WARNING: %s\n", line);
+    text(j, "$.groups_covary", line, sizeof line);
+    if (line[0]) fprintf(o, "  note: %.0f groups of runs; %s\n", num(j, "$.groups"), line);
+}
+
 void fit_table_print(const char *json, FILE *o) {
     J j = { NULL, json };
     sqlite3_open(":memory:", &j.db);
@@ -73,6 +82,7 @@ void fit_table_print(const char *json, FILE *o) {
         sqlite3_finalize(st);
         interval(o, "N_opt ∝ C^a: a", num(&j, "$.N_opt_exponent.estimate"), num(&j, "$.N_opt_exponent.lo"), num(&j, "$.N_opt_exponent.hi"));
         interval(o, "D_opt ∝ C^b: b", num(&j, "$.D_opt_exponent.estimate"), num(&j, "$.D_opt_exponent.lo"), num(&j, "$.D_opt_exponent.hi"));
+        group_lines(&j, o);
         sqlite3_close(j.db);
         return;
     }
@@ -112,6 +122,7 @@ void fit_table_print(const char *json, FILE *o) {
     if (warning[0]) fprintf(o, "  warning: %s\n", warning);
     text(&j, "$.clusters_warning", warning, sizeof warning);
     if (warning[0]) fprintf(o, "  warning: %s\n", warning);
+    group_lines(&j, o);
     if (num(&j, "$.alpha_beta_distinguishable") == 0)
         fprintf(o, "  warning: the 95%% intervals of alpha and beta overlap: the data cannot tell them apart\n");
     if (isfinite(num(&j, "$.best_for_budget.budget"))) {
