@@ -230,8 +230,8 @@ static void write_budget(FILE *f, const Args *a, const FitResult *r) {
     }
 }
 
-static void write_isoflop(FILE *f, const IsoResult *r, const Points *p) {
-    fprintf(f, "{\"law\":\"isoflop\",\"points\":%d,\"budgets\":[", p->n);
+static void write_isoflop(FILE *f, const IsoResult *r, const Points *p, const char *kind) {
+    fprintf(f, "{\"law\":\"isoflop\",\"points\":%d,\"points_kind\":\"%s\",\"budgets\":[", p->n, kind);
     for (int g = 0; g < r->n_budgets; g++) {
         const IsoBudget *b = &r->budgets[g];
         fprintf(f, "%s{\"C\":", g ? "," : ""); json_num(f, b->C);
@@ -351,7 +351,7 @@ int cmd_fit(int argc, char **argv) {
     if (iso) {
         IsoResult r;
         if (isoflop_fit(&p, a.boot, a.seed, &r, err, sizeof err) != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
-        write_isoflop(f, &r, &p);
+        write_isoflop(f, &r, &p, a.csv ? "from a CSV" : isoflop_points_kind(a.metric));
         isoflop_free(&r);
     } else {
         FitOptions o = { .law = law, .delta = a.delta, .n_boot = a.boot, .seed = a.seed };

@@ -68,6 +68,9 @@ void fit_table_print(const char *json, FILE *o) {
     text(&j, "$.source", source, sizeof source);
     fprintf(o, "law %s on %.0f points from %s\n", law, num(&j, "$.points"), source);
     if (!strcmp(law, "isoflop")) {
+        char kind[300];
+        text(&j, "$.points_kind", kind, sizeof kind);
+        fprintf(o, "  points: %s\n", kind);
         fprintf(o, "  %-12s %6s %6s %12s %12s %10s\n", "budget C", "points", "sizes", "N_opt", "D_opt", "L_opt");
         sqlite3_stmt *st = q(&j, "SELECT json_extract(value, '$.C'), json_extract(value, '$.points'), json_extract(value, '$.sizes'),"
                                  " json_extract(value, '$.ok'), json_extract(value, '$.N_opt'), json_extract(value, '$.D_opt'),"

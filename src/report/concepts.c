@@ -154,16 +154,16 @@ static void concept_figures(Report *r, const ConceptStudy *st, const char *tag, 
         report_fit_row(r, "quantization model α_N = s − 1 (prediction)", data, "α_N", quanta_alpha_N(st->zipf), NAN, NAN);
 }
 
-void section_concepts(Report *r, sqlite3 *db, const char *db_path, double threshold) {
+void section_concepts(Report *r, sqlite3 *db, const char *db_path, const char *sweep, double threshold) {
     report_section(r, "concepts", "Concepts in toy worlds", "Per-concept test metrics of toy-world runs (concept = "
                    "frequency rank, 0 the most frequent): which concepts each size learns, in what order, and how much "
                    "updates for frequent concepts interfere with rare ones.");
     ConceptStudy st;
     char err[1024];
-    if (concept_study_load(db_path, NULL, threshold, 0, &st, err, sizeof err) == 0) {
+    if (concept_study_load(db_path, sweep, threshold, 0, &st, err, sizeof err) == 0) {
         concept_figures(r, &st, "", "");
         concept_study_free(&st);
-    } else if (!strstr(err, "several toy worlds")) {
+    } else if (sweep || !strstr(err, "several toy worlds")) {
         report_note(r, "%s", err);
     } else {   // one set of figures per sweep that holds one world
         sqlite3_stmt *q;
