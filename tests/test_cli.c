@@ -320,7 +320,14 @@ static void test_groups_that_differ_are_not_pooled(void **state) {
     // IsoFLOP: one budget per size here, so the report says why instead of drawing, as fit does
     assert_non_null(strstr(html, "IsoFLOP profiles (sparse-parity, optim.lr = 0.001), no figure: isoflop: 0 of 3 compute budgets"));
     assert_null(strstr(html, "isoflop_sparse"));
+    assert_non_null(strstr(html, "concepts: sizes of equal N and D differ in optim.lr 0.001 vs 0.01: one set of figures per sweep"));
     free(html);
+    snprintf(path, sizeof path, "%s/report/concepts_heatmap_sweep2.csv", dir);
+    assert_int_equal(count_lines(path), 1 + 3 * 4);   // one sweep's 3 sizes × 4 concepts, not both rates
+    // concepts: every size row says its rate, and the fits across sizes are flagged
+    snprintf(args, sizeof args, "concepts --db %s --boot 0", db);
+    const char *concepts[] = { "[optim.lr = 0.01]", "[optim.lr = 0.001]", "WARNING: sizes of equal N and D differ in optim.lr 0.001 vs 0.01" };
+    expect_output(args, 0, concepts, 3, out, sizeof out);
     snprintf(args, sizeof args, "fit --db %s --law isoflop --boot 20 --no-save --where \"r.lr = 0.001\"", db);
     const char *iso[] = { "isoflop: 0 of 3 compute budgets gave an optimum inside the sizes tried; at least 3 are needed" };
     expect_output(args, 1, iso, 1, out, sizeof out);
