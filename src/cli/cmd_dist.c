@@ -174,9 +174,11 @@ static void group_labels(const char *db, const Samples *S, char (*labels)[256], 
     if (n_conf) {
         char what[512], where[400];
         group_diff_describe(&d, conf, n_conf, what, sizeof what);
-        group_diff_where(&d, 0, conf, n_conf, where, sizeof where);
+        int order[d.n_groups];   // suggest the smallest setting
+        group_diff_order(&d, conf, n_conf, order);
+        group_diff_where_arg(&d, order[0], conf, n_conf, where, sizeof where);
         snprintf(warn, wlen, "groups of equal N and D differ in %s: each group is described on its own, but the spread "
-                 "against N and the power law across sizes below pool them; select one with --where \"%s\"", what, where);
+                 "against N and the power law across sizes below pool them; select one with --where %s", what, where);
     }
     group_diff_free(&d);
 }

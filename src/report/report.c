@@ -85,9 +85,11 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
     if (n_conf) {
         group_diff_describe(&d, conf, n_conf, what, sizeof what);
         char (*seen)[160] = malloc(sizeof *seen * d.n_groups);
-        int n_seen = 0;
+        int n_seen = 0, order[d.n_groups];
+        group_diff_order(&d, conf, n_conf, order);   // views in ascending order of their settings
         n = 0;
-        for (int g = 0; g < d.n_groups; g++) {
+        for (int o = 0; o < d.n_groups; o++) {
+            int g = order[o];
             group_diff_label(&d, g, conf, n_conf, label, sizeof label);
             int s = 0;
             while (s < n_seen && strcmp(seen[s], label)) s++;
@@ -112,8 +114,10 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_BUDGET, conf, &n_conf, cov, &n_cov);
     if (n_conf) {
         char (*seen)[160] = malloc(sizeof *seen * d.n_groups);
-        int n_seen = 0;
-        for (int g = 0; g < d.n_groups; g++) {
+        int n_seen = 0, order[d.n_groups];
+        group_diff_order(&d, conf, n_conf, order);
+        for (int o = 0; o < d.n_groups; o++) {
+            int g = order[o];
             group_diff_label(&d, g, conf, n_conf, label, sizeof label);
             int s = 0;
             while (s < n_seen && strcmp(seen[s], label)) s++;

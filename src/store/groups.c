@@ -213,6 +213,30 @@ void group_diff_describe(const GroupDiff *d, const int *fields, int n, char *out
     if (k >= len && len > 4) memcpy(out + len - 4, "…", 4);
 }
 
+typedef struct { const GroupDiff *d; const int *fields; int n; } OrderCtx;
+
+static int cmp_groups(const void *a, const void *b, void *ctx) {
+    const OrderCtx *c = ctx;
+    int g = *(const int *)a, h = *(const int *)b;
+    for (int i = 0; i < c->n; i++) {
+        int f = c->fields[i];
+        if (K(c->d, g, f) == KIND_NUMBER && K(c->d, h, f) == KIND_NUMBER) {
+            double x = strtod(V(c->d, g, f), NULL), y = strtod(V(c->d, h, f), NULL);
+            if (x != y) return x < y ? -1 : 1;
+        } else {
+            int r = strcmp(V(c->d, g, f), V(c->d, h, f));
+            if (r) return r;
+        }
+    }
+    return (g > h) - (g < h);
+}
+
+void group_diff_order(const GroupDiff *d, const int *fields, int n, int *order) {
+    OrderCtx c = { d, fields, n };
+    for (int g = 0; g < d->n_groups; g++) order[g] = g;
+    qsort_r(order, d->n_groups, sizeof(int), cmp_groups, &c);
+}
+
 void group_diff_label(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len) {
     size_t k = 0;
     out[0] = 0;
@@ -248,4 +272,18 @@ void group_diff_where(const GroupDiff *d, int g, const int *fields, int n, char 
         k += (size_t)snprintf(out + k, len - k, "%s%s %s %s", i ? " AND " : "", lhs, K(d, g, f) == KIND_ABSENT ? "IS" : "=", rhs);
         sqlite3_free(rhs);
     }
+}
+
+void group_diff_where_arg(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len) {
+    char sql[1024];
+    group_diff_where(d, g, fields, n, sql, sizeof sql);
+    size_t k = 0;
+    if (len < 3) { if (len) out[0] = 0; return; }
+    out[k++] = '"';
+    for (const char *s = sql; *s && k + 3 < len; s++) {   // inside double quotes only " \ $ ` are special
+        if (strchr("\"\\$`", *s)) out[k++] = '\\';
+        out[k++] = *s;
+    }
+    out[k++] = '"';
+    out[k] = 0;
 }

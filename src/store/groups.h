@@ -48,8 +48,12 @@ void group_diff_split(const GroupDiff *d, int axes, int *confounded, int *n_conf
 
 // "optim.lr 0.001 vs 0.01" or "optim.lr 0.001, 0.003, 0.01" for fields[n] ("; " between fields).
 void group_diff_describe(const GroupDiff *d, const int *fields, int n, char *out, size_t len);
+// order[n_groups]: the groups sorted by their values of fields[n] (numbers by value), ties by index.
+void group_diff_order(const GroupDiff *d, const int *fields, int n, int *order);
 // "optim.lr = 0.01, optim.wd = 0" : group g's values of fields[n] ("" when n = 0).
 void group_diff_label(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len);
 // SQL on runs r selecting group g's value of each of fields[n] (joined by AND; "1" when n = 0),
 // e.g. r.lr = 0.01 or json_extract(r.params, '$."optim.wd"') = 0: what to pass to --where.
 void group_diff_where(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len);
+// The same as one shell word for a message: --where "json_extract(r.params, '$.\"optim.wd\"') = 0".
+void group_diff_where_arg(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len);
