@@ -161,11 +161,11 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
     // Scaling, learning curves and seeds, for each task and toy world (the one with the most runs first):
     // runs of different worlds never share a law, a curve or a seed group. Within one, groups of runs
     // that differ in more than N and D (two learning rates) are views of their own (split_views).
-    char *filter = sqlite3_mprintf("%s%s%s%s%s", o->sweep ? "r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id"
-                                                            " = sweep_id WHERE sweeps.name = " : "",
-                                   o->sweep ? sqlite3_mprintf("%Q", o->sweep) : "", o->sweep ? ")" : "1",
-                                   o->where ? " AND (" : "", o->where ? o->where : "");
-    if (o->where) { char *f2 = sqlite3_mprintf("%s)", filter); sqlite3_free(filter); filter = f2; }
+    // the user's selection, as SQL on runs r: --sweep and --where (each may be absent)
+    char *filter = o->sweep ? sqlite3_mprintf("r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id"
+                                              " WHERE sweeps.name = %Q)", o->sweep)
+                            : sqlite3_mprintf("1");
+    if (o->where) { char *f2 = sqlite3_mprintf("%s AND (%s)", filter, o->where); sqlite3_free(filter); filter = f2; }
     sqlite3_stmt *st;
     enum { MAX_VIEWS = 12 };
     TaskView views[MAX_VIEWS];
