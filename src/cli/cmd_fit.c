@@ -84,16 +84,17 @@ static int axis_fields(Axis4 a) {
 // Groups of runs (equal but for their seeds) must differ only in the law's axes: runs of two
 // learning rates at one size are not seeds of one point. A field that differs between groups
 // at equal axis values is refused (exit 1, naming it and how to select) unless --allow-mixed;
-// one that only co-varies with the axes (a learning rate set per width) is named in a warning.
+// one that only co-varies with the axes (a learning rate set per width) is named in a note.
 // Writes the JSON members (",\"groups\":…") to json.
 static void check_groups(const Args *a, const Points *p, int axes, const char *axes_text, FILE *json) {
     if (!p->group || p->n_clusters < 2) return;
     sqlite3 *db;
     char err[1024];
     GroupDiff d;
+    snprintf(err, sizeof err, "%s", "cannot open");
     if (sqlite3_open_v2(a->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
         group_diff_load(db, (const char (*)[17])p->group, p->n_clusters, &d, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot fit: %s: %s\n", a->db, sqlite3_errmsg(db));
+        fprintf(stderr, "jackpot fit: %s: %s\n", a->db, err);
         sqlite3_close(db);
         exit(1);
     }
