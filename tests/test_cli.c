@@ -232,6 +232,118 @@ static void test_concepts_end_to_end(void **state) {
     expect_usage_error("concepts --db x.db --threshold -1", "--threshold");
 }
 
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc(n + 1);
+    s[fread(s, 1, n, f)] = 0;
+    fclose(f);
+    return s;
+}
+
+static int count_lines(const char *path) {
+    char *s = slurp(path);
+    int n = 0;
+    for (const char *p = s; p && *p; p++) n += *p == '\n';
+    free(s);
+    return s ? n : -1;
+}
+
+static void expect_output(const char *args, int status, const char *const *fragments, int n, char *out, size_t cap) {
+    int rc = run(args, out, cap);
+    if (rc != status) fail_msg("jackpot %s: exit %d, expected %d:\n%s", args, rc, status, out);
+    for (int i = 0; i < n; i++)
+        if (!strstr(out, fragments[i])) fail_msg("jackpot %s: output lacks '%s':\n%s", args, fragments[i], out);
+}
+
+// Two sweeps in one database that differ only in their learning rate: six groups at three
+// sizes. fit, dist and report keep the two apart and say what differs; nothing pools the
+// runs of lr = 0.01 as seeds of the lr = 0.001 sizes.
+static void test_groups_that_differ_are_not_pooled(void **state) {
+    (void)state;
+    static char out[1 << 17];
+    char dir[] = "/tmp/jackpot-groups-XXXXXX", db[96], args[1024], path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/runs.db", dir);
+    const char *lrs[2] = { "0.001", "0.01" };
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/lr%d.yaml", dir, i);
+        FILE *f = fopen(path, "w");
+        fprintf(f, "name: lr%s\ntask: {name: sparse-parity}\nworld: {concepts: 4, bits: 8, eval_per_concept: 16}\n"
+                   "model: {depth: 1}\noptim: {lr: %s}\nbudget: {batch: 32, steps: 100, evals: 2}\n"
+                   "grid: {model.width: [4, 8, 16]}\nseeds: {init: 3}\n", lrs[i], lrs[i]);
+        fclose(f);
+        snprintf(args, sizeof args, "run %s --db %s --quiet", path, db);
+        assert_int_equal(run(args, out, sizeof out), 0);
+    }
+    // fit: refused across the two rates, naming the field and how to select one
+    snprintf(args, sizeof args, "fit --db %s --law power --boot 20 --no-save", db);
+    const char *refused[] = { "differ in optim.lr 0.001 vs 0.01", "--where \"r.lr = ", "--allow-mixed" };
+    expect_output(args, 1, refused, 3, out, sizeof out);
+    snprintf(args, sizeof args, "fit --db %s --law power --boot 20 --no-save --where \"r.lr = 0.001\"", db);
+    const char *one[] = { "law power on 9 points" };
+    expect_output(args, 0, one, 1, out, sizeof out);
+    assert_null(strstr(out, "WARNING"));
+    snprintf(args, sizeof args, "fit --db %s --law power --boot 20 --no-save --allow-mixed", db);
+    const char *mixed[] = { "law power on 18 points", "WARNING: optim.lr 0.001 vs 0.01" };
+    expect_output(args, 0, mixed, 2, out, sizeof out);
+    // dist: each group labelled by its rate, and the pooling across sizes flagged
+    snprintf(args, sizeof args, "dist --db %s --boot 20 --no-save", db);
+    const char *dist[] = { "6 groups", "N=62 D=0, optim.lr = 0.001; 3 runs", "N=62 D=0, optim.lr = 0.01; 3 runs",
+                           "WARNING: groups of equal N and D differ in optim.lr 0.001 vs 0.01" };
+    expect_output(args, 0, dist, 4, out, sizeof out);
+    // report: one view per rate, each fitted on its own 9 runs; the strip of seeds holds 3 sizes × 3 seeds
+    snprintf(args, sizeof args, "report --db %s -o %s/report --boot 20", db, dir);
+    const char *report[] = { "L(N) on sparse-parity, optim.lr = 0.01, fresh samples", "L(N) on sparse-parity, optim.lr = 0.001, fresh samples",
+                             "9 runs)" };
+    expect_output(args, 0, report, 3, out, sizeof out);
+    assert_null(strstr(out, "18 runs"));
+    for (int c = 1; c <= 2; c++) {
+        snprintf(path, sizeof path, "%s/report/seeds_strip_sparse_parity_c%d.csv", dir, c);
+        assert_int_equal(count_lines(path), 1 + 3 * 3);
+        snprintf(path, sizeof path, "%s/report/seeds_spread_sparse_parity_c%d.csv", dir, c);
+        char *csv = slurp(path);
+        assert_non_null(csv);
+        int sizes = 0;
+        for (const char *p = csv; (p = strstr(p, "\nsize,")); p++) sizes++;
+        assert_true(sizes <= 3);   // one spread per size, not one per group of both rates
+        free(csv);
+    }
+    snprintf(path, sizeof path, "%s/report/index.html", dir);
+    char *html = slurp(path);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "differ in optim.lr 0.001 vs 0.01 at equal model and data sizes"));
+    assert_non_null(strstr(html, "Across seeds: sparse-parity, optim.lr = 0.001"));
+    // IsoFLOP: one budget per size here, so the report says why instead of drawing, as fit does
+    assert_non_null(strstr(html, "IsoFLOP profiles (sparse-parity, optim.lr = 0.001), no figure: isoflop: 0 of 3 compute budgets"));
+    assert_null(strstr(html, "isoflop_sparse"));
+    assert_non_null(strstr(html, "concepts: sizes of equal N and D differ in optim.lr 0.001 vs 0.01: one set of figures per sweep"));
+    free(html);
+    snprintf(path, sizeof path, "%s/report/concepts_heatmap_sweep2.csv", dir);
+    assert_int_equal(count_lines(path), 1 + 3 * 4);   // one sweep's 3 sizes × 4 concepts, not both rates
+    // concepts: every size row says its rate, and the fits across sizes are flagged
+    snprintf(args, sizeof args, "concepts --db %s --boot 0", db);
+    const char *concepts[] = { "[optim.lr = 0.01]", "[optim.lr = 0.001]", "WARNING: sizes of equal N and D differ in optim.lr 0.001 vs 0.01" };
+    expect_output(args, 0, concepts, 3, out, sizeof out);
+    snprintf(args, sizeof args, "fit --db %s --law isoflop --boot 20 --no-save --where \"r.lr = 0.001\"", db);
+    const char *iso[] = { "isoflop: 0 of 3 compute budgets gave an optimum inside the sizes tried; at least 3 are needed" };
+    expect_output(args, 1, iso, 1, out, sizeof out);
+    // report --where: one rate, one view under the plain name
+    snprintf(args, sizeof args, "report --db %s -o %s/one --boot 20 --where \"r.lr = 0.001\" --metric final_test_loss", db, dir);
+    const char *where[] = { "L(N) on sparse-parity, fresh samples" };
+    expect_output(args, 0, where, 1, out, sizeof out);
+    snprintf(path, sizeof path, "%s/one/seeds_strip_sparse_parity.csv", dir);
+    assert_int_equal(count_lines(path), 1 + 3 * 3);
+    snprintf(args, sizeof args, "report --db %s -o %s/bad --where \"r.lr =\"", db, dir);
+    const char *bad[] = { "--where: " };
+    expect_output(args, 1, bad, 1, out, sizeof out);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    assert_int_equal(system(args), 0);
+}
+
 static void test_help_documents_every_flag(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -283,6 +395,7 @@ int main(void) {
         cmocka_unit_test(test_fit_on_a_csv),
         cmocka_unit_test(test_dist_on_a_csv),
         cmocka_unit_test(test_tickets_end_to_end),
+        cmocka_unit_test(test_groups_that_differ_are_not_pooled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

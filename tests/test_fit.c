@@ -193,8 +193,44 @@ static void test_isoflop_recovers_planted_exponents(void **state) {
     p.n = 9 + 2;
     for (int i = 0; i < 2; i++) p.x[AXIS_C][9 + i] = 1e30;
     assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "at least 2 are needed"));
+    assert_non_null(strstr(err, "at least 3 are needed"));
+    // two budgets with clean vertices: two optima always lie on a line, so no exponent
+    p.n = 2 * 9;
+    for (int i = 0; i < 2; i++) p.x[AXIS_C][9 + i] = 1e19;
+    assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "2 of 2 compute budgets gave an optimum inside the sizes tried; at least 3 are needed"));
+    // three budgets within a factor 4 of C: too narrow a span to resolve the exponent
+    p.n = 3 * 9;
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 9; i++) p.x[AXIS_C][c * 9 + i] = 1e18 * pow(2, c);
+    assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "span 4× in C"));
     p.n = 45;
+    points_free(&p);
+}
+
+// Budgets whose vertices sit at the edge of the sizes tried, or whose bootstrap interval is
+// wider than ISOFLOP_MAX_INTERVAL, give no exponent: the report and fit say why instead.
+static void test_isoflop_refuses_an_unresolved_exponent(void **state) {
+    (void)state;
+    Points p;
+    points_make(&p, 4 * 5);
+    // loss = (ln N − m_c)² + noise with big noise: each budget has a vertex inside the
+    // sizes, but resampling within budgets moves it all over, so the slope is unresolved
+    for (int c = 0, k = 0; c < 4; c++)
+        for (int i = 0; i < 5; i++, k++) {
+            double lnN = 10 + i, m = 12 + 0.01 * c;
+            p.x[AXIS_N][k] = exp(lnN);
+            p.x[AXIS_C][k] = 1e15 * pow(10, c);
+            p.loss[k] = 1 + 0.05 * (lnN - m) * (lnN - m) + 0.3 * rng_normal(9, 9, (uint64_t)k);
+            p.cluster[k] = k;
+        }
+    p.n_clusters = p.n;
+    IsoResult r;
+    int rc = isoflop_fit(&p, 200, 1, &r, err, sizeof err);
+    if (rc == 0) fail_msg("an exponent %.3g [%.3g, %.3g] from noise was accepted", r.n_exp, r.n_lo, r.n_hi);
+    print_message("refused: %s\n", err);
+    assert_true(strstr(err, "cannot tell C^0.25 from C^0.75") || strstr(err, "gave an optimum inside the sizes tried"));
     points_free(&p);
 }
 
@@ -270,6 +306,7 @@ int main(void) {
         cmocka_unit_test(test_heldout_predicts_the_largest),
         cmocka_unit_test(test_agrees_with_scipy),
         cmocka_unit_test(test_isoflop_recovers_planted_exponents),
+        cmocka_unit_test(test_isoflop_refuses_an_unresolved_exponent),
         cmocka_unit_test(test_budget_planner),
         cmocka_unit_test(test_degenerate_inputs),
     };

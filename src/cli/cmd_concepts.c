@@ -231,9 +231,12 @@ int cmd_concepts(int argc, char **argv) {
         char which[512];
         which_learned(z, C, which, sizeof which);
         print_size(z);
-        printf("  %7.2f ± %-9.2f  %13.4g  %s\n", mean_finite(z->run_learned, z->n_runs), sd_finite(z->run_learned, z->n_runs),
-               mean_finite(z->run_loss, z->n_runs), which);
+        printf("  %7.2f ± %-9.2f  %13.4g  %s%s%s%s\n", mean_finite(z->run_learned, z->n_runs), sd_finite(z->run_learned, z->n_runs),
+               mean_finite(z->run_loss, z->n_runs), which, z->label[0] ? "   [" : "", z->label, z->label[0] ? "]" : "");
     }
+    if (st.mixed[0])   // two learning rates at one size are two rows, and the fits across sizes below pool them
+        printf("WARNING: sizes of equal N and D differ in %s: each row above is one setting, but the exponents and "
+               "trends below pool them; choose one with --sweep\n", st.mixed);
 
     // The heat map: accuracy by frequency rank (rows, binned when there are many) × size (columns).
     int bin = C > 24 ? (C + 23) / 24 : 1;

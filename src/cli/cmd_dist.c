@@ -16,6 +16,7 @@
 #include "fit/fit.h"
 #include "stats/describe.h"
 #include "stats/samples.h"
+#include "store/groups.h"
 #include "store/store.h"
 
 #define CMD "dist"
@@ -144,6 +145,44 @@ static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int 
     return 0;
 }
 
+// Each group's label: its size, and from a database the settings that tell it apart from the
+// other groups besides N and D ("N=62 D=0, optim.lr = 0.01"; store/groups.h). labels[g] has 256
+// bytes. When groups at equal N and D differ (two learning rates), says so in warn: the
+// analyses across sizes pool them.
+static void group_labels(const char *db, const Samples *S, char (*labels)[256], char *warn, size_t wlen) {
+    warn[0] = 0;
+    for (int g = 0; g < S->n_groups; g++) snprintf(labels[g], 256, "%s", S->g[g].label);
+    if (!db || S->n_groups < 2) return;
+    sqlite3 *h;
+    GroupDiff d;
+    char err[512], (*keys)[17] = malloc(sizeof *keys * S->n_groups);
+    for (int g = 0; g < S->n_groups; g++) snprintf(keys[g], 17, "%.16s", S->g[g].key);
+    int ok = sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+             group_diff_load(h, (const char (*)[17])keys, S->n_groups, &d, err, sizeof err) == 0;
+    sqlite3_close(h);
+    free(keys);
+    if (!ok) return;   // the labels stay by size: the groups were read, only their params were not
+    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1], n_all = 0;
+    group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
+    for (int f = 0; f < d.n_fields; f++)
+        if (!(group_field_axes(d.field[f]) & (GROUP_AXIS_N | GROUP_AXIS_D))) all[n_all++] = f;
+    for (int g = 0; g < S->n_groups && n_all; g++) {
+        char l[200];
+        group_diff_label(&d, group_diff_index(&d, S->g[g].key), all, n_all, l, sizeof l);
+        snprintf(labels[g], 256, "%.63s, %.180s", S->g[g].label, l);
+    }
+    if (n_conf) {
+        char what[512], where[400];
+        group_diff_describe(&d, conf, n_conf, what, sizeof what);
+        int order[d.n_groups];   // suggest the smallest setting
+        group_diff_order(&d, conf, n_conf, order);
+        group_diff_where_arg(&d, order[0], conf, n_conf, where, sizeof where);
+        snprintf(warn, wlen, "groups of equal N and D differ in %s: each group is described on its own, but the spread "
+                 "against N and the power law across sizes below pool them; select one with --where %s", what, where);
+    }
+    group_diff_free(&d);
+}
+
 int cmd_dist(int argc, char **argv) {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' },       { "sweep", required_argument, 0, 's' },
@@ -193,6 +232,9 @@ int cmd_dist(int argc, char **argv) {
     size_t jlen = 0, tlen = 0;
     FILE *j = open_memstream(&jtext, &jlen), *t = open_memstream(&ttext, &tlen);
     fprintf(t, "outcomes across seeds from %s: %d groups\n", S.source, S.n_groups);
+    char (*labels)[256] = malloc(sizeof *labels * (S.n_groups ? S.n_groups : 1)), mixed[1200];
+    group_labels(db, &S, labels, mixed, sizeof mixed);
+    if (mixed[0]) fprintf(t, "WARNING: %s\n", mixed);
     fprintf(j, "{\"source\":\"%s\",\"groups\":[", S.source);
 
     // L(N) across sizes, for best-of-k at equal compute: a power law on every run's loss.
@@ -220,7 +262,7 @@ int cmd_dist(int argc, char **argv) {
     int have_unit[U_COUNT] = { 0 };
     for (int g = 0; g < S.n_groups; g++) {
         SeedGroup *G = &S.g[g];
-        fprintf(t, "\ngroup %d: %s, %d runs\n", g + 1, G->label, G->n);
+        fprintf(t, "\ngroup %d: %s; %d runs\n", g + 1, labels[g], G->n);
         fprintf(j, "%s{\"N\":", g ? "," : ""); jnum(j, G->N); fputs(",\"D\":", j); jnum(j, G->D);
         fprintf(j, ",\"n\":%d,\"units\":{", G->n);
         int first = 1;
@@ -312,6 +354,7 @@ int cmd_dist(int argc, char **argv) {
     fputs("]", j);
 
     // spread against N
+    if (mixed[0]) fprintf(t, "\nWARNING: %s\n", mixed);
     fprintf(t, "\nspread against N (std and IQR across seeds, fitted as spread ∝ N^k by least squares in logs,\n"
                "95%% intervals from Student's t with sizes − 2 degrees of freedom):\n");
     fputs(",\"spread_vs_N\":{", j);
@@ -374,7 +417,7 @@ int cmd_dist(int argc, char **argv) {
         else if (!json) printf("recorded as dist %ld in %s\n", id, db);
         store_close(&st);
     }
-    free(jtext); free(ttext); free(x); free(spread);
+    free(jtext); free(ttext); free(x); free(spread); free(labels);
     points_free(&P);
     samples_free(&S);
     return 0;

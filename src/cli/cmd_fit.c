@@ -13,6 +13,7 @@
 #include "fit/budget.h"
 #include "fit/fit.h"
 #include "fit/isoflop.h"
+#include "store/groups.h"
 #include "store/store.h"
 
 #define CMD "fit"
@@ -45,6 +46,9 @@ static const char HELP[] =
     "  --loss-col NAME  the loss column                                  [loss]\n"
     "  --cluster-col N  rows with equal values resample together (default: each row alone)\n"
     "  --x AXIS         the power law's axis: params, data, flops, steps  [params]\n"
+    "  --allow-mixed    fit across groups of runs that differ in more than the law's axes\n"
+    "                   (e.g. two learning rates): refused by default, since their runs\n"
+    "                   would be pooled as if they were seeds of one configuration\n"
     "\n"
     "method and output\n"
     "  --delta X        Huber δ on log residuals                         [1e-3]\n"
@@ -66,9 +70,64 @@ typedef struct {
     Axis4 x;
     double delta, budget, target;
     Costs costs;
-    int boot, json, save;
+    int boot, json, save, allow_mixed;
     unsigned long long seed;
 } Args;
+
+// The fields of the params a law's axes may vary (store/groups.h): x = params varies the
+// model's shape, data the training-set size, steps the budget, flops all three.
+static int axis_fields(Axis4 a) {
+    return a == AXIS_N ? GROUP_AXIS_N : a == AXIS_D ? GROUP_AXIS_D : a == AXIS_STEPS ? GROUP_AXIS_BUDGET
+                                                                  : GROUP_AXIS_N | GROUP_AXIS_D | GROUP_AXIS_BUDGET;
+}
+
+// Groups of runs (equal but for their seeds) must differ only in the law's axes: runs of two
+// learning rates at one size are not seeds of one point. A field that differs between groups
+// at equal axis values is refused (exit 1, naming it and how to select) unless --allow-mixed;
+// one that only co-varies with the axes (a learning rate set per width) is named in a note.
+// Writes the JSON members (",\"groups\":…") to json.
+static void check_groups(const Args *a, const Points *p, int axes, const char *axes_text, FILE *json) {
+    if (!p->group || p->n_clusters < 2) return;
+    sqlite3 *db;
+    char err[1024];
+    GroupDiff d;
+    snprintf(err, sizeof err, "%s", "cannot open");
+    if (sqlite3_open_v2(a->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        group_diff_load(db, (const char (*)[17])p->group, p->n_clusters, &d, err, sizeof err) != 0) {
+        fprintf(stderr, "jackpot fit: %s: %s\n", a->db, err);
+        sqlite3_close(db);
+        exit(1);
+    }
+    sqlite3_close(db);
+    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov;
+    group_diff_split(&d, axes, conf, &n_conf, cov, &n_cov);
+    char what[1024], where[512];
+    fprintf(json, ",\"groups\":%d", d.n_groups);
+    if (n_conf) {
+        group_diff_describe(&d, conf, n_conf, what, sizeof what);
+        int order[d.n_groups];   // suggest the smallest setting
+        group_diff_order(&d, conf, n_conf, order);
+        group_diff_where_arg(&d, order[0], conf, n_conf, where, sizeof where);
+        if (!a->allow_mixed) {
+            fprintf(stderr, "jackpot fit: the %d groups of runs differ in %s, not only in the law's axes (%s): one law across "
+                            "them would pool runs of different settings as seeds of one point. Select one with --where %s"
+                            " (or --sweep NAME), or pass --allow-mixed to fit across them anyway.\n",
+                    d.n_groups, what, axes_text, where);
+            group_diff_free(&d);
+            exit(1);
+        }
+        fputs(",\"groups_warning\":\"", json);
+        for (const char *s = what; *s; s++) fprintf(json, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+        fputs(" differ between groups at equal axis values; fitted across them (--allow-mixed)\"", json);
+    }
+    if (n_cov) {
+        group_diff_describe(&d, cov, n_cov, what, sizeof what);
+        fputs(",\"groups_covary\":\"", json);
+        for (const char *s = what; *s; s++) fprintf(json, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
+        fprintf(json, " change with the %s: the law absorbs them\"", axes_text);
+    }
+    group_diff_free(&d);
+}
 
 static void json_num(FILE *f, double v) {
     char b[40];
@@ -174,8 +233,8 @@ static void write_budget(FILE *f, const Args *a, const FitResult *r) {
     }
 }
 
-static void write_isoflop(FILE *f, const IsoResult *r, const Points *p) {
-    fprintf(f, "{\"law\":\"isoflop\",\"points\":%d,\"budgets\":[", p->n);
+static void write_isoflop(FILE *f, const IsoResult *r, const Points *p, const char *kind) {
+    fprintf(f, "{\"law\":\"isoflop\",\"points\":%d,\"points_kind\":\"%s\",\"budgets\":[", p->n, kind);
     for (int g = 0; g < r->n_budgets; g++) {
         const IsoBudget *b = &r->budgets[g];
         fprintf(f, "%s{\"C\":", g ? "," : ""); json_num(f, b->C);
@@ -212,6 +271,7 @@ int cmd_fit(int argc, char **argv) {
         { "budget", required_argument, 0, 'B' },    { "target-loss", required_argument, 0, 'T' },
         { "cost-flop", required_argument, 0, 1 },   { "cost-data", required_argument, 0, 2 },
         { "cost-param", required_argument, 0, 3 },  { "cost-fixed", required_argument, 0, 4 },
+        { "allow-mixed", no_argument, 0, 5 },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     Args a = { .metric = "final_test_loss", .loss_col = "loss", .x = AXIS_N, .delta = 1e-3, .boot = 1000, .save = 1,
@@ -252,6 +312,7 @@ int cmd_fit(int argc, char **argv) {
         case 2: a.costs.data = arg_double(CMD, "--cost-data", optarg, 0, 1e300); break;
         case 3: a.costs.param = arg_double(CMD, "--cost-param", optarg, 0, 1e300); break;
         case 4: a.costs.fixed = arg_double(CMD, "--cost-fixed", optarg, 0, 1e300); break;
+        case 5: a.allow_mixed = 1; break;
         case 'h': fputs(HELP, stdout); return 0;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -273,6 +334,18 @@ int cmd_fit(int argc, char **argv) {
     int rc = a.csv ? points_from_csv(a.csv, a.cols, a.loss_col, a.cluster_col, &p, err, sizeof err)
                    : points_from_store(a.db, a.sweep, a.metric, a.where, &p, err, sizeof err);
     if (rc != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
+
+    // what the law may vary: its axes (isoflop: the size and the budget)
+    int axes = 0;
+    char axes_text[64] = "";
+    if (iso) { axes = GROUP_AXIS_N | GROUP_AXIS_BUDGET; snprintf(axes_text, sizeof axes_text, "params and the budget"); }
+    else if (law->n_x == 2) { axes = GROUP_AXIS_N | GROUP_AXIS_D; snprintf(axes_text, sizeof axes_text, "params and data"); }
+    else { Axis4 x = frontier ? AXIS_C : a.x; axes = axis_fields(x); snprintf(axes_text, sizeof axes_text, "%s", axis_name(x)); }
+    char *gtext = NULL;
+    size_t glen = 0;
+    FILE *gjson = open_memstream(&gtext, &glen);
+    check_groups(&a, &p, axes, axes_text, gjson);
+    fclose(gjson);
     if (frontier) points_frontier(&p);
 
     char *text = NULL;
@@ -281,7 +354,7 @@ int cmd_fit(int argc, char **argv) {
     if (iso) {
         IsoResult r;
         if (isoflop_fit(&p, a.boot, a.seed, &r, err, sizeof err) != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
-        write_isoflop(f, &r, &p);
+        write_isoflop(f, &r, &p, a.csv ? "from a CSV" : isoflop_points_kind(a.metric));
         isoflop_free(&r);
     } else {
         FitOptions o = { .law = law, .delta = a.delta, .n_boot = a.boot, .seed = a.seed };
@@ -320,6 +393,8 @@ int cmd_fit(int argc, char **argv) {
         }
         fit_result_free(&r);
     }
+    fputs(gtext, f);
+    free(gtext);
     fprintf(f, ",\"source\":\"");
     for (const char *s = p.source; *s; s++) fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
     fputs("\"}", f);

@@ -20,8 +20,15 @@ static const char HELP[] =
     "across seeds, their spread against N and the best of k seeds against L(k·N);\n"
     "lottery-ticket curves; per-concept heat maps, learning order and interference for\n"
     "toy worlds; tables of fitted parameters and distribution statistics.\n"
+    "Groups of runs that differ in more than model and data size (two learning rates)\n"
+    "are drawn separately, each headed by what sets it apart, never pooled as seeds.\n"
     "\n"
     "  --db FILE          a jackpot database\n"
+    "  --sweep NAME       only this sweep's runs (scaling, curves, seeds, concepts)\n"
+    "  --where SQL        only runs matching a condition on runs r, e.g. \"r.lr = 0.001\"\n"
+    "                     (scaling, curves, seeds)\n"
+    "  --metric M         what the laws and IsoFLOP profiles fit, as in jackpot fit:\n"
+    "                     a summary (final_test_loss, best_val_loss, …) or eval:SPLIT_NAME  [final_test_loss]\n"
     "  -o, --out DIR      the report folder                                   [report]\n"
     "  --boot N           bootstrap resamples for the fitted laws             [1000]\n"
     "  --threshold NATS   a toy-world concept counts as learned below this    [0.1]\n"
@@ -32,6 +39,8 @@ int cmd_report(int argc, char **argv) {
         { "db", required_argument, 0, 'd' },        { "out", required_argument, 0, 'o' },
         { "boot", required_argument, 0, 'b' },      { "threshold", required_argument, 0, 't' },
         { "unit", required_argument, 0, 'u' },      { "help", no_argument, 0, 'h' },
+        { "sweep", required_argument, 0, 's' },     { "where", required_argument, 0, 'w' },
+        { "metric", required_argument, 0, 'm' },
         { 0, 0, 0, 0 },
     };
     ReportOptions o = { .out = "report", .n_boot = 1000, .concept_threshold = 0.1 };
@@ -42,6 +51,9 @@ int cmd_report(int argc, char **argv) {
         switch (c) {
         case 'd': o.db = optarg; break;
         case 'o': o.out = optarg; break;
+        case 's': o.sweep = optarg; break;
+        case 'w': o.where = optarg; break;
+        case 'm': o.metric = optarg; break;
         case 'b': o.n_boot = (int)arg_long(CMD, "--boot", optarg, 0, 100000); break;
         case 't': o.concept_threshold = arg_double(CMD, "--threshold", optarg, 0, 1e9); break;
         case 'u':

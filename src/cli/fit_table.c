@@ -51,6 +51,15 @@ static void estimates(J *j, FILE *o, const char *object) {
     sqlite3_finalize(st);
 }
 
+// What the groups of runs behind the fit differ in besides the law's axes (cmd_fit's check_groups).
+static void group_lines(J *j, FILE *o) {
+    char line[1200];
+    text(j, "$.groups_warning", line, sizeof line);
+    if (line[0]) fprintf(o, "  WARNING: %s\n", line);
+    text(j, "$.groups_covary", line, sizeof line);
+    if (line[0]) fprintf(o, "  note: %.0f groups of runs; %s\n", num(j, "$.groups"), line);
+}
+
 void fit_table_print(const char *json, FILE *o) {
     J j = { NULL, json };
     sqlite3_open(":memory:", &j.db);
@@ -59,6 +68,9 @@ void fit_table_print(const char *json, FILE *o) {
     text(&j, "$.source", source, sizeof source);
     fprintf(o, "law %s on %.0f points from %s\n", law, num(&j, "$.points"), source);
     if (!strcmp(law, "isoflop")) {
+        char kind[300];
+        text(&j, "$.points_kind", kind, sizeof kind);
+        fprintf(o, "  points: %s\n", kind);
         fprintf(o, "  %-12s %6s %6s %12s %12s %10s\n", "budget C", "points", "sizes", "N_opt", "D_opt", "L_opt");
         sqlite3_stmt *st = q(&j, "SELECT json_extract(value, '$.C'), json_extract(value, '$.points'), json_extract(value, '$.sizes'),"
                                  " json_extract(value, '$.ok'), json_extract(value, '$.N_opt'), json_extract(value, '$.D_opt'),"
@@ -73,6 +85,7 @@ void fit_table_print(const char *json, FILE *o) {
         sqlite3_finalize(st);
         interval(o, "N_opt ∝ C^a: a", num(&j, "$.N_opt_exponent.estimate"), num(&j, "$.N_opt_exponent.lo"), num(&j, "$.N_opt_exponent.hi"));
         interval(o, "D_opt ∝ C^b: b", num(&j, "$.D_opt_exponent.estimate"), num(&j, "$.D_opt_exponent.lo"), num(&j, "$.D_opt_exponent.hi"));
+        group_lines(&j, o);
         sqlite3_close(j.db);
         return;
     }
@@ -112,6 +125,7 @@ void fit_table_print(const char *json, FILE *o) {
     if (warning[0]) fprintf(o, "  warning: %s\n", warning);
     text(&j, "$.clusters_warning", warning, sizeof warning);
     if (warning[0]) fprintf(o, "  warning: %s\n", warning);
+    group_lines(&j, o);
     if (num(&j, "$.alpha_beta_distinguishable") == 0)
         fprintf(o, "  warning: the 95%% intervals of alpha and beta overlap: the data cannot tell them apart\n");
     if (isfinite(num(&j, "$.best_for_budget.budget"))) {

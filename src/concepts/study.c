@@ -10,6 +10,7 @@
 
 #include "data/world.h"
 #include "stats/describe.h"
+#include "store/groups.h"
 
 double quanta_alpha_N(double s) { return s - 1.0; }
 double quanta_alpha_D(double s) { return (s - 1.0) / s; }
@@ -103,6 +104,27 @@ static int load_run(sqlite3 *db, const RunRow *r, int C, double threshold, doubl
             if (!strcmp((const char *)sqlite3_column_text(st, 0), probe_metric_names[i])) probe[i] = sqlite3_column_double(st, 1);
     sqlite3_finalize(st);
     return 0;
+}
+
+// Each size's settings besides N and D that differ between the sizes, and what differs at
+// equal N and D (st->mixed). Sizes follow the rows' group order. Unreadable params leave the
+// labels empty: the study itself stands.
+static void label_sizes(sqlite3 *db, const RunRow *rows, int n, ConceptStudy *st) {
+    char (*keys)[17] = malloc(sizeof *keys * (n ? n : 1)), err[256];
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || strcmp(rows[i].group, rows[i - 1].group)) snprintf(keys[k++], 17, "%s", rows[i].group);
+    GroupDiff d;
+    if (k < 2 || group_diff_load(db, (const char (*)[17])keys, k, &d, err, sizeof err) != 0) { free(keys); return; }
+    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1], n_all = 0;
+    group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
+    for (int f = 0; f < d.n_fields; f++)
+        if (!(group_field_axes(d.field[f]) & (GROUP_AXIS_N | GROUP_AXIS_D))) all[n_all++] = f;
+    for (int s = 0; s < st->n_sizes && s < k; s++)
+        group_diff_label(&d, group_diff_index(&d, keys[s]), all, n_all, st->size[s].label, sizeof st->size[s].label);
+    if (n_conf) group_diff_describe(&d, conf, n_conf, st->mixed, sizeof st->mixed);
+    group_diff_free(&d);
+    free(keys);
 }
 
 static void size_init(ConceptSize *z, const RunRow *r, int runs, int C) {
@@ -201,6 +223,7 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     }
     free(loss);
     free(steps);
+    if (rc == 0) label_sizes(db, rows, n, st);
     free(rows);
     sqlite3_close(db);
     if (rc != 0) concept_study_free(st);

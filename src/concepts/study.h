@@ -15,6 +15,7 @@ typedef struct {
     double *acc, *loss;        // [C] final test accuracy and loss of each concept, mean over runs
     double *learned_frac;      // [C] fraction of runs that learned it
     double *learn_step;        // [C] median first step under the threshold, over the runs that learned it (NaN: none did)
+    char label[128];           // the settings besides N and D that set this group apart ("optim.lr = 0.01"; "" when none)
 } ConceptSize;
 
 typedef struct {
@@ -28,6 +29,8 @@ typedef struct {
     int at_best;               // metrics at each run's best-validation step instead of its last evaluation
     int n_sizes;
     ConceptSize *size;         // ascending (train_size, n_params)
+    char mixed[512];           // "optim.lr 0.001 vs 0.01" when sizes of equal N and D differ in it ("" when not):
+                               // the exponents and trends across sizes then pool settings (store/groups.h)
     char source[512];
 } ConceptStudy;
 

@@ -132,9 +132,9 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
         for (int j = 0; j < L->n_theta; j++) t0[j] = L->start[j][idx[j]];
         minimize(&pr, t0, t, &f, SCOUT_ITER);
         r->starts++;
-        if (isfinite(f)) {   // keep the POLISH best, sorted
-            int at = n_top < POLISH ? n_top++ : POLISH - 1;
-            if (at < POLISH - 1 || f < top_f[at]) {
+        if (isfinite(f)) {   // keep the POLISH best, sorted (a full list compares with its worst, never an unset slot)
+            int full = n_top == POLISH, at = full ? POLISH - 1 : n_top++;
+            if (!full || f < top_f[at]) {
                 while (at > 0 && top_f[at - 1] > f) { top_f[at] = top_f[at - 1]; memcpy(top_t[at], top_t[at - 1], sizeof top_t[0]); at--; }
                 top_f[at] = f;
                 memcpy(top_t[at], t, sizeof top_t[0]);

@@ -44,7 +44,7 @@ static void fit_budget(const Points *p, const int *rows, int n, IsoBudget *b) {
     gsl_matrix_free(X); gsl_matrix_free(cov); gsl_vector_free(y); gsl_vector_free(c);
     if (!(b->c2 > 0)) { snprintf(b->reason, sizeof b->reason, "curvature %.3g is not positive: no minimum", b->c2); return; }
     double l_opt = -b->c1 / (2 * b->c2);
-    if (l_opt < lo || l_opt > hi) {
+    if (!(l_opt > lo && l_opt < hi)) {   // a vertex at the edge is an extrapolation too
         snprintf(b->reason, sizeof b->reason, "minimum at N = %.3g lies outside the sizes tried (%.3g to %.3g)",
                  exp(l_opt), exp(lo), exp(hi));
         return;
@@ -95,15 +95,25 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
     r->budgets = calloc(nb, sizeof(IsoBudget));
     double slope = NAN, coef = NAN;
     r->n_ok = fit_all(p, order, start, nb, NULL, r->budgets, &slope, &coef);
-    if (r->n_ok < 2) {
-        snprintf(err, errlen, "isoflop: %d of %d compute budgets gave an optimum; at least 2 are needed for N_opt(C)%s%s",
-                 r->n_ok, nb, nb ? " (first refusal: " : "", "");
+    if (r->n_ok < ISOFLOP_MIN_BUDGETS) {
+        snprintf(err, errlen, "isoflop: %d of %d compute budgets gave an optimum inside the sizes tried; at least %d are "
+                 "needed for N_opt(C)%s", r->n_ok, nb, ISOFLOP_MIN_BUDGETS, nb > r->n_ok ? " (first refusal: " : "");
         for (int g = 0; g < nb; g++)
             if (!r->budgets[g].ok) {
                 size_t l = strlen(err);
                 snprintf(err + l, errlen - l, "C = %.3g: %s)", r->budgets[g].C, r->budgets[g].reason);
                 break;
             }
+        free(order); free(start);
+        isoflop_free(r);
+        return -1;
+    }
+    double cmin = INFINITY, cmax = 0;
+    for (int g = 0; g < nb; g++)
+        if (r->budgets[g].ok) { cmin = fmin(cmin, r->budgets[g].C); cmax = fmax(cmax, r->budgets[g].C); }
+    if (cmax / cmin < ISOFLOP_MIN_SPAN) {
+        snprintf(err, errlen, "isoflop: the %d budgets with an optimum span %.3g× in C (%.3g to %.3g); at least %g× is needed "
+                 "to resolve N_opt ∝ C^a", r->n_ok, cmax / cmin, cmin, cmax, ISOFLOP_MIN_SPAN);
         free(order); free(start);
         isoflop_free(r);
         return -1;
@@ -132,9 +142,24 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
             r->d_hi = 1 - r->n_lo;
         }
         free(pick); free(slopes); free(tmp);
+        if (!(r->n_hi - r->n_lo < ISOFLOP_MAX_INTERVAL)) {
+            snprintf(err, errlen, "isoflop: N_opt ∝ C^%.3g with a 95%% interval [%.3g, %.3g] over %d budgets: %s; add budgets or "
+                     "sizes around each optimum", slope, r->n_lo, r->n_hi, r->n_ok,
+                     kept > 1 ? "wider than 0.5, it cannot tell C^0.25 from C^0.75" : "too few bootstrap resamples gave optima");
+            free(order); free(start);
+            isoflop_free(r);
+            return -1;
+        }
     }
     free(order); free(start);
     return 0;
+}
+
+const char *isoflop_points_kind(const char *metric) {
+    return strncmp(metric, "eval:", 5)
+               ? "final evaluations of runs trained to each budget (Chinchilla's approach 2)"
+               : "intermediate evaluations during training, not runs trained to each budget: a schedule that has not "
+                 "ended there overstates their loss";
 }
 
 void isoflop_free(IsoResult *r) {

@@ -23,6 +23,7 @@ void points_free(Points *p) {
     for (int a = 0; a < AXIS_COUNT; a++) free(p->x[a]);
     free(p->loss);
     free(p->cluster);
+    free(p->group);
     memset(p, 0, sizeof *p);
 }
 
@@ -173,7 +174,7 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
     }
     sqlite3_finalize(st);
     sqlite3_close(h);
-    free(keys);
+    p->group = keys;   // cluster c is group keys[c]: what the analyses compare (store/groups.h)
     p->n_clusters = n_keys;
     snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
              metric, where ? " where=" : "", where ? where : "");

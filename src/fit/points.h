@@ -13,6 +13,7 @@ typedef struct {
     double *loss;            // [n]
     int *cluster;            // [n] in 0..n_clusters−1
     int n_clusters;
+    char (*group)[17];       // [n_clusters] from a store: each cluster's group hash (runs.group_hash); else NULL
     char source[512];        // where the points came from, for the record
 } Points;
 

@@ -33,9 +33,11 @@ static void heatmap(Report *r, const ConceptStudy *st, const char *tag, const ch
         for (int cc = 0; cc < st->C; cc++)
             fprintf(c, "%d,%d,%.5g,%ld,%ld,%ld,%.5g\n", s, cc, st->regression ? z->loss[cc] : z->acc[cc], z->width,
                     z->n_params, z->train_size, st->p[cc]);
-        if (k + 40 < sizeof xtics) {
-            if (z->train_size) k += (size_t)snprintf(xtics + k, sizeof xtics - k, "%s\"%ld/D%ld\" %d", s ? ", " : "", z->width, z->train_size, s);
-            else k += (size_t)snprintf(xtics + k, sizeof xtics - k, "%s\"%ld\" %d", s ? ", " : "", z->width, s);
+        if (k + 40 + strlen(z->label) < sizeof xtics) {   // a size's settings besides N and D, when sizes differ in them
+            if (z->train_size) k += (size_t)snprintf(xtics + k, sizeof xtics - k, "%s\"%ld/D%ld%s%s\" %d", s ? ", " : "", z->width,
+                                                     z->train_size, z->label[0] ? " " : "", z->label, s);
+            else k += (size_t)snprintf(xtics + k, sizeof xtics - k, "%s\"%ld%s%s\" %d", s ? ", " : "", z->width,
+                                       z->label[0] ? " " : "", z->label, s);
         }
     }
     fclose(c);
@@ -154,28 +156,39 @@ static void concept_figures(Report *r, const ConceptStudy *st, const char *tag, 
         report_fit_row(r, "quantization model α_N = s − 1 (prediction)", data, "α_N", quanta_alpha_N(st->zipf), NAN, NAN);
 }
 
-void section_concepts(Report *r, sqlite3 *db, const char *db_path, double threshold) {
+void section_concepts(Report *r, sqlite3 *db, const char *db_path, const char *sweep, double threshold) {
     report_section(r, "concepts", "Concepts in toy worlds", "Per-concept test metrics of toy-world runs (concept = "
                    "frequency rank, 0 the most frequent): which concepts each size learns, in what order, and how much "
                    "updates for frequent concepts interfere with rare ones.");
     ConceptStudy st;
     char err[1024];
-    if (concept_study_load(db_path, NULL, threshold, 0, &st, err, sizeof err) == 0) {
+    int loaded = concept_study_load(db_path, sweep, threshold, 0, &st, err, sizeof err) == 0;
+    if (loaded && (sweep || !st.mixed[0])) {
+        if (st.mixed[0])
+            report_note(r, "concepts: sizes of equal N and D differ in %s: each column is one setting, but the curves "
+                        "across sizes pool them.", st.mixed);
         concept_figures(r, &st, "", "");
         concept_study_free(&st);
-    } else if (!strstr(err, "several toy worlds")) {
+    } else if (!loaded && (sweep || !strstr(err, "several toy worlds"))) {
         report_note(r, "%s", err);
-    } else {   // one set of figures per sweep that holds one world
+    } else {   // several worlds, or settings besides N and D that differ (two learning rates): one set per sweep
+        if (loaded) {
+            report_note(r, "concepts: sizes of equal N and D differ in %s: one set of figures per sweep.", st.mixed);
+            concept_study_free(&st);
+        }
         sqlite3_stmt *q;
         int drawn = 0;
         // by name (a sweep edited and rerun keeps its name), figures tagged by the first id: names may collide as file names
         if (sqlite3_prepare_v2(db, "SELECT name, min(id) FROM sweeps GROUP BY name ORDER BY min(id)", -1, &q, NULL) == SQLITE_OK) {
             while (sqlite3_step(q) == SQLITE_ROW) {
-                char sweep[256], tag[32], label[300];
-                snprintf(sweep, sizeof sweep, "%s", (const char *)sqlite3_column_text(q, 0));
-                if (concept_study_load(db_path, sweep, threshold, 0, &st, err, sizeof err) != 0) continue;
+                char name[256], tag[32], label[300];
+                snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 0));
+                if (concept_study_load(db_path, name, threshold, 0, &st, err, sizeof err) != 0) continue;
                 snprintf(tag, sizeof tag, "_sweep%d", sqlite3_column_int(q, 1));
-                snprintf(label, sizeof label, " (sweep %s)", sweep);
+                snprintf(label, sizeof label, " (sweep %s)", name);
+                if (st.mixed[0])
+                    report_note(r, "concepts%s: sizes of equal N and D differ in %s: each column is one setting, but the "
+                                "curves across sizes pool them.", label, st.mixed);
                 concept_figures(r, &st, tag, label);
                 concept_study_free(&st);
                 drawn++;

@@ -9,7 +9,7 @@
 // Writes NAME.csv (n_params, step, flops, test_loss, runs) and the sizes as a
 // space-separated list; returns the rows written.
 static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap, double *ylo, double *yhi) {
-    char sql[2400];
+    char sql[3800];
     snprintf(sql, sizeof sql, "SELECT r.n_params, m.step, avg(m.flops), avg(m.value), count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
              " WHERE r.status = 'done' AND %s AND m.split = 'test' AND m.name = 'loss' GROUP BY r.n_params, m.step"
              " ORDER BY r.n_params, m.step", v->where_d);

@@ -1,11 +1,13 @@
 #include "report/report.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "report/sections.h"
+#include "store/groups.h"
 
 double sql_number(sqlite3 *db, const char *sql, const char *text_arg) {
     sqlite3_stmt *st;
@@ -56,6 +58,86 @@ static void overview(Report *r, sqlite3 *db) {
     report_section_end(r);
 }
 
+// The views of one task (and world): one, or one per setting when its groups differ in more
+// than N and D at equal N and D (two learning rates: never pooled as seeds of one size), each
+// headed by what sets it apart; and the IsoFLOP split (N and the budget vary there) in the first.
+// Returns the views written to out (at least 1, at most room).
+static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *out, int room) {
+    out[0] = *base;
+    out[0].n_iso = 1;
+    out[0].iso_where[0] = sqlite3_mprintf("%s", base->where_task);
+    snprintf(out[0].iso_label[0], sizeof out[0].iso_label[0], "%s", base->task);
+    GroupDiff d;
+    char err[512];
+    if (group_diff_load_where(db, base->where_task, &d, err, sizeof err) != 0) {
+        report_note(r, "%s: %s", base->task, err);
+        return 1;
+    }
+    out[0].n_iso = 0;   // decided below
+    sqlite3_free(out[0].iso_where[0]);
+    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, n = 1;
+    group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
+    char what[1024], label[160], where[1200];
+    if (n_cov) {
+        group_diff_describe(&d, cov, n_cov, what, sizeof what);
+        report_note(r, "%s: %s change with the model or data size (set per size); the laws absorb them.", base->task, what);
+    }
+    if (n_conf) {
+        group_diff_describe(&d, conf, n_conf, what, sizeof what);
+        char (*seen)[160] = malloc(sizeof *seen * d.n_groups);
+        int n_seen = 0, order[d.n_groups];
+        group_diff_order(&d, conf, n_conf, order);   // views in ascending order of their settings
+        n = 0;
+        for (int o = 0; o < d.n_groups; o++) {
+            int g = order[o];
+            group_diff_label(&d, g, conf, n_conf, label, sizeof label);
+            int s = 0;
+            while (s < n_seen && strcmp(seen[s], label)) s++;
+            if (s < n_seen) continue;
+            memcpy(seen[n_seen++], label, sizeof label);
+            if (n == room) continue;
+            TaskView *v = &out[n++];
+            *v = *base;
+            group_diff_where(&d, g, conf, n_conf, where, sizeof where);
+            snprintf(v->where_task, sizeof v->where_task, "%.1700s AND %.1200s", base->where_task, where);
+            snprintf(v->task, sizeof v->task, "%.40s, %.50s", base->task, label);
+            size_t k = strlen(v->tag);
+            snprintf(v->tag + k, sizeof v->tag - k, "_c%d", n);
+        }
+        report_note(r, "%s: its groups of runs differ in %s at equal model and data sizes: each setting is drawn on its own "
+                    "below, never pooled as seeds%s.", base->task, what,
+                    n_seen > n ? " (only the first ones: choose others with jackpot report --where)" : "");
+        free(seen);
+        for (int t = 1; t < n; t++) out[t].n_iso = 0;
+    }
+    // IsoFLOP profiles span budgets: split by what differs at equal N and budget
+    group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_BUDGET, conf, &n_conf, cov, &n_cov);
+    if (n_conf) {
+        char (*seen)[160] = malloc(sizeof *seen * d.n_groups);
+        int n_seen = 0, order[d.n_groups];
+        group_diff_order(&d, conf, n_conf, order);
+        for (int o = 0; o < d.n_groups; o++) {
+            int g = order[o];
+            group_diff_label(&d, g, conf, n_conf, label, sizeof label);
+            int s = 0;
+            while (s < n_seen && strcmp(seen[s], label)) s++;
+            if (s < n_seen) continue;
+            memcpy(seen[n_seen++], label, sizeof label);
+            if (out[0].n_iso == 4) continue;
+            group_diff_where(&d, g, conf, n_conf, where, sizeof where);
+            out[0].iso_where[out[0].n_iso] = sqlite3_mprintf("%s AND %s", base->where_task, where);
+            snprintf(out[0].iso_label[out[0].n_iso++], sizeof label, "%.60s, %.90s", base->task, label);
+        }
+        free(seen);
+    } else {
+        out[0].n_iso = 1;
+        out[0].iso_where[0] = sqlite3_mprintf("%s", base->where_task);
+        snprintf(out[0].iso_label[0], sizeof out[0].iso_label[0], "%s", base->task);
+    }
+    group_diff_free(&d);
+    return n;
+}
+
 int report_write(const ReportOptions *o, char *summary, size_t summary_len, char *err, size_t errlen) {
     sqlite3 *db;
     if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
@@ -77,37 +159,53 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
     overview(&r, db);
 
     // Scaling, learning curves and seeds, for each task and toy world (the one with the most runs first):
-    // runs of different worlds never share a law, a curve or a seed group.
+    // runs of different worlds never share a law, a curve or a seed group. Within one, groups of runs
+    // that differ in more than N and D (two learning rates) are views of their own (split_views).
+    // the user's selection, as SQL on runs r: --sweep and --where (each may be absent)
+    char *filter = o->sweep ? sqlite3_mprintf("r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id"
+                                              " WHERE sweeps.name = %Q)", o->sweep)
+                            : sqlite3_mprintf("1");
+    if (o->where) { char *f2 = sqlite3_mprintf("%s AND (%s)", filter, o->where); sqlite3_free(filter); filter = f2; }
     sqlite3_stmt *st;
     enum { MAX_VIEWS = 12 };
     TaskView views[MAX_VIEWS];
-    char names[MAX_VIEWS][32];
+    char names[MAX_VIEWS][32];   // each world's task name
     int n_tasks = 0;
-    if (sqlite3_prepare_v2(db, "SELECT r.task, " WORLD_SIGNATURE_SQL " AS w FROM runs r WHERE r.status = 'done'"
-                               " AND r.task IS NOT NULL GROUP BY r.task, w ORDER BY count(*) DESC", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW && n_tasks < MAX_VIEWS) {
-            TaskView *v = &views[n_tasks++];
-            *v = (TaskView){ .r = &r, .db = db, .db_path = o->db, .n_boot = o->n_boot, .unit = o->unit };
-            const char *task = (const char *)sqlite3_column_text(st, 0), *world = (const char *)sqlite3_column_text(st, 1);
-            snprintf(names[n_tasks - 1], sizeof names[0], "%.31s", task);
-            int same = 0;   // earlier views of the same task: this is its world number same + 1
-            for (int t = 0; t + 1 < n_tasks; t++) same += !strcmp(names[t], names[n_tasks - 1]);
-            char *where = sqlite3_mprintf("r.task = '%q' AND " WORLD_SIGNATURE_SQL " = '%q'", task, world);
-            snprintf(v->where_task, sizeof v->where_task, "%s", where);
-            sqlite3_free(where);
-            size_t k = 0;
-            for (const char *p = task; *p && k + 6 < sizeof v->tag; p++) v->tag[k++] = isalnum((unsigned char)*p) ? *p : '_';
-            v->tag[k] = 0;
-            if (same) {
-                snprintf(v->tag + k, sizeof v->tag - k, "_w%d", same + 1);
-                snprintf(v->task, sizeof v->task, "%.40s, world %d", task, same + 1);
-                report_note(&r, "%s is %s (%.300s).", v->task, task, world);
-            } else {
-                snprintf(v->task, sizeof v->task, "%.40s", task);
-            }
-        }
-        sqlite3_finalize(st);
+    char *sql = sqlite3_mprintf("SELECT r.task, " WORLD_SIGNATURE_SQL " AS w FROM runs r WHERE r.status = 'done'"
+                                " AND r.task IS NOT NULL AND (%s) GROUP BY r.task, w ORDER BY count(*) DESC", filter);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s%s", o->db, o->where ? "--where: " : "", sqlite3_errmsg(db));   // a bad --where
+        sqlite3_free(sql); sqlite3_free(filter); sqlite3_close(db);
+        report_close(&r);
+        return -1;
     }
+    sqlite3_free(sql);
+    int n_worlds = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n_tasks < MAX_VIEWS) {
+        const char *task = (const char *)sqlite3_column_text(st, 0), *world = (const char *)sqlite3_column_text(st, 1);
+        TaskView base = { .r = &r, .db = db, .db_path = o->db, .n_boot = o->n_boot, .unit = o->unit,
+                          .metric = o->metric ? o->metric : "final_test_loss" };
+        snprintf(names[n_worlds], sizeof names[0], "%.31s", task);
+        int same = 0;   // earlier worlds of the same task: this is its world number same + 1
+        for (int t = 0; t < n_worlds; t++) same += !strcmp(names[t], names[n_worlds]);
+        char *where = sqlite3_mprintf("r.task = '%q' AND " WORLD_SIGNATURE_SQL " = '%q' AND %s", task, world, filter);
+        snprintf(base.where_task, sizeof base.where_task, "%s", where);
+        sqlite3_free(where);
+        size_t k = 0;
+        for (const char *p = task; *p && k + 6 < sizeof base.tag; p++) base.tag[k++] = isalnum((unsigned char)*p) ? *p : '_';
+        base.tag[k] = 0;
+        if (same) {
+            snprintf(base.tag + k, sizeof base.tag - k, "_w%d", same + 1);
+            snprintf(base.task, sizeof base.task, "%.40s, world %d", task, same + 1);
+            report_note(&r, "%s is %s (%.300s).", base.task, task, world);
+        } else {
+            snprintf(base.task, sizeof base.task, "%.40s", task);
+        }
+        n_tasks += split_views(&r, db, &base, views + n_tasks, MAX_VIEWS - n_tasks);
+        n_worlds++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(filter);
     for (int t = 0; t < n_tasks; t++) {
         TaskView *v = &views[t];
         char *sql = sqlite3_mprintf("SELECT COALESCE(r.train_size, 0) AS d, count(DISTINCT r.n_params) AS k FROM runs r"
@@ -129,8 +227,10 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
     fprintf(r.html, "<div id=\"seeds\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_seeds(&views[t]);
     if (n_tasks == 0) report_note(&r, "No finished runs yet: run a sweep (jackpot run CONFIG --db %s) first.", o->db);
+    for (int t = 0; t < n_tasks; t++)
+        for (int i = 0; i < views[t].n_iso; i++) sqlite3_free(views[t].iso_where[i]);
     section_tickets(&r, db);
-    section_concepts(&r, db, o->db, o->concept_threshold);
+    section_concepts(&r, db, o->db, o->sweep, o->concept_threshold);
     sqlite3_close(db);
     snprintf(summary, summary_len, "%s", r.summary);
     int rc = report_close(&r);

@@ -4,6 +4,8 @@
 
 typedef struct {
     const char *db, *out;
+    const char *sweep, *where;   // only this sweep's runs; an SQL condition on runs r (each may be NULL)
+    const char *metric;          // the summary the laws and IsoFLOP profiles fit (NULL: final_test_loss), as jackpot fit --metric
     int n_boot;             // bootstrap resamples for the fits
     double concept_threshold;
     int unit;               // outcomes across seeds: 0 loss, 1 accuracy, 2 logit of accuracy

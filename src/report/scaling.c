@@ -27,11 +27,12 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     Report *r = v->r;
     char err[512];
     Points P;
-    if (points_from_store(v->db_path, NULL, "final_test_loss", where, &P, err, sizeof err) != 0) {
+    if (points_from_store(v->db_path, NULL, v->metric, where, &P, err, sizeof err) != 0) {
         report_note(r, "%s: %s", what, err);
         return -1;
     }
     const char *sym = a == AXIS_N ? "N" : "D";
+    const char *mname = strcmp(v->metric, "final_test_loss") ? v->metric : "final test loss";
     const char *unit = a == AXIS_N ? "N, parameters" : "D, training examples";
     FitOptions o = { .law = &law_power, .axes = { a }, .delta = 1e-3, .n_boot = v->n_boot, .seed = 0 };
     FitResult f;
@@ -73,16 +74,16 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
              "set logscale xy\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4:5 with filledcurves lc rgb '#c6dbef' fs solid 0.6 title '95%% bootstrap band', \\\n"
              "  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):3 with lines ls 2 title 'L = E + A·%s^{-α}, α = %.3g', \\\n"
-             "  '' skip 1 using (strcol(1) eq 'run' ? $2 : NaN):3 with points ls 1 pt 7 ps 0.7 title 'runs (final test loss)'%s",
-             name, sym, f.report[2],
+             "  '' skip 1 using (strcol(1) eq 'run' ? $2 : NaN):3 with points ls 1 pt 7 ps 0.7 title 'runs (%s)'%s",
+             name, sym, f.report[2], mname,
              have_h ? ", \\\n  '' skip 1 using (strcol(1) eq 'heldout' ? $2 : NaN):3:4:5 with yerrorbars ls 4 pt 5 ps 1.3 "
                       "title 'held-out prediction (fit without the largest)'" : "");
     char heldout[300] = "";
     if (have_h)
         snprintf(heldout, sizeof heldout, " Refitted without the largest %s, the law predicts %.4g there [%.4g, %.4g] "
                  "against %.4g observed (%+.1f%%).", sym, h.predicted, h.lo, h.hi, h.observed, 100 * h.rel_error);
-    snprintf(caption, sizeof caption, "Every run's final test loss against %s on log–log axes, with the power law "
-             "fitted to them: α = %.3g [%.3g, %.3g], E = %.3g [%.3g, %.3g].%s", sym, f.report[2], f.lo[2], f.hi[2],
+    snprintf(caption, sizeof caption, "Every run's %s against %s on log–log axes, with the power law "
+             "fitted to them: α = %.3g [%.3g, %.3g], E = %.3g [%.3g, %.3g].%s", mname, sym, f.report[2], f.lo[2], f.hi[2],
              f.report[0], f.lo[0], f.hi[0], heldout);
     char tics[512];
     log_tics(tics, sizeof tics, 'y', ylo, yhi);
@@ -117,20 +118,29 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     return 0;
 }
 
-// IsoFLOP profiles (Hoffmann et al., approach 2) from every evaluation, and N_opt(C).
-static void isoflop_figures(TaskView *v) {
+// IsoFLOP profiles and N_opt(C) from the points jackpot fit --law isoflop reads (the same
+// metric, the same isoflop_fit and its refusals): a note saying why where they do not suffice.
+static void isoflop_figures(TaskView *v, int k) {
     Report *r = v->r;
-    char err[512];
+    char err[1024], task[260], tag[64];
+    const char *where = v->iso_where[k], *label = v->iso_label[k];
+    snprintf(task, sizeof task, "%s", label);
+    if (k) snprintf(tag, sizeof tag, "%s_i%d", v->tag, k + 1);   // the first keeps the plain name
+    else snprintf(tag, sizeof tag, "%s", v->tag);
     Points P;
-    if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P, err, sizeof err) != 0) return;
+    if (points_from_store(v->db_path, NULL, v->metric, where, &P, err, sizeof err) != 0) {
+        report_note(r, "IsoFLOP profiles (%s): %s", task, err);
+        return;
+    }
     IsoResult iso;
     if (isoflop_fit(&P, v->n_boot, 0, &iso, err, sizeof err) != 0) {   // it frees what it made
-        report_note(r, "IsoFLOP profiles (%s): %s", v->task, err);
+        report_note(r, "IsoFLOP profiles (%s), no figure: %s", task, err);
         points_free(&P);
         return;
     }
-    char name[96], plot[3000], caption[600], title[160];
-    snprintf(name, sizeof name, "isoflop_%s", v->tag);
+    const char *kind = isoflop_points_kind(v->metric);
+    char name[96], plot[3000], caption[900], title[340];
+    snprintf(name, sizeof name, "isoflop_%s", tag);
     FILE *c = figure_data(r, name);
     if (c) {
         fprintf(c, "kind,budget_flops,n_params,loss\n");
@@ -167,19 +177,19 @@ static void isoflop_figures(TaskView *v) {
                  "  for [i=1:words(budgets)] '' skip 1 using (strcol(1) eq 'parabola' && abs($2/word(budgets,i) - 1) < 1e-3 ? $3 : NaN):4 with lines ls i title sprintf('C = %%s FLOPs', word(budgets,i)), \\\n"
                  "  '' skip 1 using (strcol(1) eq 'optimum' ? $3 : NaN):4 with points pt 3 ps 2 lc rgb 'black' title 'N_{opt}(C), the minimum of each parabola'",
                  budgets, name);
-        snprintf(title, sizeof title, "IsoFLOP profiles (%s)", v->task);
-        snprintf(caption, sizeof caption, "At each compute budget (evaluations within 5%% of the same FLOPs), loss "
-                 "against model size with a parabola in log N; its minimum is the compute-optimal size. Across budgets "
-                 "N_opt ∝ C^%.3g [%.3g, %.3g].", iso.n_exp, iso.n_lo, iso.n_hi);
+        snprintf(title, sizeof title, "IsoFLOP profiles (%s)", task);
+        snprintf(caption, sizeof caption, "At each compute budget (points within 5%% of the same FLOPs), %s "
+                 "against model size with a parabola in log N; its minimum is the compute-optimal size. Points: %s. "
+                 "Across %d budgets N_opt ∝ C^%.3g [%.3g, %.3g].", v->metric, kind, iso.n_ok, iso.n_exp, iso.n_lo, iso.n_hi);
         char tics[1024];
         log_tics(tics, sizeof tics, 'y', ylo, yhi);
         log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', xlo, xhi);
         figure_draw(r, name, title, "N, parameters", "test loss (nats)", tics, plot, caption);
-        report_fit_row(r, "IsoFLOP N_opt ∝ C^a", v->task, "a", iso.n_exp, iso.n_lo, iso.n_hi);
-        report_fit_row(r, "IsoFLOP D_opt ∝ C^b", v->task, "b", iso.d_exp, iso.d_lo, iso.d_hi);
+        report_fit_row(r, "IsoFLOP N_opt ∝ C^a", task, "a", iso.n_exp, iso.n_lo, iso.n_hi);
+        report_fit_row(r, "IsoFLOP D_opt ∝ C^b", task, "b", iso.d_exp, iso.d_lo, iso.d_hi);
     }
     // N_opt(C): every budget's optimum and the fitted power law through them
-    snprintf(name, sizeof name, "n_opt_%s", v->tag);
+    snprintf(name, sizeof name, "n_opt_%s", tag);
     if ((c = figure_data(r, name))) {
         fprintf(c, "kind,budget_flops,n_opt,fit\n");
         double clo = INFINITY, chi = 0, nlo = INFINITY, nhi = 0;
@@ -200,10 +210,10 @@ static void isoflop_figures(TaskView *v) {
         snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using (strcol(1) eq 'budget' ? $2 : NaN):3 with points ls 1 pt 7 ps 1.2 "
                  "title 'N_{opt} of each budget', '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4 with lines ls 2 "
                  "title 'N_{opt} ∝ C^{%.3g}'", name, iso.n_exp);
-        snprintf(title, sizeof title, "Compute-optimal model size against compute (%s)", v->task);
-        snprintf(caption, sizeof caption, "The minimum of each IsoFLOP parabola against its budget, and the power law "
+        snprintf(title, sizeof title, "Compute-optimal model size against compute (%s)", task);
+        snprintf(caption, sizeof caption, "The minimum of each IsoFLOP parabola against its budget (%s), and the power law "
                  "through them: N_opt ∝ C^%.3g [%.3g, %.3g], so D_opt ∝ C^%.3g [%.3g, %.3g] (Chinchilla found about 0.5 and 0.5).",
-                 iso.n_exp, iso.n_lo, iso.n_hi, iso.d_exp, iso.d_lo, iso.d_hi);
+                 kind, iso.n_exp, iso.n_lo, iso.n_hi, iso.d_exp, iso.d_lo, iso.d_hi);
         char tics[1024];
         log_tics(tics, sizeof tics, 'y', nlo, nhi);
         log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', clo, chi);
@@ -236,7 +246,7 @@ void section_scaling(TaskView *v) {
     }
     sqlite3_free(sql);
     if (k >= 3) {
-        char where[1600];
+        char where[3300];
         snprintf(where, sizeof where, "%s AND r.n_params = %ld AND r.train_size > 0", v->where_task, n_star);
         snprintf(what, sizeof what, "N = %ld", n_star);
         law_figure(v, AXIS_D, where, what, NULL);
@@ -249,6 +259,7 @@ void section_scaling(TaskView *v) {
     Points P;
     if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P, err, sizeof err) != 0) {
         report_note(r, "compute frontier: %s", err);
+        for (int k = 0; k < v->n_iso; k++) isoflop_figures(v, k);
         report_section_end(r);
         return;
     }
@@ -292,6 +303,6 @@ void section_scaling(TaskView *v) {
         }
     }
     points_free(&P);
-    isoflop_figures(v);
+    for (int k = 0; k < v->n_iso; k++) isoflop_figures(v, k);
     report_section_end(r);
 }

@@ -174,7 +174,9 @@ void section_seeds(TaskView *v) {
     task_section(v, "seeds", "Across seeds", "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
                    "is the outcome a matter of size, or of luck?");
     Samples S;
-    if (samples_from_store(v->db_path, NULL, "final", v->where_d, &S, err, sizeof err) != 0) {
+    // the test metrics at the end, or with --metric best_* at each run's best-validation step
+    const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
+    if (samples_from_store(v->db_path, NULL, at, v->where_d, &S, err, sizeof err) != 0) {
         report_note(r, "%s", err);
         report_section_end(r);
         return;

@@ -28,6 +28,7 @@ static void group_rows(Row *rows, int n, Samples *s) {
         g->N = rows[i].N;
         g->D = rows[i].D;
         g->n = j - i;
+        memcpy(g->key, rows[i].key, sizeof g->key);
         g->loss = malloc(sizeof(double) * g->n);
         g->acc = malloc(sizeof(double) * g->n);
         g->init = malloc(sizeof(int64_t) * g->n);

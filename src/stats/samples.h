@@ -10,6 +10,7 @@ typedef struct {
     double *loss, *acc;        // [n] (acc NaN if unknown)
     int64_t *init, *data;      // [n] seeds (−1 if unknown)
     char label[64];
+    char key[64];              // what grouped the runs: the store's group hash, or the CSV's group value
 } SeedGroup;
 
 typedef struct {
