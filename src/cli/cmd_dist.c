@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fmt.h"
+#include "base/json.h"
 #include "base/rng.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -88,16 +88,9 @@ static void tail_index(const double *x, int n, int upper, int n_boot, uint64_t s
     free(s); free(y); free(al);
 }
 
-static void jnum(FILE *f, double v) {
-    char b[40];
-    if (!isfinite(v)) { fputs("null", f); return; }
-    format_real(b, sizeof b, v);
-    fputs(b, f);
-}
-
 static void jtriple(FILE *f, const char *name, double v, double lo, double hi) {
-    fprintf(f, "\"%s\":{\"estimate\":", name); jnum(f, v);
-    fputs(",\"lo\":", f); jnum(f, lo); fputs(",\"hi\":", f); jnum(f, hi); fputs("}", f);
+    json_key(f, name); fputs("{\"estimate\":", f); json_num(f, v);
+    fputs(",\"lo\":", f); json_num(f, lo); fputs(",\"hi\":", f); json_num(f, hi); fputs("}", f);
 }
 
 // Reports one unit of one group; returns 0 with d filled, or −1 when describe refused.
@@ -105,9 +98,9 @@ static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int 
                        uint64_t seed, Describe *dd) {
     char err[256];
     Describe d;
-    fprintf(j, "\"%s\":{", unit);
+    json_key(j, unit); fputc('{', j);
     if (describe(x, n, n_boot, seed, &d, err, sizeof err) != 0) {
-        fprintf(j, "\"refused\":\"%s\"}", err);
+        json_key(j, "refused"); json_str(j, err); fputc('}', j);
         fprintf(t, "  %-15s %s\n", unit, err);
         return -1;
     }
@@ -118,7 +111,7 @@ static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int 
     fprintf(t, "  %-15s quantiles %.5g | %.5g | %.5g | %.5g | %.5g | %.5g | %.5g   skew %.3g [%.3g, %.3g]  ex.kurt %.3g [%.3g, %.3g]\n", "",
             d.v[3], d.v[4], d.v[5], d.v[6], d.v[7], d.v[8], d.v[9], d.v[11], d.lo[11], d.hi[11], d.v[12], d.lo[12], d.hi[12]);
     double p, A = anderson_darling(x, n, &p);
-    fputs(",\"anderson_darling\":{\"A2\":", j); jnum(j, A); fputs(",\"p\":", j); jnum(j, p); fputs("}", j);
+    fputs(",\"anderson_darling\":{\"A2\":", j); json_num(j, A); fputs(",\"p\":", j); json_num(j, p); fputs("}", j);
     char verdict[256];
     if (n < TAIL_MIN_N) {
         snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g); n = %d is too small for a tail claim (need %d)",
@@ -140,7 +133,7 @@ static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int 
                  p < 0.05 ? "not normal" : "consistent with normal", A, p, p < 0.05 ? heavy : "", ag, lg, hg, kg, ab, lb, hb, kb);
     }
     fprintf(t, "  %-15s %s\n", "", verdict);
-    fprintf(j, ",\"verdict\":\"%s\"}", verdict);
+    fputs(",\"verdict\":", j); json_str(j, verdict); fputc('}', j);
     return 0;
 }
 
@@ -193,7 +186,7 @@ int cmd_dist(int argc, char **argv) {
     size_t jlen = 0, tlen = 0;
     FILE *j = open_memstream(&jtext, &jlen), *t = open_memstream(&ttext, &tlen);
     fprintf(t, "outcomes across seeds from %s: %d groups\n", S.source, S.n_groups);
-    fprintf(j, "{\"source\":\"%s\",\"groups\":[", S.source);
+    fputs("{\"source\":", j); json_str(j, S.source); fputs(",\"groups\":[", j);
 
     // L(N) across sizes, for best-of-k at equal compute: a power law on every run's loss.
     Points P;
@@ -221,7 +214,7 @@ int cmd_dist(int argc, char **argv) {
     for (int g = 0; g < S.n_groups; g++) {
         SeedGroup *G = &S.g[g];
         fprintf(t, "\ngroup %d: %s, %d runs\n", g + 1, G->label, G->n);
-        fprintf(j, "%s{\"N\":", g ? "," : ""); jnum(j, G->N); fputs(",\"D\":", j); jnum(j, G->D);
+        fprintf(j, "%s{\"N\":", g ? "," : ""); json_num(j, G->N); fputs(",\"D\":", j); json_num(j, G->D);
         fprintf(j, ",\"n\":%d,\"units\":{", G->n);
         int first = 1;
         for (int u = 0; u < U_COUNT; u++) {
@@ -333,7 +326,7 @@ int cmd_dist(int argc, char **argv) {
             const char *what = w ? "iqr" : "std";
             fprintf(j, "%s\"%s_%s\":{\"groups\":%d,\"exponent\":", firstu ? "" : ",", UNIT[u], what, m);
             firstu = 0;
-            jnum(j, c1); fputs(",\"lo\":", j); jnum(j, c1 - 1.96 * se); fputs(",\"hi\":", j); jnum(j, c1 + 1.96 * se); fputs("}", j);
+            json_num(j, c1); fputs(",\"lo\":", j); json_num(j, c1 - 1.96 * se); fputs(",\"hi\":", j); json_num(j, c1 + 1.96 * se); fputs("}", j);
             if (isfinite(c1))
                 fprintf(t, "  %-15s %s ∝ N^%.3f [%.3f, %.3f] over %d sizes%s\n", UNIT[u], what, c1, c1 - 1.96 * se, c1 + 1.96 * se, m,
                         c1 + 1.96 * se < -0.5 ? " (falls faster than N^-1/2)" : c1 - 1.96 * se > -0.5 && c1 + 1.96 * se < 0 ? " (falls, slower than N^-1/2)"
