@@ -93,10 +93,18 @@ static void jtriple(FILE *f, const char *name, double v, double lo, double hi) {
     fputs(",\"lo\":", f); json_num(f, lo); fputs(",\"hi\":", f); json_num(f, hi); fputs("}", f);
 }
 
+// " [lo, hi]" at prec significant digits, or "" when there is no interval (--boot 0,
+// too few values): the text never shows an interval that was not computed.
+static const char *ivl(char *b, size_t n, double lo, double hi, int prec) {
+    if (isfinite(lo) && isfinite(hi)) snprintf(b, n, " [%.*g, %.*g]", prec, lo, prec, hi);
+    else b[0] = 0;
+    return b;
+}
+
 // Reports one unit of one group; returns 0 with d filled, or −1 when describe refused.
 static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int n, int lower_better, int n_boot,
                        uint64_t seed, Describe *dd) {
-    char err[256];
+    char err[256], i1[64], i2[64], i3[64], i4[64];
     Describe d;
     json_key(j, unit); fputc('{', j);
     if (describe(x, n, n_boot, seed, &d, err, sizeof err) != 0) {
@@ -106,16 +114,18 @@ static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int 
     }
     *dd = d;
     for (int s = 0; s < DESCRIBE_STATS; s++) { if (s) fputc(',', j); jtriple(j, describe_names[s], d.v[s], d.lo[s], d.hi[s]); }
-    fprintf(t, "  %-15s mean %.5g [%.4g, %.4g]  std %.4g [%.4g, %.4g]  cv %.3g  IQR %.4g\n", unit, d.v[0], d.lo[0], d.hi[0],
-            d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[10]);
-    fprintf(t, "  %-15s quantiles %.5g | %.5g | %.5g | %.5g | %.5g | %.5g | %.5g   skew %.3g [%.3g, %.3g]  ex.kurt %.3g [%.3g, %.3g]\n", "",
-            d.v[3], d.v[4], d.v[5], d.v[6], d.v[7], d.v[8], d.v[9], d.v[11], d.lo[11], d.hi[11], d.v[12], d.lo[12], d.hi[12]);
+    fprintf(t, "  %-15s mean %.5g%s  std %.4g%s  cv %.3g  IQR %.4g\n", unit, d.v[0], ivl(i1, sizeof i1, d.lo[0], d.hi[0], 4),
+            d.v[1], ivl(i2, sizeof i2, d.lo[1], d.hi[1], 4), d.v[2], d.v[10]);
+    fprintf(t, "  %-15s quantiles %.5g | %.5g | %.5g | %.5g | %.5g | %.5g | %.5g   skew %.3g%s  ex.kurt %.3g%s\n", "",
+            d.v[3], d.v[4], d.v[5], d.v[6], d.v[7], d.v[8], d.v[9], d.v[11], ivl(i3, sizeof i3, d.lo[11], d.hi[11], 3), d.v[12],
+            ivl(i4, sizeof i4, d.lo[12], d.hi[12], 3));
     double p, A = anderson_darling(x, n, &p);
-    fputs(",\"anderson_darling\":{\"A2\":", j); json_num(j, A); fputs(",\"p\":", j); json_num(j, p); fputs("}", j);
-    char verdict[256];
+    fputs(",\"anderson_darling\":{\"A2\":", j); json_num(j, A); fputs(",\"p\":", j); json_num(j, p);
+    fprintf(j, ",\"p_is_upper_bound\":%s}", p <= AD_P_FLOOR ? "true" : "false");
+    char verdict[512], normal[256];
+    int not_normal = normality_verdict(A, p, n, normal, sizeof normal) == 1;
     if (n < TAIL_MIN_N) {
-        snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g); n = %d is too small for a tail claim (need %d)",
-                 p < 0.05 ? "not normal" : "consistent with normal", A, p, n, TAIL_MIN_N);
+        snprintf(verdict, sizeof verdict, "%s; n = %d is too small for a tail claim (need %d)", normal, n, TAIL_MIN_N);
         fputs(",\"tails\":null", j);
     } else {
         double ag, lg, hg, ab, lb, hb;
@@ -124,13 +134,17 @@ static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int 
         tail_index(x, n, lower_better, n_boot / 4, seed + 2, &ab, &lb, &hb, &kb);
         fprintf(j, ",\"tails\":{\"good\":{\"k\":%d,", kg); jtriple(j, "hill_alpha", ag, lg, hg);
         fprintf(j, "},\"bad\":{\"k\":%d,", kb); jtriple(j, "hill_alpha", ab, lb, hb); fputs("}}", j);
-        // which tail is heavier, by the Hill point estimates; said with less force when their intervals overlap
+        // which tail is heavier, by the Hill point estimates; said with less force when their
+        // intervals overlap, and without citing intervals when there are none (--boot 0)
+        int have_iv = isfinite(lg) && isfinite(hg) && isfinite(lb) && isfinite(hb);
         int overlap = !(hg < lb || hb < lg);
         const char *heavy = !(isfinite(ag) && isfinite(ab)) ? ""
+                            : !have_iv ? (ag < ab ? "; good tail (jackpots) heavier by the point estimates (no intervals)"
+                                                  : "; bad tail heavier by the point estimates (no intervals)")
                             : ag < ab ? (overlap ? "; good tail (jackpots) heavier by the point estimates, intervals overlap" : "; heavier good tail (jackpots)")
                                       : (overlap ? "; bad tail heavier by the point estimates, intervals overlap" : "; heavier bad tail");
-        snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g)%s; Hill α good %.3g [%.3g, %.3g] (k=%d), bad %.3g [%.3g, %.3g] (k=%d)",
-                 p < 0.05 ? "not normal" : "consistent with normal", A, p, p < 0.05 ? heavy : "", ag, lg, hg, kg, ab, lb, hb, kb);
+        snprintf(verdict, sizeof verdict, "%s%s; Hill α good %.3g%s (k=%d), bad %.3g%s (k=%d)", normal, not_normal ? heavy : "", ag,
+                 ivl(i1, sizeof i1, lg, hg, 3), kg, ab, ivl(i2, sizeof i2, lb, hb, 3), kb);
     }
     fprintf(t, "  %-15s %s\n", "", verdict);
     fputs(",\"verdict\":", j); json_str(j, verdict); fputc('}', j);
@@ -205,7 +219,7 @@ int cmd_dist(int argc, char **argv) {
     // and resampling sizes cannot move it: no interval is honest then.
     int sizes = 0;
     for (int g = 0; g < S.n_groups; g++) sizes += g == 0 || S.g[g].N != S.g[g - 1].N;
-    int law_intervals = have_law && sizes > 3;
+    int law_intervals = have_law && sizes > 3 && fr.n_boot > 1;
 
     // spread[(u·2 + std|iqr)·groups + g]
     double *x = malloc(sizeof(double) * (total + 1)), *spread = malloc(sizeof(double) * U_COUNT * 2 * S.n_groups);
@@ -247,7 +261,9 @@ int cmd_dist(int argc, char **argv) {
                     for (int b = 0; b < fr.n_boot; b++) boot[b] = fit_predict(&law_power, fr.boot_theta + (size_t)b * 3, &xk);
                     percentile_interval(boot, fr.n_boot, &llo, &lhi);
                 }
-                fprintf(t, "    k = %-4d best of k %.5g [%.5g, %.5g]   L(%d·N) %.5g [%.5g, %.5g]   %s\n", k, e, lo, hi, k, law, llo, lhi,
+                char b1[64], b2[64];
+                fprintf(t, "    k = %-4d best of k %.5g%s   L(%d·N) %.5g%s   %s\n", k, e, ivl(b1, sizeof b1, lo, hi, 5), k, law,
+                        ivl(b2, sizeof b2, llo, lhi, 5),
                         k == 1 ? "" : !isfinite(law) ? "" : e < law ? "→ k seeds beat k× parameters" : "→ k× parameters beat k seeds");
                 fprintf(j, "%s{\"k\":%d,", k > 1 ? "," : "", k);
                 jtriple(j, "best", e, lo, hi); fputc(',', j); jtriple(j, "law_at_kN", law, llo, lhi); fputs("}", j);
@@ -256,32 +272,27 @@ int cmd_dist(int argc, char **argv) {
             fputs("]", j);
             free(boot); free(s);
         }
-        // init × data split where the seeds are crossed
-        int I = 0, J = 0;
-        int64_t *iv = malloc(sizeof(int64_t) * G->n), *dv = malloc(sizeof(int64_t) * G->n);
-        for (int i = 0; i < G->n; i++) {   // the distinct init and data seeds
-            int a = 0, b = 0;
-            while (a < I && iv[a] != G->init[i]) a++;
-            if (a == I) iv[I++] = G->init[i];
-            while (b < J && dv[b] != G->data[i]) b++;
-            if (b == J) dv[J++] = G->data[i];
-        }
-        if (I >= 2 && J >= 2 && I * J == G->n) {
-            double *y = calloc(G->n, sizeof(double)), *yb = malloc(sizeof(double) * G->n);
-            for (int i = 0; i < G->n; i++) {
-                int a = 0, b = 0;
-                while (iv[a] != G->init[i]) a++;
-                while (dv[b] != G->data[i]) b++;
-                y[a * J + b] = G->loss[i];
-            }
+        // init × data split where the seeds are crossed: only on the complete grid, every
+        // (init, data) pair exactly once; otherwise say why there is none.
+        int I = 0, J = 0, *cell = malloc(sizeof(int) * G->n);
+        char why[256];
+        int grid = seed_grid(G->init, G->data, G->n, &I, &J, cell, why, sizeof why);
+        if (grid < 0) {
+            fprintf(t, "  no init × data variance split: %s\n", why);
+            fputs(",\"variance_split\":{\"refused\":", j); json_str(j, why); fputs("}", j);
+        } else if (grid == 0) {
+            double *y = malloc(sizeof(double) * G->n), *yb = malloc(sizeof(double) * G->n);
+            for (int i = 0; i < G->n; i++) y[cell[i]] = G->loss[i];
             double vi, vd, vr, *bi = malloc(sizeof(double) * (n_boot + 1) * 3);
             variance_two_way(y, I, J, &vi, &vd, &vr);
             int kept = 0;
+            // the counter stride: 512 as before for up to 512 seeds, wider beyond so that draws never repeat
+            uint64_t stride_a = I > 512 ? (uint64_t)I : 512, stride_b = J > 512 ? (uint64_t)J : 512;
             for (int b = 0; b < n_boot; b++) {   // resample init seeds and data seeds independently
                 for (int a = 0; a < I; a++) {
-                    int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST, (uint64_t)b * 512 + a, (uint32_t)I);
+                    int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST, (uint64_t)b * stride_a + a, (uint32_t)I);
                     for (int c2 = 0; c2 < J; c2++) {
-                        int rb = (int)rng_below(seed + 10, RNG_STREAM_DIST, (uint64_t)b * 512 + c2, (uint32_t)J);
+                        int rb = (int)rng_below(seed + 10, RNG_STREAM_DIST, (uint64_t)b * stride_b + c2, (uint32_t)J);
                         yb[a * J + c2] = y[ra * J + rb];
                     }
                 }
@@ -290,16 +301,17 @@ int cmd_dist(int argc, char **argv) {
             }
             double lo[3] = { NAN, NAN, NAN }, hi[3] = { NAN, NAN, NAN }, tot = vi + vd + vr;
             for (int q = 0; q < 3 && kept > 1; q++) percentile_interval(bi + q * n_boot, kept, &lo[q], &hi[q]);
-            fprintf(t, "  variance of loss, %d init × %d data seeds (two-way random effects): init %.3g [%.3g, %.3g] (%.0f%%), "
-                       "data %.3g [%.3g, %.3g] (%.0f%%), interaction+residual %.3g [%.3g, %.3g] (%.0f%%)\n",
-                    I, J, vi, lo[0], hi[0], 100 * vi / tot, vd, lo[1], hi[1], 100 * vd / tot, vr, lo[2], hi[2], 100 * vr / tot);
+            char v1[64], v2[64], v3[64];
+            fprintf(t, "  variance of loss, %d init × %d data seeds (two-way random effects): init %.3g%s (%.0f%%), "
+                       "data %.3g%s (%.0f%%), interaction+residual %.3g%s (%.0f%%)\n",
+                    I, J, vi, ivl(v1, sizeof v1, lo[0], hi[0], 3), 100 * vi / tot, vd, ivl(v2, sizeof v2, lo[1], hi[1], 3),
+                    100 * vd / tot, vr, ivl(v3, sizeof v3, lo[2], hi[2], 3), 100 * vr / tot);
             fprintf(j, ",\"variance_split\":{\"init_seeds\":%d,\"data_seeds\":%d,", I, J);
             jtriple(j, "init", vi, lo[0], hi[0]); fputc(',', j); jtriple(j, "data", vd, lo[1], hi[1]); fputc(',', j);
             jtriple(j, "interaction_residual", vr, lo[2], hi[2]); fputs("}", j);
             free(y); free(yb); free(bi);
         }
-        free(iv);
-        free(dv);
+        free(cell);
         fputs("}", j);
     }
     fputs("]", j);
@@ -326,11 +338,14 @@ int cmd_dist(int argc, char **argv) {
             const char *what = w ? "iqr" : "std";
             fprintf(j, "%s\"%s_%s\":{\"groups\":%d,\"exponent\":", firstu ? "" : ",", UNIT[u], what, m);
             firstu = 0;
-            json_num(j, c1); fputs(",\"lo\":", j); json_num(j, c1 - 1.96 * se); fputs(",\"hi\":", j); json_num(j, c1 + 1.96 * se); fputs("}", j);
-            if (isfinite(c1))
-                fprintf(t, "  %-15s %s ∝ N^%.3f [%.3f, %.3f] over %d sizes%s\n", UNIT[u], what, c1, c1 - 1.96 * se, c1 + 1.96 * se, m,
-                        c1 + 1.96 * se < -0.5 ? " (falls faster than N^-1/2)" : c1 - 1.96 * se > -0.5 && c1 + 1.96 * se < 0 ? " (falls, slower than N^-1/2)"
-                        : c1 - 1.96 * se > 0 ? " (grows with N)" : " (not distinguishable from flat or N^-1/2 at 95%)");
+            double klo = c1 - 1.96 * se, khi = c1 + 1.96 * se;
+            const char *says = spread_slope_verdict(klo, khi);
+            json_num(j, c1); fputs(",\"lo\":", j); json_num(j, klo); fputs(",\"hi\":", j); json_num(j, khi);
+            fputs(",\"verdict\":", j); json_str(j, says); fputs("}", j);
+            if (isfinite(c1) && *says)
+                fprintf(t, "  %-15s %s ∝ N^%.3f [%.3f, %.3f] over %d sizes (%s)\n", UNIT[u], what, c1, klo, khi, m, says);
+            else if (isfinite(c1))
+                fprintf(t, "  %-15s %s ∝ N^%.3f over %d sizes (no interval)\n", UNIT[u], what, c1, m);
             else
                 fprintf(t, "  %-15s %s: needs at least 3 sizes\n", UNIT[u], what);
             free(lx);
@@ -346,6 +361,9 @@ int cmd_dist(int argc, char **argv) {
         if (law_intervals)
             fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g [%.4g, %.4g]\n", fr.report[0], fr.report[1],
                     fr.report[2], fr.lo[2], fr.hi[2]);
+        else if (sizes > 3)
+            fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g (no bootstrap, no intervals)\n",
+                    fr.report[0], fr.report[1], fr.report[2]);
         else
             fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g; %d sizes for 3 parameters: the law passes "
                        "through the size means, so it has no interval and L(k·N) beyond the largest size is an extrapolation\n",
