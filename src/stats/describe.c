@@ -99,16 +99,20 @@ double anderson_darling(const double *x, int n, double *p_value) {
     }
     free(s);
     double A2 = -n - a / n, A = A2 * (1 + 0.75 / n + 2.25 / ((double)n * n));
-    if (!isfinite(A) || n < DESCRIBE_SHAPE_MIN_N) return A;
-    // D'Agostino & Stephens (1986), table 4.9, in log space where the p is small.
+    *p_value = anderson_darling_p(A, n);
+    return A;
+}
+
+double anderson_darling_p(double A, int n) {
+    if (!isfinite(A) || n < DESCRIBE_SHAPE_MIN_N) return NAN;
+    // D'Agostino & Stephens (1986), table 4.9
     double p;
     if (A >= 10) p = AD_P_FLOOR;   // = exp(1.2937 − 57.09 + 1.86): the formula's value at 10, kept beyond
     else if (A >= 0.6) p = exp(1.2937 - 5.709 * A + 0.0186 * A * A);
     else if (A >= 0.34) p = exp(0.9177 - 4.279 * A - 1.38 * A * A);
     else if (A >= 0.2) p = 1 - exp(-8.318 + 42.796 * A - 59.938 * A * A);
     else p = 1 - exp(-13.436 + 101.14 * A - 223.73 * A * A);
-    *p_value = p < AD_P_FLOOR ? AD_P_FLOOR : p > 1 ? 1 : p;
-    return A;
+    return p < AD_P_FLOOR ? AD_P_FLOOR : p > 1 ? 1 : p;
 }
 
 void ad_p_text(double p, char *out, size_t len) {

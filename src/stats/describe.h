@@ -41,6 +41,8 @@ double hill_alpha(const double *y, int n, int k);
 // ad.test reports it.
 #define AD_P_FLOOR 3.7e-24
 double anderson_darling(const double *x, int n, double *p_value);
+// The p-value of a given A*² from n values, as anderson_darling computes it.
+double anderson_darling_p(double A, int n);
 
 // The verdict of the test, one code path for every caller: "not normal (Anderson–
 // Darling A*² = 328, p < 3.7e-24)", "consistent with normal (…, p = 0.41)", or, with
