@@ -250,7 +250,7 @@ static void test_spread_slope_verdict(void **state) {
     (void)state;
     assert_non_null(strstr(spread_slope_verdict(-1.16, -0.15), "excludes flat"));   // −1/2 only (the case)
     assert_null(strstr(spread_slope_verdict(-1.16, -0.15), "not distinguishable from flat"));
-    assert_non_null(strstr(spread_slope_verdict(-0.3, 0.2), "excludes -1/2"));      // 0 only
+    assert_non_null(strstr(spread_slope_verdict(-0.3, 0.2), "excludes N^-1/2"));      // 0 only
     assert_non_null(strstr(spread_slope_verdict(-0.8, 0.1), "not distinguishable from flat or from N^-1/2"));   // both
     assert_string_equal(spread_slope_verdict(-0.9, -0.6), "falls faster than N^-1/2");   // neither, below
     assert_string_equal(spread_slope_verdict(-0.4, -0.1), "falls, slower than N^-1/2");  // neither, between

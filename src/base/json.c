@@ -23,6 +23,7 @@ static int utf8_len(const unsigned char *p) {
 }
 
 void json_str(FILE *f, const char *text) {
+    if (!f) return;
     if (!text) { fputs("null", f); return; }
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)text; *p;) {
@@ -44,6 +45,7 @@ void json_str(FILE *f, const char *text) {
 }
 
 void json_strf(FILE *f, const char *fmt, ...) {
+    if (!f) return;
     va_list ap;
     va_start(ap, fmt);
     char *s = NULL;
@@ -54,6 +56,7 @@ void json_strf(FILE *f, const char *fmt, ...) {
 }
 
 void json_num(FILE *f, double v) {
+    if (!f) return;
     if (!isfinite(v)) { fputs("null", f); return; }
     char b[40];
     format_real(b, sizeof b, v);
@@ -61,6 +64,7 @@ void json_num(FILE *f, double v) {
 }
 
 void json_key(FILE *f, const char *key) {
+    if (!f) return;
     json_str(f, key);
     fputc(':', f);
 }

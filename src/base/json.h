@@ -2,6 +2,8 @@
 // (fits, dists) is written with these, so that any string — a database path with
 // a quote, a backslash, a newline or bytes that are not UTF-8 — still gives valid
 // JSON (RFC 8259) and every number reads back as the same double.
+// A NULL stream writes nothing: a caller may skip JSON it does not need without a
+// branch at every call.
 #pragma once
 #include <stdarg.h>
 #include <stdio.h>

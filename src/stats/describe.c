@@ -143,8 +143,8 @@ const char *spread_slope_verdict(double lo, double hi) {
     if (!isfinite(lo) || !isfinite(hi)) return "";
     int has0 = lo <= 0 && 0 <= hi, has_half = lo <= -0.5 && -0.5 <= hi;
     if (has0 && has_half) return "not distinguishable from flat or from N^-1/2 at 95%";
-    if (has0) return "not distinguishable from flat; falls slower than N^-1/2 if at all (excludes -1/2 at 95%)";
-    if (has_half) return "falls with N (excludes flat at 95%), consistent with N^-1/2";
+    if (has0) return "not distinguishable from flat at 95%; excludes N^-1/2";
+    if (has_half) return "falls with N, consistent with N^-1/2; excludes flat at 95%";
     if (hi < -0.5) return "falls faster than N^-1/2";
     if (lo > 0) return "grows with N";
     return "falls, slower than N^-1/2";   // −1/2 < lo ≤ hi < 0
