@@ -258,6 +258,26 @@ static void test_spread_slope_verdict(void **state) {
     assert_string_equal(spread_slope_verdict(NAN, 0.4), "");
 }
 
+// The selection-based percentile interval gives exactly what sorting and GSL's quantile give,
+// ties and odd sizes included.
+static void test_percentile_interval_equals_sorting(void **state) {
+    (void)state;
+    static double v[1001], w[1001];
+    const int sizes[] = { 1, 2, 3, 7, 40, 41, 1000, 1001 };
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int n = sizes[t];
+        for (int rep = 0; rep < 4; rep++) {
+            for (int i = 0; i < n; i++) v[i] = rep == 3 ? (double)(i % 5) : rng_normal(77 + rep, (uint32_t)n, (uint64_t)i);
+            memcpy(w, v, sizeof(double) * n);
+            gsl_sort(w, 1, n);
+            double lo, hi;
+            percentile_interval(v, n, &lo, &hi);
+            assert_true(lo == gsl_stats_quantile_from_sorted_data(w, 1, n, 0.025));
+            assert_true(hi == gsl_stats_quantile_from_sorted_data(w, 1, n, 0.975));
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hill_coverage),
@@ -269,6 +289,7 @@ int main(void) {
         cmocka_unit_test(test_shape_intervals_need_eight),
         cmocka_unit_test(test_seed_grid_complete_or_refused),
         cmocka_unit_test(test_spread_slope_verdict),
+        cmocka_unit_test(test_percentile_interval_equals_sorting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

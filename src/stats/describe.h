@@ -24,7 +24,8 @@ typedef struct {
 // skewness and kurtosis intervals NaN below DESCRIBE_SHAPE_MIN_N values).
 int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, char *err, size_t errlen);
 
-// 2.5% and 97.5% quantiles of v[n] (sorted in place): a 95% percentile interval.
+// 2.5% and 97.5% quantiles of v[n] (reordered in place; the values GSL's quantile of
+// the sorted data gives, found by selection in O(n)): a 95% percentile interval.
 void percentile_interval(double *v, int n, double *lo, double *hi);
 
 // Hill's estimator of the tail index α from the k largest of y[n] (y > 0):
