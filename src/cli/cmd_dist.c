@@ -21,7 +21,7 @@
 
 #define CMD "dist"
 #define TAIL_MIN_N 30
-#define DIST_LAW_POINTS 64   // at most this many points for L(N): one per size, or per run of consecutive sizes
+#define DIST_LAW_POINTS 64   // at most this many points for L(N): one per size, or per bin of consecutive sizes
 #define RNG_STREAM_DIST 121
 
 static const char HELP[] =
