@@ -2,11 +2,14 @@
 // and a message naming the flag; a short run writes well-formed JSON Lines.
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *bin(void) {
@@ -113,6 +116,202 @@ static void test_dist_on_a_csv(void **state) {
     assert_non_null(strstr(out, "\"variance_split\":{\"init_seeds\":4,\"data_seeds\":3"));
     remove(path);
     expect_usage_error("dist", "exactly one of --db and --csv");
+}
+
+// Writes text to a fresh temporary file; path[] gets its name.
+static void write_temp(char *path, const char *text) {
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+// Issue 13: accuracy 7, a negative loss and a NaN loss were described as data (exit 0).
+static void test_dist_refuses_impossible_values(void **state) {
+    (void)state;
+    static char out[1 << 16];
+    const char *bad[][2] = {
+        { "group,N,loss,acc\na,10,1.0,0.5\na,10,1.1,7\n", ":3: column 'acc' is 7: the accuracy must be a number in [0, 1]" },
+        { "group,N,loss\na,10,1.0\na,10,1.2\na,10,-0.5\n", ":4: column 'loss' is -0.5: the loss must be a finite number" },
+        { "group,N,loss\na,10,nan\na,10,1.2\n", ":2: column 'loss' is nan: the loss must be a finite number" },
+        { "group,N,loss\na,10,1\na,10,inf\n", ":3: column 'loss' is inf" },
+        { "group,N,loss,acc\na,10,1,nan\n", ":2: column 'acc' is nan" },
+        { "group,N,loss\na,-3,1\n", ":2: column 'N' is -3: N must be a positive finite number" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[] = "/tmp/jackpot-distbad-XXXXXX", args[128], expect[256];
+        write_temp(path, bad[i][0]);
+        snprintf(args, sizeof args, "dist --csv %s --boot 0", path);
+        snprintf(expect, sizeof expect, "%s%s", path, bad[i][1]);
+        int rc = run(args, out, sizeof out);
+        if (rc != 1 || !strstr(out, expect)) fail_msg("dist on %s: exit %d, output '%s'; expected exit 1 and '%s'", bad[i][0], rc, out, expect);
+        remove(path);
+    }
+}
+
+// Issue 13: a seed grid with one (init, data) pair twice and another missing has I·J = n
+// and was split as if complete (the missing cell read as 0); below n = 8 there is no
+// p-value and no skewness interval; with --boot 0 no interval is printed or cited.
+static void test_dist_grid_small_n_and_no_bootstrap(void **state) {
+    (void)state;
+    static char out[1 << 17];
+    char path[] = "/tmp/jackpot-distgrid-XXXXXX";
+    // 3 × 3 grid, (init 2, data 2) missing and (init 0, data 0) twice; a second group of 5 runs
+    write_temp(path, "group,N,loss,init,data\n"
+                     "a,100,1.00,0,0\na,100,1.02,0,1\na,100,1.05,0,2\na,100,1.10,1,0\na,100,1.13,1,1\n"
+                     "a,100,1.11,1,2\na,100,1.21,2,0\na,100,1.24,2,1\na,100,1.01,0,0\n"
+                     "b,400,0.80,0,0\nb,400,0.83,1,0\nb,400,0.79,2,0\nb,400,0.95,3,0\nb,400,0.81,4,0\n");
+    char args[128];
+    snprintf(args, sizeof args, "dist --csv %s --boot 50", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!strstr(out, "no init × data variance split: 3 init × 3 data seeds, but the pair (init 0, data 0) occurs twice"))
+        fail_msg("dist output lacks the refused split:\n%s", out);
+    assert_null(strstr(out, "variance of loss, 3 init × 3 data"));
+    assert_non_null(strstr(out, "no normality test (Anderson–Darling A*² = "));
+    assert_non_null(strstr(out, "n = 5 is below 8"));
+    assert_null(strstr(strstr(out, "group 2"), "consistent with normal"));
+    const char *skew = strstr(strstr(out, "group 2"), "skew ");
+    assert_non_null(skew);
+    assert_true(strcspn(skew, "[") > strcspn(skew, "\n"));   // no interval on the skewness line
+    snprintf(args, sizeof args, "dist --csv %s --boot 50 --json", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "\"variance_split\":{\"refused\":"));
+    remove(path);
+
+    // --boot 0 on a crossed 4 × 3 grid of 4 sizes with 40 runs in one: nothing cites an interval
+    char path2[] = "/tmp/jackpot-distb0-XXXXXX";
+    int fd = mkstemp(path2);
+    FILE *f = fdopen(fd, "w");
+    fputs("group,N,loss,acc,init,data\n", f);
+    for (int g = 0; g < 4; g++)
+        for (int i = 0; i < (g ? 4 : 10); i++)
+            for (int d = 0; d < (g ? 3 : 4); d++)
+                fprintf(f, "w%d,%d,%.6f,%.6f,%d,%d\n", g, 1000 << (2 * g), 0.5 / (g + 1) + 0.01 * i + 0.003 * d + 0.001 * ((i * 7 + d) % 5),
+                        0.8 + 0.02 * g - 0.005 * i, i, d);
+    fclose(f);
+    snprintf(args, sizeof args, "dist --csv %s --boot 0", path2);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "Hill α good"));   // the 40-run group reaches the tail claim
+    assert_non_null(strstr(out, "variance of loss, 10 init × 4 data seeds"));
+    const char *no[] = { "nan", "intervals overlap", "heavier good tail", "heavier bad tail" };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strstr(out, no[i])) fail_msg("dist --boot 0 output has '%s':\n%s", no[i], out);
+    // the only intervals left are the t intervals of the spread against N
+    for (const char *b = strchr(out, '['); b; b = strchr(b + 1, '[')) {
+        const char *line = b;
+        while (line > out && line[-1] != '\n') line--;
+        if (!strstr(line, " ∝ N^") || strstr(line, " ∝ N^") > b) fail_msg("dist --boot 0 prints an interval: %.120s", line);
+    }
+    remove(path2);
+}
+
+// Issue 13: dist's power law across sizes took every run as a point; 1,000 groups took a
+// minute with --boot 0 and 10^5 never finished. Now one point per size, at most 64.
+static void test_dist_many_groups_fast(void **state) {
+    (void)state;
+    static char out[1 << 20];
+    char path[] = "/tmp/jackpot-distmany-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("group,N,loss\n", f);
+    for (int g = 0; g < 2000; g++)   // a size per group, its loss near a power law with noise
+        for (int r = 0; r < 3; r++)
+            fprintf(f, "g%d,%d,%.6f\n", g, 1000 + g, 2.0 * pow(1000 + g, -0.3) + 0.01 * ((g * 7 + r * 13) % 17) / 17.0);
+    fclose(f);
+    char args[256], table[64];
+    snprintf(table, sizeof table, "%s.out", path);
+    snprintf(args, sizeof args, "dist --csv %s --boot 0 > %s", path, table);   // some 4 MB of table
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    print_message("dist on 2,000 groups of 3 runs, --boot 0: %.2f s\n", s);
+    f = fopen(table, "r");
+    assert_non_null(f);
+    fseek(f, -(long)(sizeof out / 4), SEEK_END);
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = 0;
+    fclose(f);
+    if (!strstr(out, "through the median loss of 64 bins of consecutive sizes (2000 sizes)")) fail_msg("dist output ends:\n%s", out);
+    assert_true(s < 30);   // before: about a minute on the same machine, and growing with the runs
+    remove(table);
+    remove(path);
+}
+
+// 1 when text is one valid JSON value (SQLite's json_valid).
+static int json_ok(const char *text) {
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    sqlite3_open(":memory:", &h);
+    sqlite3_prepare_v2(h, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st, NULL);
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return ok;
+}
+
+// Issue 13: a database path with a quote made dist write invalid JSON, to stdout and
+// into the dists table. Every --json output and every stored JSON text must stay valid
+// with '"' and '\' in the path; fit --json carries its objective; without a bootstrap
+// alpha_beta_distinguishable is null, not true.
+static void test_json_valid_with_quotes_in_the_path(void **state) {
+    (void)state;
+    static char out[1 << 18];
+    char dir[] = "/tmp/jackpot-q\"u\\o-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char yaml[160], db[160], args[512];
+    snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
+    snprintf(db, sizeof db, "%s/x.db", dir);
+    FILE *f = fopen(yaml, "w");
+    fputs("task: {name: sparse-parity}\nworld: {concepts: 4, bits: 8, zipf: 1.2, eval_per_concept: 8}\nmodel: {depth: 1}\n"
+          "budget: {batch: 32, steps: 20, evals: 1}\ngrid: {model.width: [4, 8, 16, 32]}\nseeds: {init: 2}\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "run '%s' --db '%s' --quiet", yaml, db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    snprintf(args, sizeof args, "dist --db '%s' --boot 10 --json 2>/dev/null", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!json_ok(out)) fail_msg("dist --json is not valid JSON:\n%.400s", out);
+    assert_non_null(strstr(out, "q\\\"u\\\\o"));   // the path, escaped
+    snprintf(args, sizeof args, "fit --law power --db '%s' --boot 0 --json 2>/dev/null", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!json_ok(out)) fail_msg("fit --json is not valid JSON:\n%.400s", out);
+    assert_non_null(strstr(out, "\"objective\":"));
+    snprintf(args, sizeof args, "export --db '%s' --what summaries --format jsonl 2>/dev/null", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    int lines = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++)
+        if (!json_ok(line)) fail_msg("export jsonl line %d is not valid JSON: %.300s", lines + 1, line);
+    assert_int_equal(lines, 8);
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_prepare_v2(h, "SELECT (SELECT count(*) FROM dists), (SELECT count(*) FROM dists WHERE json_valid(result)),"
+                          " (SELECT count(*) FROM fits), (SELECT count(*) FROM fits WHERE json_valid(result) AND json_valid(options)),"
+                          " (SELECT json_extract(result, '$.objective') > 0 FROM fits)", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 1), 1);
+    assert_int_equal(sqlite3_column_int(st, 2), 1);
+    assert_int_equal(sqlite3_column_int(st, 3), 1);
+    assert_int_equal(sqlite3_column_int(st, 4), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    // chinchilla without a bootstrap: no intervals, so no answer to "distinguishable"
+    const char *ref = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
+    snprintf(args, sizeof args, "fit --law chinchilla --csv %s/chinchilla_points.csv --col params=N --col data=D --boot 0 --json", ref);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!strstr(out, "\"alpha_beta_distinguishable\":null")) fail_msg("fit --boot 0:\n%.600s", out);
+    assert_true(json_ok(out));
+    DIR *d = opendir(dir);   // the database, its WAL and lock files, the config
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char file[400];
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.') remove(file);
+    }
+    if (d) closedir(d);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_tickets_end_to_end(void **state) {
@@ -394,6 +593,10 @@ int main(void) {
         cmocka_unit_test(test_bad_sweep_config_stops_before_training),
         cmocka_unit_test(test_fit_on_a_csv),
         cmocka_unit_test(test_dist_on_a_csv),
+        cmocka_unit_test(test_dist_refuses_impossible_values),
+        cmocka_unit_test(test_dist_many_groups_fast),
+        cmocka_unit_test(test_dist_grid_small_n_and_no_bootstrap),
+        cmocka_unit_test(test_json_valid_with_quotes_in_the_path),
         cmocka_unit_test(test_tickets_end_to_end),
         cmocka_unit_test(test_groups_that_differ_are_not_pooled),
     };

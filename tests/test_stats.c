@@ -145,6 +145,139 @@ static void test_describe_and_degenerate_input(void **state) {
     assert_non_null(strstr(err, "value 2 is nan"));
 }
 
+// Issue 13: the p-value never climbs back to 1 for grossly non-normal samples, one
+// diverged seed among 2,000 gives a finite A*² (log-space tails) and "not normal",
+// below n = 8 there is no p, and a non-finite statistic is never "consistent".
+static void test_anderson_darling_far_tail(void **state) {
+    (void)state;
+    enum { N = 2000 };
+    static double x[N];
+    char v[256];
+    double p;
+    // half the values at 0, half at 1 (and a little noise): A*² in the hundreds, where
+    // D'Agostino–Stephens's quadratic turned back up to p = 1
+    for (int i = 0; i < N; i++) x[i] = (i % 2) + 1e-3 * rng_normal(5, 1, (uint64_t)i);
+    double A = anderson_darling(x, N, &p);
+    print_message("two-point sample: A*2 = %.1f, p = %.3g\n", A, p);
+    assert_true(A > 153);
+    assert_true(p <= AD_P_FLOOR);
+    assert_int_equal(normality_verdict(A, p, N, v, sizeof v), 1);
+    assert_non_null(strstr(v, "not normal"));
+    assert_non_null(strstr(v, "p < 3.7e-24"));
+    // p never rises with A*² across the formula's pieces and the floor; published anchors
+    double prev = 1;
+    for (int k = 0; k <= 8000; k++) {
+        double pk = anderson_darling_p(0.05 * k, 50);
+        assert_true(pk <= prev + 5e-3);   // the published pieces meet within 0.003 at 0.34 and 0.6
+        assert_true(pk >= AD_P_FLOOR && pk <= 1);
+        prev = pk;
+    }
+    assert_float_equal(anderson_darling_p(0.5, 50), exp(0.9177 - 4.279 * 0.5 - 1.38 * 0.25), 1e-12);
+    assert_float_equal(anderson_darling_p(1.0, 50), exp(1.2937 - 5.709 + 0.0186), 1e-12);
+    assert_true(anderson_darling_p(328, 50) == AD_P_FLOOR);
+    assert_true(isnan(anderson_darling_p(328, 7)));
+    assert_true(isnan(anderson_darling_p(INFINITY, 50)));
+    // one diverged seed among 2,000 normal ones: Φ's upper tail underflows to 0 in linear space
+    for (int i = 0; i < N; i++) x[i] = 1 + 0.01 * rng_normal(6, 1, (uint64_t)i);
+    x[17] = 1e30;
+    A = anderson_darling(x, N, &p);
+    print_message("one diverged seed in %d: A*2 = %.1f, p = %.3g\n", N, A, p);
+    assert_true(isfinite(A));
+    assert_true(p <= AD_P_FLOOR);
+    assert_int_equal(normality_verdict(A, p, N, v, sizeof v), 1);
+    // n = 7: a statistic, but no p-value and no verdict either way
+    double small[7] = { 1, 2, 3, 4, 5, 6, 40 };
+    A = anderson_darling(small, 7, &p);
+    assert_true(isfinite(A));
+    assert_true(isnan(p));
+    assert_int_equal(normality_verdict(A, p, 7, v, sizeof v), -1);
+    assert_null(strstr(v, "consistent"));
+    assert_non_null(strstr(v, "below 8"));
+    // a non-finite statistic (constant sample) is never "consistent with normal"
+    double same[10] = { 2, 2, 2, 2, 2, 2, 2, 2, 2, 2 };
+    A = anderson_darling(same, 10, &p);
+    assert_true(isnan(p));
+    assert_int_equal(normality_verdict(A, p, 10, v, sizeof v), -1);
+    assert_int_equal(normality_verdict(INFINITY, NAN, 2000, v, sizeof v), -1);
+    assert_null(strstr(v, "consistent"));
+    char pt[32];
+    ad_p_text(AD_P_FLOOR, pt, sizeof pt);
+    assert_string_equal(pt, "< 3.7e-24");
+}
+
+// Below n = 8 no skewness or kurtosis interval; from 8 on there is one.
+static void test_shape_intervals_need_eight(void **state) {
+    (void)state;
+    double x[8] = { 1.0, 1.3, 0.7, 2.9, 1.1, 0.8, 1.6, 1.2 };
+    Describe d;
+    char err[256];
+    assert_int_equal(describe(x, 7, 200, 3, &d, err, sizeof err), 0);
+    assert_true(isfinite(d.v[11]) && isfinite(d.v[12]));   // the estimates stay
+    assert_true(isnan(d.lo[11]) && isnan(d.hi[11]) && isnan(d.lo[12]) && isnan(d.hi[12]));
+    assert_true(isfinite(d.lo[1]) && isfinite(d.hi[1]));   // the std keeps its interval
+    assert_int_equal(describe(x, 8, 200, 3, &d, err, sizeof err), 0);
+    assert_true(isfinite(d.lo[11]) && isfinite(d.hi[11]) && isfinite(d.lo[12]) && isfinite(d.hi[12]));
+}
+
+// The variance split needs every (init, data) pair exactly once: a duplicated pair that
+// hides a missing one (I·J = n still) is refused, with the pair named.
+static void test_seed_grid_complete_or_refused(void **state) {
+    (void)state;
+    int I, J, cell[6];
+    char why[256];
+    int64_t ci[4] = { 7, 7, 9, 9 }, cd[4] = { 1, 2, 1, 2 };
+    assert_int_equal(seed_grid(ci, cd, 4, &I, &J, cell, why, sizeof why), 0);
+    assert_int_equal(I, 2);
+    assert_int_equal(J, 2);
+    assert_int_equal(cell[0], 0);
+    assert_int_equal(cell[1], 1);
+    assert_int_equal(cell[2], 2);
+    assert_int_equal(cell[3], 3);
+    int64_t di[4] = { 7, 7, 9, 7 }, dd[4] = { 1, 2, 1, 1 };   // (7, 1) twice, (9, 2) missing
+    assert_int_equal(seed_grid(di, dd, 4, &I, &J, cell, why, sizeof why), -1);
+    assert_non_null(strstr(why, "(init 7, data 1) occurs twice"));
+    int64_t mi[3] = { 7, 7, 9 }, md[3] = { 1, 2, 1 };
+    assert_int_equal(seed_grid(mi, md, 3, &I, &J, cell, why, sizeof why), -1);
+    assert_non_null(strstr(why, "(init 9, data 2) is missing"));
+    int64_t ni[3] = { 1, 2, 3 }, nd[3] = { 0, 0, 0 };
+    assert_int_equal(seed_grid(ni, nd, 3, &I, &J, cell, why, sizeof why), 1);   // not crossed: no split, no complaint
+    int64_t ui[4] = { -1, -1, -1, -1 }, ud[4] = { -1, -1, -1, -1 };
+    assert_int_equal(seed_grid(ui, ud, 4, &I, &J, cell, why, sizeof why), 1);
+}
+
+// All four cases of a slope interval against 0 and −1/2.
+static void test_spread_slope_verdict(void **state) {
+    (void)state;
+    assert_non_null(strstr(spread_slope_verdict(-1.16, -0.15), "excludes flat"));   // −1/2 only (the issue's case)
+    assert_null(strstr(spread_slope_verdict(-1.16, -0.15), "not distinguishable from flat"));
+    assert_non_null(strstr(spread_slope_verdict(-0.3, 0.2), "excludes N^-1/2"));      // 0 only
+    assert_non_null(strstr(spread_slope_verdict(-0.8, 0.1), "not distinguishable from flat or from N^-1/2"));   // both
+    assert_string_equal(spread_slope_verdict(-0.9, -0.6), "falls faster than N^-1/2");   // neither, below
+    assert_string_equal(spread_slope_verdict(-0.4, -0.1), "falls, slower than N^-1/2");  // neither, between
+    assert_string_equal(spread_slope_verdict(0.1, 0.4), "grows with N");                 // neither, above
+    assert_string_equal(spread_slope_verdict(NAN, 0.4), "");
+}
+
+// The selection-based percentile interval gives exactly what sorting and GSL's quantile give,
+// ties and odd sizes included.
+static void test_percentile_interval_equals_sorting(void **state) {
+    (void)state;
+    static double v[1001], w[1001];
+    const int sizes[] = { 1, 2, 3, 7, 40, 41, 1000, 1001 };
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int n = sizes[t];
+        for (int rep = 0; rep < 4; rep++) {
+            for (int i = 0; i < n; i++) v[i] = rep == 3 ? (double)(i % 5) : rng_normal(77 + rep, (uint32_t)n, (uint64_t)i);
+            memcpy(w, v, sizeof(double) * n);
+            gsl_sort(w, 1, n);
+            double lo, hi;
+            percentile_interval(v, n, &lo, &hi);
+            assert_true(lo == gsl_stats_quantile_from_sorted_data(w, 1, n, 0.025));
+            assert_true(hi == gsl_stats_quantile_from_sorted_data(w, 1, n, 0.975));
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hill_coverage),
@@ -152,6 +285,11 @@ int main(void) {
         cmocka_unit_test(test_best_of_k_equals_enumeration),
         cmocka_unit_test(test_variance_split_recovers_planted),
         cmocka_unit_test(test_describe_and_degenerate_input),
+        cmocka_unit_test(test_anderson_darling_far_tail),
+        cmocka_unit_test(test_shape_intervals_need_eight),
+        cmocka_unit_test(test_seed_grid_complete_or_refused),
+        cmocka_unit_test(test_spread_slope_verdict),
+        cmocka_unit_test(test_percentile_interval_equals_sorting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

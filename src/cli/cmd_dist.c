@@ -5,11 +5,12 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fmt.h"
+#include "base/json.h"
 #include "base/rng.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -21,6 +22,7 @@
 
 #define CMD "dist"
 #define TAIL_MIN_N 30
+#define DIST_LAW_POINTS 64   // at most this many points for L(N): one per size, or per bin of consecutive sizes
 #define RNG_STREAM_DIST 121
 
 static const char HELP[] =
@@ -28,17 +30,22 @@ static const char HELP[] =
     "\n"
     "Per group of runs that differ only in seeds (one model size and data size):\n"
     "  n, mean, std, CV, quantiles (min, 5, 25, 50, 75, 95%, max), skewness and excess\n"
-    "  kurtosis with 95% bootstrap intervals, in five units: loss, log-loss, error,\n"
+    "  kurtosis with 95% bootstrap intervals (none for skewness and kurtosis below\n"
+    "  n = 8), in five units: loss, log-loss, error,\n"
     "  accuracy and logit(accuracy) (accuracy clipped to [1/(2m), 1 − 1/(2m)] first,\n"
     "  m = --eval-size, so that 0 and 1 stay finite);\n"
-    "  an Anderson–Darling normality test and Hill tail indices of the good tail\n"
+    "  an Anderson–Darling normality test (a p-value from n = 8 on; past A*² = 10 it\n"
+    "  is reported as p < 3.7e-24) and Hill tail indices of the good tail\n"
     "  (\"jackpots\": unusually low loss) and the bad tail, each over the values beyond\n"
     "  the median with k = ⌊√(values on that side)⌋, with bootstrap intervals, and a\n"
     "  verdict naming its test (no tail claim below n = 30);\n"
     "  the expected best of k seeds (unbiased, from order statistics) against the loss\n"
-    "  a power law L(N) fitted across sizes predicts at k·N (equal training compute);\n"
-    "  where init and data seeds are crossed, the split of the variance into init,\n"
-    "  data and interaction+residual parts (two-way random effects).\n"
+    "  a power law L(N) fitted across sizes predicts at k·N (equal training compute;\n"
+    "  the law goes through each size's median loss, at most 64 points);\n"
+    "  where init and data seeds are crossed with every (init, data) pair exactly once,\n"
+    "  the split of the variance into init, data and interaction+residual parts\n"
+    "  (two-way random effects); a grid with a pair missing or repeated gets no split,\n"
+    "  and the pair is named.\n"
     "Across sizes: std and IQR of each unit against N, fitted as spread ∝ N^k.\n"
     "\n"
     "  --db FILE        a jackpot database (groups = runs equal but for their seeds)\n"
@@ -46,7 +53,8 @@ static const char HELP[] =
     "  --where SQL      a condition on runs r, e.g. \"r.depth = 2\"\n"
     "  --metric M       final (test metrics at the end) | best (at the best-validation step) [final]\n"
     "  --csv FILE       runs from a CSV: --group-col, --n-col, --loss-col, --acc-col,\n"
-    "                   --init-col, --data-col name its columns  [group, N, loss, acc, init, data]\n"
+    "                   --init-col, --data-col name its columns  [group, N, loss, acc, init, data];\n"
+    "                   N > 0, loss ≥ 0 and accuracy in [0, 1], all finite, or the row is refused\n"
     "  --eval-size M    examples behind each accuracy, for the logit guard  [10000]\n"
     "  --boot N         bootstrap resamples                                 [1000]\n"
     "  --seed N         bootstrap seed                                      [0]\n"
@@ -89,59 +97,79 @@ static void tail_index(const double *x, int n, int upper, int n_boot, uint64_t s
     free(s); free(y); free(al);
 }
 
-static void jnum(FILE *f, double v) {
-    char b[40];
-    if (!isfinite(v)) { fputs("null", f); return; }
-    format_real(b, sizeof b, v);
-    fputs(b, f);
+// The JSON text is built only when it is printed or recorded: j NULL writes nothing
+// (10^5 groups: formatting numbers nobody reads was half the time).
+static void jputs(FILE *j, const char *s) { if (j) fputs(s, j); }
+static void jprintf(FILE *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jprintf(FILE *j, const char *fmt, ...) {
+    if (!j) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(j, fmt, ap);
+    va_end(ap);
 }
 
 static void jtriple(FILE *f, const char *name, double v, double lo, double hi) {
-    fprintf(f, "\"%s\":{\"estimate\":", name); jnum(f, v);
-    fputs(",\"lo\":", f); jnum(f, lo); fputs(",\"hi\":", f); jnum(f, hi); fputs("}", f);
+    if (!f) return;
+    json_key(f, name); fputs("{\"estimate\":", f); json_num(f, v);
+    fputs(",\"lo\":", f); json_num(f, lo); fputs(",\"hi\":", f); json_num(f, hi); fputs("}", f);
+}
+
+// " [lo, hi]" at prec significant digits, or "" when there is no interval (--boot 0,
+// too few values): the text never shows an interval that was not computed.
+static const char *ivl(char *b, size_t n, double lo, double hi, int prec) {
+    if (isfinite(lo) && isfinite(hi)) snprintf(b, n, " [%.*g, %.*g]", prec, lo, prec, hi);
+    else b[0] = 0;
+    return b;
 }
 
 // Reports one unit of one group; returns 0 with d filled, or −1 when describe refused.
 static int unit_report(FILE *j, FILE *t, const char *unit, const double *x, int n, int lower_better, int n_boot,
                        uint64_t seed, Describe *dd) {
-    char err[256];
+    char err[256], i1[64], i2[64], i3[64], i4[64];
     Describe d;
-    fprintf(j, "\"%s\":{", unit);
+    json_key(j, unit); jputs(j, "{");
     if (describe(x, n, n_boot, seed, &d, err, sizeof err) != 0) {
-        fprintf(j, "\"refused\":\"%s\"}", err);
+        json_key(j, "refused"); json_str(j, err); jputs(j, "}");
         fprintf(t, "  %-15s %s\n", unit, err);
         return -1;
     }
     *dd = d;
-    for (int s = 0; s < DESCRIBE_STATS; s++) { if (s) fputc(',', j); jtriple(j, describe_names[s], d.v[s], d.lo[s], d.hi[s]); }
-    fprintf(t, "  %-15s mean %.5g [%.4g, %.4g]  std %.4g [%.4g, %.4g]  cv %.3g  IQR %.4g\n", unit, d.v[0], d.lo[0], d.hi[0],
-            d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[10]);
-    fprintf(t, "  %-15s quantiles %.5g | %.5g | %.5g | %.5g | %.5g | %.5g | %.5g   skew %.3g [%.3g, %.3g]  ex.kurt %.3g [%.3g, %.3g]\n", "",
-            d.v[3], d.v[4], d.v[5], d.v[6], d.v[7], d.v[8], d.v[9], d.v[11], d.lo[11], d.hi[11], d.v[12], d.lo[12], d.hi[12]);
+    for (int s = 0; s < DESCRIBE_STATS; s++) { if (s) jputs(j, ","); jtriple(j, describe_names[s], d.v[s], d.lo[s], d.hi[s]); }
+    fprintf(t, "  %-15s mean %.5g%s  std %.4g%s  cv %.3g  IQR %.4g\n", unit, d.v[0], ivl(i1, sizeof i1, d.lo[0], d.hi[0], 4),
+            d.v[1], ivl(i2, sizeof i2, d.lo[1], d.hi[1], 4), d.v[2], d.v[10]);
+    fprintf(t, "  %-15s quantiles %.5g | %.5g | %.5g | %.5g | %.5g | %.5g | %.5g   skew %.3g%s  ex.kurt %.3g%s\n", "",
+            d.v[3], d.v[4], d.v[5], d.v[6], d.v[7], d.v[8], d.v[9], d.v[11], ivl(i3, sizeof i3, d.lo[11], d.hi[11], 3), d.v[12],
+            ivl(i4, sizeof i4, d.lo[12], d.hi[12], 3));
     double p, A = anderson_darling(x, n, &p);
-    fputs(",\"anderson_darling\":{\"A2\":", j); jnum(j, A); fputs(",\"p\":", j); jnum(j, p); fputs("}", j);
-    char verdict[256];
+    jputs(j, ",\"anderson_darling\":{\"A2\":"); json_num(j, A); jputs(j, ",\"p\":"); json_num(j, p);
+    jprintf(j, ",\"p_is_upper_bound\":%s}", p <= AD_P_FLOOR ? "true" : "false");
+    char verdict[512], normal[256];
+    int not_normal = normality_verdict(A, p, n, normal, sizeof normal) == 1;
     if (n < TAIL_MIN_N) {
-        snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g); n = %d is too small for a tail claim (need %d)",
-                 p < 0.05 ? "not normal" : "consistent with normal", A, p, n, TAIL_MIN_N);
-        fputs(",\"tails\":null", j);
+        snprintf(verdict, sizeof verdict, "%s; n = %d is too small for a tail claim (need %d)", normal, n, TAIL_MIN_N);
+        jputs(j, ",\"tails\":null");
     } else {
         double ag, lg, hg, ab, lb, hb;
         int kg, kb;
         tail_index(x, n, !lower_better, n_boot / 4, seed + 1, &ag, &lg, &hg, &kg);   // good tail: the jackpot side
         tail_index(x, n, lower_better, n_boot / 4, seed + 2, &ab, &lb, &hb, &kb);
-        fprintf(j, ",\"tails\":{\"good\":{\"k\":%d,", kg); jtriple(j, "hill_alpha", ag, lg, hg);
-        fprintf(j, "},\"bad\":{\"k\":%d,", kb); jtriple(j, "hill_alpha", ab, lb, hb); fputs("}}", j);
-        // which tail is heavier, by the Hill point estimates; said with less force when their intervals overlap
+        jprintf(j, ",\"tails\":{\"good\":{\"k\":%d,", kg); jtriple(j, "hill_alpha", ag, lg, hg);
+        jprintf(j, "},\"bad\":{\"k\":%d,", kb); jtriple(j, "hill_alpha", ab, lb, hb); jputs(j, "}}");
+        // which tail is heavier, by the Hill point estimates; said with less force when their
+        // intervals overlap, and without citing intervals when there are none (--boot 0)
+        int have_iv = isfinite(lg) && isfinite(hg) && isfinite(lb) && isfinite(hb);
         int overlap = !(hg < lb || hb < lg);
         const char *heavy = !(isfinite(ag) && isfinite(ab)) ? ""
+                            : !have_iv ? (ag < ab ? "; good tail (jackpots) heavier by the point estimates (no intervals)"
+                                                  : "; bad tail heavier by the point estimates (no intervals)")
                             : ag < ab ? (overlap ? "; good tail (jackpots) heavier by the point estimates, intervals overlap" : "; heavier good tail (jackpots)")
                                       : (overlap ? "; bad tail heavier by the point estimates, intervals overlap" : "; heavier bad tail");
-        snprintf(verdict, sizeof verdict, "%s (Anderson–Darling A*² = %.3f, p = %.3g)%s; Hill α good %.3g [%.3g, %.3g] (k=%d), bad %.3g [%.3g, %.3g] (k=%d)",
-                 p < 0.05 ? "not normal" : "consistent with normal", A, p, p < 0.05 ? heavy : "", ag, lg, hg, kg, ab, lb, hb, kb);
+        snprintf(verdict, sizeof verdict, "%s%s; Hill α good %.3g%s (k=%d), bad %.3g%s (k=%d)", normal, not_normal ? heavy : "", ag,
+                 ivl(i1, sizeof i1, lg, hg, 3), kg, ab, ivl(i2, sizeof i2, lb, hb, 3), kb);
     }
     fprintf(t, "  %-15s %s\n", "", verdict);
-    fprintf(j, ",\"verdict\":\"%s\"}", verdict);
+    jputs(j, ",\"verdict\":"); json_str(j, verdict); jputs(j, "}");
     return 0;
 }
 
@@ -228,33 +256,58 @@ int cmd_dist(int argc, char **argv) {
                  : samples_from_store(db, sweep, metric, where, &S, err, sizeof err);
     if (rc != 0) { fprintf(stderr, "jackpot dist: %s\n", err); return 1; }
 
-    char *jtext = NULL, *ttext = NULL;
-    size_t jlen = 0, tlen = 0;
-    FILE *j = open_memstream(&jtext, &jlen), *t = open_memstream(&ttext, &tlen);
+    // JSON only when printed (--json) or recorded (--db without --no-save), and kept in
+    // memory only to be recorded; the table straight to stdout, or to nowhere with --json
+    // (10^5 groups make some 200 MB of table and 550 MB of JSON).
+    char *jtext = NULL;
+    size_t jlen = 0;
+    int record = db && save;
+    FILE *j = record ? open_memstream(&jtext, &jlen) : json ? stdout : NULL, *t = json ? fopen("/dev/null", "w") : stdout;
+    if (!t) { fprintf(stderr, "jackpot dist: cannot open /dev/null\n"); samples_free(&S); return 1; }
     fprintf(t, "outcomes across seeds from %s: %d groups\n", S.source, S.n_groups);
     char (*labels)[256] = malloc(sizeof *labels * (S.n_groups ? S.n_groups : 1)), mixed[1200];
     group_labels(db, &S, labels, mixed, sizeof mixed);
     if (mixed[0]) fprintf(t, "WARNING: %s\n", mixed);
-    fprintf(j, "{\"source\":\"%s\",\"groups\":[", S.source);
+    jputs(j, "{\"source\":"); json_str(j, S.source); jputs(j, ",\"groups\":[");
 
-    // L(N) across sizes, for best-of-k at equal compute: a power law on every run's loss.
+    // L(N) across sizes, for best-of-k at equal compute: a power law through the median
+    // loss of each size (its runs in every group at that N), each size a bootstrap cluster.
+    // One point per size keeps the fit's cost independent of the number of runs and groups
+    // (10^5 groups took minutes when every run was a point); past DIST_LAW_POINTS sizes,
+    // consecutive sizes share a point (equal numbers of sizes each, at the median N and loss
+    // of their runs). With Huber's δ = 1e-3 the fit on every run tracked the medians too.
+    int total = 0, sizes = 0;
+    for (int g = 0; g < S.n_groups; g++) { total += S.g[g].n; sizes += g == 0 || S.g[g].N != S.g[g - 1].N; }
+    int n_pts = sizes < DIST_LAW_POINTS ? sizes : DIST_LAW_POINTS;
     Points P;
-    int total = 0;
-    for (int g = 0; g < S.n_groups; g++) total += S.g[g].n;
-    points_alloc(&P, total);
-    for (int g = 0, k = 0; g < S.n_groups; g++)
-        for (int i = 0; i < S.g[g].n; i++, k++) { P.x[AXIS_N][k] = S.g[g].N; P.loss[k] = S.g[g].loss[i]; P.cluster[k] = g; }
-    P.n = total;
-    P.n_clusters = S.n_groups;
+    points_alloc(&P, n_pts);
+    {
+        double *lv = malloc(sizeof(double) * (total + 1)), *nv = malloc(sizeof(double) * (total + 1));
+        int m = 0, k = 0;
+        for (int g = 0, si = -1; g < S.n_groups; g++) {
+            si += g == 0 || S.g[g].N != S.g[g - 1].N;   // this group's size index, 0..sizes−1
+            for (int i = 0; i < S.g[g].n; i++, m++) { lv[m] = S.g[g].loss[i]; nv[m] = S.g[g].N; }
+            int bin = (int)((int64_t)si * n_pts / sizes);
+            int last = g == S.n_groups - 1 || (S.g[g + 1].N != S.g[g].N && (int)((int64_t)(si + 1) * n_pts / sizes) != bin);
+            if (!last) continue;
+            gsl_sort(lv, 1, m);
+            gsl_sort(nv, 1, m);
+            P.x[AXIS_N][k] = gsl_stats_median_from_sorted_data(nv, 1, m);
+            P.loss[k] = gsl_stats_median_from_sorted_data(lv, 1, m);
+            P.cluster[k] = k;
+            k++;
+            m = 0;
+        }
+        P.n = P.n_clusters = k;
+        free(lv);
+        free(nv);
+    }
     FitOptions fo = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = n_boot / 5, .seed = seed };
     FitResult fr;
     char ferr[512];
     int have_law = fit_law(&fo, &P, NULL, &fr, ferr, sizeof ferr) == 0;
-    // With no more sizes than the law has parameters it passes through the means
-    // and resampling sizes cannot move it: no interval is honest then.
-    int sizes = 0;
-    for (int g = 0; g < S.n_groups; g++) sizes += g == 0 || S.g[g].N != S.g[g - 1].N;
-    int law_intervals = have_law && sizes > 3;
+    // fit_law refuses 3 points or fewer (one per parameter: the law would pass through them)
+    int law_intervals = have_law && fr.n_boot > 1;
 
     // spread[(u·2 + std|iqr)·groups + g]
     double *x = malloc(sizeof(double) * (total + 1)), *spread = malloc(sizeof(double) * U_COUNT * 2 * S.n_groups);
@@ -263,13 +316,13 @@ int cmd_dist(int argc, char **argv) {
     for (int g = 0; g < S.n_groups; g++) {
         SeedGroup *G = &S.g[g];
         fprintf(t, "\ngroup %d: %s; %d runs\n", g + 1, labels[g], G->n);
-        fprintf(j, "%s{\"N\":", g ? "," : ""); jnum(j, G->N); fputs(",\"D\":", j); jnum(j, G->D);
-        fprintf(j, ",\"n\":%d,\"units\":{", G->n);
+        jprintf(j, "%s{\"N\":", g ? "," : ""); json_num(j, G->N); jputs(j, ",\"D\":"); json_num(j, G->D);
+        jprintf(j, ",\"n\":%d,\"units\":{", G->n);
         int first = 1;
         for (int u = 0; u < U_COUNT; u++) {
             SPREAD(u, 0, g) = SPREAD(u, 1, g) = NAN;
             if (!unit_values(G, u, eval_size, x)) continue;
-            if (!first) fputc(',', j);
+            if (!first) jputs(j, ",");
             first = 0;
             Describe d;
             if (unit_report(j, t, UNIT[u], x, G->n, LOWER_IS_BETTER[u], n_boot, seed + (uint64_t)g * 16 + u, &d) == 0) {
@@ -278,11 +331,11 @@ int cmd_dist(int argc, char **argv) {
                 have_unit[u] = 1;
             }
         }
-        fputs("}", j);
+        jputs(j, "}");
         // best of k seeds against L(k·N)
         if (G->n >= 2) {
             fprintf(t, "  best of k seeds (expected lowest loss) against L(k·N) from the power law across sizes:\n");
-            fputs(",\"best_of_k\":[", j);
+            jputs(j, ",\"best_of_k\":[");
             double *boot = malloc(sizeof(double) * (n_boot + 1)), *s = malloc(sizeof(double) * G->n);
             for (int k = 1; k <= G->n; k = k < 4 ? k + 1 : k * 2 > G->n && k != G->n ? G->n : k * 2) {
                 double e = expected_best_of_k(G->loss, G->n, k), lo = NAN, hi = NAN;
@@ -296,41 +349,38 @@ int cmd_dist(int argc, char **argv) {
                     for (int b = 0; b < fr.n_boot; b++) boot[b] = fit_predict(&law_power, fr.boot_theta + (size_t)b * 3, &xk);
                     percentile_interval(boot, fr.n_boot, &llo, &lhi);
                 }
-                fprintf(t, "    k = %-4d best of k %.5g [%.5g, %.5g]   L(%d·N) %.5g [%.5g, %.5g]   %s\n", k, e, lo, hi, k, law, llo, lhi,
+                char b1[64], b2[64];
+                fprintf(t, "    k = %-4d best of k %.5g%s   L(%d·N) %.5g%s   %s\n", k, e, ivl(b1, sizeof b1, lo, hi, 5), k, law,
+                        ivl(b2, sizeof b2, llo, lhi, 5),
                         k == 1 ? "" : !isfinite(law) ? "" : e < law ? "→ k seeds beat k× parameters" : "→ k× parameters beat k seeds");
-                fprintf(j, "%s{\"k\":%d,", k > 1 ? "," : "", k);
-                jtriple(j, "best", e, lo, hi); fputc(',', j); jtriple(j, "law_at_kN", law, llo, lhi); fputs("}", j);
+                jprintf(j, "%s{\"k\":%d,", k > 1 ? "," : "", k);
+                jtriple(j, "best", e, lo, hi); jputs(j, ","); jtriple(j, "law_at_kN", law, llo, lhi); jputs(j, "}");
                 if (k == G->n) break;
             }
-            fputs("]", j);
+            jputs(j, "]");
             free(boot); free(s);
         }
-        // init × data split where the seeds are crossed
-        int I = 0, J = 0;
-        int64_t *iv = malloc(sizeof(int64_t) * G->n), *dv = malloc(sizeof(int64_t) * G->n);
-        for (int i = 0; i < G->n; i++) {   // the distinct init and data seeds
-            int a = 0, b = 0;
-            while (a < I && iv[a] != G->init[i]) a++;
-            if (a == I) iv[I++] = G->init[i];
-            while (b < J && dv[b] != G->data[i]) b++;
-            if (b == J) dv[J++] = G->data[i];
-        }
-        if (I >= 2 && J >= 2 && I * J == G->n) {
-            double *y = calloc(G->n, sizeof(double)), *yb = malloc(sizeof(double) * G->n);
-            for (int i = 0; i < G->n; i++) {
-                int a = 0, b = 0;
-                while (iv[a] != G->init[i]) a++;
-                while (dv[b] != G->data[i]) b++;
-                y[a * J + b] = G->loss[i];
-            }
+        // init × data split where the seeds are crossed: only on the complete grid, every
+        // (init, data) pair exactly once; otherwise say why there is none.
+        int I = 0, J = 0, *cell = malloc(sizeof(int) * G->n);
+        char why[256];
+        int grid = seed_grid(G->init, G->data, G->n, &I, &J, cell, why, sizeof why);
+        if (grid < 0) {
+            fprintf(t, "  no init × data variance split: %s\n", why);
+            jputs(j, ",\"variance_split\":{\"refused\":"); json_str(j, why); jputs(j, "}");
+        } else if (grid == 0) {
+            double *y = malloc(sizeof(double) * G->n), *yb = malloc(sizeof(double) * G->n);
+            for (int i = 0; i < G->n; i++) y[cell[i]] = G->loss[i];
             double vi, vd, vr, *bi = malloc(sizeof(double) * (n_boot + 1) * 3);
             variance_two_way(y, I, J, &vi, &vd, &vr);
             int kept = 0;
+            // the counter stride: 512 as before for up to 512 seeds, wider beyond so that draws never repeat
+            uint64_t stride_a = I > 512 ? (uint64_t)I : 512, stride_b = J > 512 ? (uint64_t)J : 512;
             for (int b = 0; b < n_boot; b++) {   // resample init seeds and data seeds independently
                 for (int a = 0; a < I; a++) {
-                    int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST, (uint64_t)b * 512 + a, (uint32_t)I);
+                    int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST, (uint64_t)b * stride_a + a, (uint32_t)I);
                     for (int c2 = 0; c2 < J; c2++) {
-                        int rb = (int)rng_below(seed + 10, RNG_STREAM_DIST, (uint64_t)b * 512 + c2, (uint32_t)J);
+                        int rb = (int)rng_below(seed + 10, RNG_STREAM_DIST, (uint64_t)b * stride_b + c2, (uint32_t)J);
                         yb[a * J + c2] = y[ra * J + rb];
                     }
                 }
@@ -339,25 +389,26 @@ int cmd_dist(int argc, char **argv) {
             }
             double lo[3] = { NAN, NAN, NAN }, hi[3] = { NAN, NAN, NAN }, tot = vi + vd + vr;
             for (int q = 0; q < 3 && kept > 1; q++) percentile_interval(bi + q * n_boot, kept, &lo[q], &hi[q]);
-            fprintf(t, "  variance of loss, %d init × %d data seeds (two-way random effects): init %.3g [%.3g, %.3g] (%.0f%%), "
-                       "data %.3g [%.3g, %.3g] (%.0f%%), interaction+residual %.3g [%.3g, %.3g] (%.0f%%)\n",
-                    I, J, vi, lo[0], hi[0], 100 * vi / tot, vd, lo[1], hi[1], 100 * vd / tot, vr, lo[2], hi[2], 100 * vr / tot);
-            fprintf(j, ",\"variance_split\":{\"init_seeds\":%d,\"data_seeds\":%d,", I, J);
-            jtriple(j, "init", vi, lo[0], hi[0]); fputc(',', j); jtriple(j, "data", vd, lo[1], hi[1]); fputc(',', j);
-            jtriple(j, "interaction_residual", vr, lo[2], hi[2]); fputs("}", j);
+            char v1[64], v2[64], v3[64];
+            fprintf(t, "  variance of loss, %d init × %d data seeds (two-way random effects): init %.3g%s (%.0f%%), "
+                       "data %.3g%s (%.0f%%), interaction+residual %.3g%s (%.0f%%)\n",
+                    I, J, vi, ivl(v1, sizeof v1, lo[0], hi[0], 3), 100 * vi / tot, vd, ivl(v2, sizeof v2, lo[1], hi[1], 3),
+                    100 * vd / tot, vr, ivl(v3, sizeof v3, lo[2], hi[2], 3), 100 * vr / tot);
+            jprintf(j, ",\"variance_split\":{\"init_seeds\":%d,\"data_seeds\":%d,", I, J);
+            jtriple(j, "init", vi, lo[0], hi[0]); jputs(j, ","); jtriple(j, "data", vd, lo[1], hi[1]); jputs(j, ",");
+            jtriple(j, "interaction_residual", vr, lo[2], hi[2]); jputs(j, "}");
             free(y); free(yb); free(bi);
         }
-        free(iv);
-        free(dv);
-        fputs("}", j);
+        free(cell);
+        jputs(j, "}");
     }
-    fputs("]", j);
+    jputs(j, "]");
 
     // spread against N
     if (mixed[0]) fprintf(t, "\nWARNING: %s\n", mixed);
     fprintf(t, "\nspread against N (std and IQR across seeds, fitted as spread ∝ N^k by least squares in logs,\n"
                "95%% intervals from Student's t with sizes − 2 degrees of freedom):\n");
-    fputs(",\"spread_vs_N\":{", j);
+    jputs(j, ",\"spread_vs_N\":{");
     int firstu = 1;
     for (int u = 0; u < U_COUNT; u++) {
         if (!have_unit[u]) continue;
@@ -374,41 +425,45 @@ int cmd_dist(int argc, char **argv) {
                 se = m > 2 ? sqrt(cov11) * gsl_cdf_tdist_Pinv(0.975, m - 2) / 1.96 : NAN;   // Student t, m − 2 df
             }
             const char *what = w ? "iqr" : "std";
-            fprintf(j, "%s\"%s_%s\":{\"groups\":%d,\"exponent\":", firstu ? "" : ",", UNIT[u], what, m);
+            jprintf(j, "%s\"%s_%s\":{\"groups\":%d,\"exponent\":", firstu ? "" : ",", UNIT[u], what, m);
             firstu = 0;
-            jnum(j, c1); fputs(",\"lo\":", j); jnum(j, c1 - 1.96 * se); fputs(",\"hi\":", j); jnum(j, c1 + 1.96 * se); fputs("}", j);
-            if (isfinite(c1))
-                fprintf(t, "  %-15s %s ∝ N^%.3f [%.3f, %.3f] over %d sizes%s\n", UNIT[u], what, c1, c1 - 1.96 * se, c1 + 1.96 * se, m,
-                        c1 + 1.96 * se < -0.5 ? " (falls faster than N^-1/2)" : c1 - 1.96 * se > -0.5 && c1 + 1.96 * se < 0 ? " (falls, slower than N^-1/2)"
-                        : c1 - 1.96 * se > 0 ? " (grows with N)" : " (not distinguishable from flat or N^-1/2 at 95%)");
+            double klo = c1 - 1.96 * se, khi = c1 + 1.96 * se;
+            const char *says = spread_slope_verdict(klo, khi);
+            json_num(j, c1); jputs(j, ",\"lo\":"); json_num(j, klo); jputs(j, ",\"hi\":"); json_num(j, khi);
+            jputs(j, ",\"verdict\":"); json_str(j, says); jputs(j, "}");
+            if (isfinite(c1) && *says)
+                fprintf(t, "  %-15s %s ∝ N^%.3f [%.3f, %.3f] over %d sizes (%s)\n", UNIT[u], what, c1, klo, khi, m, says);
+            else if (isfinite(c1))
+                fprintf(t, "  %-15s %s ∝ N^%.3f over %d sizes (no interval)\n", UNIT[u], what, c1, m);
             else
                 fprintf(t, "  %-15s %s: needs at least 3 sizes\n", UNIT[u], what);
             free(lx);
             free(ly);
         }
     }
-    fputs("}", j);
+    jputs(j, "}");
     if (have_law) {
-        fputs(",\"law\":{", j);
-        jtriple(j, "E", fr.report[0], fr.lo[0], fr.hi[0]); fputc(',', j);
-        jtriple(j, "A", fr.report[1], fr.lo[1], fr.hi[1]); fputc(',', j);
-        jtriple(j, "alpha", fr.report[2], fr.lo[2], fr.hi[2]); fputs("}", j);
+        jputs(j, ",\"law\":{");
+        jtriple(j, "E", fr.report[0], fr.lo[0], fr.hi[0]); jputs(j, ",");
+        jtriple(j, "A", fr.report[1], fr.lo[1], fr.hi[1]); jputs(j, ",");
+        jtriple(j, "alpha", fr.report[2], fr.lo[2], fr.hi[2]); jputs(j, "}");
+        char through[96];
+        if (P.n == sizes) snprintf(through, sizeof through, "through the median loss of each of %d sizes", sizes);
+        else snprintf(through, sizeof through, "through the median loss of %d bins of consecutive sizes (%d sizes)", P.n, sizes);
         if (law_intervals)
-            fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g [%.4g, %.4g]\n", fr.report[0], fr.report[1],
-                    fr.report[2], fr.lo[2], fr.hi[2]);
+            fprintf(t, "power law across sizes (for L(k·N)), %s: E %.4g, A %.4g, alpha %.4g [%.4g, %.4g]\n", through, fr.report[0],
+                    fr.report[1], fr.report[2], fr.lo[2], fr.hi[2]);
         else
-            fprintf(t, "power law across sizes (for L(k·N)): E %.4g, A %.4g, alpha %.4g; %d sizes for 3 parameters: the law passes "
-                       "through the size means, so it has no interval and L(k·N) beyond the largest size is an extrapolation\n",
-                    fr.report[0], fr.report[1], fr.report[2], sizes);
+            fprintf(t, "power law across sizes (for L(k·N)), %s: E %.4g, A %.4g, alpha %.4g (no bootstrap, no intervals)\n",
+                    through, fr.report[0], fr.report[1], fr.report[2]);
         fit_result_free(&fr);
     } else {
         fprintf(t, "no power law across sizes: %s\n", ferr);
     }
-    fputs("}", j);
-    fclose(j);
-    fclose(t);
-    fputs(json ? jtext : ttext, stdout);
-    if (json) fputc('\n', stdout);
+    jputs(j, "}");
+    if (j && j != stdout) fclose(j);
+    if (t != stdout) fclose(t);
+    if (json) printf("%s\n", j == stdout ? "" : jtext);
     if (db && save) {
         Store st;
         long id;
@@ -417,7 +472,7 @@ int cmd_dist(int argc, char **argv) {
         else if (!json) printf("recorded as dist %ld in %s\n", id, db);
         store_close(&st);
     }
-    free(jtext); free(ttext); free(x); free(spread); free(labels);
+    free(jtext); free(x); free(spread); free(labels);
     points_free(&P);
     samples_free(&S);
     return 0;

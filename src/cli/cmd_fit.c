@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/fmt.h"
+#include "base/json.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/fit_table.h"
@@ -116,24 +116,15 @@ static void check_groups(const Args *a, const Points *p, int axes, const char *a
             group_diff_free(&d);
             exit(1);
         }
-        fputs(",\"groups_warning\":\"", json);
-        for (const char *s = what; *s; s++) fprintf(json, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-        fputs(" differ between groups at equal axis values; fitted across them (--allow-mixed)\"", json);
+        fputs(",\"groups_warning\":", json);
+        json_strf(json, "%s differ between groups at equal axis values; fitted across them (--allow-mixed)", what);
     }
     if (n_cov) {
         group_diff_describe(&d, cov, n_cov, what, sizeof what);
-        fputs(",\"groups_covary\":\"", json);
-        for (const char *s = what; *s; s++) fprintf(json, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-        fprintf(json, " change with the %s: the law absorbs them\"", axes_text);
+        fputs(",\"groups_covary\":", json);
+        json_strf(json, "%s change with the %s: the law absorbs them", what, axes_text);
     }
     group_diff_free(&d);
-}
-
-static void json_num(FILE *f, double v) {
-    char b[40];
-    if (!isfinite(v)) { fputs("null", f); return; }
-    format_real(b, sizeof b, v);
-    fputs(b, f);
 }
 
 static void write_law(FILE *f, const Args *a, const FitOptions *o, const Points *p, const FitResult *r,
@@ -155,6 +146,8 @@ static void write_law(FILE *f, const Args *a, const FitOptions *o, const Points 
     for (int j = 0; j < L->n_theta; j++) { if (j) fputc(',', f); json_num(f, r->theta[j]); }
     fputs("],\"r2_log\":", f);
     json_num(f, r->r2_log);
+    fputs(",\"objective\":", f);   // Σ Huber_δ of the log residuals at θ: what the fit minimised
+    json_num(f, r->objective);
     fputs(",\"residuals\":[", f);
     for (int i = 0; i < r->n; i++) { if (i) fputc(',', f); json_num(f, r->residuals[i]); }
     fputs("]", f);
@@ -246,7 +239,7 @@ static void write_isoflop(FILE *f, const IsoResult *r, const Points *p, const ch
             fputs(",\"parabola\":[", f); json_num(f, b->c0); fputc(',', f); json_num(f, b->c1); fputc(',', f); json_num(f, b->c2);
             fputs("]", f);
         } else {
-            fprintf(f, ",\"reason\":\"%s\"", b->reason);
+            fputs(",\"reason\":", f); json_str(f, b->reason);
         }
         fputs("}", f);
     }
@@ -372,45 +365,58 @@ int cmd_fit(int argc, char **argv) {
             if (n_px != law->n_x) usage_error(CMD, "--predict: expected %d value(s) for the %s law, got '%s'", law->n_x, law->name, a.predict);
         }
         write_law(f, &a, &o, &p, &r, &h, have_h, px, n_px);
-        if (!have_h) fprintf(f, ",\"heldout_refused\":\"%s\"", herr);
+        if (!have_h) { fputs(",\"heldout_refused\":", f); json_str(f, herr); }
         // E (the irreducible loss) far below every observed loss: the data show no
         // floor, E is not determined, and its interval means nothing.
         double min_loss = INFINITY;
         for (int i = 0; i < p.n; i++) if (p.loss[i] < min_loss) min_loss = p.loss[i];
         if (law != &law_kaplan && r.report[0] < 1e-3 * min_loss)
-            fprintf(f, ",\"warning\":\"E is not determined by these data: the losses show no floor in this range (E = %.3g against a smallest loss of %.3g)\"",
-                    r.report[0], min_loss);
+        {
+            fputs(",\"warning\":", f);
+            json_strf(f, "E is not determined by these data: the losses show no floor in this range (E = %.3g against a smallest loss of %.3g)",
+                      r.report[0], min_loss);
+        }
         // With no more seed clusters (sizes) than parameters every resample fits them all exactly:
         // the intervals then show only the spread within sizes.
         if (r.n_boot && p.n_clusters <= law->n_theta)
-            fprintf(f, ",\"clusters_warning\":\"%d clusters for %d parameters: every bootstrap resample is fitted exactly, "
-                       "so the intervals show only the spread across seeds within sizes; add sizes\"", p.n_clusters, law->n_theta);
+        {
+            fputs(",\"clusters_warning\":", f);
+            json_strf(f, "%d clusters for %d parameters: every bootstrap resample is fitted exactly, "
+                         "so the intervals show only the spread across seeds within sizes; add sizes", p.n_clusters, law->n_theta);
+        }
         if (!strcmp(law->name, "chinchilla")) {
             write_budget(f, &a, &r);
-            // can α and β be told apart? Their 95% intervals overlapping says no.
-            int overlap = r.n_boot && r.lo[3] <= r.hi[4] && r.lo[4] <= r.hi[3];
-            fprintf(f, ",\"alpha_beta_distinguishable\":%s", overlap ? "false" : "true");
+            // can α and β be told apart? Their 95% intervals overlapping says no; without a
+            // bootstrap there are no intervals, and no answer (null), not a "true".
+            int overlap = r.lo[3] <= r.hi[4] && r.lo[4] <= r.hi[3];
+            fprintf(f, ",\"alpha_beta_distinguishable\":%s",
+                    !r.n_boot || !isfinite(r.lo[3]) || !isfinite(r.lo[4]) ? "null" : overlap ? "false" : "true");
         }
         fit_result_free(&r);
     }
     fputs(gtext, f);
     free(gtext);
-    fprintf(f, ",\"source\":\"");
-    for (const char *s = p.source; *s; s++) fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-    fputs("\"}", f);
+    fputs(",\"source\":", f);
+    json_str(f, p.source);
+    fputs("}", f);
     fclose(f);
     if (a.json) printf("%s\n", text);
     else fit_table_print(text, stdout);
     if (a.db && a.save) {
         Store st;
         long id;
-        char opts_json[512];
-        snprintf(opts_json, sizeof opts_json, "{\"delta\":%g,\"boot\":%d,\"seed\":%llu,\"metric\":\"%s\",\"x\":\"%s\"}",
-                 a.delta, a.boot, a.seed, a.metric, axis_name(a.x));
+        char *opts_json = NULL;
+        size_t opts_len = 0;
+        FILE *o = open_memstream(&opts_json, &opts_len);
+        fputs("{\"delta\":", o); json_num(o, a.delta);
+        fprintf(o, ",\"boot\":%d,\"seed\":%llu,\"metric\":", a.boot, a.seed); json_str(o, a.metric);
+        fputs(",\"x\":", o); json_str(o, axis_name(a.x)); fputc('}', o);
+        fclose(o);
         if (store_open(&st, a.db, 0, err, sizeof err) != 0 || store_add_fit(&st, a.law, p.source, opts_json, text, &id) != 0)
             fprintf(stderr, "jackpot fit: could not record the fit in %s: %s\n", a.db, st.db ? store_error(&st) : err);
         else if (!a.json) printf("recorded as fit %ld in %s\n", id, a.db);
         store_close(&st);
+        free(opts_json);
     }
     free(text);
     points_free(&p);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "data/fashion.h"
@@ -110,8 +111,9 @@ static const struct option OPTIONS[] = {
 };
 
 static void json_number(FILE *f, const char *key, double v) {
-    if (isfinite(v)) fprintf(f, ",\"%s\":%.9g", key, v);
-    else fprintf(f, ",\"%s\":null", key);
+    fputc(',', f);
+    json_key(f, key);
+    json_num(f, v);   // round-trip precision; NaN and inf as null
 }
 
 // Set when a JSON line could not be written (a full disk): training stops at the next step.

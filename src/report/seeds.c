@@ -156,14 +156,16 @@ static void dist_table(TaskView *v, const Samples *S) {
         Describe d;
         char err[256];
         if (G->n < 2 || describe(G->loss, G->n, v->n_boot > 200 ? 200 : v->n_boot, 0, &d, err, sizeof err) != 0) continue;
-        double p = NAN;
-        if (G->n >= 3) anderson_darling(G->loss, G->n, &p);   // as jackpot dist does
-        char pvalue[32];
-        snprintf(pvalue, sizeof pvalue, "%.3g", p);
+        double p;
+        anderson_darling(G->loss, G->n, &p);   // as jackpot dist does: no p below n = 8, "< 3.7e-24" at the floor
+        char pvalue[40], skew[80];
+        ad_p_text(p, pvalue, sizeof pvalue);
+        if (pvalue[0] == '<') { char bound[48]; snprintf(bound, sizeof bound, "&lt;%.30s", pvalue + 1); strcpy(pvalue, bound); }
+        if (isfinite(d.lo[11])) snprintf(skew, sizeof skew, "%.2f [%.2f, %.2f]", d.v[11], d.lo[11], d.hi[11]);
+        else snprintf(skew, sizeof skew, "%.2f", d.v[11]);   // no interval below n = 8
         fprintf(h, "<tr><td>%.4g</td><td>%.4g</td><td>%d</td><td>%.4g</td><td>%.3g [%.3g, %.3g]</td><td>%.3g</td><td>%.4g</td>"
-                   "<td>%.2f [%.2f, %.2f]</td><td>%.2f</td><td>%s</td></tr>\n",
-                G->N, G->D, G->n, d.v[0], d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[6], d.v[11], d.lo[11], d.hi[11], d.v[12],
-                isfinite(p) ? pvalue : "–");
+                   "<td>%s</td><td>%.2f</td><td>%s</td></tr>\n",
+                G->N, G->D, G->n, d.v[0], d.v[1], d.lo[1], d.hi[1], d.v[2], d.v[6], skew, d.v[12], pvalue);
     }
     fprintf(h, "</table><div class=\"figs\">\n");
 }

@@ -1,6 +1,7 @@
 #include "stats/describe.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -32,10 +33,42 @@ static void stats_of(double *x, int n, double *v) {   // sorts x
     v[12] = s > 0 ? gsl_stats_kurtosis_m_sd(x, 1, n, m, s) : NAN;
 }
 
+// Moves the k-th smallest of v[lo..hi] to v[k], smaller ones before it, larger after
+// (Hoare's selection, median-of-three pivot): O(n) where a sort is O(n log n).
+static void select_kth(double *v, int lo, int hi, int k) {
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) { double t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return;
+    }
+}
+
+// gsl_stats_quantile_from_sorted_data's value (linear between the order statistics
+// around (n − 1)·q) without sorting: select the lower one, the upper is the least above.
+static double quantile_select(double *v, int n, double q) {
+    double at = (n - 1) * q;
+    int k = (int)floor(at);
+    double frac = at - k;
+    select_kth(v, 0, n - 1, k);
+    if (k + 1 >= n || frac == 0) return v[k];
+    double up = v[k + 1];
+    for (int i = k + 2; i < n; i++) if (v[i] < up) up = v[i];
+    return (1 - frac) * v[k] + frac * up;
+}
+
 void percentile_interval(double *v, int n, double *lo, double *hi) {
-    gsl_sort(v, 1, n);
-    *lo = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.025);
-    *hi = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.975);
+    if (n <= 0) { *lo = *hi = NAN; return; }
+    *lo = quantile_select(v, n, 0.025);
+    *hi = quantile_select(v, n, 0.975);
 }
 
 int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, char *err, size_t errlen) {
@@ -61,6 +94,7 @@ int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, cha
                 double v = all[(size_t)b * DESCRIBE_STATS + j];
                 if (isfinite(v)) col[m++] = v;
             }
+            if (j >= 11 && n < DESCRIBE_SHAPE_MIN_N) continue;   // skewness, kurtosis: too few values for an interval
             if (m > 1) percentile_interval(col, m, &d->lo[j], &d->hi[j]);
         }
         free(all);
@@ -81,24 +115,71 @@ double hill_alpha(const double *y, int n, int k) {
     return thr > 0 && sum > 0 ? k / sum : NAN;
 }
 
+// log Φ(z) for any z: log(erfc(−z/√2)/2), finite far into either tail where Φ or 1 − Φ underflows.
+static double log_ugaussian_P(double z) { return gsl_sf_log_erfc(-z / M_SQRT2) - M_LN2; }
+
 double anderson_darling(const double *x, int n, double *p_value) {
+    *p_value = NAN;
+    if (n < 3) return NAN;
     double *s = malloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
     gsl_sort(s, 1, n);
     double m = gsl_stats_mean(s, 1, n), sd = gsl_stats_sd_m(s, 1, n, m), a = 0;
     for (int i = 0; i < n; i++) {
         double zi = (s[i] - m) / sd, zj = (s[n - 1 - i] - m) / sd;
-        double lp = log(gsl_cdf_ugaussian_P(zi)), lq = log(gsl_cdf_ugaussian_Q(zj));
-        a += (2.0 * i + 1) * (lp + lq);
+        a += (2.0 * i + 1) * (log_ugaussian_P(zi) + log_ugaussian_P(-zj));   // log Φ(z_i) + log(1 − Φ(z_{n+1−i}))
     }
     free(s);
-    double A2 = -n - a / n, A = A2 * (1 + 0.75 / n + 2.25 / ((double)n * n)), p;
-    if (A >= 0.6) p = exp(1.2937 - 5.709 * A + 0.0186 * A * A);
+    double A2 = -n - a / n, A = A2 * (1 + 0.75 / n + 2.25 / ((double)n * n));
+    *p_value = anderson_darling_p(A, n);
+    return A;
+}
+
+double anderson_darling_p(double A, int n) {
+    if (!isfinite(A) || n < DESCRIBE_SHAPE_MIN_N) return NAN;
+    // D'Agostino & Stephens (1986), table 4.9
+    double p;
+    if (A >= 10) p = AD_P_FLOOR;   // = exp(1.2937 − 57.09 + 1.86): the formula's value at 10, kept beyond
+    else if (A >= 0.6) p = exp(1.2937 - 5.709 * A + 0.0186 * A * A);
     else if (A >= 0.34) p = exp(0.9177 - 4.279 * A - 1.38 * A * A);
     else if (A >= 0.2) p = 1 - exp(-8.318 + 42.796 * A - 59.938 * A * A);
     else p = 1 - exp(-13.436 + 101.14 * A - 223.73 * A * A);
-    *p_value = p < 0 ? 0 : p > 1 ? 1 : p;
-    return A;
+    return p < AD_P_FLOOR ? AD_P_FLOOR : p > 1 ? 1 : p;
+}
+
+void ad_p_text(double p, char *out, size_t len) {
+    if (!isfinite(p)) snprintf(out, len, "–");
+    else if (p <= AD_P_FLOOR) snprintf(out, len, "< %.2g", AD_P_FLOOR);
+    else snprintf(out, len, "%.3g", p);
+}
+
+int normality_verdict(double A, double p, int n, char *out, size_t len) {
+    char pt[32];
+    ad_p_text(p, pt, sizeof pt);
+    if (!isfinite(A)) {
+        snprintf(out, len, "no normality test (Anderson–Darling A*² is not finite)");
+        return -1;
+    }
+    if (!isfinite(p)) {
+        snprintf(out, len, "no normality test (Anderson–Darling A*² = %.3f; n = %d is below %d, too few for a p-value)", A, n,
+                 DESCRIBE_SHAPE_MIN_N);
+        return -1;
+    }
+    int reject = p < 0.05;
+    snprintf(out, len, "%s (Anderson–Darling A*² = %.3f, p %s%s)", reject ? "not normal" : "consistent with normal", A,
+             p <= AD_P_FLOOR ? "" : "= ", pt);
+    return reject;
+}
+
+const char *spread_slope_verdict(double lo, double hi) {
+    if (!isfinite(lo) || !isfinite(hi)) return "";
+    int has0 = lo <= 0 && 0 <= hi, has_half = lo <= -0.5 && -0.5 <= hi;
+    if (has0 && has_half) return "not distinguishable from flat or from N^-1/2 at 95%";
+    if (has0) return "not distinguishable from flat at 95%; excludes N^-1/2";
+    if (has_half) return "falls with N, consistent with N^-1/2; excludes flat at 95%";
+    if (hi < -0.5) return "falls faster than N^-1/2";
+    if (lo > 0) return "grows with N";
+    return "falls, slower than N^-1/2";   // −1/2 < lo ≤ hi < 0
 }
 
 double expected_best_of_k(const double *x, int n, int k) {
@@ -111,6 +192,59 @@ double expected_best_of_k(const double *x, int n, int k) {
         e += s[i - 1] * exp(gsl_sf_lnchoose((unsigned)(n - i), (unsigned)(k - 1)) - lc);
     free(s);
     return e;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+// Index of v in the sorted distinct values u[k] (present by construction).
+static int index_of(const int64_t *u, int k, int64_t v) {
+    const int64_t *p = bsearch(&v, u, (size_t)k, sizeof *u, cmp_i64);
+    return (int)(p - u);
+}
+
+// Sorts v[n] and keeps its distinct values; returns how many.
+static int distinct(int64_t *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_i64);
+    int k = 0;
+    for (int i = 0; i < n; i++) if (k == 0 || v[i] != v[k - 1]) v[k++] = v[i];
+    return k;
+}
+
+int seed_grid(const int64_t *init, const int64_t *data, int n, int *I, int *J, int *cell, char *reason, size_t len) {
+    int64_t *iv = malloc(sizeof(int64_t) * (n ? n : 1)), *dv = malloc(sizeof(int64_t) * (n ? n : 1));
+    memcpy(iv, init, sizeof(int64_t) * n);
+    memcpy(dv, data, sizeof(int64_t) * n);
+    *I = distinct(iv, n);
+    *J = distinct(dv, n);
+    int rc = -1;
+    reason[0] = 0;
+    if (*I < 2 || *J < 2 || (*I > 0 && iv[0] < 0) || (*J > 0 && dv[0] < 0)) {
+        rc = 1;
+        snprintf(reason, len, "init and data seeds are not crossed (%d init, %d data seed%s%s)", *I, *J, *J == 1 ? "" : "s",
+                 (*I > 0 && iv[0] < 0) || (*J > 0 && dv[0] < 0) ? ", some unknown" : "");
+    } else if ((int64_t)*I * *J > (int64_t)4 * n + 64) {
+        snprintf(reason, len, "%d init × %d data seeds but %d runs: most pairs are missing", *I, *J, n);
+    } else {
+        int *count = calloc((size_t)*I * *J, sizeof(int));
+        for (int r = 0; r < n; r++) {
+            cell[r] = index_of(iv, *I, init[r]) * *J + index_of(dv, *J, data[r]);
+            count[cell[r]]++;
+        }
+        int bad = -1;
+        for (int c = 0; c < *I * *J && bad < 0; c++) if (count[c] != 1) bad = c;
+        if (bad < 0) rc = 0;
+        else
+            snprintf(reason, len, "%d init × %d data seeds, but the pair (init %lld, data %lld) %s: the split needs every pair exactly once",
+                     *I, *J, (long long)iv[bad / *J], (long long)dv[bad % *J],
+                     count[bad] == 0 ? "is missing" : count[bad] == 2 ? "occurs twice" : "occurs more than twice");
+        free(count);
+    }
+    free(iv);
+    free(dv);
+    return rc;
 }
 
 void variance_two_way(const double *y, int I, int J, double *var_init, double *var_data, double *var_rest) {

@@ -136,6 +136,16 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
                 return -1;
             }
         }
+        // values no run can have: refused here, with where, rather than described as data
+        const char *bad = !(v[1] > 0) || !isfinite(v[1]) ? "N must be a positive finite number"
+                          : !isfinite(v[2]) || v[2] < 0 ? "the loss must be a finite number ≥ 0"
+                          : col[3] >= 0 && !(v[3] >= 0 && v[3] <= 1) ? "the accuracy must be a number in [0, 1]" : NULL;
+        if (bad) {
+            int c = !(v[1] > 0) || !isfinite(v[1]) ? 1 : !isfinite(v[2]) || v[2] < 0 ? 2 : 3;
+            snprintf(err, errlen, "%s:%d: column '%s' is %s: %s", path, lineno, names[c], fields[col[c]], bad);
+            free(rows); free(line); fclose(f);
+            return -1;
+        }
         snprintf(r->key, sizeof r->key, "%s", col[0] < k ? fields[col[0]] : "");
         r->N = v[1]; r->D = NAN; r->loss = v[2]; r->acc = v[3];
         r->init = isfinite(v[4]) ? (int64_t)v[4] : -1;

@@ -1,6 +1,7 @@
 #include "store/export.h"
 
 #include "base/fmt.h"
+#include "base/json.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -86,16 +87,6 @@ static void csv_field(FILE *out, const char *text) {
     fputc('"', out);
 }
 
-static void json_string(FILE *out, const char *text) {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-        else fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out, char *err, size_t errlen) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -118,18 +109,18 @@ static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out, ch
             if (fmt == EXPORT_CSV && c) fputc(',', out);
             if (fmt == EXPORT_JSONL) {
                 if (c) fputc(',', out);
-                json_string(out, sqlite3_column_name(st, c));
+                json_str(out, sqlite3_column_name(st, c));
                 fputc(':', out);
             }
             if (type == SQLITE_NULL) fputs(fmt == EXPORT_JSONL ? "null" : "", out);
             else if (type == SQLITE_INTEGER) fprintf(out, "%lld", (long long)sqlite3_column_int64(st, c));
             else if (type == SQLITE_FLOAT) {
                 char num[32];
-                format_real(num, sizeof num, sqlite3_column_double(st, c));
-                fputs(num, out);
+                if (fmt == EXPORT_JSONL) json_num(out, sqlite3_column_double(st, c));
+                else { format_real(num, sizeof num, sqlite3_column_double(st, c)); fputs(num, out); }
             }
             else if (fmt == EXPORT_CSV) csv_field(out, (const char *)sqlite3_column_text(st, c));
-            else json_string(out, (const char *)sqlite3_column_text(st, c));
+            else json_str(out, (const char *)sqlite3_column_text(st, c));
         }
         fputs(fmt == EXPORT_JSONL ? "}\n" : "\n", out);
     }
