@@ -262,6 +262,77 @@ static void test_degenerate_inputs(void **state) {
     remove(path);
 }
 
+// Writes text to a fresh temporary file; its path into path (a mkstemp template).
+static void write_temp(char *path, const char *text) {
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+// --cluster-col: a row with no value there (empty, or the row too short) is refused with
+// file:line; before, it got a cluster id past n_clusters and the bootstrap wrote past its array.
+static void test_csv_cluster_value_required(void **state) {
+    (void)state;
+    const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
+    const char *rows[] = { "N,loss,seed_group\n1e6,3.1,a\n2e6,2.9,\n4e6,2.7,b\n8e6,2.5,c\n",
+                           "N,loss,seed_group\n1e6,3.1,a\n2e6,2.9\n4e6,2.7,b\n8e6,2.5,c\n" };
+    for (int t = 0; t < 2; t++) {
+        char path[] = "/tmp/jackpot-fit-XXXXXX";
+        write_temp(path, rows[t]);
+        Points p;
+        assert_int_equal(points_from_csv(path, cols, "loss", "seed_group", &p, err, sizeof err), -1);
+        char expect[128];
+        snprintf(expect, sizeof expect, "%s:3: column 'seed_group' (the cluster) is empty", path);
+        if (!strstr(err, expect)) fail_msg("error '%s' lacks '%s'", err, expect);
+        remove(path);
+    }
+    // every row with a value: clusters numbered densely in order of first appearance
+    char path[] = "/tmp/jackpot-fit-XXXXXX";
+    write_temp(path, "N,loss,g\n1e6,3.1,x\n2e6,2.9,y\n1e6,3.0,x\n4e6,2.7,z\n8e6,2.5,y\n");
+    Points p;
+    if (points_from_csv(path, cols, "loss", "g", &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(p.n, 5);
+    assert_int_equal(p.n_clusters, 3);
+    const int expect[5] = { 0, 1, 0, 2, 1 };
+    for (int i = 0; i < 5; i++) assert_int_equal(p.cluster[i], expect[i]);
+    // a cluster id outside 0..n_clusters−1 is refused by the fit, not written past an array
+    p.cluster[4] = 3;
+    FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 10 };
+    FitResult r;
+    assert_int_equal(fit_law(&o, &p, NULL, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "point 5: cluster 3 outside 0..2"));
+    points_free(&p);
+    remove(path);
+}
+
+// A CSV wider than the old 256-field cap: the columns past it are found and read.
+static void test_csv_with_300_columns(void **state) {
+    (void)state;
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    for (int c = 0; c < 300; c++)
+        len += (size_t)snprintf(text + len, cap - len, "%s%s", c ? "," : "", c == 280 ? "N" : c == 299 ? "loss" : "pad");
+    len += (size_t)snprintf(text + len, cap - len, "\n");
+    for (int r = 0; r < 6; r++) {
+        for (int c = 0; c < 300; c++)
+            len += (size_t)snprintf(text + len, cap - len, "%s%g", c ? "," : "", c == 280 ? 1e6 * (1 << r) : c == 299 ? 3.0 - 0.1 * r : 0.0);
+        len += (size_t)snprintf(text + len, cap - len, "\n");
+    }
+    char path[] = "/tmp/jackpot-fit-XXXXXX";
+    write_temp(path, text);
+    free(text);
+    const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
+    Points p;
+    if (points_from_csv(path, cols, "loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(p.n, 6);
+    assert_true(p.x[AXIS_N][5] == 32e6);
+    assert_true(fabs(p.loss[5] - 2.5) < 1e-12);
+    points_free(&p);
+    remove(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_power_known_answer_coverage),
@@ -272,6 +343,8 @@ int main(void) {
         cmocka_unit_test(test_isoflop_recovers_planted_exponents),
         cmocka_unit_test(test_budget_planner),
         cmocka_unit_test(test_degenerate_inputs),
+        cmocka_unit_test(test_csv_cluster_value_required),
+        cmocka_unit_test(test_csv_with_300_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

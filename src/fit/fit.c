@@ -105,6 +105,13 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     if (points_check(p, o->axes, L->n_x, err, errlen) != 0) return -1;
     int n = 0;
     for (int i = 0; i < p->n; i++) n += !use || use[i];
+    // The bootstrap indexes its per-cluster draws by these ids: one outside the range
+    // is a reader's bug, refused here rather than written past the array.
+    for (int i = 0; i < p->n; i++)
+        if (p->cluster[i] < 0 || p->cluster[i] >= p->n_clusters) {
+            snprintf(err, errlen, "point %d: cluster %d outside 0..%d", i + 1, p->cluster[i], p->n_clusters - 1);
+            return -1;
+        }
     if (n <= L->n_theta) {
         snprintf(err, errlen, "%s law: %d points for %d parameters; it needs more points than parameters", L->name, n, L->n_theta);
         return -1;

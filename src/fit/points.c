@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/keyid.h"
 #include "base/text.h"
 
 static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
@@ -46,10 +47,13 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     memset(p, 0, sizeof *p);
     FILE *f = fopen(path, "r");
     if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
-    char *line = NULL, *fields[256];
+    char *line = NULL, **fields = NULL;
     size_t cap_line = 0;
+    int cap_fields = 0;
+    KeyIds keys;
+    keyid_init(&keys);
     if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty file", path); fclose(f); free(line); return -1; }
-    int nf = csv_split(line, fields, 256), col[AXIS_COUNT], loss = -1, cluster = -1;
+    int nf = csv_split_all(line, &fields, &cap_fields), col[AXIS_COUNT], loss = -1, cluster = -1;
     for (int a = 0; a < AXIS_COUNT; a++) col[a] = -1;
     for (int i = 0; i < nf; i++) {
         for (int a = 0; a < AXIS_COUNT; a++) if (cols[a] && !strcmp(fields[i], cols[a])) col[a] = i;
@@ -59,19 +63,21 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     const char *missing = loss < 0 ? loss_col : NULL;
     for (int a = 0; a < AXIS_COUNT && !missing; a++) if (cols[a] && col[a] < 0) missing = cols[a];
     if (!missing && cluster_col && cluster < 0) missing = cluster_col;
+    if (nf < 0) {
+        snprintf(err, errlen, "%s:1: out of memory splitting the header", path);
+        goto fail;
+    }
     if (missing) {
         snprintf(err, errlen, "%s: no column '%s' in the header", path, missing);
-        fclose(f); free(line);
-        return -1;
+        goto fail;
     }
     int cap = 64, lineno = 1;
     points_alloc(p, cap);
-    char (*keys)[64] = NULL;
-    int n_keys = 0;
     while (getline(&line, &cap_line, f) >= 0) {
         lineno++;
         if (line[strspn(line, " \t\r\n")] == 0) continue;
-        int k = csv_split(line, fields, 256);
+        int k = csv_split_all(line, &fields, &cap_fields);
+        if (k < 0) { snprintf(err, errlen, "%s:%d: out of memory splitting the row", path, lineno); goto fail; }
         points_grow(p, &cap);
         for (int a = 0; a < AXIS_COUNT; a++) {
             p->x[a][p->n] = NAN;
@@ -92,25 +98,28 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
                      loss < k ? fields[loss] : "");
             goto fail;
         }
-        if (cluster >= 0 && cluster < k) {   // rows with the same cluster value are one cluster
-            int c = 0;
-            while (c < n_keys && strncmp(keys[c], fields[cluster], 63)) c++;
-            if (c == n_keys) {
-                keys = realloc(keys, sizeof(*keys) * (n_keys + 1));
-                snprintf(keys[n_keys++], 64, "%s", fields[cluster]);
+        if (cluster >= 0) {   // rows with the same cluster value are one cluster
+            // A row without one belongs to no cluster: guessing one (its own, or the
+            // empty key's) would change what the bootstrap resamples together.
+            if (cluster >= k || !fields[cluster][0]) {
+                snprintf(err, errlen, "%s:%d: column '%s' (the cluster) is empty: every row needs a cluster value",
+                         path, lineno, cluster_col);
+                goto fail;
             }
+            int c = keyid_get(&keys, fields[cluster]);
+            if (c < 0) { snprintf(err, errlen, "%s:%d: out of memory numbering clusters", path, lineno); goto fail; }
             p->cluster[p->n] = c;
         } else {
             p->cluster[p->n] = p->n;
         }
         p->n++;
     }
-    p->n_clusters = cluster >= 0 ? n_keys : p->n;
+    p->n_clusters = cluster >= 0 ? keys.n : p->n;
     snprintf(p->source, sizeof p->source, "csv:%s", path);
-    free(keys); free(line); fclose(f);
+    keyid_free(&keys); free(fields); free(line); fclose(f);
     return 0;
 fail:
-    free(keys); free(line); fclose(f);
+    keyid_free(&keys); free(fields); free(line); fclose(f);
     points_free(p);
     return -1;
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env python3
+"""Points for timing `jackpot fit --csv`: L = E + A·N^−α with 3% log-normal noise.
+
+usage: gen.py ROWS OUT.csv
+Columns: N, loss, cluster (one cluster per distinct N, about ROWS/100 of them, so
+--cluster-col has many keys), and seed. Deterministic (seeded).
+"""
+import math, random, sys
+
+rows, out = int(sys.argv[1]), sys.argv[2]
+rng = random.Random(12345)
+n_sizes = max(8, rows // 100)
+E, A, alpha = 1.7, 400.0, 0.34
+with open(out, "w") as f:
+    f.write("N,loss,cluster,seed\n")
+    for i in range(rows):
+        s = i % n_sizes
+        N = 1e4 * 10 ** (4.0 * s / n_sizes)        # 1e4 .. 1e8
+        loss = (E + A * N ** -alpha) * math.exp(rng.gauss(0, 0.03))
+        f.write(f"{N:.6g},{loss:.6g},size{s},{i // n_sizes}\n")
