@@ -8,6 +8,7 @@
 
 #include "base/keyid.h"
 #include "base/text.h"
+#include "store/where.h"
 
 static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
 
@@ -151,20 +152,21 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
     char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
                                            " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
                          : sqlite3_mprintf("");
-    char *full = sqlite3_mprintf("%s%s%s%s%s ORDER BY r.id", sql, filter, where ? " AND (" : "", where ? where : "",
-                                 where ? ")" : "");
+    char *head = sqlite3_mprintf("%s%s", sql, filter);
     sqlite3_free(filter);
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(h, full, -1, &st, NULL);
     sqlite3_free(sql);
-    sqlite3_free(full);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+    sqlite3_stmt *st;
+    char why[1024];
+    int rc = where_prepare(h, head, where, " ORDER BY r.id", &st, why, sizeof why);
+    sqlite3_free(head);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", db, why);
         sqlite3_close(h);
         return -1;
     }
-    int cap = 64, n_keys = 0;
-    char (*keys)[17] = NULL;
+    int cap = 64;
+    KeyIds keys;   // group hash → cluster id
+    keyid_init(&keys);
     points_alloc(p, cap);
     while (sqlite3_step(st) == SQLITE_ROW) {
         points_grow(p, &cap);
@@ -172,18 +174,18 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
             p->x[a][p->n] = sqlite3_column_type(st, a) == SQLITE_NULL ? NAN : sqlite3_column_double(st, a);
         p->loss[p->n] = sqlite3_column_double(st, 4);
         const char *g = (const char *)sqlite3_column_text(st, 5);
-        int c = 0;
-        while (c < n_keys && strcmp(keys[c], g)) c++;
-        if (c == n_keys) {
-            keys = realloc(keys, sizeof(*keys) * (n_keys + 1));
-            snprintf(keys[n_keys++], 17, "%s", g);
+        int c = keyid_get(&keys, g ? g : "");
+        if (c < 0) {
+            snprintf(err, errlen, "%s: out of memory numbering groups", db);
+            sqlite3_finalize(st); sqlite3_close(h); keyid_free(&keys); points_free(p);
+            return -1;
         }
         p->cluster[p->n++] = c;
     }
     sqlite3_finalize(st);
     sqlite3_close(h);
-    free(keys);
-    p->n_clusters = n_keys;
+    p->n_clusters = keys.n;
+    keyid_free(&keys);
     snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
              metric, where ? " where=" : "", where ? where : "");
     if (p->n == 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "store/where.h"
 
 typedef struct { char key[64]; double N, D, loss, acc; int64_t init, data; } Row;
 
@@ -63,14 +64,15 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
     char *sql = sqlite3_mprintf(
         "SELECT r.group_hash, r.n_params, r.train_size, l.value, a.value, r.init_seed, r.data_seed FROM runs r"
         " JOIN summaries l ON l.run_id = r.id AND l.name = '%q_test_loss'"
-        " LEFT JOIN summaries a ON a.run_id = r.id AND a.name = '%q_test_acc' WHERE r.status = 'done'%s%s%s%s",
-        metric, metric, filter, where ? " AND (" : "", where ? where : "", where ? ")" : "");
+        " LEFT JOIN summaries a ON a.run_id = r.id AND a.name = '%q_test_acc' WHERE r.status = 'done'%s",
+        metric, metric, filter);
     sqlite3_free(filter);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+    char why[1024];
+    int rc = where_prepare(h, sql, where, NULL, &st, why, sizeof why);
     sqlite3_free(sql);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", db, why);
         sqlite3_close(h);
         return -1;
     }
@@ -96,7 +98,8 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
     }
     group_rows(rows, n, s);
     free(rows);
-    snprintf(s->source, sizeof s->source, "db:%s%s%s metric=%s", db, sweep ? " sweep=" : "", sweep ? sweep : "", metric);
+    snprintf(s->source, sizeof s->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "", metric,
+             where ? " where=" : "", where ? where : "");
     return 0;
 }
 
