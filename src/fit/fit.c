@@ -124,6 +124,7 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     if (!fail && o->n_boot > 0) {
         fail = huber_build(&hb, n, L->n_x, logx, logy, cluster, 1) != 0;
         by_cluster = !fail && hb.G <= 2 * hd.G;
+        if (!by_cluster) huber_free(&hb);
         if (by_cluster) fail = huber_prefix_alloc(&hb, &ones_b) != 0;
         if (!fail && by_cluster) huber_prefix_set(&hb, NULL, &ones_b);
     }
