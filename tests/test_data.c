@@ -114,6 +114,44 @@ static void test_idx_bad_files(void **state) {
     expect_error("missing.gz", 3, "cannot open");
 }
 
+// Flips bits in byte `at` of a file in tmpdir (at < 0: counted from the end), or cuts it to `at` bytes.
+static void damage(const char *name, long at, int cut) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f), pos = at < 0 ? size + at : at;
+    if (cut) { fclose(f); assert_int_equal(truncate(path, pos), 0); return; }
+    fseek(f, pos, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, pos, SEEK_SET);
+    fputc(c ^ 0x5a, f);
+    fclose(f);
+}
+
+// A damaged .gz is named corrupt, with zlib's reason, never "truncated" (a file whose
+// valid stream is shorter than its header promises still is).
+static void test_idx_corrupt_gzip(void **state) {
+    (void)state;
+    uint32_t dims[1] = { 4000 };
+    uint8_t *data = malloc(4000);
+    for (int i = 0; i < 4000; i++) data[i] = (uint8_t)((i * 7919u) >> 3);   // compresses into real blocks
+    write_idx("crc.gz", 0x08, 1, dims, 4000, data);
+    damage("crc.gz", -6, 0);   // the CRC-32 in the 8-byte trailer
+    expect_error("crc.gz", 1, "corrupt gzip data: incorrect data check");
+    write_idx("length.gz", 0x08, 1, dims, 4000, data);
+    damage("length.gz", -2, 0);   // the length in the trailer
+    expect_error("length.gz", 1, "corrupt gzip data: incorrect length check");
+    write_idx("block.gz", 0x08, 1, dims, 4000, data);
+    damage("block.gz", 10, 0);   // the first byte of the deflate stream: its block header
+    expect_error("block.gz", 1, "corrupt gzip data");
+    write_idx("cut.gz", 0x08, 1, dims, 4000, data);
+    damage("cut.gz", 40, 1);
+    expect_error("cut.gz", 1, "corrupt gzip data: the compressed stream is cut short");
+    free(data);
+}
+
 // A 12-image "Fashion-MNIST" in the real file layout, pixel value = image index.
 static void write_fake_fashion(const char *sub, int n_train, int n_test, int bad_label) {
     char dir[400];
@@ -216,6 +254,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idx_round_trip),
         cmocka_unit_test(test_idx_bad_files),
+        cmocka_unit_test(test_idx_corrupt_gzip),
         cmocka_unit_test(test_fashion_loader),
         cmocka_unit_test(test_sampler),
     };

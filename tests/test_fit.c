@@ -13,6 +13,7 @@
 #include "base/rng.h"
 #include "fit/budget.h"
 #include "fit/fit.h"
+#include "fit/huber.h"
 #include "fit/isoflop.h"
 
 static char err[1024];
@@ -298,6 +299,152 @@ static void test_degenerate_inputs(void **state) {
     remove(path);
 }
 
+// Writes text to a fresh temporary file; its path into path (a mkstemp template).
+static void write_temp(char *path, const char *text) {
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+// --cluster-col: a row with no value there (empty, or the row too short) is refused with
+// file:line; before, it got a cluster id past n_clusters and the bootstrap wrote past its array.
+static void test_csv_cluster_value_required(void **state) {
+    (void)state;
+    const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
+    const char *rows[] = { "N,loss,seed_group\n1e6,3.1,a\n2e6,2.9,\n4e6,2.7,b\n8e6,2.5,c\n",
+                           "N,loss,seed_group\n1e6,3.1,a\n2e6,2.9\n4e6,2.7,b\n8e6,2.5,c\n" };
+    for (int t = 0; t < 2; t++) {
+        char path[] = "/tmp/jackpot-fit-XXXXXX";
+        write_temp(path, rows[t]);
+        Points p;
+        assert_int_equal(points_from_csv(path, cols, "loss", "seed_group", &p, err, sizeof err), -1);
+        char expect[128];
+        snprintf(expect, sizeof expect, "%s:3: column 'seed_group' (the cluster) is empty", path);
+        if (!strstr(err, expect)) fail_msg("error '%s' lacks '%s'", err, expect);
+        remove(path);
+    }
+    // every row with a value: clusters numbered densely in order of first appearance
+    char path[] = "/tmp/jackpot-fit-XXXXXX";
+    write_temp(path, "N,loss,g\n1e6,3.1,x\n2e6,2.9,y\n1e6,3.0,x\n4e6,2.7,z\n8e6,2.5,y\n");
+    Points p;
+    if (points_from_csv(path, cols, "loss", "g", &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(p.n, 5);
+    assert_int_equal(p.n_clusters, 3);
+    const int expect[5] = { 0, 1, 0, 2, 1 };
+    for (int i = 0; i < 5; i++) assert_int_equal(p.cluster[i], expect[i]);
+    // a cluster id outside 0..n_clusters−1 is refused by the fit, not written past an array
+    p.cluster[4] = 3;
+    FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 10 };
+    FitResult r;
+    assert_int_equal(fit_law(&o, &p, NULL, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "point 5: cluster 3 outside 0..2"));
+    points_free(&p);
+    remove(path);
+}
+
+// A CSV wider than the old 256-field cap: the columns past it are found and read.
+static void test_csv_with_300_columns(void **state) {
+    (void)state;
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    for (int c = 0; c < 300; c++)
+        len += (size_t)snprintf(text + len, cap - len, "%s%s", c ? "," : "", c == 280 ? "N" : c == 299 ? "loss" : "pad");
+    len += (size_t)snprintf(text + len, cap - len, "\n");
+    for (int r = 0; r < 6; r++) {
+        for (int c = 0; c < 300; c++)
+            len += (size_t)snprintf(text + len, cap - len, "%s%g", c ? "," : "", c == 280 ? 1e6 * (1 << r) : c == 299 ? 3.0 - 0.1 * r : 0.0);
+        len += (size_t)snprintf(text + len, cap - len, "\n");
+    }
+    char path[] = "/tmp/jackpot-fit-XXXXXX";
+    write_temp(path, text);
+    free(text);
+    const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
+    Points p;
+    if (points_from_csv(path, cols, "loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(p.n, 6);
+    assert_true(p.x[AXIS_N][5] == 32e6);
+    assert_true(fabs(p.loss[5] - 2.5) < 1e-12);
+    points_free(&p);
+    remove(path);
+}
+
+// The grouped objective (fit/huber.c) equals the sum over points, value and gradient, for
+// grouping by x and by (x, cluster) with per-cluster weights, and stays equal when its
+// search hints are stale (θ moved far since the last evaluation).
+static void test_grouped_objective_equals_the_sum(void **state) {
+    (void)state;
+    enum { n = 600, n_clusters = 7 };
+    double *logx = malloc(sizeof(double) * n), *logy = malloc(sizeof(double) * n), wc[n_clusters];
+    int *cluster = malloc(sizeof(int) * n);
+    for (int i = 0; i < n; i++) {
+        int size = i % 5;                     // 5 distinct x, 120 points each
+        logx[i] = log(1e6) + size;
+        cluster[i] = (i / 5) % n_clusters;    // clusters cut across sizes
+        logy[i] = log(1.7 + 400 * exp(-0.34 * logx[i])) + 0.02 * rng_normal(3, 9, (uint64_t)i) + (i % 40 == 0 ? 1e-4 : 0);
+    }
+    for (int c = 0; c < n_clusters; c++) wc[c] = c % 3;   // 0, 1, 2: a bootstrap's multiplicities
+    const double delta = 1e-3, thetas[3][3] = { { 0.53, 6.0, 0.34 }, { 0.2, 9.0, 0.9 }, { 0.531, 5.99, 0.341 } };
+    for (int split = 0; split < 2; split++) {
+        HuberData d;
+        HuberPrefix p;
+        assert_int_equal(huber_build(&d, n, 1, logx, logy, cluster, split), 0);
+        assert_int_equal(d.G, split ? 35 : 5);
+        assert_int_equal(huber_prefix_alloc(&d, &p), 0);
+        for (int weighted = 0; weighted < 2; weighted++) {
+            huber_prefix_set(&d, weighted && !split ? wc : NULL, &p);
+            int *hint = calloc(2 * d.G, sizeof(int));
+            for (int t = 0; t < 3; t++) {
+                double g[3], f = huber_objective(&d, &p, weighted && split ? wc : NULL, hint, &law_power, thetas[t], delta, g);
+                double f0 = 0, g0[3] = { 0 }, gi[3];
+                for (int i = 0; i < n; i++) {
+                    double w = weighted ? wc[cluster[i]] : 1, r = law_power.log_predict(thetas[t], &logx[i], gi) - logy[i];
+                    double h = fabs(r) <= delta ? 0.5 * r * r : delta * (fabs(r) - 0.5 * delta);
+                    double dh = fabs(r) <= delta ? r : r > 0 ? delta : -delta;
+                    f0 += w * h / delta;
+                    for (int k = 0; k < 3; k++) g0[k] += w * dh / delta * gi[k];
+                }
+                if (fabs(f - f0) > 1e-9 * (1 + fabs(f0))) fail_msg("split %d weighted %d θ %d: %.15g vs %.15g", split, weighted, t, f, f0);
+                for (int k = 0; k < 3; k++)
+                    if (fabs(g[k] - g0[k]) > 1e-9 * (1 + fabs(g0[k]))) fail_msg("gradient %d: %.15g vs %.15g", k, g[k], g0[k]);
+            }
+            free(hint);
+        }
+        huber_prefix_free(&p);
+        huber_free(&d);
+    }
+    free(logx); free(logy); free(cluster);
+}
+
+// 2·10^4 rows (40 sizes × 500 seeds) read and fitted with a bootstrap: minutes before the
+// objective was grouped by x, about a second now.
+static void test_csv_of_many_rows(void **state) {
+    (void)state;
+    char path[] = "/tmp/jackpot-fit-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("N,loss,size\n", f);
+    for (int i = 0; i < 20000; i++) {
+        double N = 1e4 * pow(10, 4.0 * (i % 40) / 40);
+        fprintf(f, "%.6g,%.6g,s%d\n", N, (1.7 + 400 * pow(N, -0.34)) * exp(0.03 * rng_normal(5, 1, (uint64_t)i)), i % 40);
+    }
+    fclose(f);
+    const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
+    Points p;
+    if (points_from_csv(path, cols, "loss", "size", &p, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(p.n, 20000);
+    assert_int_equal(p.n_clusters, 40);
+    FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 20, .seed = 1 };
+    FitResult r;
+    if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_true(fabs(r.report[2] - 0.34) < 0.01);
+    assert_true(r.lo[2] <= r.report[2] && r.report[2] <= r.hi[2]);
+    fit_result_free(&r);
+    points_free(&p);
+    remove(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_power_known_answer_coverage),
@@ -309,6 +456,10 @@ int main(void) {
         cmocka_unit_test(test_isoflop_refuses_an_unresolved_exponent),
         cmocka_unit_test(test_budget_planner),
         cmocka_unit_test(test_degenerate_inputs),
+        cmocka_unit_test(test_csv_cluster_value_required),
+        cmocka_unit_test(test_csv_with_300_columns),
+        cmocka_unit_test(test_grouped_objective_equals_the_sum),
+        cmocka_unit_test(test_csv_of_many_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include "base/rng.h"
 #include "fit/fit.h"
 #include "stats/describe.h"
+#include "stats/samples.h"
 
 static double pareto(double alpha, uint64_t seed, uint64_t i) { return pow(rng_uniform(seed, 9, i), -1.0 / alpha); }
 
@@ -276,6 +277,29 @@ static void test_percentile_interval_equals_sorting(void **state) {
             assert_true(hi == gsl_stats_quantile_from_sorted_data(w, 1, n, 0.975));
         }
     }
+// dist --csv: a CSV wider than the old 128-field cap is read, its far columns found.
+static void test_dist_csv_with_300_columns(void **state) {
+    (void)state;
+    char path[] = "/tmp/jackpot-stats-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    for (int c = 0; c < 300; c++) fprintf(f, "%s%s", c ? "," : "", c == 150 ? "group" : c == 200 ? "N" : c == 299 ? "loss" : "pad");
+    fputc('\n', f);
+    for (int r = 0; r < 6; r++) {
+        for (int c = 0; c < 300; c++)
+            if (c == 150) fprintf(f, ",g%d", r % 2);
+            else fprintf(f, "%s%g", c ? "," : "", c == 200 ? 1000.0 * (1 + r % 2) : c == 299 ? 0.5 + 0.01 * r : 0.0);
+        fputc('\n', f);
+    }
+    fclose(f);
+    Samples s;
+    char err[512];
+    if (samples_from_csv(path, "group", "N", "loss", NULL, NULL, NULL, &s, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_int_equal(s.n_groups, 2);
+    assert_int_equal(s.g[0].n, 3);
+    assert_true(s.g[1].N == 2000);
+    samples_free(&s);
+    remove(path);
 }
 
 int main(void) {
@@ -290,6 +314,7 @@ int main(void) {
         cmocka_unit_test(test_seed_grid_complete_or_refused),
         cmocka_unit_test(test_spread_slope_verdict),
         cmocka_unit_test(test_percentile_interval_equals_sorting),
+        cmocka_unit_test(test_dist_csv_with_300_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

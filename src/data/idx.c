@@ -1,6 +1,7 @@
 #include "data/idx.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -20,13 +21,38 @@ static int read_exact(gzFile f, void *buf, size_t n) {
     return got == n ? 0 : -1;
 }
 
+// Why a read fell short: zlib's own account when the gzip stream is damaged (a bad
+// block, a CRC or length mismatch in the trailer: Z_DATA_ERROR; the stream cut
+// off: Z_BUF_ERROR) or the system's when reading failed; NULL when the file is
+// simply shorter than promised (a whole, valid stream or a plain file).
+static const char *gz_damage(gzFile f, const char *path, char *buf, size_t len) {
+    int code;
+    const char *msg = gzerror(f, &code);
+    // zlib prefixes its message with the path, which the caller names already
+    size_t n = strlen(path);
+    if (!strncmp(msg, path, n) && !strncmp(msg + n, ": ", 2)) msg += n + 2;
+    if (code == Z_DATA_ERROR) snprintf(buf, len, "corrupt gzip data: %s", msg);
+    else if (code == Z_BUF_ERROR) snprintf(buf, len, "corrupt gzip data: the compressed stream is cut short (%s)", msg);
+    else if (code == Z_ERRNO) snprintf(buf, len, "read error: %s", strerror(errno));
+    else if (code == Z_MEM_ERROR) snprintf(buf, len, "out of memory decompressing");
+    else return NULL;
+    return buf;
+}
+
+// The failed read's message: the damage when there is one, else `truncated`.
+static int short_read(gzFile f, const char *path, const char *truncated) {
+    char buf[256];
+    const char *why = gz_damage(f, path, buf, sizeof buf);
+    return why ? jp_fail("%s: %s", path, why) : jp_fail("%s: %s", path, truncated);
+}
+
 int idx_read(const char *path, int expect_ndim, IdxArray *out) {
     *out = (IdxArray){ 0 };
     gzFile f = gzopen(path, "rb");
     if (!f) return jp_fail("%s: cannot open: %s", path, strerror(errno ? errno : ENOENT));
     int rc = -1;
     uint8_t magic[4];
-    if (read_exact(f, magic, 4) != 0) { jp_fail("%s: truncated: no IDX header", path); goto done; }
+    if (read_exact(f, magic, 4) != 0) { short_read(f, path, "truncated: no IDX header"); goto done; }
     if (magic[0] != 0 || magic[1] != 0) {
         jp_fail("%s: not an IDX file (magic bytes %02x %02x, expected 00 00)", path, magic[0], magic[1]);
         goto done;
@@ -43,7 +69,7 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out) {
     out->count = 1;
     for (int d = 0; d < expect_ndim; d++) {
         uint8_t b[4];
-        if (read_exact(f, b, 4) != 0) { jp_fail("%s: truncated in the dimension sizes", path); goto done; }
+        if (read_exact(f, b, 4) != 0) { short_read(f, path, "truncated in the dimension sizes"); goto done; }
         out->dims[d] = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
         if (out->dims[d] == 0) { jp_fail("%s: dimension %d has size 0", path, d); goto done; }
         out->count *= out->dims[d];
@@ -52,11 +78,17 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out) {
     out->data = malloc(out->count);
     if (!out->data) { jp_fail("%s: out of memory (%zu bytes)", path, out->count); goto done; }
     if (read_exact(f, out->data, out->count) != 0) {
-        jp_fail("%s: truncated: header promises %zu bytes of data", path, out->count);
+        char truncated[128];
+        snprintf(truncated, sizeof truncated, "truncated: header promises %zu bytes of data", out->count);
+        short_read(f, path, truncated);
         goto done;
     }
+    // Reading on to the end also checks the gzip trailer (CRC-32 and length):
+    // a damaged one fails here, with all the data already read.
     uint8_t extra;
-    if (gzread(f, &extra, 1) > 0) { jp_fail("%s: trailing bytes after the %zu promised by the header", path, out->count); goto done; }
+    int more = gzread(f, &extra, 1);
+    if (more > 0) { jp_fail("%s: trailing bytes after the %zu promised by the header", path, out->count); goto done; }
+    if (more < 0) { short_read(f, path, "unreadable after the data"); goto done; }
     rc = 0;
 done:
     gzclose(f);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "fit/huber.h"
 #include "stats/describe.h"
 
 #define RNG_STREAM_BOOTSTRAP 101
@@ -17,29 +18,16 @@
 
 typedef struct {
     const Law *law;
-    int n;
-    const double *logx;   // [n][n_x]
-    const double *logy;   // [n]
-    const double *w;      // [n] multiplicities (bootstrap), NULL = 1
+    const HuberData *d;   // the points grouped (by x, or by x and cluster)
+    const HuberPrefix *p; // prefix sums of their weights
+    const double *scale;  // per-cluster multiplicities applied per group (bootstrap), or NULL
+    int *hint;            // [2·d->G] search hints, this problem's own
     double delta;
 } Problem;
 
 // Σ w·Huber(r)/δ: dividing by δ leaves the minimiser alone and keeps gradients O(1).
 static double objective(const Problem *pr, const double *t, double *grad) {
-    const Law *L = pr->law;
-    double f = 0, g[LAW_MAX_THETA];
-    if (grad) memset(grad, 0, sizeof(double) * L->n_theta);
-    for (int i = 0; i < pr->n; i++) {
-        double w = pr->w ? pr->w[i] : 1.0;
-        if (w == 0) continue;
-        double r = L->log_predict(t, pr->logx + (size_t)i * L->n_x, grad ? g : NULL) - pr->logy[i];
-        double d = pr->delta, h, dh;
-        if (fabs(r) <= d) { h = 0.5 * r * r; dh = r; }
-        else { h = d * (fabs(r) - 0.5 * d); dh = r > 0 ? d : -d; }
-        f += w * h / d;
-        if (grad) for (int k = 0; k < L->n_theta; k++) grad[k] += w * dh / d * g[k];
-    }
-    return f;
+    return huber_objective(pr->d, pr->p, pr->scale, pr->hint, pr->law, t, pr->delta, grad);
 }
 
 static double gsl_f(const gsl_vector *x, void *params) { return objective(params, x->data, NULL); }
@@ -105,6 +93,13 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     if (points_check(p, o->axes, L->n_x, err, errlen) != 0) return -1;
     int n = 0;
     for (int i = 0; i < p->n; i++) n += !use || use[i];
+    // The bootstrap indexes its per-cluster draws by these ids: one outside the range
+    // is a reader's bug, refused here rather than written past the array.
+    for (int i = 0; i < p->n; i++)
+        if (p->cluster[i] < 0 || p->cluster[i] >= p->n_clusters) {
+            snprintf(err, errlen, "point %d: cluster %d outside 0..%d", i + 1, p->cluster[i], p->n_clusters - 1);
+            return -1;
+        }
     if (n <= L->n_theta) {
         snprintf(err, errlen, "%s law: %d points for %d parameters; it needs more points than parameters", L->name, n, L->n_theta);
         return -1;
@@ -118,7 +113,29 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
         logy[k] = log(p->loss[i]);
         cluster[k++] = p->cluster[i];
     }
-    Problem pr = { L, n, logx, logy, NULL, o->delta };
+    // The points grouped by x for the fit; for the bootstrap, by x and cluster when that
+    // makes few more groups (seeds of one size are one cluster), so a resample's weights
+    // scale whole groups; else by x with prefix sums of each resample's weights.
+    HuberData hd, hb = { 0 };
+    HuberPrefix ones = { 0 }, ones_b = { 0 };
+    int *hint = NULL, by_cluster = 0;
+    int fail = huber_build(&hd, n, L->n_x, logx, logy, cluster, 0) != 0 || huber_prefix_alloc(&hd, &ones) != 0
+               || !(hint = calloc(2 * (size_t)hd.G + 1, sizeof(int)));
+    if (!fail && o->n_boot > 0) {
+        fail = huber_build(&hb, n, L->n_x, logx, logy, cluster, 1) != 0;
+        by_cluster = !fail && hb.G <= 2 * hd.G;
+        if (!by_cluster) huber_free(&hb);
+        if (by_cluster) fail = huber_prefix_alloc(&hb, &ones_b) != 0;
+        if (!fail && by_cluster) huber_prefix_set(&hb, NULL, &ones_b);
+    }
+    if (fail) {
+        snprintf(err, errlen, "%s law: out of memory for %d points", L->name, n);
+        huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
+        free(hint); free(logx); free(logy); free(cluster);
+        return -1;
+    }
+    huber_prefix_set(&hd, NULL, &ones);
+    Problem pr = { L, &hd, &ones, NULL, hint, o->delta };
 
     // Stage 1: a short BFGS run from every start of the grid (odometer over the
     // per-parameter lists). Stage 2: the best POLISH end points run to convergence.
@@ -153,7 +170,8 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     }
     if (!isfinite(best_f)) {
         snprintf(err, errlen, "%s law: no start of %d converged; the data do not determine this law", L->name, r->starts);
-        free(logx); free(logy); free(cluster);
+        huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
+        free(hint); free(logx); free(logy); free(cluster);
         return -1;
     }
     r->objective = best_f * o->delta;
@@ -173,34 +191,54 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     // bootstrap over clusters
     for (int j = 0; j < L->n_report; j++) r->lo[j] = r->hi[j] = NAN;
     if (o->n_boot > 0) {
-        int nc = p->n_clusters;
-        double *w = malloc(sizeof(double) * n), *draws = calloc(nc, sizeof(double));
+        int nc = p->n_clusters, failed = 0;
         r->boot = malloc(sizeof(double) * o->n_boot * L->n_report);
         r->boot_theta = malloc(sizeof(double) * o->n_boot * L->n_theta);
-        pr.w = w;
-        for (int b = 0; b < o->n_boot; b++) {
-            // A resample with fewer distinct clusters than the law has parameters does not
-            // determine it (the refit would stay where it starts): draw again, up to 64 times.
-            for (int attempt = 0, distinct = 0; attempt < 64 && distinct < L->n_theta && distinct < nc; attempt++) {
-                memset(draws, 0, sizeof(double) * nc);
-                for (int c = 0; c < nc; c++)
-                    draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
-                                       : rng_below(o->seed, RNG_STREAM_BOOTSTRAP_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
-                                                   (uint32_t)nc)] += 1;
-                distinct = 0;
-                for (int c = 0; c < nc; c++) distinct += draws[c] > 0;
+        // Resamples are independent and each draws from its own counter-based stream:
+        // threads change only the speed, never a number.
+        #pragma omp parallel reduction(|:failed)
+        {
+            const HuberData *d = by_cluster ? &hb : &hd;
+            double *draws = calloc(nc, sizeof(double));
+            int *hint_b = calloc(2 * (size_t)d->G + 1, sizeof(int));
+            HuberPrefix pf = { 0 };
+            failed = !draws || !hint_b || !r->boot || !r->boot_theta || (!by_cluster && huber_prefix_alloc(&hd, &pf) != 0);
+            Problem pb = { L, d, by_cluster ? &ones_b : &pf, by_cluster ? draws : NULL, hint_b, o->delta };
+            #pragma omp for schedule(dynamic)
+            for (int b = 0; b < o->n_boot; b++) {
+                if (failed) continue;
+                // A resample with fewer distinct clusters than the law has parameters does not
+                // determine it (the refit would stay where it starts): draw again, up to 64 times.
+                for (int attempt = 0, distinct = 0; attempt < 64 && distinct < L->n_theta && distinct < nc; attempt++) {
+                    memset(draws, 0, sizeof(double) * nc);
+                    for (int c = 0; c < nc; c++)
+                        draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
+                                           : rng_below(o->seed, RNG_STREAM_BOOTSTRAP_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
+                                                       (uint32_t)nc)] += 1;
+                    distinct = 0;
+                    for (int c = 0; c < nc; c++) distinct += draws[c] > 0;
+                }
+                if (!by_cluster) huber_prefix_set(&hd, draws, &pf);
+                // BFGS from the fit, and Nelder–Mead from the fit then BFGS: with δ = 1e-3 the
+                // objective is nearly Σ w·|r|, whose optimum sits on a kink where BFGS may not
+                // take a first step under the new weights (every resample would return the fit).
+                double t[LAW_MAX_THETA], f, t2[LAW_MAX_THETA], f2, t3[LAW_MAX_THETA];
+                minimize(&pb, r->theta, t, &f, POLISH_ITER);
+                minimize_simplex(&pb, r->theta, t3, &f2, 4000);
+                minimize(&pb, t3, t2, &f2, POLISH_ITER);
+                if (isfinite(f2) && !(f2 >= f)) { memcpy(t, t2, sizeof t); f = f2; }
+                memcpy(r->boot_theta + (size_t)b * L->n_theta, t, sizeof(double) * L->n_theta);
+                L->report(t, r->boot + (size_t)b * L->n_report);
             }
-            for (int i = 0; i < n; i++) w[i] = draws[cluster[i]];
-            // BFGS from the fit, and Nelder–Mead from the fit then BFGS: with δ = 1e-3 the
-            // objective is nearly Σ w·|r|, whose optimum sits on a kink where BFGS may not
-            // take a first step under the new weights (every resample would return the fit).
-            double t[LAW_MAX_THETA], f, t2[LAW_MAX_THETA], f2, t3[LAW_MAX_THETA];
-            minimize(&pr, r->theta, t, &f, POLISH_ITER);
-            minimize_simplex(&pr, r->theta, t3, &f2, 4000);
-            minimize(&pr, t3, t2, &f2, POLISH_ITER);
-            if (isfinite(f2) && !(f2 >= f)) { memcpy(t, t2, sizeof t); f = f2; }
-            memcpy(r->boot_theta + (size_t)b * L->n_theta, t, sizeof(double) * L->n_theta);
-            L->report(t, r->boot + (size_t)b * L->n_report);
+            huber_prefix_free(&pf);
+            free(hint_b); free(draws);
+        }
+        if (failed) {
+            snprintf(err, errlen, "%s law: out of memory for the bootstrap of %d points", L->name, n);
+            huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
+            free(hint); free(logx); free(logy); free(cluster);
+            fit_result_free(r);
+            return -1;
         }
         r->n_boot = o->n_boot;
         double *col = malloc(sizeof(double) * o->n_boot);
@@ -208,9 +246,10 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
             for (int b = 0; b < o->n_boot; b++) col[b] = r->boot[(size_t)b * L->n_report + j];
             percentile_interval(col, o->n_boot, &r->lo[j], &r->hi[j]);
         }
-        free(col); free(w); free(draws);
+        free(col);
     }
-    free(logx); free(logy); free(cluster);
+    huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
+    free(hint); free(logx); free(logy); free(cluster);
     return 0;
 }
 

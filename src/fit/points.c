@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/keyid.h"
 #include "base/text.h"
+#include "store/where.h"
 
 static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
 
@@ -47,10 +49,13 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     memset(p, 0, sizeof *p);
     FILE *f = fopen(path, "r");
     if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
-    char *line = NULL, *fields[256];
+    char *line = NULL, **fields = NULL;
     size_t cap_line = 0;
+    int cap_fields = 0;
+    KeyIds keys;
+    keyid_init(&keys);
     if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty file", path); fclose(f); free(line); return -1; }
-    int nf = csv_split(line, fields, 256), col[AXIS_COUNT], loss = -1, cluster = -1;
+    int nf = csv_split_all(line, &fields, &cap_fields), col[AXIS_COUNT], loss = -1, cluster = -1;
     for (int a = 0; a < AXIS_COUNT; a++) col[a] = -1;
     for (int i = 0; i < nf; i++) {
         for (int a = 0; a < AXIS_COUNT; a++) if (cols[a] && !strcmp(fields[i], cols[a])) col[a] = i;
@@ -60,19 +65,21 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     const char *missing = loss < 0 ? loss_col : NULL;
     for (int a = 0; a < AXIS_COUNT && !missing; a++) if (cols[a] && col[a] < 0) missing = cols[a];
     if (!missing && cluster_col && cluster < 0) missing = cluster_col;
+    if (nf < 0) {
+        snprintf(err, errlen, "%s:1: out of memory splitting the header", path);
+        goto fail;
+    }
     if (missing) {
         snprintf(err, errlen, "%s: no column '%s' in the header", path, missing);
-        fclose(f); free(line);
-        return -1;
+        goto fail;
     }
     int cap = 64, lineno = 1;
     points_alloc(p, cap);
-    char (*keys)[64] = NULL;
-    int n_keys = 0;
     while (getline(&line, &cap_line, f) >= 0) {
         lineno++;
         if (line[strspn(line, " \t\r\n")] == 0) continue;
-        int k = csv_split(line, fields, 256);
+        int k = csv_split_all(line, &fields, &cap_fields);
+        if (k < 0) { snprintf(err, errlen, "%s:%d: out of memory splitting the row", path, lineno); goto fail; }
         points_grow(p, &cap);
         for (int a = 0; a < AXIS_COUNT; a++) {
             p->x[a][p->n] = NAN;
@@ -93,25 +100,28 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
                      loss < k ? fields[loss] : "");
             goto fail;
         }
-        if (cluster >= 0 && cluster < k) {   // rows with the same cluster value are one cluster
-            int c = 0;
-            while (c < n_keys && strncmp(keys[c], fields[cluster], 63)) c++;
-            if (c == n_keys) {
-                keys = realloc(keys, sizeof(*keys) * (n_keys + 1));
-                snprintf(keys[n_keys++], 64, "%s", fields[cluster]);
+        if (cluster >= 0) {   // rows with the same cluster value are one cluster
+            // A row without one belongs to no cluster: guessing one (its own, or the
+            // empty key's) would change what the bootstrap resamples together.
+            if (cluster >= k || !fields[cluster][0]) {
+                snprintf(err, errlen, "%s:%d: column '%s' (the cluster) is empty: every row needs a cluster value",
+                         path, lineno, cluster_col);
+                goto fail;
             }
+            int c = keyid_get(&keys, fields[cluster]);
+            if (c < 0) { snprintf(err, errlen, "%s:%d: out of memory numbering clusters", path, lineno); goto fail; }
             p->cluster[p->n] = c;
         } else {
             p->cluster[p->n] = p->n;
         }
         p->n++;
     }
-    p->n_clusters = cluster >= 0 ? n_keys : p->n;
+    p->n_clusters = cluster >= 0 ? keys.n : p->n;
     snprintf(p->source, sizeof p->source, "csv:%s", path);
-    free(keys); free(line); fclose(f);
+    keyid_free(&keys); free(fields); free(line); fclose(f);
     return 0;
 fail:
-    free(keys); free(line); fclose(f);
+    keyid_free(&keys); free(fields); free(line); fclose(f);
     points_free(p);
     return -1;
 }
@@ -143,20 +153,21 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
     char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
                                            " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
                          : sqlite3_mprintf("");
-    char *full = sqlite3_mprintf("%s%s%s%s%s ORDER BY r.id", sql, filter, where ? " AND (" : "", where ? where : "",
-                                 where ? ")" : "");
+    char *head = sqlite3_mprintf("%s%s", sql, filter);
     sqlite3_free(filter);
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(h, full, -1, &st, NULL);
     sqlite3_free(sql);
-    sqlite3_free(full);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+    sqlite3_stmt *st;
+    char why[1024];
+    int rc = where_prepare(h, head, where, " ORDER BY r.id", &st, why, sizeof why);
+    sqlite3_free(head);
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", db, why);
         sqlite3_close(h);
         return -1;
     }
-    int cap = 64, n_keys = 0;
-    char (*keys)[17] = NULL;
+    int cap = 64;
+    KeyIds keys;   // group hash → cluster id
+    keyid_init(&keys);
     points_alloc(p, cap);
     while (sqlite3_step(st) == SQLITE_ROW) {
         points_grow(p, &cap);
@@ -164,18 +175,20 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
             p->x[a][p->n] = sqlite3_column_type(st, a) == SQLITE_NULL ? NAN : sqlite3_column_double(st, a);
         p->loss[p->n] = sqlite3_column_double(st, 4);
         const char *g = (const char *)sqlite3_column_text(st, 5);
-        int c = 0;
-        while (c < n_keys && strcmp(keys[c], g)) c++;
-        if (c == n_keys) {
-            keys = realloc(keys, sizeof(*keys) * (n_keys + 1));
-            snprintf(keys[n_keys++], 17, "%s", g);
+        int c = keyid_get(&keys, g ? g : "");
+        if (c < 0) {
+            snprintf(err, errlen, "%s: out of memory numbering groups", db);
+            sqlite3_finalize(st); sqlite3_close(h); keyid_free(&keys); points_free(p);
+            return -1;
         }
         p->cluster[p->n++] = c;
     }
     sqlite3_finalize(st);
     sqlite3_close(h);
-    p->group = keys;   // cluster c is group keys[c]: what the analyses compare (store/groups.h)
-    p->n_clusters = n_keys;
+    p->n_clusters = keys.n;   // cluster c is group keys.keys[c]: what the analyses compare (store/groups.h)
+    p->group = malloc(sizeof *p->group * (keys.n ? keys.n : 1));
+    for (int c = 0; c < keys.n; c++) snprintf(p->group[c], sizeof p->group[c], "%s", keys.keys[c]);
+    keyid_free(&keys);
     snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
              metric, where ? " where=" : "", where ? where : "");
     if (p->n == 0) {

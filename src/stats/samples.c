@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "store/where.h"
 
 typedef struct { char key[64]; double N, D, loss, acc; int64_t init, data; } Row;
 
@@ -64,14 +65,15 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
     char *sql = sqlite3_mprintf(
         "SELECT r.group_hash, r.n_params, r.train_size, l.value, a.value, r.init_seed, r.data_seed FROM runs r"
         " JOIN summaries l ON l.run_id = r.id AND l.name = '%q_test_loss'"
-        " LEFT JOIN summaries a ON a.run_id = r.id AND a.name = '%q_test_acc' WHERE r.status = 'done'%s%s%s%s",
-        metric, metric, filter, where ? " AND (" : "", where ? where : "", where ? ")" : "");
+        " LEFT JOIN summaries a ON a.run_id = r.id AND a.name = '%q_test_acc' WHERE r.status = 'done'%s",
+        metric, metric, filter);
     sqlite3_free(filter);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+    char why[1024];
+    int rc = where_prepare(h, sql, where, NULL, &st, why, sizeof why);
     sqlite3_free(sql);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: %s", db, why);
         sqlite3_close(h);
         return -1;
     }
@@ -97,7 +99,8 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
     }
     group_rows(rows, n, s);
     free(rows);
-    snprintf(s->source, sizeof s->source, "db:%s%s%s metric=%s", db, sweep ? " sweep=" : "", sweep ? sweep : "", metric);
+    snprintf(s->source, sizeof s->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "", metric,
+             where ? " where=" : "", where ? where : "");
     return 0;
 }
 
@@ -106,22 +109,29 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "r");
     if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
-    char *line = NULL, *fields[128];
+    char *line = NULL, **fields = NULL;   // grown to the widest record: CSVs of any width
     size_t cap_line = 0;
+    int cap_fields = 0;
     const char *names[6] = { group_col, n_col, loss_col, acc_col, init_col, data_col };
     int col[6] = { -1, -1, -1, -1, -1, -1 };
-    if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty", path); fclose(f); return -1; }
-    int nf = csv_split(line, fields, 128);
+    if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty", path); fclose(f); free(line); return -1; }
+    int nf = csv_split_all(line, &fields, &cap_fields);
+    if (nf < 0) { snprintf(err, errlen, "%s:1: out of memory splitting the header", path); fclose(f); free(line); return -1; }
     for (int i = 0; i < nf; i++)
         for (int c = 0; c < 6; c++) if (names[c] && !strcmp(fields[i], names[c])) col[c] = i;
     for (int c = 0; c < 3; c++)
-        if (col[c] < 0) { snprintf(err, errlen, "%s: no column '%s' in the header", path, names[c]); fclose(f); free(line); return -1; }
+        if (col[c] < 0) { snprintf(err, errlen, "%s: no column '%s' in the header", path, names[c]); fclose(f); free(line); free(fields); return -1; }
     int n = 0, cap = 256, lineno = 1;
     Row *rows = malloc(sizeof(Row) * cap);
     while (getline(&line, &cap_line, f) >= 0) {
         lineno++;
         if (line[strspn(line, " \r\n")] == 0) continue;
-        int k = csv_split(line, fields, 128);
+        int k = csv_split_all(line, &fields, &cap_fields);
+        if (k < 0) {
+            snprintf(err, errlen, "%s:%d: out of memory splitting the row", path, lineno);
+            free(rows); free(line); free(fields); fclose(f);
+            return -1;
+        }
         if (n == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
         Row *r = &rows[n];
         double v[6];
@@ -132,7 +142,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
             v[c] = col[c] < k ? strtod(fields[col[c]], &end) : NAN;
             if (col[c] >= k || end == fields[col[c]] || *end) {
                 snprintf(err, errlen, "%s:%d: column '%s': expected a number", path, lineno, names[c]);
-                free(rows); free(line); fclose(f);
+                free(rows); free(line); free(fields); fclose(f);
                 return -1;
             }
         }
@@ -154,6 +164,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
     }
     fclose(f);
     free(line);
+    free(fields);
     if (!n) { snprintf(err, errlen, "%s: no rows", path); free(rows); return -1; }
     group_rows(rows, n, s);
     free(rows);

@@ -1,0 +1,52 @@
+#include "base/keyid.h"
+
+#include <search.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void keyid_init(KeyIds *k) { memset(k, 0, sizeof *k); }
+
+void keyid_free(KeyIds *k) {
+    if (k->table) { hdestroy_r(k->table); free(k->table); }
+    for (int i = 0; i < k->n; i++) free(k->keys[i]);
+    free(k->keys);
+    memset(k, 0, sizeof *k);
+}
+
+// A table of `slots` entries holding keys[0..n): hsearch_r tables cannot grow,
+// so a fuller one is rebuilt at twice the size (amortised O(1) per key).
+static int rebuild(KeyIds *k, size_t slots) {
+    struct hsearch_data *t = calloc(1, sizeof *t);
+    if (!t || !hcreate_r(slots, t)) { free(t); return -1; }
+    for (int i = 0; i < k->n; i++) {
+        ENTRY e = { .key = k->keys[i], .data = (void *)(intptr_t)i }, *found;
+        if (!hsearch_r(e, ENTER, &found, t)) { hdestroy_r(t); free(t); return -1; }
+    }
+    if (k->table) { hdestroy_r(k->table); free(k->table); }
+    k->table = t;
+    k->slots = slots;
+    return 0;
+}
+
+int keyid_get(KeyIds *k, const char *key) {
+    if (!k->table && rebuild(k, 64) != 0) return -1;
+    ENTRY e = { .key = (char *)key }, *found;
+    if (hsearch_r(e, FIND, &found, k->table)) return (int)(intptr_t)found->data;
+    // a new key; keep the load factor under 1/2, where open addressing stays fast
+    if ((size_t)(k->n + 1) * 2 > k->slots && rebuild(k, k->slots * 2) != 0) return -1;
+    if (k->n == k->cap) {
+        int cap = k->cap ? 2 * k->cap : 64;
+        char **keys = realloc(k->keys, sizeof(char *) * cap);
+        if (!keys) return -1;
+        k->keys = keys;
+        k->cap = cap;
+    }
+    char *copy = strdup(key);
+    if (!copy) return -1;
+    e.key = copy;
+    e.data = (void *)(intptr_t)k->n;
+    if (!hsearch_r(e, ENTER, &found, k->table)) { free(copy); return -1; }
+    k->keys[k->n] = copy;
+    return k->n++;
+}
