@@ -137,6 +137,16 @@ static void test_fit_and_dist_refuse_all_but_one_read(void **state) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 || !strstr(out, "--where '1) ; DROP TABLE runs; --'"))
         fail_msg("jackpot fit with a trailing statement: status %d, output '%s'", status, out);
     assert_int_equal(count_runs(path), 8);
+    // the report checks its --where by the same rules (it spliced the text into its queries as given)
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s.report --boot 0 --where \"1) OR (1\" 2>&1", bin, path, path);
+    assert_non_null(pp = popen(cmd, "r"));
+    n = fread(out, 1, sizeof out - 1, pp);
+    out[n] = 0;
+    status = pclose(pp);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1 || !strstr(out, "closes a parenthesis it did not open"))
+        fail_msg("jackpot report with an unbalanced --where: status %d, output '%s'", status, out);
+    snprintf(cmd, sizeof cmd, "rm -rf %s.report", path);
+    assert_int_equal(system(cmd), 0);
     remove(path);
 }
 

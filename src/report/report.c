@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/sections.h"
+#include "store/where.h"
 #include "store/groups.h"
 
 double sql_number(sqlite3 *db, const char *sql, const char *text_arg) {
@@ -165,21 +166,24 @@ int report_write(const ReportOptions *o, char *summary, size_t summary_len, char
     char *filter = o->sweep ? sqlite3_mprintf("r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id"
                                               " WHERE sweeps.name = %Q)", o->sweep)
                             : sqlite3_mprintf("1");
-    if (o->where) { char *f2 = sqlite3_mprintf("%s AND (%s)", filter, o->where); sqlite3_free(filter); filter = f2; }
     sqlite3_stmt *st;
     enum { MAX_VIEWS = 12 };
     TaskView views[MAX_VIEWS];
     char names[MAX_VIEWS][32];   // each world's task name
     int n_tasks = 0;
+    // The --where is checked here, once, by the rules every analysis applies (store/where.h:
+    // one read-only expression); the views then splice the same text into their queries.
     char *sql = sqlite3_mprintf("SELECT r.task, " WORLD_SIGNATURE_SQL " AS w FROM runs r WHERE r.status = 'done'"
-                                " AND r.task IS NOT NULL AND (%s) GROUP BY r.task, w ORDER BY count(*) DESC", filter);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s%s", o->db, o->where ? "--where: " : "", sqlite3_errmsg(db));   // a bad --where
+                                " AND r.task IS NOT NULL AND (%s)", filter);
+    char why[1024];
+    if (where_prepare(db, sql, o->where, " GROUP BY r.task, w ORDER BY count(*) DESC", &st, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", o->db, why);
         sqlite3_free(sql); sqlite3_free(filter); sqlite3_close(db);
         report_close(&r);
         return -1;
     }
     sqlite3_free(sql);
+    if (o->where) { char *f2 = sqlite3_mprintf("%s AND (%s)", filter, o->where); sqlite3_free(filter); filter = f2; }
     int n_worlds = 0;
     while (sqlite3_step(st) == SQLITE_ROW && n_tasks < MAX_VIEWS) {
         const char *task = (const char *)sqlite3_column_text(st, 0), *world = (const char *)sqlite3_column_text(st, 1);
