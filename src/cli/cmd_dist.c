@@ -22,7 +22,7 @@
 
 #define CMD "dist"
 #define TAIL_MIN_N 30
-#define DIST_LAW_POINTS 64   // at most this many points for L(N): one per size, or per bin of consecutive sizes
+#define DIST_LAW_POINTS 64   // L(N) on every run up to this many sizes; past it, pooled bins of sizes
 #define RNG_STREAM_DIST 121
 
 static const char HELP[] =
@@ -41,7 +41,7 @@ static const char HELP[] =
     "  verdict naming its test (no tail claim below n = 30);\n"
     "  the expected best of k seeds (unbiased, from order statistics) against the loss\n"
     "  a power law L(N) fitted across sizes predicts at k·N (equal training compute;\n"
-    "  the law goes through each size's median loss, at most 64 points);\n"
+    "  fitted on every run, or past 64 sizes through the median loss of 64 bins);\n"
     "  where init and data seeds are crossed with every (init, data) pair exactly once,\n"
     "  the split of the variance into init, data and interaction+residual parts\n"
     "  (two-way random effects); a grid with a pair missing or repeated gets no split,\n"
@@ -270,25 +270,30 @@ int cmd_dist(int argc, char **argv) {
     if (mixed[0]) fprintf(t, "WARNING: %s\n", mixed);
     jputs(j, "{\"source\":"); json_str(j, S.source); jputs(j, ",\"groups\":[");
 
-    // L(N) across sizes, for best-of-k at equal compute: a power law through the median
-    // loss of each size (its runs in every group at that N), each size a bootstrap cluster.
-    // One point per size keeps the fit's cost independent of the number of runs and groups
-    // (10^5 groups took minutes when every run was a point); past DIST_LAW_POINTS sizes,
-    // consecutive sizes share a point (equal numbers of sizes each, at the median N and loss
-    // of their runs). With Huber's δ = 1e-3 the fit on every run tracked the medians too.
+    // L(N) across sizes, for best-of-k at equal compute: a power law on every run's loss, each
+    // group a bootstrap cluster. The objective is evaluated per distinct N (fit/huber.c), so
+    // its cost grows with the number of sizes, not of runs; past DIST_LAW_POINTS sizes (a CSV
+    // of 10^5 groups) consecutive sizes are pooled into that many points at the median N and
+    // loss of their runs, each a cluster (with Huber's δ = 1e-3 the fit tracks medians anyway).
     int total = 0, sizes = 0;
     for (int g = 0; g < S.n_groups; g++) { total += S.g[g].n; sizes += g == 0 || S.g[g].N != S.g[g - 1].N; }
-    int n_pts = sizes < DIST_LAW_POINTS ? sizes : DIST_LAW_POINTS;
     Points P;
-    points_alloc(&P, n_pts);
-    {
+    if (sizes <= DIST_LAW_POINTS) {
+        points_alloc(&P, total);
+        for (int g = 0, k = 0; g < S.n_groups; g++)
+            for (int i = 0; i < S.g[g].n; i++, k++) { P.x[AXIS_N][k] = S.g[g].N; P.loss[k] = S.g[g].loss[i]; P.cluster[k] = g; }
+        P.n = total;
+        P.n_clusters = S.n_groups;
+    } else {
+        points_alloc(&P, DIST_LAW_POINTS);
         double *lv = malloc(sizeof(double) * (total + 1)), *nv = malloc(sizeof(double) * (total + 1));
         int m = 0, k = 0;
         for (int g = 0, si = -1; g < S.n_groups; g++) {
             si += g == 0 || S.g[g].N != S.g[g - 1].N;   // this group's size index, 0..sizes−1
             for (int i = 0; i < S.g[g].n; i++, m++) { lv[m] = S.g[g].loss[i]; nv[m] = S.g[g].N; }
-            int bin = (int)((int64_t)si * n_pts / sizes);
-            int last = g == S.n_groups - 1 || (S.g[g + 1].N != S.g[g].N && (int)((int64_t)(si + 1) * n_pts / sizes) != bin);
+            int bin = (int)((int64_t)si * DIST_LAW_POINTS / sizes);
+            int last = g == S.n_groups - 1 ||
+                       (S.g[g + 1].N != S.g[g].N && (int)((int64_t)(si + 1) * DIST_LAW_POINTS / sizes) != bin);
             if (!last) continue;
             gsl_sort(lv, 1, m);
             gsl_sort(nv, 1, m);
@@ -448,7 +453,7 @@ int cmd_dist(int argc, char **argv) {
         jtriple(j, "A", fr.report[1], fr.lo[1], fr.hi[1]); jputs(j, ",");
         jtriple(j, "alpha", fr.report[2], fr.lo[2], fr.hi[2]); jputs(j, "}");
         char through[96];
-        if (P.n == sizes) snprintf(through, sizeof through, "through the median loss of each of %d sizes", sizes);
+        if (P.n == total) snprintf(through, sizeof through, "on every run (%d sizes)", sizes);
         else snprintf(through, sizeof through, "through the median loss of %d bins of consecutive sizes (%d sizes)", P.n, sizes);
         if (law_intervals)
             fprintf(t, "power law across sizes (for L(k·N)), %s: E %.4g, A %.4g, alpha %.4g [%.4g, %.4g]\n", through, fr.report[0],
