@@ -185,7 +185,7 @@ static void group_labels(const char *db, const Samples *S, char (*labels)[256], 
     GroupDiff d;
     char err[512], (*keys)[17] = malloc(sizeof *keys * S->n_groups);
     for (int g = 0; g < S->n_groups; g++) snprintf(keys[g], 17, "%.16s", S->g[g].key);
-    int ok = sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+    int ok = store_open_read(db, &h, err, sizeof err) == 0 &&
              group_diff_load(h, (const char (*)[17])keys, S->n_groups, &d, err, sizeof err) == 0;
     sqlite3_close(h);
     free(keys);

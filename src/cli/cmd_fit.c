@@ -92,7 +92,7 @@ static void check_groups(const Args *a, const Points *p, int axes, const char *a
     char err[1024];
     GroupDiff d;
     snprintf(err, sizeof err, "%s", "cannot open");
-    if (sqlite3_open_v2(a->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+    if (store_open_read(a->db, &db, err, sizeof err) != 0 ||
         group_diff_load(db, (const char (*)[17])p->group, p->n_clusters, &d, err, sizeof err) != 0) {
         fprintf(stderr, "jackpot fit: %s: %s\n", a->db, err);
         sqlite3_close(db);

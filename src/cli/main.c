@@ -4,7 +4,6 @@
 
 #include "cli/commands.h"
 #include "kernels/blas.h"
-#include "store/readonly_vfs.h"
 
 static const char USAGE[] =
     "usage: jackpot <command> [options]\n"
@@ -31,7 +30,6 @@ static const char USAGE[] =
 
 int main(int argc, char **argv) {
     blas_select_kernels(argv);
-    store_readonly_vfs_register();   // status, export, fit, dist, report, concepts in read-only directories
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -11,6 +11,7 @@
 #include "data/world.h"
 #include "stats/describe.h"
 #include "store/groups.h"
+#include "store/store.h"
 
 double quanta_alpha_N(double s) { return s - 1.0; }
 double quanta_alpha_D(double s) { return (s - 1.0) / s; }
@@ -145,11 +146,7 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     st->at_best = at_best;
     snprintf(st->source, sizeof st->source, "%s%s%s", path, sweep ? " sweep " : "", sweep ? sweep : "");
     sqlite3 *db;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        int rc = fail(db, err, errlen, path);
-        sqlite3_close(db);
-        return rc;
-    }
+    if (store_open_read(path, &db, err, errlen) != 0) return -1;
     RunRow *rows = NULL;
     int n = 0;
     if (load_runs(db, sweep, at_best, &rows, &n, err, errlen) != 0) { sqlite3_close(db); free(rows); return -1; }

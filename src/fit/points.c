@@ -9,6 +9,7 @@
 #include "base/keyid.h"
 #include "base/text.h"
 #include "store/where.h"
+#include "store/store.h"
 
 static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
 
@@ -130,11 +131,7 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
                       Points *p, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
-        sqlite3_close(h);
-        return -1;
-    }
+    if (store_open_read(db, &h, err, errlen) != 0) return -1;
     int per_eval = !strncmp(metric, "eval:", 5);
     char split[16] = "", name[32] = "";
     if (per_eval && sscanf(metric + 5, "%15[a-z]_%31[a-z]", split, name) != 2) {

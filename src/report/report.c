@@ -9,6 +9,7 @@
 #include "report/sections.h"
 #include "store/where.h"
 #include "store/groups.h"
+#include "store/store.h"
 
 double sql_number(sqlite3 *db, const char *sql, const char *text_arg) {
     sqlite3_stmt *st;
@@ -141,8 +142,8 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
 
 int report_write(const ReportOptions *o, char *summary, size_t summary_len, char *err, size_t errlen) {
     sqlite3 *db;
-    if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, "SELECT count(*) FROM runs", NULL, NULL, NULL) != SQLITE_OK) {
+    if (store_open_read(o->db, &db, err, errlen) != 0) return -1;
+    if (sqlite3_exec(db, "SELECT count(*) FROM runs", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: not a jackpot database (%s)", o->db, sqlite3_errmsg(db));
         sqlite3_close(db);
         return -1;

@@ -8,6 +8,7 @@
 
 #include "base/text.h"
 #include "store/where.h"
+#include "store/store.h"
 
 typedef struct { char key[64]; double N, D, loss, acc; int64_t init, data; } Row;
 
@@ -54,11 +55,7 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
         return -1;
     }
     sqlite3 *h;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", db, sqlite3_errmsg(h));
-        sqlite3_close(h);
-        return -1;
-    }
+    if (store_open_read(db, &h, err, errlen) != 0) return -1;
     char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
                                            " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
                          : sqlite3_mprintf("");
