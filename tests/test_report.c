@@ -138,7 +138,7 @@ static void test_report_writes_every_figure(void **state) {
     snprintf(path, sizeof path, "%s/bad.log", dir);
     char *log = slurp(path);
     assert_non_null(log);
-    assert_non_null(strstr(log, "toy.yaml: not a jackpot database"));
+    assert_non_null(strstr(log, "toy.yaml: file is not a database"));
     free(log);
 }
 
