@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "data/fashion.h"
@@ -222,7 +223,7 @@ int cmd_train(int argc, char **argv) {
 
     int M = n_paired ? n_paired : n_init * n_data;
     if (M > MAX_SEEDS) usage_error(CMD, "%d members (init × data seeds); at most %d", M, MAX_SEEDS);
-    MemberSeeds *seeds = malloc(sizeof(MemberSeeds) * M);
+    MemberSeeds *seeds = xmalloc(sizeof(MemberSeeds) * M);
     for (int m = 0; m < M; m++)
         seeds[m] = n_paired ? (MemberSeeds){ paired[m], paired[m] }
                             : (MemberSeeds){ init_seeds[m / n_data], data_seeds[m % n_data] };
@@ -260,7 +261,7 @@ int cmd_train(int argc, char **argv) {
     }
 
     Ensemble ens;
-    MemberSummary *sum = malloc(sizeof(MemberSummary) * M);
+    MemberSummary *sum = xmalloc(sizeof(MemberSummary) * M);
     int rc = train_ensemble(&cfg, &task, seeds, M, &ens, write_jsonl, out, sum);
     if (rc != 0) {
         fprintf(stderr, "jackpot train: %s\n", jp_error());

@@ -1,5 +1,6 @@
 #include "cli/common.h"
 
+#include "base/xalloc.h"
 #include "sweep/scheduler.h"
 
 #include <stdio.h>
@@ -52,8 +53,8 @@ void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry
         exit(wait ? 1 : 3);
     }
     out->reset = store_reset_interrupted(st);
-    out->run_ids = malloc(sizeof(long) * (n ? n : 1));
-    out->todo = calloc(n ? n : 1, sizeof(int));
+    out->run_ids = xmalloc(sizeof(long) * (n ? n : 1));
+    out->todo = xcalloc(n ? n : 1, sizeof(int));
     long sweep_id = 0;
     int rc = store_exec(st, "BEGIN IMMEDIATE", err, sizeof err);
     rc = rc || store_add_sweep(st, cfg->name, cfg->path, cfg->text, &sweep_id);

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 
 #define IDX_MAX_ELEMENTS ((size_t)1 << 32)
 
@@ -49,11 +50,20 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out) {
         out->count *= out->dims[d];
         if (out->count > IDX_MAX_ELEMENTS) { jp_fail("%s: implausibly large (over 2^32 elements)", path); goto done; }
     }
-    out->data = malloc(out->count);
-    if (!out->data) { jp_fail("%s: out of memory (%zu bytes)", path, out->count); goto done; }
-    if (read_exact(f, out->data, out->count) != 0) {
-        jp_fail("%s: truncated: header promises %zu bytes of data", path, out->count);
-        goto done;
+    // The buffer grows with the data actually read (doubling, from 1 MiB): a
+    // 16-byte header promising 2^32 elements must not claim 4 GiB up front.
+    size_t have = 0, cap = 0;
+    while (have < out->count) {
+        if (have == cap) {
+            cap = cap ? 2 * cap : ((size_t)1 << 20);
+            if (cap > out->count) cap = out->count;
+            out->data = xrealloc(out->data, cap);
+        }
+        if (read_exact(f, out->data + have, cap - have) != 0) {
+            jp_fail("%s: truncated: header promises %zu bytes of data", path, out->count);
+            goto done;
+        }
+        have = cap;
     }
     uint8_t extra;
     if (gzread(f, &extra, 1) > 0) { jp_fail("%s: trailing bytes after the %zu promised by the header", path, out->count); goto done; }
