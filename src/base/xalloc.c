@@ -1,5 +1,6 @@
 #include "base/xalloc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,5 +60,18 @@ char *jp_xstrdup(const char *s, const char *file, int line) {
     size_t n = strlen(s) + 1;
     char *p = jp_xmalloc(n, file, line);
     memcpy(p, s, n);
+    return p;
+}
+
+char *jp_xasprintf(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) out_of_memory("a formatted string (bad format)", file, line);
+    char *p = jp_xmalloc((size_t)n + 1, file, line);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
     return p;
 }

@@ -15,6 +15,7 @@
 #define xmalloc_array(n, size) jp_xmalloc_array((n), (size), __FILE__, __LINE__)    // n × size, overflow-checked
 #define xrealloc_array(p, n, size) jp_xrealloc_array((p), (n), (size), __FILE__, __LINE__)
 #define xstrdup(s) jp_xstrdup((s), __FILE__, __LINE__)
+#define xasprintf(...) jp_xasprintf(__FILE__, __LINE__, __VA_ARGS__)    // a new formatted string
 
 void *jp_xmalloc(size_t size, const char *file, int line) __attribute__((malloc, returns_nonnull));
 void *jp_xcalloc(size_t n, size_t size, const char *file, int line) __attribute__((malloc, returns_nonnull));
@@ -22,3 +23,5 @@ void *jp_xrealloc(void *p, size_t size, const char *file, int line) __attribute_
 void *jp_xmalloc_array(size_t n, size_t size, const char *file, int line) __attribute__((malloc, returns_nonnull));
 void *jp_xrealloc_array(void *p, size_t n, size_t size, const char *file, int line) __attribute__((returns_nonnull));
 char *jp_xstrdup(const char *s, const char *file, int line) __attribute__((malloc, returns_nonnull));
+char *jp_xasprintf(const char *file, int line, const char *fmt, ...)
+    __attribute__((malloc, returns_nonnull, format(printf, 3, 4)));

@@ -156,13 +156,12 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
             continue;   // plain runs keep their hashes
         if (!strncmp(f->path, "world.", 6) && !spec_is_world(s)) continue;
         field_format(f, s, value, sizeof value);
-        if (asprintf(&lines[n], "%s=%s\n", f->path, value) < 0) return NULL;
+        lines[n] = xasprintf("%s=%s\n", f->path, value);
         n++;
     }
-    if (asprintf(&lines[n++], "resolved.steps=%ld\n", s->steps) < 0 ||
-        asprintf(&lines[n++], "resolved.eval_every=%ld\n", s->eval_every) < 0 ||
-        asprintf(&lines[n++], "jackpot.semantics=1\n") < 0)
-        return NULL;
+    lines[n++] = xasprintf("resolved.steps=%ld\n", s->steps);
+    lines[n++] = xasprintf("resolved.eval_every=%ld\n", s->eval_every);
+    lines[n++] = xasprintf("jackpot.semantics=1\n");
     qsort(lines, n, sizeof lines[0], cmp_lines);
     size_t len = 1;
     for (int i = 0; i < n; i++) len += strlen(lines[i]);
