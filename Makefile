@@ -3,6 +3,7 @@
 #   make test       unit tests, then the same tests under AddressSanitizer + UBSan
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
 #   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch)
+#   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
 BUILD    ?= build
 CC       ?= gcc
@@ -16,6 +17,10 @@ else
 endif
 ifeq ($(SAN),1)
   ARCH := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+# FUZZ=1 (make fuzz sets it, with CC=clang-14): the library instrumented for libFuzzer.
+ifeq ($(FUZZ),1)
+  ARCH := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 
 # -fno-math-errno: lets sqrtf vectorise in the optimiser (no errno is ever read).
@@ -34,10 +39,16 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# Fuzz targets (fuzz/targets/NAME.c): replayed over their corpora by make test
+# (gcc, fuzz/replay.c), fuzzed by make fuzz (clang-14, libFuzzer).
+FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard fuzz/targets/*.c))))
+REPLAY_BIN   := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+FUZZER_BIN   := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+FUZZ_SECONDS ?= 60
 LIB      := $(BUILD)/libjackpot.a
 BIN      := $(BUILD)/jackpot
 
-.PHONY: all deps test check demo bench clean
+.PHONY: all deps test check demo bench fuzz fuzz-build clean
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/install-deps
@@ -60,9 +71,17 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -Itests $< $(LIB) $(LDFLAGS) $(TESTLIBS) $(LDLIBS) -o $@
 
+$(BUILD)/fuzz/replay-%: fuzz/targets/%.c fuzz/replay.c fuzz/fuzz_file.c fuzz/fuzz.h $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_TARGET='"$*"' fuzz/targets/$*.c fuzz/replay.c fuzz/fuzz_file.c $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+$(BUILD)/fuzz/fuzz-%: fuzz/targets/%.c fuzz/fuzz_file.c fuzz/fuzz.h $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) fuzz/targets/$*.c fuzz/fuzz_file.c $(LIB) -fopenmp -fsanitize=fuzzer,address,undefined $(LDLIBS) -o $@
+
 # check: the suite in this BUILD; test: release, then sanitizers.
-check: $(TEST_BIN) $(BIN)
-	tests/run $(BUILD) $(TEST_BIN)
+check: $(TEST_BIN) $(REPLAY_BIN) $(BIN)
+	tests/run $(BUILD) $(TEST_BIN) $(REPLAY_BIN)
 
 test: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory check
@@ -81,6 +100,14 @@ demo: $(BIN)
 bench: $(BIN)
 	scripts/install-deps --bench
 	bench/train_throughput $(BIN)
+
+# fuzz: each target for FUZZ_SECONDS; findings land in build/fuzzer/fuzz/found/TARGET/
+# (copy each, once fixed, to fuzz/regressions/TARGET/ so make test replays it).
+fuzz:
+	scripts/install-deps --fuzz
+	$(MAKE) --no-print-directory fuzz-build BUILD=build/fuzzer CC=clang-14 FUZZ=1
+	fuzz/run build/fuzzer/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+fuzz-build: $(FUZZER_BIN)
 
 clean:
 	rm -rf build

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sweep/config.h"
 
@@ -38,7 +40,7 @@ static void test_error_catalogue(void **state) {
     expect_error("budget: {steps: 10, epochs: 2}\n",
                  "s.yaml:1:21: budget.epochs: give one of steps, examples, epochs, flops, tokens_per_param");
     expect_error("optimizer: {lr: 1}\n",
-                 "s.yaml:1:1: optimizer: unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds)");
+                 "s.yaml:1:1: optimizer: unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds, max_runs)");
     expect_error("model: 3\n", "s.yaml:1:8: model: expected a mapping of fields, got a scalar");
     expect_error("grid:\n  model.width: [16, 0, 64]\n", "s.yaml:2:21: model.width: expected an integer in [1, 65536], got '0'");
     expect_error("grid:\n  model.widths: [16]\n",
@@ -180,8 +182,117 @@ static void test_hash_stability(void **state) {
     assert_string_equal(r1, GOLDEN_RUN_HASH);
 }
 
+// Issue 13 item 8: "%" then 0xff made libfyaml loop forever. The alarm turns a
+// regression into a failure (SIGALRM) instead of a hung suite.
+static void test_invalid_utf8_refused_promptly(void **state) {
+    (void)state;
+    alarm(20);
+    expect_error("%\xff", "s.yaml:1:2: not UTF-8 (byte 0xff at offset 1); a sweep config must be UTF-8 text");
+    expect_error("name: ok\nmodel: {act: r\xc3\xa9lu\xc0\xaf}\n",
+                 "s.yaml:2:18: an overlong encoding (byte 0xc0 at offset 27); a sweep config must be UTF-8 text");
+    expect_error("a: \xed\xa0\x80\n", "s.yaml:1:4: a UTF-16 surrogate (byte 0xed at offset 3); a sweep config must be UTF-8 text");
+    expect_error("a: \xe2\x82", "s.yaml:1:4: a UTF-8 sequence cut short (byte 0xe2 at offset 3); a sweep config must be UTF-8 text");
+    // from a file: the bytes as read, so a NUL byte is found rather than ending the text
+    char path[] = "/tmp/jackpot-utf8-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "%\xff", 2), 2);
+    close(fd);
+    SweepConfig c;
+    assert_int_equal(sweep_config_load(path, &c, err, sizeof err), -1);
+    char want[256];
+    snprintf(want, sizeof want, "%s:1:2: not UTF-8 (byte 0xff at offset 1); a sweep config must be UTF-8 text", path);
+    assert_string_equal(err, want);
+    FILE *f = fopen(path, "wb");
+    fwrite("name: a\nmodel: {width: 8}\0\n", 1, 27, f);
+    fclose(f);
+    assert_int_equal(sweep_config_load(path, &c, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:2:18: a NUL byte (byte 0x00 at offset 25); a sweep config must be UTF-8 text", path);
+    assert_string_equal(err, want);
+    // valid multi-byte text still loads
+    f = fopen(path, "wb");
+    fputs("name: \"d\xc3\xa9j\xc3\xa0 vu \xe2\x88\x9a \xf0\x9f\x8e\xb0\"\nbudget: {steps: 10}\n", f);
+    fclose(f);
+    if (sweep_config_load(path, &c, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_string_equal(c.name, "d\xc3\xa9j\xc3\xa0 vu \xe2\x88\x9a \xf0\x9f\x8e\xb0");
+    sweep_config_free(&c);
+    unlink(path);
+    alarm(0);
+}
+
+// "[1, 2, …, n]" as YAML flow text.
+static char *values(int n) {
+    char *s = malloc((size_t)n * 8 + 3), *p = s;
+    *p++ = '[';
+    for (int i = 1; i <= n; i++) p += sprintf(p, "%s%d", i > 1 ? "," : "", i);
+    strcpy(p, "]");
+    return s;
+}
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0->tv_nsec);
+}
+
+// Issue 13 item 8: a 1e9-point grid crashed in malloc; a 1e6-point one validated
+// for minutes. Both are refused from the axis sizes, with the count, at once.
+static void test_sweep_size_cap(void **state) {
+    (void)state;
+    char *thousand = values(1000), yaml[16384];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    snprintf(yaml, sizeof yaml, "budget: {steps: 10}\ngrid:\n  model.width: %s\n  task.train_size: %s\nseeds: {init: 1000}\n",
+             thousand, thousand);
+    expect_error(yaml, "s.yaml: the sweep has 1000000000 runs (model.width 1000 × task.train_size 1000 × seeds 1000 × 1), "
+                       "more than max_runs 100000; no sweep may have more than 10000000: split it");
+    // 1e6 runs: over the default cap, which the config may raise
+    snprintf(yaml, sizeof yaml, "budget: {steps: 10}\ngrid:\n  model.width: %s\n  task.train_size: %s\n", thousand, thousand);
+    expect_error(yaml, "s.yaml: the sweep has 1000000 runs (model.width 1000 × task.train_size 1000 × seeds 1 × 1), "
+                       "more than max_runs 100000; set max_runs: 1000000 (top level) to run them all");
+    // a product past 2^63 saturates instead of wrapping into a small (or negative) count
+    snprintf(yaml, sizeof yaml, "budget: {steps: 10}\ngrid:\n  model.width: %s\n  task.train_size: %s\n"
+             "  schedule.warmup: %s\nzip: {world.seed: %s}\nseeds: {init: 100000, data: \"0:100000\"}\n",
+             thousand, thousand, thousand, thousand);
+    expect_error(yaml, "s.yaml: the sweep has about 1e+22 runs (model.width 1000 × task.train_size 1000 × schedule.warmup "
+                       "1000 × zip 1000 × seeds 100000 × 100000), more than max_runs 100000; no sweep may have more than "
+                       "10000000: split it");
+    assert_true(seconds_since(&t0) < 5);
+    free(thousand);
+
+    // raising (and lowering) the cap: 12 runs
+    const char *twelve = "budget: {steps: 10}\ngrid: {model.width: [8, 16, 32]}\nseeds: {init: 4}\n";
+    snprintf(yaml, sizeof yaml, "max_runs: 11\n%s", twelve);
+    expect_error(yaml, "s.yaml: the sweep has 12 runs (model.width 3 × seeds 4 × 1), more than max_runs 11; "
+                       "set max_runs: 12 (top level) to run them all");
+    snprintf(yaml, sizeof yaml, "%smax_runs: 12\n", twelve);
+    SweepConfig c = load(yaml);
+    assert_int_equal(c.max_runs, 12);
+    RunSpec *s;
+    long n;
+    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(n, 12);
+    free(s);
+    c.max_runs = 5;   // expand checks too: no caller can skip the cap
+    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), -1);
+    assert_string_equal(err, "t.yaml: the sweep has 12 runs (model.width 3 × seeds 4 × 1), more than max_runs 5; "
+                             "set max_runs: 12 (top level) to run them all");
+    sweep_config_free(&c);
+    // past the default: 101,000 runs with max_runs raised (seed axes, so it expands fast)
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    c = load("max_runs: 200000\nbudget: {steps: 10}\nseeds: {init: 1000, data: \"0:101\"}\n");
+    assert_int_equal(sweep_size(&c), 101000);
+    printf("a sweep of 101,000 runs loads in %.2f s\n", seconds_since(&t0));
+    sweep_config_free(&c);
+    expect_error("max_runs: 0\n", "s.yaml:1:11: max_runs: expected an integer in [1, 10000000], got '0'");
+    expect_error("max_runs: [5]\n", "s.yaml:1:12: max_runs: expected an integer in [1, 10000000], got a list");
+    expect_error("max_runs: 1e5\n", "s.yaml:1:11: max_runs: expected an integer in [1, 10000000], got '1e5'");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_invalid_utf8_refused_promptly),
+        cmocka_unit_test(test_sweep_size_cap),
         cmocka_unit_test(test_error_catalogue),
         cmocka_unit_test(test_expansion_counts),
         cmocka_unit_test(test_hash_stability),

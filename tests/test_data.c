@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -152,6 +154,52 @@ static void test_idx_corrupt_gzip(void **state) {
     free(data);
 }
 
+// Issue 13 (fuzzing): the reader allocated what the header promised before
+// reading anything, so 16 bytes claiming 65535 × 65535 took 4 GiB. It must grow
+// its buffer with the data actually there. Checked in a child whose address
+// space is capped 256 MiB above what it already uses (not under ASan, which
+// reserves terabytes of address space); before the fix the read failed with
+// "out of memory" instead of "truncated".
+static void test_idx_header_promising_gigabytes(void **state) {
+    (void)state;
+    uint32_t huge[2] = { 65535, 65535 };
+    write_idx("huge.raw", 0x08, 2, huge, 10, NULL);
+#ifndef __SANITIZE_ADDRESS__
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        long pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (!f || fscanf(f, "%ld", &pages) != 1) _exit(3);
+        fclose(f);
+        struct rlimit r = { .rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)256 << 20) };
+        r.rlim_max = r.rlim_cur;
+        if (setrlimit(RLIMIT_AS, &r) != 0) _exit(3);
+        char path[512];
+        snprintf(path, sizeof path, "%s/huge.raw", tmpdir);
+        IdxArray a;
+        int rc = idx_read(path, 2, &a);
+        _exit(rc == -1 && strstr(jp_error(), "truncated: header promises 4294836225 bytes") ? 0 : 1);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+#endif
+    expect_error("huge.raw", 2, "truncated: header promises 4294836225 bytes");
+    // a file past the first 1 MiB of buffer still reads back exactly
+    uint32_t dims[2] = { 3, 1000000 };
+    write_idx("big.gz", 0x08, 2, dims, 3000000, NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.gz", tmpdir);
+    IdxArray a;
+    assert_int_equal(idx_read(path, 2, &a), 0);
+    assert_int_equal(a.count, 3000000);
+    for (size_t i = 0; i < a.count; i++)
+        if (a.data[i] != (uint8_t)(i % 251)) fail_msg("byte %zu is %d, expected %d", i, a.data[i], (int)(i % 251));
+    idx_free(&a);
+}
+
 // A 12-image "Fashion-MNIST" in the real file layout, pixel value = image index.
 static void write_fake_fashion(const char *sub, int n_train, int n_test, int bad_label) {
     char dir[400];
@@ -255,6 +303,7 @@ int main(void) {
         cmocka_unit_test(test_idx_round_trip),
         cmocka_unit_test(test_idx_bad_files),
         cmocka_unit_test(test_idx_corrupt_gzip),
+        cmocka_unit_test(test_idx_header_promising_gigabytes),
         cmocka_unit_test(test_fashion_loader),
         cmocka_unit_test(test_sampler),
     };

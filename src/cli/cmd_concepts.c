@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "concepts/study.h"
@@ -120,7 +121,7 @@ static void exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, in
 static void interference_trend(const ConceptStudy *st, int metric, const char *label) {
     int n = 0;
     for (int i = 0; i < st->n_sizes; i++) n += st->size[i].n_runs;
-    double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+    double *x = xmalloc(sizeof(double) * n), *y = xmalloc(sizeof(double) * n);
     int k = 0;
     for (int i = 0; i < st->n_sizes; i++)   // fresh-data runs, as for α_N: fixed-D runs differ in more than N
         for (int m = 0; m < st->size[i].n_runs; m++)

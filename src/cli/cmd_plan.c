@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -51,8 +52,8 @@ int cmd_plan(int argc, char **argv) {
     RunSpec *specs;
     long n;
     cli_load_sweep(CMD, argv[optind], &cfg, &specs, &n);
-    long *ids = malloc(sizeof(long) * (n ? n : 1));
-    int *all = malloc(sizeof(int) * (n ? n : 1));
+    long *ids = xmalloc(sizeof(long) * (n ? n : 1));
+    int *all = xmalloc(sizeof(int) * (n ? n : 1));
     for (long i = 0; i < n; i++) { ids[i] = i; all[i] = 1; }
     Group *groups;
     int ng;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -141,7 +142,7 @@ int cmd_tickets(int argc, char **argv) {
                          .global = s->ticket_global, .rewind_step = s->ticket_rewind_step, .reinit = s->ticket_reinit,
                          .random_mask = s->ticket_random_mask, .oneshot = s->ticket_oneshot,
                          .instability_points = (int)s->ticket_instability_points };
-        MemberSeeds *seeds = malloc(sizeof(MemberSeeds) * groups[g].n);
+        MemberSeeds *seeds = xmalloc(sizeof(MemberSeeds) * groups[g].n);
         for (int m = 0; m < groups[g].n; m++) seeds[m] = (MemberSeeds){ groups[g].specs[m]->init_seed, groups[g].specs[m]->data_seed };
         long launch;
         if (store_start_launch(&sd.st, groups[g].run_ids, groups[g].n, &launch) != 0) {

@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/json.h"
+#include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "data/fashion.h"
@@ -233,7 +234,7 @@ int cmd_train(int argc, char **argv) {
 
     int M = n_paired ? n_paired : n_init * n_data;
     if (M > MAX_SEEDS) usage_error(CMD, "%d members (init × data seeds); at most %d", M, MAX_SEEDS);
-    MemberSeeds *seeds = malloc(sizeof(MemberSeeds) * M);
+    MemberSeeds *seeds = xmalloc(sizeof(MemberSeeds) * M);
     for (int m = 0; m < M; m++)
         seeds[m] = n_paired ? (MemberSeeds){ paired[m], paired[m] }
                             : (MemberSeeds){ init_seeds[m / n_data], data_seeds[m % n_data] };
@@ -275,7 +276,7 @@ int cmd_train(int argc, char **argv) {
     }
 
     Ensemble ens;
-    MemberSummary *sum = malloc(sizeof(MemberSummary) * M);
+    MemberSummary *sum = xmalloc(sizeof(MemberSummary) * M);
     cfg.stop = &write_failed;
     int rc = train_ensemble(&cfg, &task, seeds, M, &ens, write_jsonl, out, sum);
     if (write_failed || (out != stdout && fclose(out) != 0 && (write_errno = errno, 1))) {   // every line, or exit 1

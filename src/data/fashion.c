@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 #include "data/idx.h"
 
 static int read_pair(const char *dir, const char *prefix, IdxArray *img, IdxArray *lab) {
@@ -32,9 +33,8 @@ fail:
 // Copies the examples rows[0..n) of (img, lab) into a split, scaling pixels to [0,1].
 static int fill_split(Split *s, const IdxArray *img, const IdxArray *lab, const uint32_t *rows, int n) {
     s->n = n;
-    s->x = malloc(sizeof(float) * (size_t)n * 784);
-    s->y = malloc(sizeof(int) * (size_t)n);
-    if (!s->x || !s->y) return jp_fail("out of memory for Fashion-MNIST");
+    s->x = xmalloc(sizeof(float) * (size_t)n * 784);
+    s->y = xmalloc(sizeof(int) * (size_t)n);
     for (int i = 0; i < n; i++) {
         uint32_t r = rows ? rows[i] : (uint32_t)i;
         const uint8_t *px = img->data + (size_t)r * 784;
@@ -63,8 +63,7 @@ int fashion_load(const FashionOptions *opt, Task *task) {
     if (read_pair(dir, "train", &img, &lab) != 0) return -1;
     if (read_pair(dir, "t10k", &timg, &tlab) != 0) { idx_free(&img); idx_free(&lab); return -1; }
     int n = (int)lab.dims[0], rc = -1;
-    uint32_t *order = malloc(sizeof(uint32_t) * n);
-    if (!order) { jp_fail("out of memory"); goto done; }
+    uint32_t *order = xmalloc(sizeof(uint32_t) * n);
     if (opt->val_size < 0 || opt->val_size >= n) {
         jp_fail("validation size %d must be in [0, %d)", opt->val_size, n);
         goto done;
@@ -72,8 +71,7 @@ int fashion_load(const FashionOptions *opt, Task *task) {
     // Validation = the first val_size of a fixed permutation; the pool keeps the
     // rest in file order, so the pool does not depend on any seed.
     rng_permutation(0, RNG_STREAM_SPLIT, order, (uint32_t)n);
-    uint8_t *is_val = calloc(n, 1);
-    if (!is_val) { jp_fail("out of memory"); goto done; }
+    uint8_t *is_val = xcalloc(n, 1);
     for (int i = 0; i < opt->val_size; i++) is_val[order[i]] = 1;
     int pool = 0;
     for (int i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 
 #define IDX_MAX_ELEMENTS ((size_t)1 << 32)
 
@@ -75,13 +76,22 @@ int idx_read(const char *path, int expect_ndim, IdxArray *out) {
         out->count *= out->dims[d];
         if (out->count > IDX_MAX_ELEMENTS) { jp_fail("%s: implausibly large (over 2^32 elements)", path); goto done; }
     }
-    out->data = malloc(out->count);
-    if (!out->data) { jp_fail("%s: out of memory (%zu bytes)", path, out->count); goto done; }
-    if (read_exact(f, out->data, out->count) != 0) {
-        char truncated[128];
-        snprintf(truncated, sizeof truncated, "truncated: header promises %zu bytes of data", out->count);
-        short_read(f, path, truncated);
-        goto done;
+    // The buffer grows with the data actually read (doubling, from 1 MiB): a
+    // 16-byte header promising 2^32 elements must not claim 4 GiB up front.
+    size_t have = 0, cap = 0;
+    while (have < out->count) {
+        if (have == cap) {
+            cap = cap ? 2 * cap : ((size_t)1 << 20);
+            if (cap > out->count) cap = out->count;
+            out->data = xrealloc(out->data, cap);
+        }
+        if (read_exact(f, out->data + have, cap - have) != 0) {
+            char truncated[128];
+            snprintf(truncated, sizeof truncated, "truncated: header promises %zu bytes of data", out->count);
+            short_read(f, path, truncated);
+            goto done;
+        }
+        have = cap;
     }
     // Reading on to the end also checks the gzip trailer (CRC-32 and length):
     // a damaged one fails here, with all the data already read.

@@ -4,15 +4,15 @@
 
 #include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 
 int sampler_init(Sampler *s, uint64_t data_seed, uint32_t D, uint32_t pool_size) {
     *s = (Sampler){ .data_seed = data_seed, .D = D, .epoch = -1 };
     if (D == 0 || D > pool_size) return jp_fail("training size D = %u must be in [1, %u]", D, pool_size);
-    uint32_t *perm = malloc(sizeof(uint32_t) * pool_size);
-    s->order = malloc(sizeof(uint32_t) * D);
-    if (!perm || !s->order) { free(perm); sampler_free(s); return jp_fail("out of memory for the sampler"); }
+    uint32_t *perm = xmalloc(sizeof(uint32_t) * pool_size);
+    s->order = xmalloc(sizeof(uint32_t) * D);
     rng_permutation(data_seed, RNG_STREAM_SUBSET, perm, pool_size);
-    s->subset = realloc(perm, sizeof(uint32_t) * D);
+    s->subset = xrealloc(perm, sizeof(uint32_t) * D);
     return 0;
 }
 

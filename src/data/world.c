@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 #include "data/task.h"
 
 const char *const world_kind_names[WORLD_KIND_COUNT] = { "sparse-parity", "zipf-concepts", "teacher-student", "manifold" };
@@ -47,9 +48,8 @@ int world_init(World *w, const WorldOptions *o) {
     if (q->kind == WORLD_MANIFOLD && (q->manifold_dim < 1 || q->manifold_dim > q->bits || q->manifold_dim > 64))
         return jp_fail("world.manifold_dim: %d must be between 1 and world.bits (%d), at most 64", q->manifold_dim, q->bits);
     int C = q->concepts;
-    w->p = malloc(sizeof(double) * C);
-    w->cdf = malloc(sizeof(double) * C);
-    if (!w->p || !w->cdf) return jp_fail("out of memory for a world of %d concepts", C);
+    w->p = xmalloc(sizeof(double) * C);
+    w->cdf = xmalloc(sizeof(double) * C);
     zipf_frequencies(q->zipf, C, w->p);
     double acc = 0;
     for (int c = 0; c < C; c++) w->cdf[c] = acc += w->p[c];
@@ -57,9 +57,8 @@ int world_init(World *w, const WorldOptions *o) {
 
     if (subset_kind) {
         // k distinct features per concept: a partial Fisher–Yates shuffle.
-        w->subset = malloc(sizeof(int) * (size_t)C * q->k);
-        int *perm = malloc(sizeof(int) * q->bits);
-        if (!w->subset || !perm) { free(perm); return jp_fail("out of memory"); }
+        w->subset = xmalloc(sizeof(int) * (size_t)C * q->k);
+        int *perm = xmalloc(sizeof(int) * q->bits);
         for (int c = 0; c < C; c++) {
             for (int j = 0; j < q->bits; j++) perm[j] = j;
             for (int j = 0; j < q->k; j++) {
@@ -72,7 +71,7 @@ int world_init(World *w, const WorldOptions *o) {
     }
     if (q->kind == WORLD_ZIPF_CONCEPTS) {
         size_t n = (size_t)C * q->classes * q->k;
-        if (!(w->linear = malloc(sizeof(float) * n))) return jp_fail("out of memory");
+        w->linear = xmalloc(sizeof(float) * n);
         for (size_t i = 0; i < n; i++) w->linear[i] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_LINEAR, 0, i));
     }
     if (w->regression) {
@@ -82,7 +81,7 @@ int world_init(World *w, const WorldOptions *o) {
                                  .depth = q->teacher_depth, .act = ACT_TANH };
         for (int l = 0; l < q->teacher_depth; l++) w->teacher.hidden[l] = q->teacher_width;
         w->teacher_P = mlp_n_params(&w->teacher);
-        if (!(w->teacher_params = malloc(sizeof(float) * w->teacher_P * C))) return jp_fail("out of memory");
+        w->teacher_params = xmalloc(sizeof(float) * w->teacher_P * C);
         for (int c = 0; c < C; c++) {
             uint32_t s[4];
             rng_words(q->seed, RNG_STREAM_WORLD, world_index(PART_TEACHER_SEED, c, 0), s);
@@ -92,7 +91,7 @@ int world_init(World *w, const WorldOptions *o) {
     }
     if (q->kind == WORLD_MANIFOLD) {
         size_t n = (size_t)q->bits * q->manifold_dim;
-        if (!(w->embed = malloc(sizeof(float) * n))) return jp_fail("out of memory");
+        w->embed = xmalloc(sizeof(float) * n);
         for (size_t i = 0; i < n; i++) w->embed[i] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_EMBED, 0, i));
     }
     return 0;
@@ -196,14 +195,12 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
 static int heldout_split(const World *w, uint64_t stream, int per_concept, Split *s) {
     int C = w->o.concepts;
     s->n = C * per_concept;
-    s->x = malloc(sizeof(float) * (size_t)s->n * w->dim);
-    if (w->regression) s->t = malloc(sizeof(float) * (size_t)s->n * w->n_out);
-    else s->y = malloc(sizeof(int) * s->n);
+    s->x = xmalloc(sizeof(float) * (size_t)s->n * w->dim);
+    if (w->regression) s->t = xmalloc(sizeof(float) * (size_t)s->n * w->n_out);
+    else s->y = xmalloc(sizeof(int) * s->n);
     s->n_concepts = C;
-    s->concept_start = malloc(sizeof(int) * (C + 1));
-    s->concept_weight = malloc(sizeof(double) * C);
-    if (!s->x || !(s->t || s->y) || !s->concept_start || !s->concept_weight)
-        return jp_fail("out of memory for %d held-out examples of %d inputs", s->n, w->dim);
+    s->concept_start = xmalloc(sizeof(int) * (C + 1));
+    s->concept_weight = xmalloc(sizeof(double) * C);
     for (int c = 0; c <= C; c++) s->concept_start[c] = c * per_concept;
     memcpy(s->concept_weight, w->p, sizeof(double) * C);
     for (int i = 0; i < s->n; i++)
@@ -214,8 +211,7 @@ static int heldout_split(const World *w, uint64_t stream, int per_concept, Split
 
 int world_task(const WorldOptions *o, int eval_per_concept, Task *task) {
     memset(task, 0, sizeof *task);
-    World *w = calloc(1, sizeof *w);
-    if (!w) return jp_fail("out of memory");
+    World *w = xcalloc(1, sizeof *w);
     task->world = w;
     if (world_init(w, o) != 0) { task_free(task); return -1; }
     snprintf(task->name, sizeof task->name, "%s", world_kind_names[o->kind]);

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
+
 static int cpu_has_avx512(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -45,7 +47,7 @@ static double now_s(void) {
 }
 
 double blas_probe_gflops(int n, int threads) {
-    float *a = malloc(sizeof(float) * n * n * 3);
+    float *a = xmalloc(sizeof(float) * n * n * 3);
     if (!a) return 0.0;
     for (long i = 0; i < 3L * n * n; i++) a[i] = (float)(i % 7) * 0.1f;
     blas_set_threads(threads);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 
 size_t ensemble_bytes(const MlpShape *shape, int M) {
     return 4 * sizeof(float) * (size_t)M * mlp_n_params(shape) + sizeof(long) * M;
@@ -13,15 +14,11 @@ int ensemble_init(Ensemble *e, const MlpShape *shape, int M) {
     *e = (Ensemble){ .shape = *shape, .M = M, .P = mlp_n_params(shape) };
     size_t n = (size_t)M * e->P;
     // calloc: optimiser state starts at zero, and untouched pages cost nothing.
-    e->params = calloc(n, sizeof(float));
-    e->grads = calloc(n, sizeof(float));
-    e->state1 = calloc(n, sizeof(float));
-    e->state2 = calloc(n, sizeof(float));
-    e->t = calloc(M, sizeof(long));
-    if (!e->params || !e->grads || !e->state1 || !e->state2 || !e->t) {
-        ensemble_free(e);
-        return jp_fail("out of memory for an ensemble of %d × %zu parameters", M, mlp_n_params(shape));
-    }
+    e->params = xcalloc(n, sizeof(float));
+    e->grads = xcalloc(n, sizeof(float));
+    e->state1 = xcalloc(n, sizeof(float));
+    e->state2 = xcalloc(n, sizeof(float));
+    e->t = xcalloc(M, sizeof(long));
     return 0;
 }
 

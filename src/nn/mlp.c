@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 #include "nn/linear.h"
 
 int mlp_layers(const MlpShape *s, MlpLayer layers[MLP_MAX_DEPTH + 1]) {
@@ -55,8 +56,7 @@ size_t mlp_work_bytes(const MlpShape *s, int rows) { return work_floats(s, rows)
 
 int mlp_work_init(MlpWork *w, const MlpShape *s, int rows) {
     *w = (MlpWork){ .rows = rows };
-    w->buf = malloc(mlp_work_bytes(s, rows));
-    if (!w->buf) return jp_fail("out of memory for activations (%zu bytes)", mlp_work_bytes(s, rows));
+    w->buf = xmalloc(mlp_work_bytes(s, rows));
     float *p = w->buf;
     for (int l = 0; l < s->depth; l++) {
         w->Z[l] = p; p += (size_t)rows * s->hidden[l];

@@ -2,10 +2,14 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/utf8.h"
+#include "base/xalloc.h"
 
 #define MAX_SEEDS 100000
 
@@ -144,7 +148,7 @@ static int parse_axes(Ctx *x, SweepConfig *c, const char *kind, struct fy_node *
         Axis *a = &axes[(*n_axes)++];
         a->field = f;
         a->n = fy_node_sequence_item_count(v);
-        a->values = calloc(a->n, sizeof *a->values);
+        a->values = xcalloc((size_t)a->n, sizeof *a->values);
         void *jt = NULL;
         for (int i = 0; i < a->n; i++) {
             a->values[i] = fy_node_sequence_iterate(v, &jt);
@@ -163,7 +167,7 @@ static int parse_axes(Ctx *x, SweepConfig *c, const char *kind, struct fy_node *
 
 static int parse_seed_list(Ctx *x, const char *field, struct fy_node *v, uint64_t **out, int *n) {
     const char *what = "expected a count (4), a list ([0, 1, 5]) or a range (\"0:8\")";
-    uint64_t *list = malloc(sizeof(uint64_t) * MAX_SEEDS);
+    uint64_t *list = xmalloc_array(MAX_SEEDS, sizeof(uint64_t));
     *out = list;
     *n = 0;
     if (fy_node_is_sequence(v)) {
@@ -272,6 +276,15 @@ static int parse_document(Ctx *x, SweepConfig *c) {
         if (!strcmp(key, "name")) {
             if (!fy_node_is_scalar(v)) return fail_at(x, v, "name", "expected a string, got %s", kind_of(v));
             snprintf(c->name, sizeof c->name, "%s", scalar(v));
+        } else if (!strcmp(key, "max_runs")) {
+            char *end;
+            const char *t = fy_node_is_scalar(v) ? scalar(v) : "";
+            errno = 0;
+            long m = strtol(t, &end, 10);
+            if (!*t || *end || errno || m < 1 || m > SWEEP_MAX_RUNS_LIMIT)
+                return fail_at(x, v, "max_runs", "expected an integer in [1, %ld], got %s%s%s", (long)SWEEP_MAX_RUNS_LIMIT,
+                               *t ? "'" : kind_of(v), *t ? t : "", *t ? "'" : "");
+            c->max_runs = m;
         } else if (!strcmp(key, "grid")) {
             if (parse_axes(x, c, "grid", v, c->grid, &c->n_grid, &set) != 0) return -1;
         } else if (!strcmp(key, "zip")) {
@@ -279,25 +292,74 @@ static int parse_document(Ctx *x, SweepConfig *c) {
         } else if (!strcmp(key, "seeds")) {
             if (parse_seeds(x, c, v) != 0) return -1;
         } else {
-            return fail_at(x, k, key, "unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds)");
+            return fail_at(x, k, key, "unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds, max_runs)");
         }
     }
     return check_shape_fields(x, &set);
 }
 
+// Refuses text that is not UTF-8 before libfyaml sees it: some invalid bytes make
+// it loop forever (e.g. "%" then 0xff), and the location helps anyway.
+static int check_utf8(const char *path, const char *text, size_t len, char *err, size_t errlen) {
+    Utf8Error e;
+    if (utf8_check(text, len, &e) == 0) return 0;
+    snprintf(err, errlen, "%s:%d:%d: %s (byte 0x%02x at offset %zu); a sweep config must be UTF-8 text", path, e.line,
+             e.col, e.why, e.byte, e.offset);
+    return -1;
+}
+
+// The run count as a product of its factors, for the refusal message.
+static void describe_size(const SweepConfig *c, char *out, size_t outlen) {
+    size_t k = 0;
+    out[0] = 0;
+    for (int i = 0; i < c->n_grid && k < outlen; i++)
+        k += (size_t)snprintf(out + k, outlen - k, "%s%s %d", k ? " × " : "", c->grid[i].field->path, c->grid[i].n);
+    if (c->n_zip && k < outlen) k += (size_t)snprintf(out + k, outlen - k, "%szip %d", k ? " × " : "", c->zip_len);
+    if (k < outlen) snprintf(out + k, outlen - k, "%sseeds %d × %d", k ? " × " : "", c->n_init, c->n_data);
+}
+
+// Refuses a sweep of more than max_runs runs from the axis sizes alone, before
+// any allocation or expansion (a 1e9-point grid used to crash in malloc, a 1e6
+// one to validate silently for minutes).
+static int check_size(const SweepConfig *c, char *err, size_t errlen) {
+    long n = sweep_size(c);
+    long cap = c->max_runs ? c->max_runs : SWEEP_DEFAULT_MAX_RUNS;
+    if (n <= cap) return 0;
+    char factors[1024];
+    describe_size(c, factors, sizeof factors);
+    char count[64];
+    if (n == LONG_MAX) {   // saturated: say roughly how many
+        double d = (double)c->n_init * c->n_data * (c->n_zip ? c->zip_len : 1);
+        for (int i = 0; i < c->n_grid; i++) d *= c->grid[i].n;
+        snprintf(count, sizeof count, "about %.3g", d);
+    } else {
+        snprintf(count, sizeof count, "%ld", n);
+    }
+    size_t k = (size_t)snprintf(err, errlen, "%s: the sweep has %s runs (%s), more than max_runs %ld", c->path, count,
+                                factors, cap);
+    if (k >= errlen) return -1;
+    if (n > SWEEP_MAX_RUNS_LIMIT)
+        snprintf(err + k, errlen - k, "; no sweep may have more than %ld: split it", SWEEP_MAX_RUNS_LIMIT);
+    else
+        snprintf(err + k, errlen - k, "; set max_runs: %ld (top level) to run them all", n);
+    return -1;
+}
+
 int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", path);
-    c->text = strdup(text);
+    if (check_utf8(path, text, strlen(text), err, errlen) != 0) return -1;
+    c->text = xstrdup(text);
     spec_defaults(&c->base);
     Ctx x = { .path = path, .err = err, .errlen = errlen };
     if (parse_document(&x, c) != 0) { sweep_config_free(c); return -1; }
-    if (!c->n_init) { c->init_seeds = calloc(1, sizeof(uint64_t)); c->n_init = 1; }
-    if (!c->n_data) { c->data_seeds = calloc(1, sizeof(uint64_t)); c->n_data = 1; }
+    if (!c->n_init) { c->init_seeds = xcalloc(1, sizeof(uint64_t)); c->n_init = 1; }
+    if (!c->n_data) { c->data_seeds = xcalloc(1, sizeof(uint64_t)); c->n_data = 1; }
     if (!c->name[0]) {
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
         snprintf(c->name, sizeof c->name, "%.*s", (int)strcspn(base, "."), base);
     }
+    if (check_size(c, err, errlen) != 0) { sweep_config_free(c); return -1; }
     RunSpec *specs;
     long n;
     if (sweep_expand(c, &specs, &n, err, errlen) != 0) { sweep_config_free(c); return -1; }
@@ -306,17 +368,23 @@ int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char 
 }
 
 int sweep_config_load(const char *path, SweepConfig *c, char *err, size_t errlen) {
+    memset(c, 0, sizeof *c);
     FILE *f = fopen(path, "rb");
     if (!f) { snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
+    if (!mem) { fclose(f); snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return -1; }
     char buf[65536];
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, mem);
+    int read_failed = ferror(f);
     fclose(f);
-    fclose(mem);
-    int rc = sweep_config_parse(path, text, c, err, errlen);
+    if (fclose(mem) != 0 || !text) { free(text); snprintf(err, errlen, "%s: cannot read: out of memory", path); return -1; }
+    if (read_failed) { free(text); snprintf(err, errlen, "%s: read error", path); return -1; }
+    // Checked on the bytes as read, so a NUL byte is reported rather than ending the text early.
+    int rc = check_utf8(path, text, len, err, errlen);
+    if (rc == 0) rc = sweep_config_parse(path, text, c, err, errlen);
     free(text);
     return rc;
 }
@@ -332,14 +400,17 @@ void sweep_config_free(SweepConfig *c) {
 }
 
 long sweep_size(const SweepConfig *c) {
-    long n = (long)c->n_init * c->n_data * (c->n_zip ? c->zip_len : 1);
-    for (int i = 0; i < c->n_grid; i++) n *= c->grid[i].n;
+    long n = (long)c->n_init * c->n_data;   // each at most MAX_SEEDS: no overflow
+    if (c->n_zip && __builtin_mul_overflow(n, (long)c->zip_len, &n)) return LONG_MAX;
+    for (int i = 0; i < c->n_grid; i++)
+        if (__builtin_mul_overflow(n, (long)c->grid[i].n, &n)) return LONG_MAX;
     return n;
 }
 
 int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n_out, char *err, size_t errlen) {
     long n = sweep_size(c), k = 0;
-    RunSpec *out = malloc(sizeof(RunSpec) * n);
+    if (check_size(c, err, errlen) != 0) return -1;   // the caller skipped sweep_config_parse's check
+    RunSpec *out = xmalloc_array((size_t)n, sizeof(RunSpec));
     Ctx x = { .path = c->path, .err = err, .errlen = errlen };
     int idx[SWEEP_MAX_AXES] = { 0 };
     long points = n / ((long)c->n_init * c->n_data * (c->n_zip ? c->zip_len : 1));

@@ -12,6 +12,12 @@
 //   grid:     { model.width: [16, 32, 64] }
 //   zip:      { optim.lr: [3e-3, 1e-3], budget.steps: [500, 1000] }
 //   seeds:    { init: 4, data: [0] }
+//   max_runs: 200000   # optional: the largest sweep accepted, default 100,000 runs
+//
+// A sweep with more runs than max_runs is refused, with its count, from the axis
+// sizes alone (before any expansion): a cap that guards against a typo'd grid
+// (a 1e9-point product) while letting a deliberate big sweep say so in its file.
+// Text that is not UTF-8 (or holds a NUL byte) is refused with file:line:column.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +28,8 @@ struct fy_document;
 struct fy_node;
 
 #define SWEEP_MAX_AXES 32
+#define SWEEP_DEFAULT_MAX_RUNS 100000L
+#define SWEEP_MAX_RUNS_LIMIT 10000000L   // the largest max_runs a config may set (7 GB of specs)
 
 typedef struct {
     const Field *field;
@@ -39,6 +47,7 @@ typedef struct {
     int n_grid, n_zip, zip_len;
     uint64_t *init_seeds, *data_seeds;
     int n_init, n_data;
+    long max_runs;             // 0: SWEEP_DEFAULT_MAX_RUNS
 } SweepConfig;
 
 // Reads, parses and validates `path`, including every point of the expansion.
@@ -47,8 +56,10 @@ int sweep_config_load(const char *path, SweepConfig *c, char *err, size_t errlen
 int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char *err, size_t errlen);
 void sweep_config_free(SweepConfig *c);
 
-// Number of run specs: product of grid sizes × zip length × init seeds × data seeds.
+// Number of run specs: product of grid sizes × zip length × init seeds × data seeds;
+// LONG_MAX when that overflows a long.
 long sweep_size(const SweepConfig *c);
 
 // All run specs, resolved, in order: grid (last axis fastest), zip, init, data.
+// Refuses (like the load) a sweep of more than max_runs runs.
 int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n, char *err, size_t errlen);

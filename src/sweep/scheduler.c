@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 #include "data/fashion.h"
 #include "kernels/blas.h"
 #include "sweep/progress.h"
@@ -13,22 +14,33 @@
 double spec_planned_flops(const RunSpec *s) { return 6.0 * (double)s->n_params * (double)s->batch * (double)s->steps; }
 
 int group_specs(const RunSpec *specs, const long *run_ids, const int *select, long n, Group **groups, int *n_groups) {
-    Group *g = calloc(n ? n : 1, sizeof *g);
-    char (*hashes)[17] = malloc(sizeof(*hashes) * (n ? n : 1));
-    int *of = malloc(sizeof(int) * (n ? n : 1));
+    Group *g = xcalloc(n ? n : 1, sizeof *g);
+    char (*hashes)[17] = xmalloc(sizeof(*hashes) * (n ? n : 1));
+    int *of = xmalloc(sizeof(int) * (n ? n : 1));
+    // Groups are found through an open-addressing table on the group hash, so
+    // this is linear in n (a scan of the groups per run took over a minute for
+    // 100,000 one-run groups). Groups keep the order of their first run.
+    size_t cap = 16;
+    while (cap < 2 * (size_t)n) cap <<= 1;
+    int *slot = xmalloc_array(cap, sizeof(int));
+    memset(slot, 0xff, cap * sizeof(int));   // -1: empty
     int ng = 0;
     for (long i = 0; i < n; i++) {
         if (!select[i]) continue;
         spec_hash(&specs[i], 0, hashes[i]);
-        int k = 0;
-        while (k < ng && strcmp(g[k].group_hash, hashes[i]) != 0) k++;
-        if (k == ng) memcpy(g[ng++].group_hash, hashes[i], 17);
-        of[i] = k;
-        g[k].n++;
+        size_t j = (size_t)strtoull(hashes[i], NULL, 16) & (cap - 1);
+        while (slot[j] >= 0 && strcmp(g[slot[j]].group_hash, hashes[i]) != 0) j = (j + 1) & (cap - 1);
+        if (slot[j] < 0) {
+            slot[j] = ng;
+            memcpy(g[ng++].group_hash, hashes[i], 17);
+        }
+        of[i] = slot[j];
+        g[of[i]].n++;
     }
+    free(slot);
     for (int k = 0; k < ng; k++) {
-        g[k].specs = malloc(sizeof(RunSpec *) * g[k].n);
-        g[k].run_ids = malloc(sizeof(long) * g[k].n);
+        g[k].specs = xmalloc(sizeof(RunSpec *) * g[k].n);
+        g[k].run_ids = xmalloc(sizeof(long) * g[k].n);
         g[k].n = 0;
     }
     for (long i = 0; i < n; i++) {
@@ -186,13 +198,13 @@ static void train_group(Shared *sh, Group *g) {
     double t0 = progress_now();
     const Task *task = task_cache_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
     int rc = -1;
-    MemberSummary *sum = calloc(g->n, sizeof *sum);
+    MemberSummary *sum = xcalloc(g->n, sizeof *sum);
     if (task) {
         TrainConfig cfg = spec_train_config(g->specs[0], sh->threads_per_worker);
         cfg.blas_fixed = sh->opt->workers > 1;
         cfg.stop = sh->opt->stop;
-        MemberSeeds *seeds = malloc(sizeof *seeds * g->n);
-        double *last = calloc(2 * (size_t)g->n, sizeof(double));
+        MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
+        double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
         for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
         SinkCtx ctx = { sh, g, last, last + g->n };
         Ensemble e;

@@ -7,6 +7,7 @@
 
 #include "base/fmt.h"
 #include "base/text.h"
+#include "base/xalloc.h"
 #include "sweep/fields.h"
 
 const char *const task_names[TASK_COUNT] = { "fashion-mnist", "sparse-parity", "zipf-concepts", "teacher-student",
@@ -155,17 +156,16 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
             continue;   // plain runs keep their hashes
         if (!strncmp(f->path, "world.", 6) && !spec_is_world(s)) continue;
         field_format(f, s, value, sizeof value);
-        if (asprintf(&lines[n], "%s=%s\n", f->path, value) < 0) return NULL;
+        lines[n] = xasprintf("%s=%s\n", f->path, value);
         n++;
     }
-    if (asprintf(&lines[n++], "resolved.steps=%ld\n", s->steps) < 0 ||
-        asprintf(&lines[n++], "resolved.eval_every=%ld\n", s->eval_every) < 0 ||
-        asprintf(&lines[n++], "jackpot.semantics=1\n") < 0)
-        return NULL;
+    lines[n++] = xasprintf("resolved.steps=%ld\n", s->steps);
+    lines[n++] = xasprintf("resolved.eval_every=%ld\n", s->eval_every);
+    lines[n++] = xasprintf("jackpot.semantics=1\n");
     qsort(lines, n, sizeof lines[0], cmp_lines);
     size_t len = 1;
     for (int i = 0; i < n; i++) len += strlen(lines[i]);
-    char *out = malloc(len), *p = out;
+    char *out = xmalloc(len), *p = out;
     for (int i = 0; i < n; i++) {
         p = stpcpy(p, lines[i]);
         free(lines[i]);
@@ -181,7 +181,7 @@ void spec_hash(const RunSpec *s, int with_seeds, char out[17]) {
 
 char *spec_json(const RunSpec *s) {
     size_t cap = 8192, n = 0;
-    char *out = malloc(cap), value[600];
+    char *out = xmalloc(cap), value[600];
     n += (size_t)snprintf(out + n, cap - n, "{");
     for (int i = 0; i < spec_field_count; i++) {
         const Field *f = &spec_fields[i];

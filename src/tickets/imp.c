@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 #include "tickets/barrier.h"
 #include "tickets/prune.h"
 
@@ -56,14 +57,13 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
     b.capture_step = o->rewind_step;
     Imp x = { &b, task, seeds, M, mlp_n_params(&base->shape), sink, ctx };
     size_t n = x.P * M;
-    float *theta_k = malloc(sizeof(float) * n), *dense = malloc(sizeof(float) * n), *prev = malloc(sizeof(float) * n),
-          *masks = malloc(sizeof(float) * n), *other = malloc(sizeof(float) * n), *start = malloc(sizeof(float) * n),
-          *copy = malloc(sizeof(float) * n);
-    MemberSummary *sum = malloc(sizeof(MemberSummary) * M);
-    MemberSeeds *alt = malloc(sizeof(MemberSeeds) * M);
-    double *barrier = malloc(sizeof(double) * M), *errors = malloc(sizeof(double) * (o->instability_points + 2));
+    float *theta_k = xmalloc(sizeof(float) * n), *dense = xmalloc(sizeof(float) * n), *prev = xmalloc(sizeof(float) * n),
+          *masks = xmalloc(sizeof(float) * n), *other = xmalloc(sizeof(float) * n), *start = xmalloc(sizeof(float) * n),
+          *copy = xmalloc(sizeof(float) * n);
+    MemberSummary *sum = xmalloc(sizeof(MemberSummary) * M);
+    MemberSeeds *alt = xmalloc(sizeof(MemberSeeds) * M);
+    double *barrier = xmalloc(sizeof(double) * M), *errors = xmalloc(sizeof(double) * (o->instability_points + 2));
     int rc = -1;
-    if (!theta_k || !dense || !prev || !masks || !other || !start || !copy || !sum || !alt) { jp_fail("out of memory"); goto done; }
     for (int m = 0; m < M; m++) mask_dense(&base->shape, masks + (size_t)m * x.P);
 
     int rounds = o->rounds > 0 ? o->rounds : 100;
@@ -80,7 +80,7 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
         double *bar = NULL;
         if (o->instability_points >= 2) {   // a copy from θ_k with another data order; the segment to the ticket
             for (int m = 0; m < M; m++) alt[m] = (MemberSeeds){ seeds[m].init_seed, seeds[m].data_seed ^ COPY_DATA_SEED_OFFSET };
-            MemberSummary *s2 = malloc(sizeof(MemberSummary) * M);
+            MemberSummary *s2 = xmalloc(sizeof(MemberSummary) * M);
             memcpy(start, theta_k, sizeof(float) * n);
             if ((rc = train(&x, alt, start, masks, copy, NULL, s2)) != 0) { free(s2); goto done; }
             free(s2);

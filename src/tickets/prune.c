@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "base/rng.h"
+#include "base/xalloc.h"
 
 #define RNG_STREAM_MASK_RANDOM RNG_STREAM_MASK
 
@@ -24,7 +25,7 @@ static int by_magnitude(const void *a, const void *b) {
 static void prune_ranges(const float *params, float *mask, const size_t *w, const size_t *n, int ranges, size_t remove) {
     size_t total = 0;
     for (int r = 0; r < ranges; r++) total += n[r];
-    Ranked *v = malloc(sizeof(Ranked) * (total ? total : 1));
+    Ranked *v = xmalloc(sizeof(Ranked) * (total ? total : 1));
     size_t k = 0;
     for (int r = 0; r < ranges; r++)
         for (size_t i = 0; i < n[r]; i++)
@@ -69,7 +70,7 @@ void mask_random_like(const MlpShape *s, const float *like, float *out, uint64_t
     for (int l = 0; l < n; l++) {
         uint32_t cnt = (uint32_t)((size_t)L[l].in * L[l].out);
         size_t keep = surviving(like, L[l].w, cnt);
-        uint32_t *perm = malloc(sizeof(uint32_t) * cnt);
+        uint32_t *perm = xmalloc(sizeof(uint32_t) * cnt);
         rng_permutation(seed, RNG_STREAM_MASK_RANDOM + 16 * (uint64_t)(l + 1), perm, cnt);
         for (uint32_t i = 0; i < cnt; i++) out[L[l].w + perm[i]] = i < keep ? 1.0f : 0.0f;
         free(perm);

@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 #include "data/sampler.h"
 #include "data/world.h"
 #include "kernels/blas.h"
@@ -47,18 +48,15 @@ static int member_init(Member *mb, const TrainConfig *cfg, const Task *task, uin
         if (sampler_init(&mb->sampler, data_seed, D, (uint32_t)task->train.n) != 0) return -1;
     }
     int C = task->test.n_concepts;
-    if (C > 0 && !(mb->concept_metrics = malloc(sizeof(double) * 2 * C))) return jp_fail("out of memory");
-    if (C > 0 && cfg->probe_concepts > 0 &&
-        !(mb->probe_scratch = malloc(sizeof(float) * probe_scratch_floats(cfg->probe_concepts, mlp_n_params(&cfg->shape)))))
-        return jp_fail("out of memory for interference probes");
+    if (C > 0) mb->concept_metrics = xmalloc(sizeof(double) * 2 * C);
+    if (C > 0 && cfg->probe_concepts > 0)
+        mb->probe_scratch = xmalloc(sizeof(float) * probe_scratch_floats(cfg->probe_concepts, mlp_n_params(&cfg->shape)));
     int rows = cfg->batch > cfg->eval_rows ? cfg->batch : cfg->eval_rows;
     if (mlp_work_init(&mb->work, &cfg->shape, rows) != 0) return -1;
-    mb->X = malloc(sizeof(float) * (size_t)cfg->batch * task->dim);
-    mb->labels = malloc(sizeof(int) * cfg->batch);
-    mb->rows = malloc(sizeof(uint32_t) * cfg->batch);
-    if (task_has_targets(task)) mb->targets = malloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
-    if (!mb->X || !mb->labels || !mb->rows || (task_has_targets(task) && !mb->targets))
-        return jp_fail("out of memory for batches");
+    mb->X = xmalloc(sizeof(float) * (size_t)cfg->batch * task->dim);
+    mb->labels = xmalloc(sizeof(int) * cfg->batch);
+    mb->rows = xmalloc(sizeof(uint32_t) * cfg->batch);
+    if (task_has_targets(task)) mb->targets = xmalloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
     return 0;
 }
 
@@ -107,8 +105,7 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
                    Ensemble *e, EvalSink sink, void *ctx, MemberSummary *summaries) {
     if (validate(cfg, task, M) != 0) return -1;
     if (ensemble_init(e, &cfg->shape, M) != 0) return -1;
-    Member *mbs = calloc(M, sizeof(Member));
-    if (!mbs) return jp_fail("out of memory");
+    Member *mbs = xcalloc(M, sizeof(Member));
     int rc = -1;
     for (int m = 0; m < M; m++) {
         if (member_init(&mbs[m], cfg, task, seeds[m].data_seed) != 0) goto done;
