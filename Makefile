@@ -16,7 +16,7 @@ else
   ARCH := -O3 -march=native
 endif
 ifeq ($(SAN),1)
-  ARCH := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  ARCH := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 # FUZZ=1 (make fuzz sets it, with CC=clang-14): the library instrumented for libFuzzer.
 ifeq ($(FUZZ),1)

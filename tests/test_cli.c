@@ -137,6 +137,8 @@ static void test_dist_refuses_impossible_values(void **state) {
         { "group,N,loss\na,10,1\na,10,inf\n", ":3: column 'loss' is inf" },
         { "group,N,loss,acc\na,10,1,nan\n", ":2: column 'acc' is nan" },
         { "group,N,loss\na,-3,1\n", ":2: column 'N' is -3: N must be a positive finite number" },
+        { "group,N,loss,init\na,10,1,1e30\n", ":2: column 'init' is 1e30: a seed must be a whole number" },   // (fuzzing)
+        { "group,N,loss,data\na,10,1,2.5\n", ":2: column 'data' is 2.5: a seed must be a whole number" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[] = "/tmp/jackpot-distbad-XXXXXX", args[128], expect[256];

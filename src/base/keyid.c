@@ -1,5 +1,7 @@
 #include "base/keyid.h"
 
+#include "base/xalloc.h"
+
 #include <search.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +19,7 @@ void keyid_free(KeyIds *k) {
 // A table of `slots` entries holding keys[0..n): hsearch_r tables cannot grow,
 // so a fuller one is rebuilt at twice the size (amortised O(1) per key).
 static int rebuild(KeyIds *k, size_t slots) {
-    struct hsearch_data *t = calloc(1, sizeof *t);
+    struct hsearch_data *t = xcalloc(1, sizeof *t);
     if (!t || !hcreate_r(slots, t)) { free(t); return -1; }
     for (int i = 0; i < k->n; i++) {
         ENTRY e = { .key = k->keys[i], .data = (void *)(intptr_t)i }, *found;
@@ -37,7 +39,7 @@ int keyid_get(KeyIds *k, const char *key) {
     if ((size_t)(k->n + 1) * 2 > k->slots && rebuild(k, k->slots * 2) != 0) return -1;
     if (k->n == k->cap) {
         int cap = k->cap ? 2 * k->cap : 64;
-        char **keys = realloc(k->keys, sizeof(char *) * cap);
+        char **keys = xrealloc(k->keys, sizeof(char *) * cap);
         if (!keys) return -1;
         k->keys = keys;
         k->cap = cap;

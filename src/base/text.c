@@ -1,5 +1,7 @@
 #include "base/text.h"
 
+#include "base/xalloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,7 +51,7 @@ int csv_split_all(char *line, char ***fields, int *cap) {
     while (more) {
         if (n == *cap) {
             int c = *cap ? 2 * *cap : 64;
-            char **f = realloc(*fields, sizeof(char *) * c);
+            char **f = xrealloc(*fields, sizeof(char *) * c);
             if (!f) return -1;
             *fields = f;
             *cap = c;

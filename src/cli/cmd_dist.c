@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/json.h"
 #include "base/rng.h"
 #include "cli/args.h"
@@ -76,7 +77,7 @@ static int unit_values(const SeedGroup *g, int u, double m, double *out) {
 
 // Hill α of the tail beyond the median on one side, with a bootstrap interval.
 static void tail_index(const double *x, int n, int upper, int n_boot, uint64_t seed, double *a, double *lo, double *hi, int *k_out) {
-    double *s = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n), *al = malloc(sizeof(double) * (n_boot + 1));
+    double *s = xmalloc(sizeof(double) * n), *y = xmalloc(sizeof(double) * n), *al = xmalloc(sizeof(double) * (n_boot + 1));
     *a = *lo = *hi = NAN;
     int kept = 0;
     for (int b = -1; b < n_boot; b++) {
@@ -183,7 +184,7 @@ static void group_labels(const char *db, const Samples *S, char (*labels)[256], 
     if (!db || S->n_groups < 2) return;
     sqlite3 *h;
     GroupDiff d;
-    char err[512], (*keys)[17] = malloc(sizeof *keys * S->n_groups);
+    char err[512], (*keys)[17] = xmalloc(sizeof *keys * S->n_groups);
     for (int g = 0; g < S->n_groups; g++) snprintf(keys[g], 17, "%.16s", S->g[g].key);
     int ok = store_open_read(db, &h, err, sizeof err) == 0 &&
              group_diff_load(h, (const char (*)[17])keys, S->n_groups, &d, err, sizeof err) == 0;
@@ -265,7 +266,7 @@ int cmd_dist(int argc, char **argv) {
     FILE *j = record ? open_memstream(&jtext, &jlen) : json ? stdout : NULL, *t = json ? fopen("/dev/null", "w") : stdout;
     if (!t) { fprintf(stderr, "jackpot dist: cannot open /dev/null\n"); samples_free(&S); return 1; }
     fprintf(t, "outcomes across seeds from %s: %d groups\n", S.source, S.n_groups);
-    char (*labels)[256] = malloc(sizeof *labels * (S.n_groups ? S.n_groups : 1)), mixed[1200];
+    char (*labels)[256] = xmalloc(sizeof *labels * (S.n_groups ? S.n_groups : 1)), mixed[1200];
     group_labels(db, &S, labels, mixed, sizeof mixed);
     if (mixed[0]) fprintf(t, "WARNING: %s\n", mixed);
     jputs(j, "{\"source\":"); json_str(j, S.source); jputs(j, ",\"groups\":[");
@@ -286,7 +287,7 @@ int cmd_dist(int argc, char **argv) {
         P.n_clusters = S.n_groups;
     } else {
         points_alloc(&P, DIST_LAW_POINTS);
-        double *lv = malloc(sizeof(double) * (total + 1)), *nv = malloc(sizeof(double) * (total + 1));
+        double *lv = xmalloc(sizeof(double) * (total + 1)), *nv = xmalloc(sizeof(double) * (total + 1));
         int m = 0, k = 0;
         for (int g = 0, si = -1; g < S.n_groups; g++) {
             si += g == 0 || S.g[g].N != S.g[g - 1].N;   // this group's size index, 0..sizes−1
@@ -315,7 +316,7 @@ int cmd_dist(int argc, char **argv) {
     int law_intervals = have_law && fr.n_boot > 1;
 
     // spread[(u·2 + std|iqr)·groups + g]
-    double *x = malloc(sizeof(double) * (total + 1)), *spread = malloc(sizeof(double) * U_COUNT * 2 * S.n_groups);
+    double *x = xmalloc(sizeof(double) * (total + 1)), *spread = xmalloc(sizeof(double) * U_COUNT * 2 * S.n_groups);
 #define SPREAD(u, w, g) spread[((u) * 2 + (w)) * S.n_groups + (g)]
     int have_unit[U_COUNT] = { 0 };
     for (int g = 0; g < S.n_groups; g++) {
@@ -341,7 +342,7 @@ int cmd_dist(int argc, char **argv) {
         if (G->n >= 2) {
             fprintf(t, "  best of k seeds (expected lowest loss) against L(k·N) from the power law across sizes:\n");
             jputs(j, ",\"best_of_k\":[");
-            double *boot = malloc(sizeof(double) * (n_boot + 1)), *s = malloc(sizeof(double) * G->n);
+            double *boot = xmalloc(sizeof(double) * (n_boot + 1)), *s = xmalloc(sizeof(double) * G->n);
             for (int k = 1; k <= G->n; k = k < 4 ? k + 1 : k * 2 > G->n && k != G->n ? G->n : k * 2) {
                 double e = expected_best_of_k(G->loss, G->n, k), lo = NAN, hi = NAN;
                 for (int b = 0; b < n_boot; b++) {
@@ -367,16 +368,16 @@ int cmd_dist(int argc, char **argv) {
         }
         // init × data split where the seeds are crossed: only on the complete grid, every
         // (init, data) pair exactly once; otherwise say why there is none.
-        int I = 0, J = 0, *cell = malloc(sizeof(int) * G->n);
+        int I = 0, J = 0, *cell = xmalloc(sizeof(int) * G->n);
         char why[256];
         int grid = seed_grid(G->init, G->data, G->n, &I, &J, cell, why, sizeof why);
         if (grid < 0) {
             fprintf(t, "  no init × data variance split: %s\n", why);
             jputs(j, ",\"variance_split\":{\"refused\":"); json_str(j, why); jputs(j, "}");
         } else if (grid == 0) {
-            double *y = malloc(sizeof(double) * G->n), *yb = malloc(sizeof(double) * G->n);
+            double *y = xmalloc(sizeof(double) * G->n), *yb = xmalloc(sizeof(double) * G->n);
             for (int i = 0; i < G->n; i++) y[cell[i]] = G->loss[i];
-            double vi, vd, vr, *bi = malloc(sizeof(double) * (n_boot + 1) * 3);
+            double vi, vd, vr, *bi = xmalloc(sizeof(double) * (n_boot + 1) * 3);
             variance_two_way(y, I, J, &vi, &vd, &vr);
             int kept = 0;
             // the counter stride: 512 as before for up to 512 seeds, wider beyond so that draws never repeat
@@ -418,7 +419,7 @@ int cmd_dist(int argc, char **argv) {
     for (int u = 0; u < U_COUNT; u++) {
         if (!have_unit[u]) continue;
         for (int w = 0; w < 2; w++) {
-            double *lx = malloc(sizeof(double) * S.n_groups), *ly = malloc(sizeof(double) * S.n_groups);
+            double *lx = xmalloc(sizeof(double) * S.n_groups), *ly = xmalloc(sizeof(double) * S.n_groups);
             int m = 0;
             for (int g = 0; g < S.n_groups; g++)
                 if (isfinite(SPREAD(u, w, g)) && SPREAD(u, w, g) > 0 && S.g[g].N > 0) { lx[m] = log(S.g[g].N); ly[m++] = log(SPREAD(u, w, g)); }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/json.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -163,7 +164,7 @@ static void write_law(FILE *f, const Args *a, const FitOptions *o, const Points 
     if (n_px) {
         fputs(",\"prediction\":{\"x\":[", f);
         for (int k = 0; k < n_px; k++) { if (k) fputc(',', f); json_num(f, px[k]); }
-        double *v = malloc(sizeof(double) * (r->n_boot + 1));
+        double *v = xmalloc(sizeof(double) * (r->n_boot + 1));
         for (int b = 0; b < r->n_boot; b++) v[b] = fit_predict(L, r->boot_theta + (size_t)b * L->n_theta, px);
         double lo = NAN, hi = NAN;
         if (r->n_boot) percentile_interval(v, r->n_boot, &lo, &hi);
@@ -183,7 +184,7 @@ typedef int (*BudgetQuestion)(const double *theta, const Costs *c, double arg, d
 static void write_question(FILE *f, const FitResult *r, const Costs *c, BudgetQuestion q, double arg,
                            const char *key, const char *arg_name, const char *value_name) {
     int nb = r->n_boot, kept = 0;
-    double *v = malloc(sizeof(double) * (nb + 1) * 3), N, D, y, lo[3], hi[3];
+    double *v = xmalloc(sizeof(double) * (nb + 1) * 3), N, D, y, lo[3], hi[3];
     int ok = q(r->theta, c, arg, &N, &D, &y) == 0;
     for (int b = 0; b < nb; b++) {
         double n2, d2, y2;

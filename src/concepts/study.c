@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "data/world.h"
 #include "stats/describe.h"
 #include "store/groups.h"
@@ -48,9 +49,9 @@ static int load_runs(sqlite3 *db, const char *sweep, int at_best, RunRow **out, 
     if (sweep) sqlite3_bind_text(st, 1, sweep, -1, SQLITE_STATIC);
     int cap = 64;
     *n = 0;
-    *out = malloc(sizeof(RunRow) * cap);
+    *out = xmalloc(sizeof(RunRow) * cap);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap) *out = realloc(*out, sizeof(RunRow) * (cap *= 2));
+        if (*n == cap) *out = xrealloc(*out, sizeof(RunRow) * (cap *= 2));
         RunRow *r = &(*out)[(*n)++];
         r->id = sqlite3_column_int64(st, 0);
         r->n_params = sqlite3_column_int64(st, 1);
@@ -111,7 +112,7 @@ static int load_run(sqlite3 *db, const RunRow *r, int C, double threshold, doubl
 // equal N and D (st->mixed). Sizes follow the rows' group order. Unreadable params leave the
 // labels empty: the study itself stands.
 static void label_sizes(sqlite3 *db, const RunRow *rows, int n, ConceptStudy *st) {
-    char (*keys)[17] = malloc(sizeof *keys * (n ? n : 1)), err[256];
+    char (*keys)[17] = xmalloc(sizeof *keys * (n ? n : 1)), err[256];
     int k = 0;
     for (int i = 0; i < n; i++)
         if (i == 0 || strcmp(rows[i].group, rows[i - 1].group)) snprintf(keys[k++], 17, "%s", rows[i].group);
@@ -130,13 +131,13 @@ static void label_sizes(sqlite3 *db, const RunRow *rows, int n, ConceptStudy *st
 
 static void size_init(ConceptSize *z, const RunRow *r, int runs, int C) {
     *z = (ConceptSize){ .n_params = r->n_params, .width = r->width, .depth = r->depth, .train_size = r->train_size };
-    z->run_loss = calloc(runs, sizeof(double));
-    z->run_learned = calloc(runs, sizeof(double));
-    z->run_probe = calloc(runs, sizeof *z->run_probe);
-    z->acc = calloc(C, sizeof(double));
-    z->loss = calloc(C, sizeof(double));
-    z->learned_frac = calloc(C, sizeof(double));
-    z->learn_step = calloc(C, sizeof(double));
+    z->run_loss = xcalloc(runs, sizeof(double));
+    z->run_learned = xcalloc(runs, sizeof(double));
+    z->run_probe = xcalloc(runs, sizeof *z->run_probe);
+    z->acc = xcalloc(C, sizeof(double));
+    z->loss = xcalloc(C, sizeof(double));
+    z->learned_frac = xcalloc(C, sizeof(double));
+    z->learn_step = xcalloc(C, sizeof(double));
 }
 
 int concept_study_load(const char *path, const char *sweep, double threshold, int at_best, ConceptStudy *st, char *err,
@@ -168,11 +169,11 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     snprintf(st->task, sizeof st->task, "%s", rows[0].task);
     st->regression = !strcmp(st->task, "teacher-student") || !strcmp(st->task, "manifold");
     st->manifold_dim = !strcmp(st->task, "manifold") ? rows[0].manifold_dim : 0;
-    st->p = malloc(sizeof(double) * C);
+    st->p = xmalloc(sizeof(double) * C);
     zipf_frequencies(st->zipf, C, st->p);
-    st->size = calloc(n, sizeof(ConceptSize));
-    double *loss = malloc(sizeof(double) * C * 3), *acc = loss + C, *first = loss + 2 * C;
-    double *steps = malloc(sizeof(double) * (size_t)n * C * 3);   // [run in size][C] first steps, for medians
+    st->size = xcalloc(n, sizeof(ConceptSize));
+    double *loss = xmalloc(sizeof(double) * C * 3), *acc = loss + C, *first = loss + 2 * C;
+    double *steps = xmalloc(sizeof(double) * (size_t)n * C * 3);   // [run in size][C] first steps, for medians
     double *accs = steps + (size_t)n * C, *losses = accs + (size_t)n * C;   // [run in size][C]
     int rc = 0;
     for (int i = 0; i < n && rc == 0;) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/rng.h"
 #include "fit/huber.h"
 #include "stats/describe.h"
@@ -104,8 +105,8 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
         snprintf(err, errlen, "%s law: %d points for %d parameters; it needs more points than parameters", L->name, n, L->n_theta);
         return -1;
     }
-    double *logx = malloc(sizeof(double) * n * L->n_x), *logy = malloc(sizeof(double) * n);
-    int *cluster = malloc(sizeof(int) * n);
+    double *logx = xmalloc(sizeof(double) * n * L->n_x), *logy = xmalloc(sizeof(double) * n);
+    int *cluster = xmalloc(sizeof(int) * n);
     int k = 0;
     for (int i = 0; i < p->n; i++) {
         if (use && !use[i]) continue;
@@ -120,7 +121,7 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     HuberPrefix ones = { 0 }, ones_b = { 0 };
     int *hint = NULL, by_cluster = 0;
     int fail = huber_build(&hd, n, L->n_x, logx, logy, cluster, 0) != 0 || huber_prefix_alloc(&hd, &ones) != 0
-               || !(hint = calloc(2 * (size_t)hd.G + 1, sizeof(int)));
+               || !(hint = xcalloc(2 * (size_t)hd.G + 1, sizeof(int)));
     if (!fail && o->n_boot > 0) {
         fail = huber_build(&hb, n, L->n_x, logx, logy, cluster, 1) != 0;
         by_cluster = !fail && hb.G <= 2 * hd.G;
@@ -179,7 +180,7 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
 
     // residuals and R² in log space
     r->n = n;
-    r->residuals = malloc(sizeof(double) * n);
+    r->residuals = xmalloc(sizeof(double) * n);
     double mean = gsl_stats_mean(logy, 1, n), ss_res = 0, ss_tot = 0;
     for (int i = 0; i < n; i++) {
         r->residuals[i] = L->log_predict(r->theta, logx + (size_t)i * L->n_x, NULL) - logy[i];
@@ -192,15 +193,15 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     for (int j = 0; j < L->n_report; j++) r->lo[j] = r->hi[j] = NAN;
     if (o->n_boot > 0) {
         int nc = p->n_clusters, failed = 0;
-        r->boot = malloc(sizeof(double) * o->n_boot * L->n_report);
-        r->boot_theta = malloc(sizeof(double) * o->n_boot * L->n_theta);
+        r->boot = xmalloc(sizeof(double) * o->n_boot * L->n_report);
+        r->boot_theta = xmalloc(sizeof(double) * o->n_boot * L->n_theta);
         // Resamples are independent and each draws from its own counter-based stream:
         // threads change only the speed, never a number.
         #pragma omp parallel reduction(|:failed)
         {
             const HuberData *d = by_cluster ? &hb : &hd;
-            double *draws = calloc(nc, sizeof(double));
-            int *hint_b = calloc(2 * (size_t)d->G + 1, sizeof(int));
+            double *draws = xcalloc(nc, sizeof(double));
+            int *hint_b = xcalloc(2 * (size_t)d->G + 1, sizeof(int));
             HuberPrefix pf = { 0 };
             failed = !draws || !hint_b || !r->boot || !r->boot_theta || (!by_cluster && huber_prefix_alloc(&hd, &pf) != 0);
             Problem pb = { L, d, by_cluster ? &ones_b : &pf, by_cluster ? draws : NULL, hint_b, o->delta };
@@ -241,7 +242,7 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
             return -1;
         }
         r->n_boot = o->n_boot;
-        double *col = malloc(sizeof(double) * o->n_boot);
+        double *col = xmalloc(sizeof(double) * o->n_boot);
         for (int j = 0; j < L->n_report; j++) {
             for (int b = 0; b < o->n_boot; b++) col[b] = r->boot[(size_t)b * L->n_report + j];
             percentile_interval(col, o->n_boot, &r->lo[j], &r->hi[j]);
@@ -264,7 +265,7 @@ int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, siz
     const double *x0 = p->x[o->axes[0]];
     double top = -INFINITY;
     for (int i = 0; i < p->n; i++) if (x0[i] > top) top = x0[i];
-    int *use = malloc(sizeof(int) * p->n);
+    int *use = xmalloc(sizeof(int) * p->n);
     memset(h, 0, sizeof *h);
     h->x = top;
     for (int i = 0; i < p->n; i++) {
@@ -277,7 +278,7 @@ int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, siz
     FitResult r;
     if (fit_law(&ho, p, use, &r, err, errlen) != 0) { free(use); return -1; }
     // predict at each held-out point's x (other axes may vary), average
-    double *pred = malloc(sizeof(double) * (r.n_boot + 1));
+    double *pred = xmalloc(sizeof(double) * (r.n_boot + 1));
     for (int b = -1; b < r.n_boot; b++) {
         const double *t = b < 0 ? r.theta : r.boot_theta + (size_t)b * o->law->n_theta;
         double s = 0;

@@ -1,5 +1,7 @@
 #include "fit/huber.h"
 
+#include "base/xalloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,13 +32,13 @@ int huber_build(HuberData *d, int n, int n_x, const double *logx, const double *
     d->n = n;
     d->n_x = n_x;
     size_t m = n ? (size_t)n : 1;
-    int *row = malloc(sizeof(int) * m);
-    d->y = malloc(sizeof(double) * m);
-    d->cl = malloc(sizeof(int) * m);
-    d->start = malloc(sizeof(int) * (m + 1));
-    d->logx = malloc(sizeof(double) * m * n_x);
-    d->center = malloc(sizeof(double) * m);
-    d->gcl = split_clusters ? malloc(sizeof(int) * m) : NULL;
+    int *row = xmalloc(sizeof(int) * m);
+    d->y = xmalloc(sizeof(double) * m);
+    d->cl = xmalloc(sizeof(int) * m);
+    d->start = xmalloc(sizeof(int) * (m + 1));
+    d->logx = xmalloc(sizeof(double) * m * n_x);
+    d->center = xmalloc(sizeof(double) * m);
+    d->gcl = split_clusters ? xmalloc(sizeof(int) * m) : NULL;
     if (!row || !d->y || !d->cl || !d->start || !d->logx || !d->center || (split_clusters && !d->gcl)) {
         free(row);
         huber_free(d);
@@ -67,9 +69,9 @@ int huber_build(HuberData *d, int n, int n_x, const double *logx, const double *
 
 int huber_prefix_alloc(const HuberData *d, HuberPrefix *p) {
     size_t m = (size_t)d->n + d->G + 1;
-    p->w = malloc(sizeof(double) * m);
-    p->wy = malloc(sizeof(double) * m);
-    p->wy2 = malloc(sizeof(double) * m);
+    p->w = xmalloc(sizeof(double) * m);
+    p->wy = xmalloc(sizeof(double) * m);
+    p->wy2 = xmalloc(sizeof(double) * m);
     if (!p->w || !p->wy || !p->wy2) { huber_prefix_free(p); return -1; }
     return 0;
 }

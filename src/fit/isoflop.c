@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/rng.h"
 #include "fit/fit.h"
 
@@ -58,8 +59,8 @@ static void fit_budget(const Points *p, const int *rows, int n, IsoBudget *b) {
 // All budgets from rows grouped in `group` (budget index per point), then the slope.
 static int fit_all(const Points *p, const int *order, const int *start, int nb, const int *pick, IsoBudget *out,
                    double *slope, double *coef) {
-    double *lc = malloc(sizeof(double) * nb), *ln = malloc(sizeof(double) * nb);
-    int *rows = malloc(sizeof(int) * (start[nb] ? start[nb] : 1)), k = 0;
+    double *lc = xmalloc(sizeof(double) * nb), *ln = xmalloc(sizeof(double) * nb);
+    int *rows = xmalloc(sizeof(int) * (start[nb] ? start[nb] : 1)), k = 0;
     for (int g = 0; g < nb; g++) {
         int n = start[g + 1] - start[g];
         double sumc = 0;
@@ -85,14 +86,14 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
     memset(r, 0, sizeof *r);
     Axis4 axes[2] = { AXIS_N, AXIS_C };
     if (points_check(p, axes, 2, err, errlen) != 0) return -1;
-    int *order = malloc(sizeof(int) * p->n), *start = malloc(sizeof(int) * (p->n + 1));
+    int *order = xmalloc(sizeof(int) * p->n), *start = xmalloc(sizeof(int) * (p->n + 1));
     points_order_by(p, AXIS_C, order);
     int nb = 0;
     start[0] = 0;
     for (int i = 1; i <= p->n; i++)   // a new budget where C jumps by more than 5%
         if (i == p->n || log(p->x[AXIS_C][order[i]]) - log(p->x[AXIS_C][order[start[nb]]]) > 0.05) start[++nb] = i;
     r->n_budgets = nb;
-    r->budgets = calloc(nb, sizeof(IsoBudget));
+    r->budgets = xcalloc(nb, sizeof(IsoBudget));
     double slope = NAN, coef = NAN;
     r->n_ok = fit_all(p, order, start, nb, NULL, r->budgets, &slope, &coef);
     if (r->n_ok < ISOFLOP_MIN_BUDGETS) {
@@ -123,9 +124,9 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
     r->n_coef = coef;
     r->n_lo = r->n_hi = r->d_lo = r->d_hi = NAN;
     if (n_boot > 0) {
-        int *pick = malloc(sizeof(int) * p->n);
-        double *slopes = malloc(sizeof(double) * n_boot);
-        IsoBudget *tmp = calloc(nb, sizeof(IsoBudget));
+        int *pick = xmalloc(sizeof(int) * p->n);
+        double *slopes = xmalloc(sizeof(double) * n_boot);
+        IsoBudget *tmp = xcalloc(nb, sizeof(IsoBudget));
         int kept = 0;
         for (int b = 0; b < n_boot; b++) {
             for (int g = 0; g < nb; g++) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/keyid.h"
 #include "base/text.h"
 #include "store/where.h"
@@ -32,17 +33,17 @@ void points_free(Points *p) {
 
 void points_alloc(Points *p, int cap) {
     memset(p, 0, sizeof *p);
-    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = calloc(cap, sizeof(double));
-    p->loss = malloc(sizeof(double) * cap);
-    p->cluster = malloc(sizeof(int) * cap);
+    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = xcalloc(cap, sizeof(double));
+    p->loss = xmalloc(sizeof(double) * cap);
+    p->cluster = xmalloc(sizeof(int) * cap);
 }
 
 static void points_grow(Points *p, int *cap) {
     if (p->n < *cap) return;
     *cap *= 2;
-    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = realloc(p->x[a], sizeof(double) * *cap);
-    p->loss = realloc(p->loss, sizeof(double) * *cap);
-    p->cluster = realloc(p->cluster, sizeof(int) * *cap);
+    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = xrealloc(p->x[a], sizeof(double) * *cap);
+    p->loss = xrealloc(p->loss, sizeof(double) * *cap);
+    p->cluster = xrealloc(p->cluster, sizeof(int) * *cap);
 }
 
 int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const char *loss_col,
@@ -183,7 +184,7 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
     sqlite3_finalize(st);
     sqlite3_close(h);
     p->n_clusters = keys.n;   // cluster c is group keys.keys[c]: what the analyses compare (store/groups.h)
-    p->group = malloc(sizeof *p->group * (keys.n ? keys.n : 1));
+    p->group = xmalloc(sizeof *p->group * (keys.n ? keys.n : 1));
     for (int c = 0; c < keys.n; c++) snprintf(p->group[c], sizeof p->group[c], "%s", keys.keys[c]);
     keyid_free(&keys);
     snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
@@ -236,7 +237,7 @@ int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size
 
 // The lower envelope of (C, loss): points with a lower loss than every point of smaller C.
 void points_frontier(Points *p) {
-    int *idx = malloc(sizeof(int) * p->n), k = 0;
+    int *idx = xmalloc(sizeof(int) * p->n), k = 0;
     points_order_by(p, AXIS_C, idx);
     double best = INFINITY;
     Points q;

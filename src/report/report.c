@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "report/sections.h"
 #include "store/where.h"
 #include "store/groups.h"
@@ -86,7 +87,7 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
     }
     if (n_conf) {
         group_diff_describe(&d, conf, n_conf, what, sizeof what);
-        char (*seen)[160] = malloc(sizeof *seen * d.n_groups);
+        char (*seen)[160] = xmalloc(sizeof *seen * d.n_groups);
         int n_seen = 0, order[d.n_groups];
         group_diff_order(&d, conf, n_conf, order);   // views in ascending order of their settings
         n = 0;
@@ -115,7 +116,7 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
     // IsoFLOP profiles span budgets: split by what differs at equal N and budget
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_BUDGET, conf, &n_conf, cov, &n_cov);
     if (n_conf) {
-        char (*seen)[160] = malloc(sizeof *seen * d.n_groups);
+        char (*seen)[160] = xmalloc(sizeof *seen * d.n_groups);
         int n_seen = 0, order[d.n_groups];
         group_diff_order(&d, conf, n_conf, order);
         for (int o = 0; o < d.n_groups; o++) {

@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "fit/isoflop.h"
 #include "report/sections.h"
 
 // The bootstrap band of the fitted curve at x: 2.5% and 97.5% quantiles over resamples.
 static void band_at(const Law *law, const FitResult *f, double x, double *lo, double *hi) {
-    double *v = malloc(sizeof(double) * (f->n_boot ? f->n_boot : 1));
+    double *v = xmalloc(sizeof(double) * (f->n_boot ? f->n_boot : 1));
     int k = 0;
     for (int b = 0; b < f->n_boot; b++) {
         double y = fit_predict(law, f->boot_theta + (size_t)b * law->n_theta, &x);

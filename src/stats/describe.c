@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/rng.h"
 
 #define RNG_STREAM_DESCRIBE 111
@@ -77,13 +78,13 @@ int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, cha
     if (n < 3) { snprintf(err, errlen, "%d value%s: at least 3 are needed for a spread", n, n == 1 ? "" : "s"); return -1; }
     for (int i = 0; i < n; i++)
         if (!isfinite(x[i])) { snprintf(err, errlen, "value %d is %g: every value must be finite", i + 1, x[i]); return -1; }
-    double *s = malloc(sizeof(double) * n);
+    double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
     stats_of(s, n, d->v);
     if (d->v[1] == 0) { snprintf(err, errlen, "all %d values are equal (%g): there is no spread to describe", n, x[0]); free(s); return -1; }
     for (int j = 0; j < DESCRIBE_STATS; j++) d->lo[j] = d->hi[j] = NAN;
     if (n_boot > 0) {
-        double *all = malloc(sizeof(double) * n_boot * DESCRIBE_STATS), *col = malloc(sizeof(double) * n_boot);
+        double *all = xmalloc(sizeof(double) * n_boot * DESCRIBE_STATS), *col = xmalloc(sizeof(double) * n_boot);
         for (int b = 0; b < n_boot; b++) {
             for (int i = 0; i < n; i++) s[i] = x[rng_below(seed, RNG_STREAM_DESCRIBE, (uint64_t)b * n + i, (uint32_t)n)];
             stats_of(s, n, all + (size_t)b * DESCRIBE_STATS);
@@ -106,7 +107,7 @@ int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, cha
 
 double hill_alpha(const double *y, int n, int k) {
     if (k < 2 || k >= n) return NAN;
-    double *s = malloc(sizeof(double) * n);
+    double *s = xmalloc(sizeof(double) * n);
     memcpy(s, y, sizeof(double) * n);
     gsl_sort(s, 1, n);   // ascending: the k largest are s[n−k..n−1], the threshold s[n−k−1]
     double thr = s[n - k - 1], sum = 0;
@@ -121,7 +122,7 @@ static double log_ugaussian_P(double z) { return gsl_sf_log_erfc(-z / M_SQRT2) -
 double anderson_darling(const double *x, int n, double *p_value) {
     *p_value = NAN;
     if (n < 3) return NAN;
-    double *s = malloc(sizeof(double) * n);
+    double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
     gsl_sort(s, 1, n);
     double m = gsl_stats_mean(s, 1, n), sd = gsl_stats_sd_m(s, 1, n, m), a = 0;
@@ -184,7 +185,7 @@ const char *spread_slope_verdict(double lo, double hi) {
 
 double expected_best_of_k(const double *x, int n, int k) {
     if (k < 1 || k > n) return NAN;
-    double *s = malloc(sizeof(double) * n);
+    double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
     gsl_sort(s, 1, n);
     double e = 0, lc = gsl_sf_lnchoose((unsigned)n, (unsigned)k);
@@ -214,7 +215,7 @@ static int distinct(int64_t *v, int n) {
 }
 
 int seed_grid(const int64_t *init, const int64_t *data, int n, int *I, int *J, int *cell, char *reason, size_t len) {
-    int64_t *iv = malloc(sizeof(int64_t) * (n ? n : 1)), *dv = malloc(sizeof(int64_t) * (n ? n : 1));
+    int64_t *iv = xmalloc(sizeof(int64_t) * (n ? n : 1)), *dv = xmalloc(sizeof(int64_t) * (n ? n : 1));
     memcpy(iv, init, sizeof(int64_t) * n);
     memcpy(dv, data, sizeof(int64_t) * n);
     *I = distinct(iv, n);
@@ -228,7 +229,7 @@ int seed_grid(const int64_t *init, const int64_t *data, int n, int *I, int *J, i
     } else if ((int64_t)*I * *J > (int64_t)4 * n + 64) {
         snprintf(reason, len, "%d init × %d data seeds but %d runs: most pairs are missing", *I, *J, n);
     } else {
-        int *count = calloc((size_t)*I * *J, sizeof(int));
+        int *count = xcalloc((size_t)*I * *J, sizeof(int));
         for (int r = 0; r < n; r++) {
             cell[r] = index_of(iv, *I, init[r]) * *J + index_of(dv, *J, data[r]);
             count[cell[r]]++;
@@ -248,7 +249,7 @@ int seed_grid(const int64_t *init, const int64_t *data, int n, int *I, int *J, i
 }
 
 void variance_two_way(const double *y, int I, int J, double *var_init, double *var_data, double *var_rest) {
-    double grand = 0, *ri = calloc(I, sizeof(double)), *cj = calloc(J, sizeof(double));
+    double grand = 0, *ri = xcalloc(I, sizeof(double)), *cj = xcalloc(J, sizeof(double));
     for (int i = 0; i < I; i++)
         for (int j = 0; j < J; j++) { double v = y[i * J + j]; grand += v; ri[i] += v; cj[j] += v; }
     grand /= I * J;

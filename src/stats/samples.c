@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/text.h"
 #include "store/where.h"
 #include "store/store.h"
@@ -22,7 +23,7 @@ static int cmp_rows(const void *a, const void *b) {
 // Rows sorted by (N, D, key) become groups of equal key.
 static void group_rows(Row *rows, int n, Samples *s) {
     qsort(rows, n, sizeof(Row), cmp_rows);
-    s->g = calloc(n ? n : 1, sizeof(SeedGroup));
+    s->g = xcalloc(n ? n : 1, sizeof(SeedGroup));
     for (int i = 0; i < n;) {
         int j = i;
         while (j < n && !strcmp(rows[j].key, rows[i].key)) j++;
@@ -31,10 +32,10 @@ static void group_rows(Row *rows, int n, Samples *s) {
         g->D = rows[i].D;
         g->n = j - i;
         memcpy(g->key, rows[i].key, sizeof g->key);
-        g->loss = malloc(sizeof(double) * g->n);
-        g->acc = malloc(sizeof(double) * g->n);
-        g->init = malloc(sizeof(int64_t) * g->n);
-        g->data = malloc(sizeof(int64_t) * g->n);
+        g->loss = xmalloc(sizeof(double) * g->n);
+        g->acc = xmalloc(sizeof(double) * g->n);
+        g->init = xmalloc(sizeof(int64_t) * g->n);
+        g->data = xmalloc(sizeof(int64_t) * g->n);
         for (int k = 0; k < g->n; k++) {
             g->loss[k] = rows[i + k].loss;
             g->acc[k] = rows[i + k].acc;
@@ -75,9 +76,9 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
         return -1;
     }
     int n = 0, cap = 256;
-    Row *rows = malloc(sizeof(Row) * cap);
+    Row *rows = xmalloc(sizeof(Row) * cap);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
+        if (n == cap) rows = xrealloc(rows, sizeof(Row) * (cap *= 2));
         Row *r = &rows[n++];
         snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 0));
         r->N = sqlite3_column_double(st, 1);
@@ -119,7 +120,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
     for (int c = 0; c < 3; c++)
         if (col[c] < 0) { snprintf(err, errlen, "%s: no column '%s' in the header", path, names[c]); fclose(f); free(line); free(fields); return -1; }
     int n = 0, cap = 256, lineno = 1;
-    Row *rows = malloc(sizeof(Row) * cap);
+    Row *rows = xmalloc(sizeof(Row) * cap);
     while (getline(&line, &cap_line, f) >= 0) {
         lineno++;
         if (line[strspn(line, " \r\n")] == 0) continue;
@@ -129,7 +130,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
             free(rows); free(line); free(fields); fclose(f);
             return -1;
         }
-        if (n == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
+        if (n == cap) rows = xrealloc(rows, sizeof(Row) * (cap *= 2));
         Row *r = &rows[n];
         double v[6];
         for (int c = 1; c < 6; c++) {
@@ -147,16 +148,21 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
         const char *bad = !(v[1] > 0) || !isfinite(v[1]) ? "N must be a positive finite number"
                           : !isfinite(v[2]) || v[2] < 0 ? "the loss must be a finite number ≥ 0"
                           : col[3] >= 0 && !(v[3] >= 0 && v[3] <= 1) ? "the accuracy must be a number in [0, 1]" : NULL;
+        int c = !(v[1] > 0) || !isfinite(v[1]) ? 1 : !isfinite(v[2]) || v[2] < 0 ? 2 : 3;
+        for (int q = 4; q < 6 && !bad; q++)   // seeds: whole numbers an int64 holds (a cast of 1e30 is undefined)
+            if (col[q] >= 0 && !(v[q] >= 0 && v[q] < 0x1p63 && v[q] == floor(v[q]))) {
+                bad = "a seed must be a whole number in [0, 2^63)";
+                c = q;
+            }
         if (bad) {
-            int c = !(v[1] > 0) || !isfinite(v[1]) ? 1 : !isfinite(v[2]) || v[2] < 0 ? 2 : 3;
             snprintf(err, errlen, "%s:%d: column '%s' is %s: %s", path, lineno, names[c], fields[col[c]], bad);
-            free(rows); free(line); fclose(f);
+            free(rows); free(line); free(fields); fclose(f);
             return -1;
         }
         snprintf(r->key, sizeof r->key, "%s", col[0] < k ? fields[col[0]] : "");
         r->N = v[1]; r->D = NAN; r->loss = v[2]; r->acc = v[3];
-        r->init = isfinite(v[4]) ? (int64_t)v[4] : -1;
-        r->data = isfinite(v[5]) ? (int64_t)v[5] : -1;
+        r->init = col[4] >= 0 ? (int64_t)v[4] : -1;
+        r->data = col[5] >= 0 ? (int64_t)v[5] : -1;
         n++;
     }
     fclose(f);

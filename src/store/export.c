@@ -1,5 +1,6 @@
 #include "store/export.h"
 
+#include "base/xalloc.h"
 #include "base/fmt.h"
 #include "base/json.h"
 
@@ -19,7 +20,7 @@ static void put(Buf *b, const char *fmt, ...) {
         va_end(ap);
         if (b->s && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
         b->cap = 2 * (b->cap + (size_t)k + 256);
-        b->s = realloc(b->s, b->cap);
+        b->s = xrealloc(b->s, b->cap);
     }
 }
 

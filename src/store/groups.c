@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/xalloc.h"
 #include "base/fmt.h"
 
 enum { KIND_ABSENT, KIND_NUMBER, KIND_TEXT, KIND_JSON };
@@ -41,7 +42,7 @@ static int cmp_keys(const void *a, const void *b) { return strcmp(a, b); }
 
 int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, char *err, size_t errlen) {
     memset(d, 0, sizeof *d);
-    d->hash = malloc(sizeof *d->hash * (n ? n : 1));
+    d->hash = xmalloc(sizeof *d->hash * (n ? n : 1));
     for (int i = 0; i < n; i++)
         if (group_diff_index(d, hashes[i]) < 0) snprintf(d->hash[d->n_groups++], 17, "%s", hashes[i]);
     sqlite3_stmt *st;
@@ -52,7 +53,7 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
         return -1;
     }
     int n_rows = 0, cap = 256;
-    Row *rows = malloc(sizeof(Row) * cap);
+    Row *rows = xmalloc(sizeof(Row) * cap);
     for (int g = 0; g < d->n_groups; g++) {
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, d->hash[g], -1, SQLITE_STATIC);
@@ -61,7 +62,7 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
             const char *key = (const char *)sqlite3_column_text(st, 0), *type = (const char *)sqlite3_column_text(st, 1);
             found = 1;
             if (!key || group_field_ignored(key)) continue;
-            if (n_rows == cap) rows = realloc(rows, sizeof(Row) * (cap *= 2));
+            if (n_rows == cap) rows = xrealloc(rows, sizeof(Row) * (cap *= 2));
             Row *r = &rows[n_rows++];
             r->g = g;
             snprintf(r->key, sizeof r->key, "%s", key);
@@ -91,7 +92,7 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
     }
     sqlite3_finalize(st);
     // every key seen, sorted; then each group's value of each (absent: "")
-    char (*keys)[48] = malloc(sizeof *keys * (n_rows ? n_rows : 1));
+    char (*keys)[48] = xmalloc(sizeof *keys * (n_rows ? n_rows : 1));
     int n_keys = 0;
     for (int i = 0; i < n_rows; i++) {
         int k = 0;
@@ -100,8 +101,8 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
     }
     qsort(keys, n_keys, sizeof *keys, cmp_keys);
     int G = d->n_groups;
-    char **all = calloc((size_t)G * (n_keys ? n_keys : 1), sizeof(char *));
-    int *kinds = calloc((size_t)G * (n_keys ? n_keys : 1), sizeof(int));
+    char **all = xcalloc((size_t)G * (n_keys ? n_keys : 1), sizeof(char *));
+    int *kinds = xcalloc((size_t)G * (n_keys ? n_keys : 1), sizeof(int));
     for (int i = 0; i < n_rows; i++) {
         char *hit = bsearch(rows[i].key, keys, n_keys, sizeof *keys, cmp_keys);
         size_t at = (size_t)rows[i].g * n_keys + (size_t)((char (*)[48])hit - keys);
@@ -111,8 +112,8 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
     }
     free(rows);
     // keep the keys whose values differ between groups
-    d->field = malloc(sizeof *d->field * (n_keys ? n_keys : 1));
-    int *keep = malloc(sizeof(int) * (n_keys ? n_keys : 1));
+    d->field = xmalloc(sizeof *d->field * (n_keys ? n_keys : 1));
+    int *keep = xmalloc(sizeof(int) * (n_keys ? n_keys : 1));
     for (int k = 0; k < n_keys; k++) {
         int differs = 0;
         for (int g = 1; g < G && !differs; g++) {
@@ -122,8 +123,8 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
         if (differs) { keep[d->n_fields] = k; memcpy(d->field[d->n_fields++], keys[k], 48); }
     }
     int F = d->n_fields;
-    d->value = malloc(sizeof(char *) * ((size_t)G * F + 1));
-    d->kind = malloc(sizeof(int) * ((size_t)G * F + 1));
+    d->value = xmalloc(sizeof(char *) * ((size_t)G * F + 1));
+    d->kind = xmalloc(sizeof(int) * ((size_t)G * F + 1));
     for (int g = 0; g < G; g++)
         for (int f = 0; f < F; f++) {
             size_t at = (size_t)g * n_keys + keep[f];
@@ -145,9 +146,9 @@ int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d, char *er
     sqlite3_free(sql);
     if (rc != SQLITE_OK) { snprintf(err, errlen, "reading the groups: %s", sqlite3_errmsg(db)); return -1; }
     int n = 0, cap = 64;
-    char (*h)[17] = malloc(sizeof *h * cap);
+    char (*h)[17] = xmalloc(sizeof *h * cap);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) h = realloc(h, sizeof *h * (cap *= 2));
+        if (n == cap) h = xrealloc(h, sizeof *h * (cap *= 2));
         snprintf(h[n++], 17, "%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
@@ -190,7 +191,7 @@ void group_diff_describe(const GroupDiff *d, const int *fields, int n, char *out
     for (int i = 0; i < n && k + 8 < len; i++) {
         int f = fields[i];
         // the distinct values, in ascending order for numbers, else in order of first appearance
-        int *first = malloc(sizeof(int) * (d->n_groups ? d->n_groups : 1)), m = 0, numeric = 1;
+        int *first = xmalloc(sizeof(int) * (d->n_groups ? d->n_groups : 1)), m = 0, numeric = 1;
         for (int g = 0; g < d->n_groups; g++) {
             int seen = 0;
             for (int j = 0; j < m && !seen; j++) seen = !strcmp(V(d, first[j], f), V(d, g, f));

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "base/text.h"
 
 #define JACKPOT_VERSION "0.1"
@@ -537,7 +538,7 @@ static int reset_interrupted_body(Store *s, void *arg) {
             continue;
         }
         if (n == cap) {
-            long *g = realloc(gone, sizeof *g * (size_t)(cap = cap ? 2 * cap : 64));
+            long *g = xrealloc(gone, sizeof *g * (size_t)(cap = cap ? 2 * cap : 64));
             if (!g) { free(gone); sqlite3_finalize(st); return -1; }
             gone = g;
         }
