@@ -277,6 +277,8 @@ static void test_percentile_interval_equals_sorting(void **state) {
             assert_true(hi == gsl_stats_quantile_from_sorted_data(w, 1, n, 0.975));
         }
     }
+}
+
 // dist --csv: a CSV wider than the old 128-field cap is read, its far columns found.
 static void test_dist_csv_with_300_columns(void **state) {
     (void)state;
