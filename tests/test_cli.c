@@ -433,18 +433,6 @@ static void test_concepts_end_to_end(void **state) {
     expect_usage_error("concepts --db x.db --threshold -1", "--threshold");
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc(n + 1);
-    s[fread(s, 1, n, f)] = 0;
-    fclose(f);
-    return s;
-}
-
 static int count_lines(const char *path) {
     char *s = slurp(path);
     int n = 0;

@@ -28,18 +28,6 @@ static long file_size(const char *dir, const char *name, const char *ext) {
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
 }
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc(n + 1);
-    s[fread(s, 1, n, f)] = 0;
-    fclose(f);
-    return s;
-}
-
 static char dir[64], db[96];
 
 static int setup(void **state) {

@@ -61,6 +61,24 @@ static void overview(Report *r, sqlite3 *db) {
     report_section_end(r);
 }
 
+// The groups that stand for each distinct setting of the fields conf, in ascending order of
+// the settings: first[i] is a group of the i-th setting. Returns how many settings.
+static int distinct_settings(const GroupDiff *d, const int *conf, int n_conf, int *first) {
+    char (*seen)[160] = xmalloc(sizeof *seen * d->n_groups), label[160];
+    int n_seen = 0, order[d->n_groups];
+    group_diff_order(d, conf, n_conf, order);
+    for (int o = 0; o < d->n_groups; o++) {
+        group_diff_label(d, order[o], conf, n_conf, label, sizeof label);
+        int s = 0;
+        while (s < n_seen && strcmp(seen[s], label)) s++;
+        if (s < n_seen) continue;
+        memcpy(seen[n_seen], label, sizeof label);
+        first[n_seen++] = order[o];
+    }
+    free(seen);
+    return n_seen;
+}
+
 // The views of one task (and world): one, or one per setting when its groups differ in more
 // than N and D at equal N and D (two learning rates: never pooled as seeds of one size), each
 // headed by what sets it apart; and the IsoFLOP split (N and the budget vary there) in the first.
@@ -87,18 +105,11 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
     }
     if (n_conf) {
         group_diff_describe(&d, conf, n_conf, what, sizeof what);
-        char (*seen)[160] = xmalloc(sizeof *seen * d.n_groups);
-        int n_seen = 0, order[d.n_groups];
-        group_diff_order(&d, conf, n_conf, order);   // views in ascending order of their settings
+        int first[d.n_groups], n_seen = distinct_settings(&d, conf, n_conf, first);   // one view per setting
         n = 0;
-        for (int o = 0; o < d.n_groups; o++) {
-            int g = order[o];
+        for (int i = 0; i < n_seen && n < room; i++) {
+            int g = first[i];
             group_diff_label(&d, g, conf, n_conf, label, sizeof label);
-            int s = 0;
-            while (s < n_seen && strcmp(seen[s], label)) s++;
-            if (s < n_seen) continue;
-            memcpy(seen[n_seen++], label, sizeof label);
-            if (n == room) continue;
             TaskView *v = &out[n++];
             *v = *base;
             group_diff_where(&d, g, conf, n_conf, where, sizeof where);
@@ -110,28 +121,19 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
         report_note(r, "%s: its groups of runs differ in %s at equal model and data sizes: each setting is drawn on its own "
                     "below, never pooled as seeds%s.", base->task, what,
                     n_seen > n ? " (only the first ones: choose others with jackpot report --where)" : "");
-        free(seen);
         for (int t = 1; t < n; t++) out[t].n_iso = 0;
     }
     // IsoFLOP profiles span budgets: split by what differs at equal N and budget
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_BUDGET, conf, &n_conf, cov, &n_cov);
     if (n_conf) {
-        char (*seen)[160] = xmalloc(sizeof *seen * d.n_groups);
-        int n_seen = 0, order[d.n_groups];
-        group_diff_order(&d, conf, n_conf, order);
-        for (int o = 0; o < d.n_groups; o++) {
-            int g = order[o];
+        int first[d.n_groups], n_seen = distinct_settings(&d, conf, n_conf, first);
+        for (int i = 0; i < n_seen && out[0].n_iso < 4; i++) {
+            int g = first[i];
             group_diff_label(&d, g, conf, n_conf, label, sizeof label);
-            int s = 0;
-            while (s < n_seen && strcmp(seen[s], label)) s++;
-            if (s < n_seen) continue;
-            memcpy(seen[n_seen++], label, sizeof label);
-            if (out[0].n_iso == 4) continue;
             group_diff_where(&d, g, conf, n_conf, where, sizeof where);
             out[0].iso_where[out[0].n_iso] = sqlite3_mprintf("%s AND %s", base->where_task, where);
             snprintf(out[0].iso_label[out[0].n_iso++], sizeof label, "%.60s, %.90s", base->task, label);
         }
-        free(seen);
     } else {
         out[0].n_iso = 1;
         out[0].iso_where[0] = sqlite3_mprintf("%s", base->where_task);
