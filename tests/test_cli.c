@@ -48,6 +48,7 @@ static void test_bad_flags(void **state) {
     expect_usage_error("concepts --db x.db --at sometimes", "--at: expected final or best, got 'sometimes'");
     expect_usage_error("train --optim lion", "--optim: expected one of adamw, adam, sgd");
     expect_usage_error("train --init-seeds 5:2", "--init-seeds: expected a range START:STOP[:STEP]");
+    expect_usage_error("train --init-seeds 0:18446744073709551615:2", "--init-seeds: range '0:18446744073709551615:2' has more than");
     expect_usage_error("train --seeds 1,x", "--seeds: expected a list like 0,1,2");
     expect_usage_error("train --hidden 300,,100", "--hidden: expected a comma-separated list");
     expect_usage_error("train --steps 10 --epochs 2", "at most one of --steps, --examples, --epochs");

@@ -56,6 +56,11 @@ static void test_error_catalogue(void **state) {
                  "s.yaml:1:9: model.hidden: cannot be combined with model.width or model.depth; use one or the other");
     expect_error("seeds: {init: -3}\n", "s.yaml:1:15: seeds.init: expected a count (4), a list ([0, 1, 5]) or a range (\"0:8\"), got '-3'");
     expect_error("seeds: {init: \"8:2\"}\n", "s.yaml:1:16: seeds.init: range '8:2' must have STOP > START and at most 100000 values");
+    // a range whose count wrapped past 2^64 (found by the config fuzzer: a heap overflow)
+    expect_error("seeds: {init: \"0:18446744073709551615:2\"}\n",
+                 "s.yaml:1:16: seeds.init: range '0:18446744073709551615:2' must have STOP > START and at most 100000 values");
+    expect_error("seeds: {init: \"0:22222222222222222222222222222222:2\"}\n",
+                 "s.yaml:1:16: seeds.init: range '0:22222222222222222222222222222222:2' must have STOP > START and at most 100000 values");
     expect_error("seeds: {data: [0, x]}\n", "s.yaml:1:19: seeds.data: expected a non-negative integer seed, got 'x'");
     expect_error("seeds: {both: 3}\n", "s.yaml:1:9: seeds: unknown key 'both' (seeds accepts: init, data)");
     expect_error("grid: {seed.init: [1, 2]}\n", "s.yaml:1:8: seed.init: seeds are set under seeds: {init: …, data: …}");

@@ -51,10 +51,11 @@ int arg_seed_list(const char *cmd, const char *flag, const char *s, uint64_t *ou
     if (parse_u64(p, &p, &a) == 0 && *p == ':') {
         if (parse_u64(p + 1, &p, &b) != 0 || (*p == ':' && (parse_u64(p + 1, &p, &step) != 0 || step == 0)) || *p || b <= a)
             usage_error(cmd, "%s: expected a range START:STOP[:STEP] with STOP > START, got '%s'", flag, s);
-        if ((b - a + step - 1) / step > (uint64_t)max_n)
+        uint64_t count = (b - a - 1) / step + 1;   // b − a + step − 1 could wrap past 2^64
+        if (count > (uint64_t)max_n)
             usage_error(cmd, "%s: range '%s' has more than %d values", flag, s, max_n);
         int n = 0;
-        for (uint64_t v = a; v < b; v += step) out[n++] = v;
+        for (uint64_t i = 0; i < count; i++) out[n++] = a + i * step;
         return n;
     }
     int n = 0;

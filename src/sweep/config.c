@@ -190,9 +190,12 @@ static int parse_seed_list(Ctx *x, const char *field, struct fy_node *v, uint64_
     unsigned long long a, b, step = 1;
     char tail;
     if (sscanf(t, "%llu:%llu%c", &a, &b, &tail) == 2 || sscanf(t, "%llu:%llu:%llu%c", &a, &b, &step, &tail) == 3) {
-        if (b <= a || step == 0 || (b - a + step - 1) / step > MAX_SEEDS || t[0] == '-')
+        // Counted as (b − a − 1) / step + 1 and filled by count: b − a + step − 1 wrapped past
+        // 2^64 to a small count for "0:18446744073709551615:2" (a fuzzer found it), and s += step
+        // could wrap back below b.
+        if (b <= a || step == 0 || (b - a - 1) / step + 1 > MAX_SEEDS || t[0] == '-')
             return fail_at(x, v, field, "range '%s' must have STOP > START and at most %d values", t, MAX_SEEDS);
-        for (unsigned long long s = a; s < b; s += step) list[(*n)++] = s;
+        for (unsigned long long i = 0, count = (b - a - 1) / step + 1; i < count; i++) list[(*n)++] = a + i * step;
         return 0;
     }
     char *end;
