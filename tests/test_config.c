@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sweep/config.h"
+#include <sqlite3.h>
 
 #define GOLDEN_RUN_HASH "ead97f1db8c6837a"   // see test_hash_stability
 
@@ -294,6 +295,32 @@ static void test_sweep_size_cap(void **state) {
     expect_error("max_runs: 1e5\n", "s.yaml:1:11: max_runs: expected an integer in [1, 10000000], got '1e5'");
 }
 
+// A run's params JSON (runs.params) is written by the one JSON writer: a data_dir with a quote,
+// a backslash, a tab and a control character still gives valid JSON that reads back the same
+// (the hand-rolled escaping left control characters raw).
+static void test_params_json_escapes_every_string(void **state) {
+    (void)state;
+    SweepConfig c = load("task: {data_dir: \"a\\\"b\\\\c\\td\\u0001e\"}\nbudget: {steps: 10}\n");
+    RunSpec *s;
+    long n;
+    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    char *json = spec_json(&s[0]);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT json_valid(?1), json_extract(?1, '$.\"task.data_dir\"')", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    if (sqlite3_column_int(st, 0) != 1) fail_msg("invalid params JSON: %s", json);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "a\"b\\c\td\001e");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(json);
+    free(s);
+    sweep_config_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invalid_utf8_refused_promptly),
@@ -301,6 +328,7 @@ int main(void) {
         cmocka_unit_test(test_error_catalogue),
         cmocka_unit_test(test_expansion_counts),
         cmocka_unit_test(test_hash_stability),
+        cmocka_unit_test(test_params_json_escapes_every_string),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 #include "sweep/fields.h"
 
+#include "base/json.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -203,23 +205,11 @@ void field_format(const Field *f, const RunSpec *s, char *out, size_t outlen) {
     }
 }
 
-void field_format_json(const Field *f, const RunSpec *s, char *out, size_t outlen) {
+void field_format_json(const Field *f, const RunSpec *s, FILE *out) {
     char text[512];
     field_format(f, s, text, sizeof text);
-    if (f->type == F_ENUM || f->type == F_STRING) {
-        size_t n = 0;
-        out[n++] = '"';
-        for (const char *p = text; *p && n + 3 < outlen; p++) {
-            if (*p == '"' || *p == '\\') out[n++] = '\\';
-            out[n++] = *p;
-        }
-        out[n++] = '"';
-        out[n] = 0;
-    } else if (f->type == F_INT_LIST) {
-        snprintf(out, outlen, "[%s]", text);
-    } else if ((f->type == F_REAL || f->type == F_BUDGET) && !isfinite(*AT_CONST(s, f, double))) {
-        snprintf(out, outlen, "null");
-    } else {
-        snprintf(out, outlen, "%s", text);
-    }
+    if (f->type == F_ENUM || f->type == F_STRING) json_str(out, text);   // paths and names escaped as JSON
+    else if (f->type == F_INT_LIST) fprintf(out, "[%s]", text);
+    else if ((f->type == F_REAL || f->type == F_BUDGET) && !isfinite(*AT_CONST(s, f, double))) fputs("null", out);
+    else fputs(text, out);
 }

@@ -2,6 +2,7 @@
 // its accepted range. The YAML config, canonical forms, JSON and exports all
 // read it, so adding a hyper-parameter is one row here.
 #pragma once
+#include <stdio.h>
 #include <stddef.h>
 
 #include "sweep/spec.h"
@@ -32,6 +33,6 @@ int field_set_list(const Field *f, RunSpec *s, const char *const *items, int n, 
 // The field's value as canonical text ("%ld", "%.17g", a name, "300,100").
 void field_format(const Field *f, const RunSpec *s, char *out, size_t outlen);
 // JSON value (numbers bare, strings quoted, lists as arrays).
-void field_format_json(const Field *f, const RunSpec *s, char *out, size_t outlen);
+void field_format_json(const Field *f, const RunSpec *s, FILE *out);
 // "an integer in [1, 65536]", "one of relu, gelu, tanh", …
 void field_describe(const Field *f, char *out, size_t outlen);

@@ -1,5 +1,7 @@
 #include "sweep/spec.h"
 
+#include "base/json.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,21 +182,26 @@ void spec_hash(const RunSpec *s, int with_seeds, char out[17]) {
 }
 
 char *spec_json(const RunSpec *s) {
-    size_t cap = 8192, n = 0;
-    char *out = xmalloc(cap), value[600];
-    n += (size_t)snprintf(out + n, cap - n, "{");
-    for (int i = 0; i < spec_field_count; i++) {
+    char *text = NULL, value[64];
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) { fprintf(stderr, "jackpot: out of memory writing a run's params\n"); abort(); }
+    fputc('{', out);
+    for (int i = 0, first = 1; i < spec_field_count; i++) {
         const Field *f = &spec_fields[i];
         if (f->type == F_BUDGET) continue;
         if (!spec_is_world(s) && (!strncmp(f->path, "world.", 6) || !strncmp(f->path, "probe.", 6))) continue;
-        field_format_json(f, s, value, sizeof value);
-        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\":%s", i ? "," : "", f->path, value);
+        if (!first) fputc(',', out);
+        first = 0;
+        json_key(out, f->path);
+        field_format_json(f, s, out);
     }
     static const char *const budget_keys[] = { "steps", "examples", "epochs", "flops", "tokens_per_param" };
     format_real(value, sizeof value, s->budget_value);
-    n += (size_t)snprintf(out + n, cap - n, ",\"budget.%s\":%s,\"resolved.steps\":%ld,\"resolved.eval_every\":%ld,"
-                          "\"resolved.n_params\":%ld}", budget_keys[s->budget], value, s->steps, s->eval_every, s->n_params);
-    return out;
+    fprintf(out, ",\"budget.%s\":%s,\"resolved.steps\":%ld,\"resolved.eval_every\":%ld,\"resolved.n_params\":%ld}",
+            budget_keys[s->budget], value, s->steps, s->eval_every, s->n_params);
+    fclose(out);
+    return text;
 }
 
 // The q most and q least frequent concepts the probes compare: probe.concepts, at most a quarter of
