@@ -20,7 +20,7 @@ void keyid_free(KeyIds *k) {
 // so a fuller one is rebuilt at twice the size (amortised O(1) per key).
 static int rebuild(KeyIds *k, size_t slots) {
     struct hsearch_data *t = xcalloc(1, sizeof *t);
-    if (!t || !hcreate_r(slots, t)) { free(t); return -1; }
+    if (!hcreate_r(slots, t)) { free(t); return -1; }
     for (int i = 0; i < k->n; i++) {
         ENTRY e = { .key = k->keys[i], .data = (void *)(intptr_t)i }, *found;
         if (!hsearch_r(e, ENTER, &found, t)) { hdestroy_r(t); free(t); return -1; }
@@ -39,13 +39,10 @@ int keyid_get(KeyIds *k, const char *key) {
     if ((size_t)(k->n + 1) * 2 > k->slots && rebuild(k, k->slots * 2) != 0) return -1;
     if (k->n == k->cap) {
         int cap = k->cap ? 2 * k->cap : 64;
-        char **keys = xrealloc(k->keys, sizeof(char *) * cap);
-        if (!keys) return -1;
-        k->keys = keys;
+        k->keys = xrealloc(k->keys, sizeof(char *) * cap);
         k->cap = cap;
     }
-    char *copy = strdup(key);
-    if (!copy) return -1;
+    char *copy = xstrdup(key);
     e.key = copy;
     e.data = (void *)(intptr_t)k->n;
     if (!hsearch_r(e, ENTER, &found, k->table)) { free(copy); return -1; }

@@ -15,5 +15,5 @@ typedef struct {
 void keyid_init(KeyIds *k);
 void keyid_free(KeyIds *k);
 
-// The id of key (adding it if new). −1 only when memory runs out.
+// The id of key (adding it if new). −1 only when glibc cannot make its hash table (hcreate_r).
 int keyid_get(KeyIds *k, const char *key);

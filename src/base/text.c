@@ -51,9 +51,7 @@ int csv_split_all(char *line, char ***fields, int *cap) {
     while (more) {
         if (n == *cap) {
             int c = *cap ? 2 * *cap : 64;
-            char **f = xrealloc(*fields, sizeof(char *) * c);
-            if (!f) return -1;
-            *fields = f;
+            *fields = xrealloc(*fields, sizeof(char *) * c);
             *cap = c;
         }
         more = csv_field(&p, &(*fields)[n++]);

@@ -10,6 +10,5 @@ void fnv1a_hex(const char *text, char out[17]);
 int csv_split(char *line, char **fields, int max);
 
 // The same for a record of any width: *fields (NULL with *cap 0 at first; the
-// caller frees it) grows to hold every field. Returns the number of fields, −1
-// when memory runs out.
+// caller frees it) grows to hold every field. Returns the number of fields.
 int csv_split_all(char *line, char ***fields, int *cap);

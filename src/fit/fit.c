@@ -119,21 +119,19 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     // scale whole groups; else by x with prefix sums of each resample's weights.
     HuberData hd, hb = { 0 };
     HuberPrefix ones = { 0 }, ones_b = { 0 };
-    int *hint = NULL, by_cluster = 0;
-    int fail = huber_build(&hd, n, L->n_x, logx, logy, cluster, 0) != 0 || huber_prefix_alloc(&hd, &ones) != 0
-               || !(hint = xcalloc(2 * (size_t)hd.G + 1, sizeof(int)));
-    if (!fail && o->n_boot > 0) {
-        fail = huber_build(&hb, n, L->n_x, logx, logy, cluster, 1) != 0;
-        by_cluster = !fail && hb.G <= 2 * hd.G;
-        if (!by_cluster) huber_free(&hb);
-        if (by_cluster) fail = huber_prefix_alloc(&hb, &ones_b) != 0;
-        if (!fail && by_cluster) huber_prefix_set(&hb, NULL, &ones_b);
-    }
-    if (fail) {
-        snprintf(err, errlen, "%s law: out of memory for %d points", L->name, n);
-        huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
-        free(hint); free(logx); free(logy); free(cluster);
-        return -1;
+    int by_cluster = 0;
+    huber_build(&hd, n, L->n_x, logx, logy, cluster, 0);
+    huber_prefix_alloc(&hd, &ones);
+    int *hint = xcalloc(2 * (size_t)hd.G + 1, sizeof(int));
+    if (o->n_boot > 0) {
+        huber_build(&hb, n, L->n_x, logx, logy, cluster, 1);
+        by_cluster = hb.G <= 2 * hd.G;
+        if (by_cluster) {
+            huber_prefix_alloc(&hb, &ones_b);
+            huber_prefix_set(&hb, NULL, &ones_b);
+        } else {
+            huber_free(&hb);
+        }
     }
     huber_prefix_set(&hd, NULL, &ones);
     Problem pr = { L, &hd, &ones, NULL, hint, o->delta };
@@ -192,22 +190,21 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     // bootstrap over clusters
     for (int j = 0; j < L->n_report; j++) r->lo[j] = r->hi[j] = NAN;
     if (o->n_boot > 0) {
-        int nc = p->n_clusters, failed = 0;
+        int nc = p->n_clusters;
         r->boot = xmalloc(sizeof(double) * o->n_boot * L->n_report);
         r->boot_theta = xmalloc(sizeof(double) * o->n_boot * L->n_theta);
         // Resamples are independent and each draws from its own counter-based stream:
         // threads change only the speed, never a number.
-        #pragma omp parallel reduction(|:failed)
+        #pragma omp parallel
         {
             const HuberData *d = by_cluster ? &hb : &hd;
             double *draws = xcalloc(nc, sizeof(double));
             int *hint_b = xcalloc(2 * (size_t)d->G + 1, sizeof(int));
             HuberPrefix pf = { 0 };
-            failed = !draws || !hint_b || !r->boot || !r->boot_theta || (!by_cluster && huber_prefix_alloc(&hd, &pf) != 0);
+            if (!by_cluster) huber_prefix_alloc(&hd, &pf);
             Problem pb = { L, d, by_cluster ? &ones_b : &pf, by_cluster ? draws : NULL, hint_b, o->delta };
             #pragma omp for schedule(dynamic)
             for (int b = 0; b < o->n_boot; b++) {
-                if (failed) continue;
                 // A resample with fewer distinct clusters than the law has parameters does not
                 // determine it (the refit would stay where it starts): draw again, up to 64 times.
                 for (int attempt = 0, distinct = 0; attempt < 64 && distinct < L->n_theta && distinct < nc; attempt++) {
@@ -233,13 +230,6 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
             }
             huber_prefix_free(&pf);
             free(hint_b); free(draws);
-        }
-        if (failed) {
-            snprintf(err, errlen, "%s law: out of memory for the bootstrap of %d points", L->name, n);
-            huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
-            free(hint); free(logx); free(logy); free(cluster);
-            fit_result_free(r);
-            return -1;
         }
         r->n_boot = o->n_boot;
         double *col = xmalloc(sizeof(double) * o->n_boot);

@@ -26,7 +26,7 @@ void huber_free(HuberData *d) {
     memset(d, 0, sizeof *d);
 }
 
-int huber_build(HuberData *d, int n, int n_x, const double *logx, const double *logy, const int *cluster,
+void huber_build(HuberData *d, int n, int n_x, const double *logx, const double *logy, const int *cluster,
                 int split_clusters) {
     memset(d, 0, sizeof *d);
     d->n = n;
@@ -39,11 +39,6 @@ int huber_build(HuberData *d, int n, int n_x, const double *logx, const double *
     d->logx = xmalloc(sizeof(double) * m * n_x);
     d->center = xmalloc(sizeof(double) * m);
     d->gcl = split_clusters ? xmalloc(sizeof(int) * m) : NULL;
-    if (!row || !d->y || !d->cl || !d->start || !d->logx || !d->center || (split_clusters && !d->gcl)) {
-        free(row);
-        huber_free(d);
-        return -1;
-    }
     for (int i = 0; i < n; i++) row[i] = i;
     SortCtx c = { logx, logy, cluster, n_x, split_clusters };
     qsort_r(row, n, sizeof(int), cmp_points, &c);
@@ -64,16 +59,13 @@ int huber_build(HuberData *d, int n, int n_x, const double *logx, const double *
     }
     d->start[d->G] = n;
     free(row);
-    return 0;
 }
 
-int huber_prefix_alloc(const HuberData *d, HuberPrefix *p) {
+void huber_prefix_alloc(const HuberData *d, HuberPrefix *p) {
     size_t m = (size_t)d->n + d->G + 1;
     p->w = xmalloc(sizeof(double) * m);
     p->wy = xmalloc(sizeof(double) * m);
     p->wy2 = xmalloc(sizeof(double) * m);
-    if (!p->w || !p->wy || !p->wy2) { huber_prefix_free(p); return -1; }
-    return 0;
 }
 
 void huber_prefix_free(HuberPrefix *p) {

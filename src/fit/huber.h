@@ -26,13 +26,13 @@ typedef struct { double *w, *wy, *wy2; } HuberPrefix;
 // From n points: logx [n][n_x], logy [n], cluster [n] (ids 0..). Groups are the
 // points of equal x, or with split_clusters of equal (x, cluster): then every
 // point of a group has its cluster's bootstrap weight, which huber_objective's
-// scale applies per group without new prefix sums. 0, or −1 when memory runs out.
-int huber_build(HuberData *d, int n, int n_x, const double *logx, const double *logy, const int *cluster,
+// scale applies per group without new prefix sums.
+void huber_build(HuberData *d, int n, int n_x, const double *logx, const double *logy, const int *cluster,
                 int split_clusters);
 void huber_free(HuberData *d);
 
-// Prefix sums for weights by cluster wc [clusters] (NULL: all 1). alloc: 0 or −1.
-int huber_prefix_alloc(const HuberData *d, HuberPrefix *p);
+// Prefix sums for weights by cluster wc [clusters] (NULL: all 1).
+void huber_prefix_alloc(const HuberData *d, HuberPrefix *p);
 void huber_prefix_set(const HuberData *d, const double *wc, HuberPrefix *p);
 void huber_prefix_free(HuberPrefix *p);
 

@@ -67,10 +67,6 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     const char *missing = loss < 0 ? loss_col : NULL;
     for (int a = 0; a < AXIS_COUNT && !missing; a++) if (cols[a] && col[a] < 0) missing = cols[a];
     if (!missing && cluster_col && cluster < 0) missing = cluster_col;
-    if (nf < 0) {
-        snprintf(err, errlen, "%s:1: out of memory splitting the header", path);
-        goto fail;
-    }
     if (missing) {
         snprintf(err, errlen, "%s: no column '%s' in the header", path, missing);
         goto fail;
@@ -81,7 +77,6 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
         lineno++;
         if (line[strspn(line, " \t\r\n")] == 0) continue;
         int k = csv_split_all(line, &fields, &cap_fields);
-        if (k < 0) { snprintf(err, errlen, "%s:%d: out of memory splitting the row", path, lineno); goto fail; }
         points_grow(p, &cap);
         for (int a = 0; a < AXIS_COUNT; a++) {
             p->x[a][p->n] = NAN;

@@ -538,9 +538,7 @@ static int reset_interrupted_body(Store *s, void *arg) {
             continue;
         }
         if (n == cap) {
-            long *g = xrealloc(gone, sizeof *g * (size_t)(cap = cap ? 2 * cap : 64));
-            if (!g) { free(gone); sqlite3_finalize(st); return -1; }
-            gone = g;
+            gone = xrealloc(gone, sizeof *gone * (size_t)(cap = cap ? 2 * cap : 64));
         }
         gone[n++] = (long)sqlite3_column_int64(st, 0);
     }
