@@ -3,6 +3,7 @@
 #include "base/xalloc.h"
 
 #include <search.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,36 +17,39 @@ void keyid_free(KeyIds *k) {
     memset(k, 0, sizeof *k);
 }
 
+// glibc's tables fail only for want of memory (hcreate_r) or room (hsearch_r, kept
+// under half full): out of memory, which xalloc's callers never see returned either.
+static void no_table(size_t slots) {
+    fprintf(stderr, "jackpot: out of memory: cannot make a hash table of %zu entries\n", slots);
+    abort();
+}
+
 // A table of `slots` entries holding keys[0..n): hsearch_r tables cannot grow,
 // so a fuller one is rebuilt at twice the size (amortised O(1) per key).
-static int rebuild(KeyIds *k, size_t slots) {
+static void rebuild(KeyIds *k, size_t slots) {
     struct hsearch_data *t = xcalloc(1, sizeof *t);
-    if (!hcreate_r(slots, t)) { free(t); return -1; }
+    if (!hcreate_r(slots, t)) no_table(slots);
     for (int i = 0; i < k->n; i++) {
         ENTRY e = { .key = k->keys[i], .data = (void *)(intptr_t)i }, *found;
-        if (!hsearch_r(e, ENTER, &found, t)) { hdestroy_r(t); free(t); return -1; }
+        if (!hsearch_r(e, ENTER, &found, t)) no_table(slots);
     }
     if (k->table) { hdestroy_r(k->table); free(k->table); }
     k->table = t;
     k->slots = slots;
-    return 0;
 }
 
 int keyid_get(KeyIds *k, const char *key) {
-    if (!k->table && rebuild(k, 64) != 0) return -1;
+    if (!k->table) rebuild(k, 64);
     ENTRY e = { .key = (char *)key }, *found;
     if (hsearch_r(e, FIND, &found, k->table)) return (int)(intptr_t)found->data;
     // a new key; keep the load factor under 1/2, where open addressing stays fast
-    if ((size_t)(k->n + 1) * 2 > k->slots && rebuild(k, k->slots * 2) != 0) return -1;
+    if ((size_t)(k->n + 1) * 2 > k->slots) rebuild(k, k->slots * 2);
     if (k->n == k->cap) {
-        int cap = k->cap ? 2 * k->cap : 64;
-        k->keys = xrealloc(k->keys, sizeof(char *) * cap);
-        k->cap = cap;
+        k->cap = k->cap ? 2 * k->cap : 64;
+        k->keys = xrealloc(k->keys, sizeof(char *) * k->cap);
     }
-    char *copy = xstrdup(key);
-    e.key = copy;
+    e.key = k->keys[k->n] = xstrdup(key);
     e.data = (void *)(intptr_t)k->n;
-    if (!hsearch_r(e, ENTER, &found, k->table)) { free(copy); return -1; }
-    k->keys[k->n] = copy;
+    if (!hsearch_r(e, ENTER, &found, k->table)) no_table(k->slots);
     return k->n++;
 }

@@ -1,6 +1,7 @@
 // Dense ids for strings: the first distinct key seen gets 0, the next 1, and so
-// on. Used to number clusters (seed groups) while reading rows, in O(1) per row
-// (glibc's hsearch_r) instead of comparing each row with every key seen so far.
+// on. Used to number clusters while reading rows, groups of runs and distinct run
+// hashes, in O(1) per key (glibc's hsearch_r) instead of comparing each key with
+// every key seen so far. Out of memory aborts, as xalloc does.
 #pragma once
 #include <stddef.h>
 
@@ -11,9 +12,9 @@ typedef struct {
     size_t slots;       // the table's size as asked of hcreate_r
 } KeyIds;
 
-// Empty set; keyid_free releases everything (also after an error).
+// Empty set; keyid_free releases everything.
 void keyid_init(KeyIds *k);
 void keyid_free(KeyIds *k);
 
-// The id of key (adding it if new). −1 only when glibc cannot make its hash table (hcreate_r).
+// The id of key (adding it if new: then the id is the old n).
 int keyid_get(KeyIds *k, const char *key);

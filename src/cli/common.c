@@ -1,9 +1,9 @@
 #include "cli/common.h"
 
+#include "base/keyid.h"
 #include "base/xalloc.h"
 #include "sweep/scheduler.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +40,6 @@ static void store_run_of(const RunSpec *s, StoreRun *r, char hash[17], char grou
                      .init_seed = s->init_seed, .data_seed = s->data_seed };
 }
 
-// Whether id (> 0) is in the open-addressing set (cap a power of two), adding it
-// if not: linear in the sweep's size, where comparing with every earlier run was
-// quadratic (minutes at 10^5 runs).
-static int seen_before(long *set, size_t cap, long id) {
-    size_t j = ((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 32) & (cap - 1);
-    while (set[j] && set[j] != id) j = (j + 1) & (cap - 1);
-    if (set[j]) return 1;
-    set[j] = id;
-    return 0;
-}
-
 void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry, int foreign_ok, const SweepConfig *cfg,
                        const RunSpec *specs, long n, SweepDb *out) {
     char err[2048];
@@ -78,9 +67,8 @@ void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry
     }
     out->run_ids = xmalloc(sizeof(long) * (n ? n : 1));
     out->todo = xcalloc(n ? n : 1, sizeof(int));
-    size_t seen_cap = 16;   // run ids registered so far (0: empty); at most half full
-    while (seen_cap < 2 * (size_t)n) seen_cap <<= 1;
-    long *seen = xcalloc(seen_cap, sizeof(long));
+    KeyIds seen;   // the run hashes registered so far: linear in the sweep's size (a scan was minutes at 10^5 runs)
+    keyid_init(&seen);
     long sweep_id = 0;
     int rc = store_exec(st, "BEGIN IMMEDIATE", err, sizeof err);
     rc = rc || store_add_sweep(st, cfg->name, cfg->path, cfg->text, &sweep_id);
@@ -91,13 +79,14 @@ void cli_open_sweep_db(const char *cmd, const char *db_path, int wait, int retry
         rc = store_add_run(st, sweep_id, i, &r, &out->run_ids[i], status);
         free(json);
         if (rc != 0) break;
-        if (seen_before(seen, seen_cap, out->run_ids[i])) continue;   // a point listed twice (e.g. a repeated seed) is one run
+        int distinct = seen.n;
+        if (keyid_get(&seen, hash) < distinct) continue;   // a point listed twice (e.g. a repeated seed) is one run
         if (!strcmp(status, "pending")) out->todo[i] = 1;
         else if (!strcmp(status, "failed") && retry) out->todo[i] = 2;
         else if (!strcmp(status, "failed")) out->failed_before++;
         else out->before++;
     }
-    free(seen);
+    keyid_free(&seen);
     rc = rc || store_exec(st, "COMMIT", err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "jackpot %s: %s: %s\n", cmd, db_path, store_error(st));

@@ -105,9 +105,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
                          path, lineno, cluster_col);
                 goto fail;
             }
-            int c = keyid_get(&keys, fields[cluster]);
-            if (c < 0) { snprintf(err, errlen, "%s:%d: out of memory numbering clusters", path, lineno); goto fail; }
-            p->cluster[p->n] = c;
+            p->cluster[p->n] = keyid_get(&keys, fields[cluster]);
         } else {
             p->cluster[p->n] = p->n;
         }
@@ -168,13 +166,7 @@ int points_from_store(const char *db, const char *sweep, const char *metric, con
             p->x[a][p->n] = sqlite3_column_type(st, a) == SQLITE_NULL ? NAN : sqlite3_column_double(st, a);
         p->loss[p->n] = sqlite3_column_double(st, 4);
         const char *g = (const char *)sqlite3_column_text(st, 5);
-        int c = keyid_get(&keys, g ? g : "");
-        if (c < 0) {
-            snprintf(err, errlen, "%s: out of memory numbering groups", db);
-            sqlite3_finalize(st); sqlite3_close(h); keyid_free(&keys); points_free(p);
-            return -1;
-        }
-        p->cluster[p->n++] = c;
+        p->cluster[p->n++] = keyid_get(&keys, g ? g : "");
     }
     sqlite3_finalize(st);
     sqlite3_close(h);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/keyid.h"
 #include "base/xalloc.h"
 #include "data/fashion.h"
 #include "kernels/blas.h"
@@ -17,27 +18,19 @@ int group_specs(const RunSpec *specs, const long *run_ids, const int *select, lo
     Group *g = xcalloc(n ? n : 1, sizeof *g);
     char (*hashes)[17] = xmalloc(sizeof(*hashes) * (n ? n : 1));
     int *of = xmalloc(sizeof(int) * (n ? n : 1));
-    // Groups are found through an open-addressing table on the group hash, so
-    // this is linear in n (a scan of the groups per run took over a minute for
-    // 100,000 one-run groups). Groups keep the order of their first run.
-    size_t cap = 16;
-    while (cap < 2 * (size_t)n) cap <<= 1;
-    int *slot = xmalloc_array(cap, sizeof(int));
-    memset(slot, 0xff, cap * sizeof(int));   // -1: empty
+    // Groups numbered by their group hash in first-seen order (keyid), so this is linear
+    // in n: a scan of the groups per run took over a minute for 100,000 one-run groups.
+    KeyIds ids;
+    keyid_init(&ids);
     int ng = 0;
     for (long i = 0; i < n; i++) {
         if (!select[i]) continue;
         spec_hash(&specs[i], 0, hashes[i]);
-        size_t j = (size_t)strtoull(hashes[i], NULL, 16) & (cap - 1);
-        while (slot[j] >= 0 && strcmp(g[slot[j]].group_hash, hashes[i]) != 0) j = (j + 1) & (cap - 1);
-        if (slot[j] < 0) {
-            slot[j] = ng;
-            memcpy(g[ng++].group_hash, hashes[i], 17);
-        }
-        of[i] = slot[j];
+        of[i] = keyid_get(&ids, hashes[i]);
+        if (of[i] == ng) memcpy(g[ng++].group_hash, hashes[i], 17);
         g[of[i]].n++;
     }
-    free(slot);
+    keyid_free(&ids);
     for (int k = 0; k < ng; k++) {
         g[k].specs = xmalloc(sizeof(RunSpec *) * g[k].n);
         g[k].run_ids = xmalloc(sizeof(long) * g[k].n);
