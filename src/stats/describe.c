@@ -34,36 +34,15 @@ static void stats_of(double *x, int n, double *v) {   // sorts x
     v[12] = s > 0 ? gsl_stats_kurtosis_m_sd(x, 1, n, m, s) : NAN;
 }
 
-// Moves the k-th smallest of v[lo..hi] to v[k], smaller ones before it, larger after
-// (Hoare's selection, median-of-three pivot): O(n) where a sort is O(n log n).
-static void select_kth(double *v, int lo, int hi, int k) {
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        double a = v[lo], b = v[mid], c = v[hi];
-        double pivot = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
-            if (i <= j) { double t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
-        }
-        if (k <= j) hi = j;
-        else if (k >= i) lo = i;
-        else return;
-    }
-}
-
 // gsl_stats_quantile_from_sorted_data's value (linear between the order statistics
-// around (n − 1)·q) without sorting: select the lower one, the upper is the least above.
+// around (n − 1)·q) without sorting: GSL's selection finds each, O(n) where a sort is
+// O(n log n).
 static double quantile_select(double *v, int n, double q) {
     double at = (n - 1) * q;
     int k = (int)floor(at);
-    double frac = at - k;
-    select_kth(v, 0, n - 1, k);
-    if (k + 1 >= n || frac == 0) return v[k];
-    double up = v[k + 1];
-    for (int i = k + 2; i < n; i++) if (v[i] < up) up = v[i];
-    return (1 - frac) * v[k] + frac * up;
+    double frac = at - k, low = gsl_stats_select(v, 1, n, k);
+    if (k + 1 >= n || frac == 0) return low;
+    return (1 - frac) * low + frac * gsl_stats_select(v, 1, n, k + 1);
 }
 
 void percentile_interval(double *v, int n, double *lo, double *hi) {
