@@ -5,29 +5,15 @@
 #include <string.h>
 
 #include "base/fmt.h"
-
-// Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are not
-// one (overlong forms, surrogates and code points past U+10FFFF included).
-static int utf8_len(const unsigned char *p) {
-    unsigned c = p[0];
-    if (c < 0x80) return 1;
-    int n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (!n) return 0;
-    for (int k = 1; k < n; k++)
-        if ((p[k] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && p[1] < 0xA0) return 0;   // overlong
-    if (c == 0xED && p[1] > 0x9F) return 0;   // UTF-16 surrogates
-    if (c == 0xF0 && p[1] < 0x90) return 0;   // overlong
-    if (c == 0xF4 && p[1] > 0x8F) return 0;   // past U+10FFFF
-    return n;
-}
+#include "base/utf8.h"
 
 void json_str(FILE *f, const char *text) {
     if (!f) return;
     if (!text) { fputs("null", f); return; }
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)text; *p;) {
-        unsigned c = *p;
+    const char *end = text + strlen(text);
+    for (const char *p = text; *p;) {
+        unsigned c = (unsigned char)*p;
         if (c == '"' || c == '\\') { fputc('\\', f); fputc((int)c, f); p++; continue; }
         if (c < 0x20) {
             const char *esc = c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
@@ -36,7 +22,7 @@ void json_str(FILE *f, const char *text) {
             p++;
             continue;
         }
-        int n = utf8_len(p);
+        int n = utf8_sequence(p, (size_t)(end - p), NULL);
         if (n == 0) { fputs("\\ufffd", f); p++; continue; }
         fwrite(p, 1, (size_t)n, f);
         p += n;

@@ -2,8 +2,10 @@
 
 #include <stdint.h>
 
-// Length of the well-formed sequence at s (1 to 4), or 0 with *why set.
-static int sequence(const uint8_t *s, size_t left, const char **why) {
+int utf8_sequence(const char *text, size_t left, const char **why) {
+    const uint8_t *s = (const uint8_t *)text;
+    const char *ignored;
+    if (!why) why = &ignored;
     uint8_t b = s[0];
     if (b == 0) { *why = "a NUL byte"; return 0; }
     if (b < 0x80) return 1;
@@ -29,7 +31,7 @@ int utf8_check(const char *text, size_t len, Utf8Error *e) {
     int line = 1, col = 1;
     for (size_t i = 0; i < len;) {
         const char *why = "";
-        int n = sequence(s + i, len - i, &why);
+        int n = utf8_sequence(text + i, len - i, &why);
         if (!n) {
             *e = (Utf8Error){ .offset = i, .line = line, .col = col, .byte = s[i], .why = why };
             return -1;
