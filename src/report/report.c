@@ -79,23 +79,27 @@ static int distinct_settings(const GroupDiff *d, const int *conf, int n_conf, in
     return n_seen;
 }
 
+// One IsoFLOP profile set over all of the task's runs.
+static void whole_task_iso(TaskView *v, const TaskView *base) {
+    v->n_iso = 1;
+    v->iso_where[0] = sqlite3_mprintf("%s", base->where_task);
+    snprintf(v->iso_label[0], sizeof v->iso_label[0], "%s", base->task);
+}
+
 // The views of one task (and world): one, or one per setting when its groups differ in more
 // than N and D at equal N and D (two learning rates: never pooled as seeds of one size), each
 // headed by what sets it apart; and the IsoFLOP split (N and the budget vary there) in the first.
 // Returns the views written to out (at least 1, at most room).
 static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *out, int room) {
     out[0] = *base;
-    out[0].n_iso = 1;
-    out[0].iso_where[0] = sqlite3_mprintf("%s", base->where_task);
-    snprintf(out[0].iso_label[0], sizeof out[0].iso_label[0], "%s", base->task);
+    out[0].n_iso = 0;
     GroupDiff d;
     char err[512];
     if (group_diff_load_where(db, base->where_task, &d, err, sizeof err) != 0) {
         report_note(r, "%s: %s", base->task, err);
+        whole_task_iso(&out[0], base);
         return 1;
     }
-    out[0].n_iso = 0;   // decided below
-    sqlite3_free(out[0].iso_where[0]);
     int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, n = 1;
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
     char what[1024], label[160], where[1200];
@@ -135,9 +139,7 @@ static int split_views(Report *r, sqlite3 *db, const TaskView *base, TaskView *o
             snprintf(out[0].iso_label[out[0].n_iso++], sizeof label, "%.60s, %.90s", base->task, label);
         }
     } else {
-        out[0].n_iso = 1;
-        out[0].iso_where[0] = sqlite3_mprintf("%s", base->where_task);
-        snprintf(out[0].iso_label[0], sizeof out[0].iso_label[0], "%s", base->task);
+        whole_task_iso(&out[0], base);
     }
     group_diff_free(&d);
     return n;
