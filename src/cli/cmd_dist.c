@@ -191,10 +191,9 @@ static void group_labels(const char *db, const Samples *S, char (*labels)[256], 
     sqlite3_close(h);
     free(keys);
     if (!ok) return;   // the labels stay by size: the groups were read, only their params were not
-    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1], n_all = 0;
+    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1];
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
-    for (int f = 0; f < d.n_fields; f++)
-        if (!(group_field_axes(d.field[f]) & (GROUP_AXIS_N | GROUP_AXIS_D))) all[n_all++] = f;
+    int n_all = group_diff_fields_off(&d, GROUP_AXIS_N | GROUP_AXIS_D, all);
     for (int g = 0; g < S->n_groups && n_all; g++) {
         char l[200];
         group_diff_label(&d, group_diff_index(&d, S->g[g].key), all, n_all, l, sizeof l);
@@ -203,9 +202,7 @@ static void group_labels(const char *db, const Samples *S, char (*labels)[256], 
     if (n_conf) {
         char what[512], where[400];
         group_diff_describe(&d, conf, n_conf, what, sizeof what);
-        int order[d.n_groups];   // suggest the smallest setting
-        group_diff_order(&d, conf, n_conf, order);
-        group_diff_where_arg(&d, order[0], conf, n_conf, where, sizeof where);
+        group_diff_suggest_where(&d, conf, n_conf, where, sizeof where);
         snprintf(warn, wlen, "groups of equal N and D differ in %s: each group is described on its own, but the spread "
                  "against N and the power law across sizes below pool them; select one with --where %s", what, where);
     }

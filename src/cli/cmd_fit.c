@@ -106,9 +106,7 @@ static void check_groups(const Args *a, const Points *p, int axes, const char *a
     fprintf(json, ",\"groups\":%d", d.n_groups);
     if (n_conf) {
         group_diff_describe(&d, conf, n_conf, what, sizeof what);
-        int order[d.n_groups];   // suggest the smallest setting
-        group_diff_order(&d, conf, n_conf, order);
-        group_diff_where_arg(&d, order[0], conf, n_conf, where, sizeof where);
+        group_diff_suggest_where(&d, conf, n_conf, where, sizeof where);
         if (!a->allow_mixed) {
             fprintf(stderr, "jackpot fit: the %d groups of runs differ in %s, not only in the law's axes (%s): one law across "
                             "them would pool runs of different settings as seeds of one point. Select one with --where %s"

@@ -118,10 +118,9 @@ static void label_sizes(sqlite3 *db, const RunRow *rows, int n, ConceptStudy *st
         if (i == 0 || strcmp(rows[i].group, rows[i - 1].group)) snprintf(keys[k++], 17, "%s", rows[i].group);
     GroupDiff d;
     if (k < 2 || group_diff_load(db, (const char (*)[17])keys, k, &d, err, sizeof err) != 0) { free(keys); return; }
-    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1], n_all = 0;
+    int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1];
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
-    for (int f = 0; f < d.n_fields; f++)
-        if (!(group_field_axes(d.field[f]) & (GROUP_AXIS_N | GROUP_AXIS_D))) all[n_all++] = f;
+    int n_all = group_diff_fields_off(&d, GROUP_AXIS_N | GROUP_AXIS_D, all);
     for (int s = 0; s < st->n_sizes && s < k; s++)
         group_diff_label(&d, group_diff_index(&d, keys[s]), all, n_all, st->size[s].label, sizeof st->size[s].label);
     if (n_conf) group_diff_describe(&d, conf, n_conf, st->mixed, sizeof st->mixed);

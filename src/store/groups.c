@@ -14,7 +14,8 @@ int group_field_ignored(const char *f) {
            !strcmp(f, "budget.eval_every") || !strcmp(f, "budget.evals");
 }
 
-int group_field_axes(const char *f) {
+// GROUP_AXIS_* of a field (0 for others).
+static int group_field_axes(const char *f) {
     if (!strcmp(f, "model.width") || !strcmp(f, "model.depth") || !strcmp(f, "model.hidden")) return GROUP_AXIS_N;
     if (!strcmp(f, "task.train_size")) return GROUP_AXIS_D;
     if (!strncmp(f, "budget.", 7)) return GROUP_AXIS_BUDGET;
@@ -275,7 +276,8 @@ void group_diff_where(const GroupDiff *d, int g, const int *fields, int n, char 
     }
 }
 
-void group_diff_where_arg(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len) {
+// group_diff_where as one shell word for a message.
+static void group_diff_where_arg(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len) {
     char sql[1024];
     group_diff_where(d, g, fields, n, sql, sizeof sql);
     size_t k = 0;
@@ -287,4 +289,17 @@ void group_diff_where_arg(const GroupDiff *d, int g, const int *fields, int n, c
     }
     out[k++] = '"';
     out[k] = 0;
+}
+
+void group_diff_suggest_where(const GroupDiff *d, const int *fields, int n, char *out, size_t len) {
+    int order[d->n_groups];
+    group_diff_order(d, fields, n, order);
+    group_diff_where_arg(d, order[0], fields, n, out, len);
+}
+
+int group_diff_fields_off(const GroupDiff *d, int axes, int *fields) {
+    int n = 0;
+    for (int f = 0; f < d->n_fields; f++)
+        if (!(group_field_axes(d->field[f]) & axes)) fields[n++] = f;
+    return n;
 }

@@ -38,8 +38,6 @@ int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d, char *er
 void group_diff_free(GroupDiff *d);
 int group_diff_index(const GroupDiff *d, const char *hash);   // −1 when absent
 
-// GROUP_AXIS_* of a field (0 for others), and whether it is ignored.
-int group_field_axes(const char *field);
 int group_field_ignored(const char *field);
 
 // The fields (indices into d->field) that are not on `axes`: confounded[] (pooled as
@@ -55,5 +53,9 @@ void group_diff_label(const GroupDiff *d, int g, const int *fields, int n, char 
 // SQL on runs r selecting group g's value of each of fields[n] (joined by AND; "1" when n = 0),
 // e.g. r.lr = 0.01 or json_extract(r.params, '$."optim.wd"') = 0: what to pass to --where.
 void group_diff_where(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len);
-// The same as one shell word for a message: --where "json_extract(r.params, '$.\"optim.wd\"') = 0".
-void group_diff_where_arg(const GroupDiff *d, int g, const int *fields, int n, char *out, size_t len);
+// The --where that selects the smallest setting of fields[n], as one shell word for a message
+// (--where "json_extract(r.params, '$.\"optim.wd\"') = 0"): what a refusal or warning suggests.
+void group_diff_suggest_where(const GroupDiff *d, const int *fields, int n, char *out, size_t len);
+// fields[]: the indices of the fields that no axis in `axes` varies (what labels a group besides
+// them). Returns how many.
+int group_diff_fields_off(const GroupDiff *d, int axes, int *fields);
