@@ -21,7 +21,10 @@
 
 #include "store/store.h"
 
-static const char *bin(void) { return getenv("JACKPOT_BIN") ? getenv("JACKPOT_BIN") : "build/jackpot"; }
+static char bin_copy[128];   // a copy nobody can run, when the build tree is closed to it
+static const char *bin(void) {
+    return bin_copy[0] ? bin_copy : getenv("JACKPOT_BIN") ? getenv("JACKPOT_BIN") : "build/jackpot";
+}
 
 // A toy-world sweep of 8 runs in 4 groups that trains in a fraction of a second.
 static const char TINY[] =
@@ -356,8 +359,14 @@ static void test_read_only_directory(void **state) {
     snprintf(probe, sizeof probe, "touch %s/ro/probe 2>/dev/null", dir);
     if (sh(probe, out, sizeof out, (Opts){ 0 }) == 0) {   // permissions do not bind us: root
         nobody = 1;
+        if (jp("--help", out, sizeof out, (Opts){ .nobody = 1 }) != 0) {   // the checkout is closed to nobody
+            char cp[400];
+            snprintf(cp, sizeof cp, "cp %s %s/jackpot && chmod 755 %s/jackpot", bin(), dir, dir);
+            if (sh(cp, out, sizeof out, (Opts){ 0 }) == 0) snprintf(bin_copy, sizeof bin_copy, "%s/jackpot", dir);
+        }
         if (sh(probe, out, sizeof out, (Opts){ .nobody = 1 }) == 0 || jp("--help", out, sizeof out, (Opts){ .nobody = 1 }) != 0) {
             print_message("skipped: no read-only directory for this process (root, and uid 65534 cannot run %s)\n", bin());
+            bin_copy[0] = 0;
             remove_dir();
             skip();
         }
@@ -381,6 +390,7 @@ static void test_read_only_directory(void **state) {
             if (rc != 0) fail_msg("%s in a read-only directory%s: exit %d, output:\n%s", c, wal ? " (WAL)" : "", rc, out);
         }
     }
+    bin_copy[0] = 0;
     remove_dir();
 }
 
