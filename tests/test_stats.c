@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/rng.h"
 #include "fit/fit.h"
 #include "stats/describe.h"
 #include "stats/samples.h"
+#include "stats/slope.h"
 
 static double pareto(double alpha, uint64_t seed, uint64_t i) { return pow(rng_uniform(seed, 9, i), -1.0 / alpha); }
 
@@ -246,6 +248,22 @@ static void test_seed_grid_complete_or_refused(void **state) {
     assert_int_equal(seed_grid(ui, ud, 4, &I, &J, cell, why, sizeof why), 1);
 }
 
+// A known line: slope, intercept and the Student-t interval (t(0.975, 3) =
+// 3.182446305284263) computed by hand from the sums of squares; and the refusals.
+static void test_slope_fit(void **state) {
+    (void)state;
+    const double x[] = { 1, 2, 3, 4, 5 }, y[] = { 2.1, 3.9, 6.2, 7.8, 10.1 };
+    SlopeFit f;
+    assert_int_equal(slope_fit(x, y, 5, &f), 0);
+    assert_true(fabs(f.slope - 1.99) < 1e-12 && fabs(f.intercept - 0.05) < 1e-12);
+    assert_true(fabs(f.lo - 1.7999392904005083) < 1e-9 && fabs(f.hi - 2.1800607095994913) < 1e-9);
+    assert_int_equal(slope_fit(x, y, 2, &f), -1);
+    assert_true(isnan(f.slope) && isnan(f.lo));
+    const double same[] = { 3, 3, 3 };
+    assert_int_equal(slope_fit(same, y, 3, &f), -1);
+    assert_non_null(strstr(jp_error(), "one x"));
+}
+
 // All four cases of a slope interval against 0 and −1/2.
 static void test_spread_slope_verdict(void **state) {
     (void)state;
@@ -314,6 +332,7 @@ int main(void) {
         cmocka_unit_test(test_anderson_darling_far_tail),
         cmocka_unit_test(test_shape_intervals_need_eight),
         cmocka_unit_test(test_seed_grid_complete_or_refused),
+        cmocka_unit_test(test_slope_fit),
         cmocka_unit_test(test_spread_slope_verdict),
         cmocka_unit_test(test_percentile_interval_equals_sorting),
         cmocka_unit_test(test_dist_csv_with_300_columns),

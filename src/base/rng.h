@@ -17,6 +17,13 @@ enum {
     RNG_STREAM_FRESH  = 7,   // a toy world's training examples; seed = data_seed, index = example
     RNG_STREAM_VAL_SET  = 8, // a toy world's held-out sets; seed = world seed
     RNG_STREAM_TEST_SET = 9,
+
+    // Analyses (bootstrap resampling): seed = the analysis's --seed.
+    RNG_STREAM_FIT_BOOTSTRAP  = 101,   // fit_law: cluster draws, index = resample·clusters + slot
+    RNG_STREAM_ISOFLOP        = 102,   // isoflop_fit: rows within a budget, index = resample·rows + row
+    RNG_STREAM_FIT_REDRAW     = 104,   // fit_law: a degenerate resample drawn again, index = (resample·64 + attempt)·clusters + slot
+    RNG_STREAM_DESCRIBE       = 111,   // describe: index = resample·n + i
+    RNG_STREAM_DIST           = 121,   // dist: Hill tails (seed), best of k (seed + 7), variance split rows and columns (seed + 9, + 10)
 };
 
 // The raw block function: 4 words of counter, 2 of key, 10 rounds.

@@ -24,7 +24,6 @@
 #define CMD "dist"
 #define TAIL_MIN_N 30
 #define DIST_LAW_POINTS 64   // L(N) on every run up to this many sizes; past it, pooled bins of sizes
-#define RNG_STREAM_DIST 121
 
 static const char HELP[] =
     "usage: jackpot dist (--db FILE [--sweep NAME] [--where SQL] | --csv FILE) [options]\n"

@@ -14,8 +14,6 @@
 #include "fit/huber.h"
 #include "stats/describe.h"
 
-#define RNG_STREAM_BOOTSTRAP 101
-#define RNG_STREAM_BOOTSTRAP_REDRAW 104   // 102 is IsoFLOP's
 
 typedef struct {
     const Law *law;
@@ -210,8 +208,8 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
                 for (int attempt = 0, distinct = 0; attempt < 64 && distinct < L->n_theta && distinct < nc; attempt++) {
                     memset(draws, 0, sizeof(double) * nc);
                     for (int c = 0; c < nc; c++)
-                        draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
-                                           : rng_below(o->seed, RNG_STREAM_BOOTSTRAP_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
+                        draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_FIT_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
+                                           : rng_below(o->seed, RNG_STREAM_FIT_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
                                                        (uint32_t)nc)] += 1;
                     distinct = 0;
                     for (int c = 0; c < nc; c++) distinct += draws[c] > 0;

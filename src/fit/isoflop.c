@@ -11,7 +11,6 @@
 #include "base/rng.h"
 #include "fit/fit.h"
 
-#define RNG_STREAM_ISOFLOP 102
 
 // Parabola through (ln N, loss) of rows[n]; fills the budget's fit or its refusal.
 static void fit_budget(const Points *p, const int *rows, int n, IsoBudget *b) {

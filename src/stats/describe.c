@@ -13,7 +13,6 @@
 #include "base/xalloc.h"
 #include "base/rng.h"
 
-#define RNG_STREAM_DESCRIBE 111
 
 const char *const describe_names[DESCRIBE_STATS] = {
     "mean", "std", "cv", "min", "q05", "q25", "median", "q75", "q95", "max", "iqr", "skewness", "excess_kurtosis",
