@@ -1,3 +1,4 @@
+#include "store/world_signature.h"   // moves into src/store with the queries (issue 14)
 #include "concepts/study.h"
 
 #include <gsl/gsl_sort.h>

@@ -34,11 +34,6 @@ typedef struct {
     char source[512];
 } ConceptStudy;
 
-// A toy world's identity as SQL on runs r: its world.* fields ('' for other tasks). The %% is a
-// LIKE wildcard either way: one % once through a printf-style formatter, two (the same pattern) in plain SQL.
-#define WORLD_SIGNATURE_SQL \
-    "COALESCE((SELECT group_concat(key || '=' || value, ' ') FROM json_each(r.params) WHERE key LIKE 'world.%%'), '')"
-
 // sweep may be NULL (every finished run with concept metrics). "Final" metrics are those of each
 // run's last evaluation, or with at_best of its best-validation step (the early-stopping point:
 // fixed-D runs that overfit). Returns 0, or −1 with err.

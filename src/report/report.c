@@ -1,3 +1,4 @@
+#include "store/world_signature.h"   // moves into src/store with the queries (issue 14)
 #include "report/report.h"
 
 #include <ctype.h>
