@@ -1,15 +1,20 @@
 // A concept study: what a sweep over a toy world (data/world.h) says about
 // which concepts each model size learns, when, and how much they interfere.
 // Read from the store's concepts table (per-concept test metrics at every
-// evaluation) and its probe metrics (train/probe.h).
+// evaluation) and its probe metrics (train/probe.h measures them; base/probe_metrics.h
+// names them), through store/read_concepts.h. The analyses of a loaded study are in
+// concepts/analysis.h.
 #pragma once
-#include "train/probe.h"
+#include <stddef.h>
+
+#include "base/probe_metrics.h"
 
 typedef struct {
     long n_params, width, depth, train_size;   // train_size 0: fresh samples
     int n_runs;
     double *run_loss;          // [n_runs] Σ_c p_c · final test loss of c (the expected loss)
     double *run_learned;       // [n_runs] concepts whose final test loss is under the threshold
+    double loss_mean, loss_sd, learned_mean, learned_sd;   // of run_loss and run_learned over the runs (NaN skipped)
     double (*run_probe)[PROBE_METRICS];   // [n_runs] each run's probe metrics, averaged over evaluations after step 0 (NaN: none)
     double probe_mean[PROBE_METRICS], probe_sd[PROBE_METRICS];   // of run_probe over the runs (NaN: none)
     double *acc, *loss;        // [C] final test accuracy and loss of each concept, mean over runs
@@ -36,7 +41,8 @@ typedef struct {
 
 // sweep may be NULL (every finished run with concept metrics). "Final" metrics are those of each
 // run's last evaluation, or with at_best of its best-validation step (the early-stopping point:
-// fixed-D runs that overfit). Returns 0, or −1 with err.
+// fixed-D runs that overfit). Returns 0, or −1 with err (err keeps this signature for
+// report/concepts.c, which tells "several toy worlds" apart by its text).
 int concept_study_load(const char *db, const char *sweep, double threshold, int at_best, ConceptStudy *st, char *err,
                        size_t errlen);
 void concept_study_free(ConceptStudy *st);

@@ -5,8 +5,6 @@
 
 #include "train/step.h"
 
-const char *const probe_metric_names[PROBE_METRICS] = { "cos_ff", "cos_fr", "cos_rr", "dloss_rare", "dloss_freq" };
-
 size_t probe_scratch_floats(int q, size_t P) { return (size_t)(2 * q + 2) * P; }
 
 // g[P] = ∂(mean loss of concept c)/∂params.

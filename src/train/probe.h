@@ -9,13 +9,12 @@
 //                            (frequent concepts only), the change in the mean
 //                            loss of R and of F: dloss_rare > 0 is interference
 #pragma once
+#include "base/probe_metrics.h"   // PROBE_COS_FF, …, PROBE_METRICS and their names
 #include "data/task.h"
 #include "nn/loss.h"
 #include "nn/mlp.h"
 
-enum { PROBE_COS_FF, PROBE_COS_FR, PROBE_COS_RR, PROBE_DLOSS_RARE, PROBE_DLOSS_FREQ, PROBE_METRICS };
 typedef struct { double value[PROBE_METRICS]; } ProbeResult;
-extern const char *const probe_metric_names[PROBE_METRICS];   // "cos_ff", …, in enum order
 
 // Floats of scratch the probe needs for q concepts per group and P parameters.
 size_t probe_scratch_floats(int q, size_t P);
