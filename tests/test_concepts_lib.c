@@ -13,7 +13,7 @@
 #include "base/error.h"
 #include "concepts/analysis.h"
 #include "concepts/study.h"
-#include "data/world.h"
+#include "base/zipf.h"
 #include "store/read_concepts.h"
 #include "store/store.h"
 

@@ -9,7 +9,7 @@
 
 #include "base/error.h"
 #include "base/xalloc.h"
-#include "data/world.h"
+#include "base/zipf.h"
 #include "stats/describe.h"
 #include "store/read_concepts.h"
 

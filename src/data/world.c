@@ -18,12 +18,6 @@ static uint64_t world_index(int part, uint64_t c, uint64_t j) { return ((uint64_
 
 #define MAX_FEATURES 4000   // an example's blocks are index·4096 + j
 
-void zipf_frequencies(double s, int C, double *p) {
-    double total = 0;
-    for (int c = 0; c < C; c++) total += p[c] = pow(c + 1.0, -s);
-    for (int c = 0; c < C; c++) p[c] /= total;
-}
-
 void world_resolve(WorldOptions *q, int *dim, int *n_out, int *regression) {
     // Michaud et al.'s sparse-parity defaults: 500 tasks, n = 100 bits, k = 3.
     static const int default_concepts[] = { 500, 100, 1, 1 }, default_bits[] = { 100, 32, 32, 64 };

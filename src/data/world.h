@@ -22,6 +22,7 @@
 #pragma once
 #include <stdint.h>
 
+#include "base/zipf.h"   // zipf_frequencies: p[C], also for readers of the store
 #include "nn/mlp.h"
 
 typedef enum { WORLD_SPARSE_PARITY, WORLD_ZIPF_CONCEPTS, WORLD_TEACHER, WORLD_MANIFOLD, WORLD_KIND_COUNT } WorldKind;
@@ -73,6 +74,3 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
 // The task owns a copy of the world. Returns 0 or −1 (jp_error).
 struct Task;
 int world_task(const WorldOptions *o, int eval_per_concept, struct Task *task);
-
-// The Zipf frequencies alone (for readers of the store): p[C].
-void zipf_frequencies(double s, int C, double *p);
