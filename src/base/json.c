@@ -1,4 +1,5 @@
 #include "base/json.h"
+#include "base/xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -34,11 +35,10 @@ void json_strf(FILE *f, const char *fmt, ...) {
     if (!f) return;
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    char *s = xvasprintf(fmt, ap);
     va_end(ap);
-    json_str(f, n < 0 ? "" : s);
-    if (n >= 0) free(s);
+    json_str(f, s);
+    free(s);
 }
 
 void json_num(FILE *f, double v) {

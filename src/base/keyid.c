@@ -20,8 +20,9 @@ void keyid_free(KeyIds *k) {
 // glibc's tables fail only for want of memory (hcreate_r) or room (hsearch_r, kept
 // under half full): out of memory, which xalloc's callers never see returned either.
 static void no_table(size_t slots) {
-    fprintf(stderr, "jackpot: out of memory: cannot make a hash table of %zu entries\n", slots);
-    abort();
+    char what[64];
+    snprintf(what, sizeof what, "a hash table of %zu entries", slots);
+    xout_of_memory(what);
 }
 
 // A table of `slots` entries holding keys[0..n): hsearch_r tables cannot grow,

@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((noreturn, cold)) static void out_of_memory(const char *what, const char *file, int line) {
+void jp_out_of_memory(const char *what, const char *file, int line) {
     fprintf(stderr, "jackpot: out of memory: cannot allocate %s (%s:%d)\n", what, file, line);
     abort();
 }
+#define out_of_memory jp_out_of_memory
 
 __attribute__((noreturn, cold)) static void fail_size(size_t size, const char *file, int line) {
     char what[64];
@@ -63,15 +64,27 @@ char *jp_xstrdup(const char *s, const char *file, int line) {
     return p;
 }
 
+char *jp_xvasprintf(const char *file, int line, const char *fmt, va_list ap) {
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0) out_of_memory("a formatted string (bad format)", file, line);
+    char *p = jp_xmalloc((size_t)n + 1, file, line);
+    vsnprintf(p, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return p;
+}
+
 char *jp_xasprintf(const char *file, int line, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) out_of_memory("a formatted string (bad format)", file, line);
-    char *p = jp_xmalloc((size_t)n + 1, file, line);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = jp_xvasprintf(file, line, fmt, ap);
     va_end(ap);
     return p;
+}
+
+FILE *jp_xopen_memstream(char **text, size_t *len, const char *file, int line) {
+    FILE *f = open_memstream(text, len);
+    if (!f) out_of_memory("an in-memory stream", file, line);
+    return f;
 }

@@ -184,8 +184,7 @@ void spec_hash(const RunSpec *s, int with_seeds, char out[17]) {
 char *spec_json(const RunSpec *s) {
     char *text = NULL, value[64];
     size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    if (!out) { fprintf(stderr, "jackpot: out of memory writing a run's params\n"); abort(); }
+    FILE *out = xopen_memstream(&text, &len);
     fputc('{', out);
     for (int i = 0, first = 1; i < spec_field_count; i++) {
         const Field *f = &spec_fields[i];
