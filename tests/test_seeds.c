@@ -80,6 +80,27 @@ static void test_variance_split_recovers_planted_components(void **state) {
         assert_true(0 <= v->lo[q] && v->lo[q] <= v->hi[q]);
     }
     assert_true(v->hi[0] > v->hi[1]);   // the init effect is the larger one
+    // the intervals redrawn by hand as seeds.h documents: rows (init seeds) on seed + 9, stream
+    // RNG_STREAM_DIST_VARIANCE_INIT, index resample·I + row; columns (data seeds) on seed + 10,
+    // RNG_STREAM_DIST_VARIANCE_DATA, index resample·J + column, one draw per column
+    enum { B = 200 };
+    double y[12], yb[12], comp[3][B];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) y[i * 4 + j] = 2 + a[i] + b[j] + 0.1 * s[i] * t[j];
+    for (int r = 0; r < B; r++) {
+        int rb[4];
+        for (int j = 0; j < 4; j++) rb[j] = (int)rng_below(5 + 10, RNG_STREAM_DIST_VARIANCE_DATA, (uint64_t)r * 4 + j, 4);
+        for (int i = 0; i < 3; i++) {
+            int ra = (int)rng_below(5 + 9, RNG_STREAM_DIST_VARIANCE_INIT, (uint64_t)r * 3 + i, 3);
+            for (int j = 0; j < 4; j++) yb[i * 4 + j] = y[ra * 4 + rb[j]];
+        }
+        variance_two_way(yb, 3, 4, &comp[0][r], &comp[1][r], &comp[2][r]);
+    }
+    for (int q = 0; q < 3; q++) {
+        double lo, hi;
+        percentile_interval(comp[q], B, &lo, &hi);
+        assert_true(v->lo[q] == lo && v->hi[q] == hi);
+    }
     // --boot 0: the same estimates, no intervals
     seed_study_free(&st);
     seed_study_run(&S, NULL, &(SeedOptions){ .eval_size = 10000, .n_boot = 0, .seed = 5 }, &st);
@@ -112,7 +133,7 @@ static void test_variance_split_refusals(void **state) {
 // mean 0.3; k = 2: (0.1·4 + 0.2·3 + 0.3·2 + 0.4·1)/10 = 0.2; k = 3: (0.1·6 + 0.2·3 + 0.3·1)/10
 // = 0.15; k = 4: (0.1·4 + 0.2·1)/5 = 0.12; k = 5: the minimum 0.1. The interval is the 2.5% and
 // 97.5% quantiles of the estimate on resamples drawn as seeds.h documents (seed + 7, stream
-// RNG_STREAM_DIST, index = resample·n + position), redrawn here.
+// RNG_STREAM_DIST_BEST_OF_K, index = resample·n + position), redrawn here.
 static void test_best_of_k_by_hand(void **state) {
     (void)state;
     const double x[5] = { 0.5, 0.1, 0.4, 0.2, 0.3 }, want[5] = { 0.3, 0.2, 0.15, 0.12, 0.1 };
@@ -130,7 +151,7 @@ static void test_best_of_k_by_hand(void **state) {
         assert_float_equal(G->best[i].best, want[i], 1e-12);
         double boot[B], s[5], lo, hi;
         for (int b = 0; b < B; b++) {
-            for (int r = 0; r < 5; r++) s[r] = x[rng_below(seed + 7, RNG_STREAM_DIST, (uint64_t)b * 5 + r, 5)];
+            for (int r = 0; r < 5; r++) s[r] = x[rng_below(seed + 7, RNG_STREAM_DIST_BEST_OF_K, (uint64_t)b * 5 + r, 5)];
             boot[b] = expected_best_of_k(s, 5, i + 1);
         }
         percentile_interval(boot, B, &lo, &hi);

@@ -39,7 +39,7 @@ static HillTail tail_index(const double *x, int n, int upper, int n_boot, uint64
     HillTail t = { 0, NAN, NAN, NAN };
     int kept = 0;
     for (int b = -1; b < n_boot; b++) {   // b = −1: the sample itself
-        for (int i = 0; i < n; i++) s[i] = b < 0 ? x[i] : x[rng_below(seed, RNG_STREAM_DIST, (uint64_t)b * n + i, (uint32_t)n)];
+        for (int i = 0; i < n; i++) s[i] = b < 0 ? x[i] : x[rng_below(seed, RNG_STREAM_DIST_TAILS, (uint64_t)b * n + i, (uint32_t)n)];
         gsl_sort(s, 1, n);   // the order of s does not matter below
         double med = gsl_stats_median_from_sorted_data(s, 1, n);
         int m = 0;
@@ -120,7 +120,7 @@ static void best_of_k(const SeedGroup *G, const FitResult *fr, int n_boot, uint6
         *e = (BestOfK){ .k = k, .best = expected_best_of_k(G->loss, G->n, k), .lo = NAN, .hi = NAN, .law = NAN,
                         .law_lo = NAN, .law_hi = NAN };
         for (int b = 0; b < n_boot; b++) {
-            for (int i = 0; i < G->n; i++) s[i] = G->loss[rng_below(seed, RNG_STREAM_DIST, (uint64_t)b * G->n + i, (uint32_t)G->n)];
+            for (int i = 0; i < G->n; i++) s[i] = G->loss[rng_below(seed, RNG_STREAM_DIST_BEST_OF_K, (uint64_t)b * G->n + i, (uint32_t)G->n)];
             boot[b] = expected_best_of_k(s, G->n, k);
         }
         if (n_boot > 1) percentile_interval(boot, n_boot, &e->lo, &e->hi);
@@ -135,19 +135,18 @@ static void best_of_k(const SeedGroup *G, const FitResult *fr, int n_boot, uint6
 }
 
 // The init × data split of group G's loss, y[I·J] in grid order, with bootstrap intervals:
-// init seeds and data seeds resampled independently (whole rows and whole columns).
+// init seeds and data seeds resampled independently (whole rows and whole columns), each
+// on its own stream with index = resample·count + position, so that no two draws share a
+// counter whatever I and J.
 static void split_bootstrap(const double *y, int I, int J, int n_boot, uint64_t seed, VarianceSplit *v) {
     double *yb = xmalloc(sizeof(double) * I * J), *bi = xmalloc(sizeof(double) * (n_boot + 1) * 3);
-    int kept = 0;
-    // the counter stride: 512 as before for up to 512 seeds, wider beyond so that draws never repeat
-    uint64_t stride_a = I > 512 ? (uint64_t)I : 512, stride_b = J > 512 ? (uint64_t)J : 512;
+    int *rb = xmalloc(sizeof(int) * J), kept = 0;
     for (int b = 0; b < n_boot; b++) {
+        for (int c = 0; c < J; c++)
+            rb[c] = (int)rng_below(seed + 10, RNG_STREAM_DIST_VARIANCE_DATA, (uint64_t)b * J + c, (uint32_t)J);
         for (int a = 0; a < I; a++) {
-            int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST, (uint64_t)b * stride_a + a, (uint32_t)I);
-            for (int c = 0; c < J; c++) {
-                int rb = (int)rng_below(seed + 10, RNG_STREAM_DIST, (uint64_t)b * stride_b + c, (uint32_t)J);
-                yb[a * J + c] = y[ra * J + rb];
-            }
+            int ra = (int)rng_below(seed + 9, RNG_STREAM_DIST_VARIANCE_INIT, (uint64_t)b * I + a, (uint32_t)I);
+            for (int c = 0; c < J; c++) yb[a * J + c] = y[ra * J + rb[c]];
         }
         variance_two_way(yb, I, J, &bi[kept], &bi[n_boot + kept], &bi[2 * n_boot + kept]);
         kept++;
@@ -156,7 +155,7 @@ static void split_bootstrap(const double *y, int I, int J, int n_boot, uint64_t 
         v->lo[q] = v->hi[q] = NAN;
         if (kept > 1) percentile_interval(bi + q * n_boot, kept, &v->lo[q], &v->hi[q]);
     }
-    free(yb); free(bi);
+    free(yb); free(bi); free(rb);
 }
 
 // The init × data split where the seeds are crossed: only on the complete grid, every

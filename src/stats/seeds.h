@@ -11,12 +11,14 @@
 // variance split. Across sizes: std and IQR ∝ N^k (slope_fit in logs) and the
 // power law L(N) itself.
 //
-// Bootstrap seeds, all from the one --seed s (streams in base/rng.h):
-//   describe of unit u in group g   s + 16·g + u      RNG_STREAM_DESCRIBE
-//   its Hill tails (good, bad)      that + 1, + 2     RNG_STREAM_DIST
-//   best of k                       s + 7             RNG_STREAM_DIST
-//   variance split, init / data     s + 9 / s + 10    RNG_STREAM_DIST
-//   the law L(N)                    s                 (fit_law's)
+// Bootstrap draws, all from the one --seed s; streams in base/rng.h, and every index
+// resample·count + position, so that no two draws share a counter whatever the counts:
+//   describe of unit u in group g   seed s + 16·g + u    RNG_STREAM_DESCRIBE
+//   its Hill tails (good, bad)      that + 1, + 2        RNG_STREAM_DIST_TAILS
+//   best of k                       s + 7                RNG_STREAM_DIST_BEST_OF_K
+//   variance split: init seeds      s + 9                RNG_STREAM_DIST_VARIANCE_INIT
+//                   data seeds      s + 10               RNG_STREAM_DIST_VARIANCE_DATA
+//   the law L(N)                    s                    (fit_law's)
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
