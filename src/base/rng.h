@@ -23,7 +23,10 @@ enum {
     RNG_STREAM_ISOFLOP        = 102,   // isoflop_fit: rows within a budget, index = resample·rows + row
     RNG_STREAM_FIT_REDRAW     = 104,   // fit_law: a degenerate resample drawn again, index = (resample·64 + attempt)·clusters + slot
     RNG_STREAM_DESCRIBE       = 111,   // describe: index = resample·n + i
-    RNG_STREAM_DIST           = 121,   // dist: Hill tails (seed), best of k (seed + 7), variance split rows and columns (seed + 9, + 10)
+    RNG_STREAM_DIST_TAILS     = 121,   // dist: Hill tails, seed = the unit's + 1 (good), + 2 (bad); index = resample·n + i
+    RNG_STREAM_DIST_BEST_OF_K = 122,   // dist: best of k, seed + 7; index = resample·n + i
+    RNG_STREAM_DIST_VARIANCE_INIT = 123,   // dist: variance split, init seeds (rows), seed + 9; index = resample·I + row
+    RNG_STREAM_DIST_VARIANCE_DATA = 124,   // dist: variance split, data seeds (columns), seed + 10; index = resample·J + column
 };
 
 // The raw block function: 4 words of counter, 2 of key, 10 rounds.

@@ -1,17 +1,16 @@
 #include "stats/samples.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/xalloc.h"
+#include "base/error.h"
 #include "base/text.h"
-#include "store/where.h"
-#include "store/store.h"
+#include "base/xalloc.h"
+#include "store/read_seeds.h"
 
-typedef struct { char key[64]; double N, D, loss, acc; int64_t init, data; } Row;
+typedef SeedRow Row;   // a run read from the store or from a CSV line
 
 static int cmp_rows(const void *a, const void *b) {
     const Row *x = a, *y = b;
@@ -51,45 +50,12 @@ static void group_rows(Row *rows, int n, Samples *s) {
 int samples_from_store(const char *db, const char *sweep, const char *metric, const char *where, Samples *s,
                        char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
-    if (strcmp(metric, "final") && strcmp(metric, "best")) {
-        snprintf(err, errlen, "metric '%s': expected final or best", metric);
+    SeedRow *rows;
+    int n;
+    if (seed_rows_read(db, sweep, metric, where, &rows, &n) != 0) {
+        snprintf(err, errlen, "%s", jp_error());
         return -1;
     }
-    sqlite3 *h;
-    if (store_open_read(db, &h, err, errlen) != 0) return -1;
-    char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
-                                           " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
-                         : sqlite3_mprintf("");
-    char *sql = sqlite3_mprintf(
-        "SELECT r.group_hash, r.n_params, r.train_size, l.value, a.value, r.init_seed, r.data_seed FROM runs r"
-        " JOIN summaries l ON l.run_id = r.id AND l.name = '%q_test_loss'"
-        " LEFT JOIN summaries a ON a.run_id = r.id AND a.name = '%q_test_acc' WHERE r.status = 'done'%s",
-        metric, metric, filter);
-    sqlite3_free(filter);
-    sqlite3_stmt *st;
-    char why[1024];
-    int rc = where_prepare(h, sql, where, NULL, &st, why, sizeof why);
-    sqlite3_free(sql);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", db, why);
-        sqlite3_close(h);
-        return -1;
-    }
-    int n = 0, cap = 256;
-    Row *rows = xmalloc(sizeof(Row) * cap);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) rows = xrealloc(rows, sizeof(Row) * (cap *= 2));
-        Row *r = &rows[n++];
-        snprintf(r->key, sizeof r->key, "%s", (const char *)sqlite3_column_text(st, 0));
-        r->N = sqlite3_column_double(st, 1);
-        r->D = sqlite3_column_double(st, 2);
-        r->loss = sqlite3_column_double(st, 3);
-        r->acc = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
-        r->init = sqlite3_column_int64(st, 5);
-        r->data = sqlite3_column_int64(st, 6);
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
     if (n == 0) {
         snprintf(err, errlen, "%s: no finished runs%s%s", db, sweep ? " in sweep " : "", sweep ? sweep : "");
         free(rows);
