@@ -243,6 +243,28 @@ static void test_figure_in_an_odd_folder(void **state) {
     assert_int_equal(report_close(&r), -1);                // one of two figures drew
 }
 
+// Without gnuplot on the PATH the figure fails and the report names why.
+static void test_figure_without_gnuplot(void **state) {
+    (void)state;
+    char folder[160], *path = strdup(getenv("PATH") ? getenv("PATH") : "");
+    snprintf(folder, sizeof folder, "%s/no-gnuplot", dir);
+    Report r;
+    assert_int_equal(report_open(&r, folder, "t", "s"), 0);
+    setenv("PATH", folder, 1);   // a folder without gnuplot in it
+    int rc = figure_draw(&r, "line", "t", "x", "y", "", "plot x", "caption");
+    setenv("PATH", path, 1);
+    free(path);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(r.error, "gnuplot is not installed"));
+    char log[200];
+    snprintf(log, sizeof log, "%s/line.log", folder);
+    char *text = slurp(log);
+    assert_non_null(text);
+    assert_string_equal(text, "gnuplot: not found on the PATH\n");
+    free(text);
+    assert_int_equal(report_close(&r), -1);
+}
+
 static void test_report_in_an_odd_folder(void **state) {
     (void)state;
     if (!have_gnuplot()) skip();
@@ -305,6 +327,7 @@ int main(void) {
         cmocka_unit_test(test_counts_and_sweeps),
         cmocka_unit_test(test_worlds_and_conditions),
         cmocka_unit_test(test_figure_in_an_odd_folder),
+        cmocka_unit_test(test_figure_without_gnuplot),
         cmocka_unit_test(test_report_in_an_odd_folder),
         cmocka_unit_test(test_report_refuses_a_bad_where),
     };

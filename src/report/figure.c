@@ -111,8 +111,12 @@ static int run_gnuplot(const char *dir, const char *name, int *missing) {
     char *argv[] = { "gnuplot", script, NULL };
     if (rc == 0) rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
+    if (rc != 0) {   // what a shell would have said, for the log the report points to
         *missing = rc == ENOENT;
+        char path[2200];
+        snprintf(path, sizeof path, "%s/%s", dir, log);
+        FILE *f = fopen(path, "w");
+        if (f) { fprintf(f, "gnuplot: %s\n", *missing ? "not found on the PATH" : strerror(rc)); fclose(f); }
         return -1;
     }
     int status;
