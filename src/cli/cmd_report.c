@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "report/report.h"
@@ -69,11 +70,11 @@ int cmd_report(int argc, char **argv) {
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!o.db) usage_error(CMD, "--db FILE is required");
-    char err[1024], summary[1024] = "";
-    int rc = report_write(&o, summary, sizeof summary, err, sizeof err);
-    if (rc < 0) { fprintf(stderr, "jackpot report: %s\n", err); return 1; }
-    if (rc > 0) fprintf(stderr, "jackpot report: some figures were not drawn: %s\n", err);
-    fputs(summary, stdout);
+    ReportResult res;
+    if (report_write(&o, &res) != 0) { fprintf(stderr, "jackpot report: %s\n", jp_error()); return 1; }
+    int incomplete = res.drawn != res.figures;
+    if (incomplete) fprintf(stderr, "jackpot report: some figures were not drawn: %s\n", res.undrawn);
+    fputs(res.summary, stdout);
     printf("report: %s/index.html\n", o.out);
-    return rc;
+    return incomplete;
 }

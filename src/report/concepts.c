@@ -156,7 +156,7 @@ static void concept_figures(Report *r, const ConceptStudy *st, const char *tag, 
         report_fit_row(r, "quantization model α_N = s − 1 (prediction)", data, "α_N", quanta_alpha_N(st->zipf), NAN, NAN);
 }
 
-void section_concepts(Report *r, sqlite3 *db, const char *db_path, const char *sweep, double threshold) {
+void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, double threshold) {
     report_section(r, "concepts", "Concepts in toy worlds", "Per-concept test metrics of toy-world runs (concept = "
                    "frequency rank, 0 the most frequent): which concepts each size learns, in what order, and how much "
                    "updates for frequent concepts interfere with rare ones.");
@@ -176,15 +176,15 @@ void section_concepts(Report *r, sqlite3 *db, const char *db_path, const char *s
             report_note(r, "concepts: sizes of equal N and D differ in %s: one set of figures per sweep.", st.mixed);
             concept_study_free(&st);
         }
-        sqlite3_stmt *q;
+        ReportSweepNames sweeps;
         int drawn = 0;
         // by name (a sweep edited and rerun keeps its name), figures tagged by the first id: names may collide as file names
-        if (sqlite3_prepare_v2(db, "SELECT name, min(id) FROM sweeps GROUP BY name ORDER BY min(id)", -1, &q, NULL) == SQLITE_OK) {
-            while (sqlite3_step(q) == SQLITE_ROW) {
-                char name[256], tag[32], label[300];
-                snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 0));
+        if (report_db_sweep_names(db, &sweeps) == 0) {
+            for (int i = 0; i < sweeps.n; i++) {
+                const char *name = sweeps.sweep[i].name;
+                char tag[32], label[300];
                 if (concept_study_load(db_path, name, threshold, 0, &st, err, sizeof err) != 0) continue;
-                snprintf(tag, sizeof tag, "_sweep%d", sqlite3_column_int(q, 1));
+                snprintf(tag, sizeof tag, "_sweep%ld", sweeps.sweep[i].first_id);
                 snprintf(label, sizeof label, " (sweep %s)", name);
                 if (st.mixed[0])
                     report_note(r, "concepts%s: sizes of equal N and D differ in %s: each column is one setting, but the "
@@ -193,7 +193,7 @@ void section_concepts(Report *r, sqlite3 *db, const char *db_path, const char *s
                 concept_study_free(&st);
                 drawn++;
             }
-            sqlite3_finalize(q);
+            report_sweep_names_free(&sweeps);
         }
         if (!drawn) report_note(r, "the database holds several toy worlds and no sweep holds just one of them.");
     }

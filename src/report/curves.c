@@ -6,35 +6,24 @@
 
 #include "report/sections.h"
 
-// Writes NAME.csv (n_params, step, flops, test_loss, runs) and the sizes as a
-// space-separated list; returns the rows written.
-static int write_curves(TaskView *v, const char *name, char *sizes, size_t cap, double *ylo, double *yhi) {
-    char sql[3800];
-    snprintf(sql, sizeof sql, "SELECT r.n_params, m.step, avg(m.flops), avg(m.value), count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
-             " WHERE r.status = 'done' AND %s AND m.split = 'test' AND m.name = 'loss' GROUP BY r.n_params, m.step"
-             " ORDER BY r.n_params, m.step", v->where_d);
-    sqlite3_stmt *st;
-    FILE *c;
-    if (sqlite3_prepare_v2(v->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
-    if (!(c = figure_data(v->r, name))) { sqlite3_finalize(st); return 0; }
+// Writes NAME.csv (n_params, step, flops, test_loss, runs) from the curves and the sizes as a
+// space-separated list; returns the rows written (0 when the file cannot be written).
+static int write_curves(TaskView *v, const ReportCurves *cv, const char *name, char *sizes, size_t cap, double *ylo, double *yhi) {
+    FILE *c = figure_data(v->r, name);
+    if (!c) return 0;
     size_t k = 0;
     long last = -1;
-    int rows = 0;
     sizes[0] = 0;
     fprintf(c, "n_params,step,flops,test_loss,runs\n");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long n = sqlite3_column_int64(st, 0);
-        if (n != last && k + 24 < cap) k += (size_t)snprintf(sizes + k, cap - k, "%s%ld", k ? " " : "", n);
-        last = n;
-        double loss = sqlite3_column_double(st, 3);
-        fprintf(c, "%ld,%ld,%.9g,%.9g,%d\n", n, (long)sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2), loss,
-                sqlite3_column_int(st, 4));
-        if (sqlite3_column_int64(st, 1) > 0 && loss > 0) { *ylo = fmin(*ylo, loss); *yhi = fmax(*yhi, loss); }
-        rows++;
+    for (int i = 0; i < cv->n; i++) {
+        const ReportCurvePoint *p = &cv->point[i];
+        if (p->n_params != last && k + 24 < cap) k += (size_t)snprintf(sizes + k, cap - k, "%s%ld", k ? " " : "", p->n_params);
+        last = p->n_params;
+        fprintf(c, "%ld,%ld,%.9g,%.9g,%d\n", p->n_params, p->step, p->flops, p->loss, p->runs);
+        if (p->step > 0 && p->loss > 0) { *ylo = fmin(*ylo, p->loss); *yhi = fmax(*yhi, p->loss); }
     }
-    sqlite3_finalize(st);
     fclose(c);
-    return rows;
+    return cv->n;
 }
 
 void section_curves(TaskView *v) {
@@ -42,11 +31,17 @@ void section_curves(TaskView *v) {
     task_section(v, "curves", "Learning curves", "Test loss during training, averaged over the runs of each model size (all seeds), "
                    "at the training-set size with the most model sizes.");
     const char *xs[2] = { "steps", "flops" };
+    ReportCurves cv = { 0 };
+    if (report_db_curves(v->db, v->where_d, &cv) != 0) {
+        report_note(r, "no evaluations recorded");
+        report_section_end(r);
+        return;
+    }
     for (int f = 0; f < 2; f++) {
         char name[112], sizes[2048], plot[3200], title[160], setup[700];
         double ylo = INFINITY, yhi = 0;
         snprintf(name, sizeof name, "curves_vs_%s_%s", xs[f], v->tag);
-        if (write_curves(v, name, sizes, sizeof sizes, &ylo, &yhi) == 0) { report_note(r, "no evaluations recorded"); break; }
+        if (write_curves(v, &cv, name, sizes, sizeof sizes, &ylo, &yhi) == 0) { report_note(r, "no evaluations recorded"); break; }
         snprintf(plot, sizeof plot,
                  "set logscale xy\nsizes = \"%s\"\n"
                  "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(%d) > 0 && column(1) == word(sizes,i)+0 ? column(%d) : NaN):4 "
@@ -61,5 +56,6 @@ void section_curves(TaskView *v) {
                         "the larger model is the better use of that many FLOPs."
                       : "Mean test loss of each model size at every evaluation; larger models (yellow) reach lower loss.");
     }
+    report_curves_free(&cv);
     report_section_end(r);
 }

@@ -1,11 +1,19 @@
 #include "report/figure.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.h"
+
+extern char **environ;
 
 void html_escaped(FILE *f, const char *text) {
     for (const char *p = text; *p; p++) {
@@ -35,14 +43,13 @@ static const char CHECK_IMAGES[] =
     "for(var i=0;i<im.length;i++)if(im[i].complete&&im[i].naturalWidth>0)ok++;"
     "document.body.setAttribute('data-images',ok+'/'+im.length);});</script>";
 
-int report_open(Report *r, const char *dir, const char *title, const char *subtitle, char *err, size_t errlen) {
+int report_open(Report *r, const char *dir, const char *title, const char *subtitle) {
     memset(r, 0, sizeof *r);
-    if (strchr(dir, '\'')) { snprintf(err, errlen, "%s: a report folder name may not contain a quote", dir); return -1; }
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     mkdir(dir, 0777);
     char path[2200];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    if (!(r->html = fopen(path, "w"))) { snprintf(err, errlen, "%s: cannot write", path); return -1; }
+    if (!(r->html = fopen(path, "w"))) return jp_fail("%s: cannot write", path);
     r->fits = open_memstream(&r->fits_text, &r->fits_len);
     fprintf(r->html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
     html_escaped(r->html, title);
@@ -87,6 +94,37 @@ static void gp_quoted(FILE *f, const char *text) {   // a gnuplot double-quoted 
     fputc('"', f);
 }
 
+// Runs `gnuplot NAME.gp` in dir (its working directory, no shell between: any folder name
+// works), its output in NAME.log there. Returns 0 when gnuplot exited with 0; *missing
+// when there is no gnuplot to run.
+static int run_gnuplot(const char *dir, const char *name, int *missing) {
+    char script[128], log[128];
+    snprintf(script, sizeof script, "%s.gp", name);
+    snprintf(log, sizeof log, "%s.log", name);
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0) return -1;
+    int rc = posix_spawn_file_actions_addchdir_np(&fa, dir);   // first: the paths below are relative to it
+    if (rc == 0) rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    if (rc == 0) rc = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    pid_t pid;
+    char *argv[] = { "gnuplot", script, NULL };
+    if (rc == 0) rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {   // what a shell would have said, for the log the report points to
+        *missing = rc == ENOENT;
+        char path[2200];
+        snprintf(path, sizeof path, "%s/%s", dir, log);
+        FILE *f = fopen(path, "w");
+        if (f) { fprintf(f, "gnuplot: %s\n", *missing ? "not found on the PATH" : strerror(rc)); fclose(f); }
+        return -1;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 int figure_draw(Report *r, const char *name, const char *title, const char *xlabel, const char *ylabel,
                 const char *setup, const char *plot, const char *caption) {
     r->figures++;
@@ -112,19 +150,17 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
                "set terminal pngcairo size 1080,810 enhanced font 'DejaVu Sans,19' background rgb 'white'\n"
                "set output '%s.png'\nreplot\n", setup, plot, name);
     fclose(f);
-    char cmd[4800];
-    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot '%s.gp' > '%s.log' 2>&1", r->dir, name, name);
-    int rc = system(cmd);
+    int missing = 0, rc = run_gnuplot(r->dir, name, &missing);
     char svg[2200];
     snprintf(svg, sizeof svg, "%s/%s.svg", r->dir, name);
     struct stat st;
-    int ok = rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && stat(svg, &st) == 0 && st.st_size > 0;
+    int ok = rc == 0 && stat(svg, &st) == 0 && st.st_size > 0;
     char log[2200];
     snprintf(log, sizeof log, "%s/%s.log", r->dir, name);
     if (ok && stat(log, &st) == 0 && st.st_size == 0) remove(log);   // gnuplot had nothing to say
     if (!ok && !r->error[0])
         snprintf(r->error, sizeof r->error, "gnuplot failed on %.300s/%.40s.gp (see %.40s.log)%s", r->dir, name, name,
-                 WIFEXITED(rc) && WEXITSTATUS(rc) == 127 ? ": gnuplot is not installed (scripts/install-deps)" : "");
+                 missing ? ": gnuplot is not installed (scripts/install-deps)" : "");
     fprintf(r->html, "<figure id=\"fig-%s\"><img src=\"%s.svg\" alt=\"", name, name);
     html_escaped(r->html, title);
     fprintf(r->html, "\"><figcaption><b>");

@@ -16,7 +16,9 @@ typedef struct {
     char summary[1024];     // one line per L(N) fitted, for the command to print
 } Report;
 
-int report_open(Report *r, const char *dir, const char *title, const char *subtitle, char *err, size_t errlen);
+// Creates the folder (any name: gnuplot runs there without a shell) and starts index.html.
+// 0, or −1 (jp_error()) when index.html cannot be written.
+int report_open(Report *r, const char *dir, const char *title, const char *subtitle);
 // Writes the fitted-parameters section and the closing tags; returns 0 if every figure drew.
 int report_close(Report *r);
 
@@ -25,7 +27,7 @@ FILE *figure_data(Report *r, const char *name);
 
 // Writes NAME.gp: the common style, the title and axis labels, `setup` (log
 // scales, ranges; may be empty) and `plot` (the plot command), drawn to SVG
-// then PNG; runs gnuplot in the folder; adds the figure with `caption` (one
+// then PNG; runs gnuplot in the folder (posix_spawn, no shell); adds the figure with `caption` (one
 // sentence saying what it shows) to the page. Returns 0 or −1 (r->error).
 int figure_draw(Report *r, const char *name, const char *title, const char *xlabel, const char *ylabel,
                 const char *setup, const char *plot, const char *caption);

@@ -1,28 +1,28 @@
 // The report's sections, each drawing what the database allows and saying
 // (as a note) what it could not draw and why.
 #pragma once
-#include <sqlite3.h>
-
 #include "concepts/study.h"
 #include "fit/fit.h"
 #include "report/figure.h"
+#include "store/read_report.h"
 
 typedef struct {
     Report *r;
-    sqlite3 *db;
+    ReportDb *db;
     const char *db_path;
     int n_boot;
     int unit;              // 0 loss, 1 accuracy, 2 logit of accuracy
     char task[96];         // shown: the task, and which of its worlds when a database holds several
     char tag[48];          // figure-name suffix ("fashion-mnist" → "fashion_mnist", a second world → "…_w2")
-    char where_task[3000]; // SQL on runs r: this task (and toy world), the user's --sweep and --where, and the
-                           // view's settings when the task's groups differ in more than N and D (store/groups.h)
+    char *where_task;      // the condition selecting this view's runs (store/read_report.h): this task (and toy
+                           // world), the user's --sweep and --where, and the view's settings when the task's
+                           // groups differ in more than N and D (store/groups.h)
     long d_star;           // the training-set size with the most model sizes (0: the whole pool / fresh)
     int n_sizes_at_d;      // how many model sizes it has
-    char where_d[3200];    // SQL on runs r: this task at d_star
+    char *where_d;         // the condition: this view at d_star
     const char *metric;    // what the laws and IsoFLOP profiles fit (as jackpot fit --metric)
     // IsoFLOP profiles vary N and the budget, not only N and D: their own split of the task's
-    // groups (drawn in the first view of a task): SQL on runs r, and the task with what sets each apart
+    // groups (drawn in the first view of a task): a condition, and the task with what sets each apart
     int n_iso;
     char *iso_where[4];
     char iso_label[4][160];
@@ -30,18 +30,11 @@ typedef struct {
     double law_theta[LAW_MAX_THETA];
 } TaskView;
 
-// One-query helpers: the first column of the first row, as a number or text.
-double sql_number(sqlite3 *db, const char *sql, const char *text_arg);
-long sql_long(sqlite3 *db, const char *sql, const char *text_arg);
-
 // Opens the task's section "KIND-TAG", headed "HEADING: task".
 void task_section(const TaskView *v, const char *kind, const char *heading, const char *intro);
 
 void section_scaling(TaskView *v);
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
-void section_tickets(Report *r, sqlite3 *db);
-void section_concepts(Report *r, sqlite3 *db, const char *db_path, const char *sweep, double threshold);   // sweep may be NULL
-
-// "1.2e+04" style x-tick friendly label of a size.
-void size_label(double N, char *out, size_t n);
+void section_tickets(Report *r, ReportDb *db);
+void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, double threshold);   // sweep may be NULL

@@ -1,7 +1,6 @@
 // Outcomes across seeds: every run of each size as a point (a strip plot), the
 // spread against N with a power-law fit, the expected best of k seeds against the
 // fitted L(k·N), and a table of the distribution statistics.
-#include <gsl/gsl_fit.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -11,6 +10,7 @@
 #include "report/sections.h"
 #include "stats/describe.h"
 #include "stats/samples.h"
+#include "stats/slope.h"
 
 static const char *const UNIT_LABEL[] = { "test loss (nats)", "test accuracy", "logit of test accuracy" };
 
@@ -77,21 +77,22 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
         report_note(r, "spread across seeds (%s): every size gave identical outcomes across its seeds.", v->task);
         return;
     }
-    double c0 = NAN, c1 = NAN, cov00, cov01, cov11, sumsq, ylo = INFINITY, yhi = 0;
+    double ylo = INFINITY, yhi = 0;
     for (int i = 0; i < n; i++) { ylo = fmin(ylo, exp(ly[i])); yhi = fmax(yhi, exp(ly[i])); }
-    if (n >= 3) {
-        gsl_fit_linear(lx, 1, ly, 1, n, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
-        for (int i = 0; i < n; i++) fprintf(c, "fit,%.9g,,%.9g\n", exp(lx[i]), exp(c0 + c1 * lx[i]));
-        report_fit_row(r, "spread across seeds ∝ N^k", v->task, "k", c1, c1 - 1.96 * sqrt(cov11), c1 + 1.96 * sqrt(cov11));
+    SlopeFit fit;   // std ∝ N^k with its Student-t interval, as jackpot dist fits it
+    int fitted = slope_fit(lx, ly, n, &fit) == 0;
+    if (fitted) {
+        for (int i = 0; i < n; i++) fprintf(c, "fit,%.9g,,%.9g\n", exp(lx[i]), exp(fit.intercept + fit.slope * lx[i]));
+        report_fit_row(r, "spread across seeds ∝ N^k", v->task, "k", fit.slope, fit.lo, fit.hi);
     }
     fclose(c);
     snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using (strcol(1) eq 'size' ? $2 : NaN):3 with points ls 1 pt 7 ps 1.2 "
              "title 'std across seeds'%s", name,
-             n >= 3 ? ", \\\n  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4 with lines ls 2 title 'power-law fit'" : "");
+             fitted ? ", \\\n  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4 with lines ls 2 title 'power-law fit'" : "");
     snprintf(title, sizeof title, "Spread across seeds against N (%s)", v->task);
-    if (n >= 3) snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size; "
-                         "it scales as N^%.3g [%.3g, %.3g] (least squares in log–log, normal 95%% interval).",
-                         UNIT_LABEL[unit], c1, c1 - 1.96 * sqrt(cov11), c1 + 1.96 * sqrt(cov11));
+    if (fitted) snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size; "
+                         "it scales as N^%.3g [%.3g, %.3g] (least squares in log–log, Student's t 95%% interval).",
+                         UNIT_LABEL[unit], fit.slope, fit.lo, fit.hi);
     else snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size (too few sizes for a fit).",
                   UNIT_LABEL[unit]);
     char tics[512];

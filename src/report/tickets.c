@@ -3,46 +3,43 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "base/error.h"
 #include "report/sections.h"
 
 // NAME.csv: per variant and level, the mean density, test accuracy (and its sd over
-// runs) and best-validation step. Returns the rows written, or −1 (a note says why).
-static int write_levels(Report *r, sqlite3 *db, const char *name, double *dlo, double *dhi) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT variant, level, avg(density), avg(best_test_acc), avg(best_step), count(*),"
-                               " avg(best_test_acc * best_test_acc) FROM tickets GROUP BY variant, level ORDER BY variant, level",
-                           -1, &st, NULL) != SQLITE_OK) {
-        report_note(r, "tickets table unreadable: %s", sqlite3_errmsg(db));
+// runs) and best-validation step; the density range in *dlo, *dhi. Returns the rows
+// written, or −1 (a note says why).
+static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, double *dhi) {
+    ReportTicketLevels T;
+    if (report_db_ticket_levels(db, &T) != 0) {
+        report_note(r, "%s", jp_error());
         return -1;
     }
     FILE *c = figure_data(r, name);
-    if (!c) { sqlite3_finalize(st); return -1; }
+    if (!c) { report_ticket_levels_free(&T); return -1; }
     fprintf(c, "variant,level,density,best_test_acc,acc_sd,best_step,runs\n");
-    int rows = 0;
     *dlo = INFINITY;
     *dhi = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        *dlo = fmin(*dlo, sqlite3_column_double(st, 2));
-        *dhi = fmax(*dhi, sqlite3_column_double(st, 2));
-        double m = sqlite3_column_double(st, 3), m2 = sqlite3_column_double(st, 6);
-        int n = sqlite3_column_int(st, 5);
-        double sd = n > 1 ? sqrt(fmax(0, (m2 - m * m) * n / (n - 1))) : 0;
-        fprintf(c, "%s,%d,%.6g,%.6g,%.4g,%.6g,%d\n", (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-                sqlite3_column_double(st, 2), m, sd, sqlite3_column_double(st, 4), n);
-        rows++;
+    for (int i = 0; i < T.n; i++) {
+        const ReportTicketLevel *l = &T.level[i];
+        *dlo = fmin(*dlo, l->density);
+        *dhi = fmax(*dhi, l->density);
+        int n = l->runs;
+        double sd = n > 1 ? sqrt(fmax(0, (l->acc_sq - l->acc * l->acc) * n / (n - 1))) : 0;
+        fprintf(c, "%s,%d,%.6g,%.6g,%.4g,%.6g,%d\n", l->variant, l->level, l->density, l->acc, sd, l->best_step, n);
     }
-    sqlite3_finalize(st);
     fclose(c);
+    int rows = T.n;
+    report_ticket_levels_free(&T);
     return rows;
 }
 
-void section_tickets(Report *r, sqlite3 *db) {
+void section_tickets(Report *r, ReportDb *db) {
     report_section(r, "tickets", "Lottery tickets", "Iterative magnitude pruning (jackpot tickets): each level prunes "
                    "the smallest weights and retrains from the rewound weights (tickets), from new random weights "
                    "(reinit), with a random mask of the same layer-wise density, or in one shot.");
     double dlo, dhi;
-    if (sql_long(db, "SELECT count(*) FROM sqlite_master WHERE name = 'tickets'", NULL) == 0 ||
-        sql_long(db, "SELECT count(*) FROM tickets", NULL) == 0) {
+    if (report_db_ticket_rows(db) == 0) {
         report_note(r, "no ticket experiments in this database (run jackpot tickets CONFIG --db …).");
     } else if (write_levels(r, db, "tickets", &dlo, &dhi) > 0 && write_levels(r, db, "tickets_steps", &dlo, &dhi) > 0) {
         // density falls to the right (pruning proceeds left to right), on a log axis with labelled tics

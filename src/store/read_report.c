@@ -1,0 +1,263 @@
+#include "store/read_report.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/xalloc.h"
+#include "store/store.h"
+#include "store/where.h"
+#include "store/world_signature.h"
+
+struct ReportDb {
+    sqlite3 *h;
+    char *path;
+};
+
+int report_db_open(const char *path, ReportDb **db) {
+    *db = NULL;
+    sqlite3 *h;
+    char err[1024];
+    if (store_open_read(path, &h, err, sizeof err) != 0) return jp_fail("%s", err);
+    if (sqlite3_exec(h, "SELECT count(*) FROM runs", NULL, NULL, NULL) != SQLITE_OK) {
+        jp_fail("%s: not a jackpot database (%s)", path, sqlite3_errmsg(h));
+        sqlite3_close(h);
+        return -1;
+    }
+    *db = xmalloc(sizeof **db);
+    (*db)->h = h;
+    (*db)->path = xstrdup(path);
+    return 0;
+}
+
+void report_db_close(ReportDb *db) {
+    if (!db) return;
+    sqlite3_close(db->h);
+    free(db->path);
+    free(db);
+}
+
+static char *text_or_empty(sqlite3_stmt *st, int col) {
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return xstrdup(t ? t : "");
+}
+
+long report_db_finished_runs(ReportDb *db) {
+    sqlite3_stmt *st;
+    long n = 0;
+    if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM runs WHERE status IN ('done', 'diverged')", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int report_db_sweeps(ReportDb *db, ReportSweeps *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "SELECT s.name, s.created, count(*), sum(r.status = 'done'), sum(r.status = 'failed'),"
+                                  " sum(r.status = 'diverged') FROM sweeps s JOIN sweep_runs sr ON sr.sweep_id = s.id"
+                                  " JOIN runs r ON r.id = sr.run_id GROUP BY s.id ORDER BY s.id", -1, &st, NULL) != SQLITE_OK)
+        return jp_fail("reading the sweeps: %s", sqlite3_errmsg(db->h));
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) out->sweep = xrealloc_array(out->sweep, (size_t)(cap = cap ? 2 * cap : 16), sizeof *out->sweep);
+        out->sweep[out->n++] = (ReportSweep){ .name = text_or_empty(st, 0), .created = text_or_empty(st, 1),
+                                              .runs = sqlite3_column_int(st, 2), .done = sqlite3_column_int(st, 3),
+                                              .failed = sqlite3_column_int(st, 4), .diverged = sqlite3_column_int(st, 5) };
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+void report_sweeps_free(ReportSweeps *s) {
+    for (int i = 0; i < s->n; i++) { free(s->sweep[i].name); free(s->sweep[i].created); }
+    free(s->sweep);
+    memset(s, 0, sizeof *s);
+}
+
+// The user's selection as SQL on runs r: --sweep (or "1"), without the --where.
+static char *selection(const char *sweep) {
+    char *s = sweep ? sqlite3_mprintf("r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id"
+                                      " WHERE sweeps.name = %Q)", sweep)
+                    : sqlite3_mprintf("1");
+    char *copy = xstrdup(s);
+    sqlite3_free(s);
+    return copy;
+}
+
+int report_db_worlds(ReportDb *db, const char *sweep, const char *where, ReportWorlds *out) {
+    memset(out, 0, sizeof *out);
+    char *filter = selection(sweep);
+    // The --where is checked here, once, by the rules every analysis applies (store/where.h:
+    // one read-only expression); the views then splice the same text into their conditions.
+    char *sql = sqlite3_mprintf("SELECT r.task, " WORLD_SIGNATURE_SQL " AS w FROM runs r WHERE r.status = 'done'"
+                                " AND r.task IS NOT NULL AND (%s)", filter);
+    sqlite3_stmt *st;
+    char why[1024];
+    int rc = where_prepare(db->h, sql, where, " GROUP BY r.task, w ORDER BY count(*) DESC", &st, why, sizeof why);
+    sqlite3_free(sql);
+    if (rc != 0) {
+        free(filter);
+        return jp_fail("%s: %s", db->path, why);
+    }
+    if (where) {
+        char *f2 = xasprintf("%s AND (%s)", filter, where);
+        free(filter);
+        filter = f2;
+    }
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) out->world = xrealloc_array(out->world, (size_t)(cap = cap ? 2 * cap : 8), sizeof *out->world);
+        ReportWorld *w = &out->world[out->n++];
+        w->task = text_or_empty(st, 0);
+        w->world = text_or_empty(st, 1);
+        char *cond = sqlite3_mprintf("r.task = '%q' AND " WORLD_SIGNATURE_SQL " = '%q' AND %s", w->task, w->world, filter);
+        w->cond = xstrdup(cond);
+        sqlite3_free(cond);
+    }
+    sqlite3_finalize(st);
+    free(filter);
+    return 0;
+}
+
+void report_worlds_free(ReportWorlds *w) {
+    for (int i = 0; i < w->n; i++) { free(w->world[i].task); free(w->world[i].world); free(w->world[i].cond); }
+    free(w->world);
+    memset(w, 0, sizeof *w);
+}
+
+int report_db_groups(ReportDb *db, const char *cond, GroupDiff *d) {
+    char err[512];
+    if (group_diff_load_where(db->h, cond, d, err, sizeof err) != 0) return jp_fail("%s", err);
+    return 0;
+}
+
+char *report_cond_group(const char *cond, const GroupDiff *d, int g, const int *fields, int n) {
+    char where[1200];
+    group_diff_where(d, g, fields, n, where, sizeof where);
+    return xasprintf("%s AND %s", cond, where);
+}
+
+char *report_cond_train_size(const char *cond, long train_size) {
+    return xasprintf("%s AND COALESCE(r.train_size, 0) = %ld", cond, train_size);
+}
+
+char *report_cond_model_size(const char *cond, long n_params) {
+    return xasprintf("%s AND r.n_params = %ld AND r.train_size > 0", cond, n_params);
+}
+
+// The first row of a two-column query: a size and a count (0 and 0 when none).
+static void size_and_count(ReportDb *db, const char *sql, long *size, int *count) {
+    *size = 0;
+    *count = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) return;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *size = sqlite3_column_int64(st, 0);
+        *count = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+}
+
+void report_db_most_sizes_at_d(ReportDb *db, const char *cond, long *train_size, int *n_sizes) {
+    char *sql = xasprintf("SELECT COALESCE(r.train_size, 0) AS d, count(DISTINCT r.n_params) AS k FROM runs r"
+                          " WHERE r.status = 'done' AND %s GROUP BY d ORDER BY k DESC, d DESC LIMIT 1", cond);
+    size_and_count(db, sql, train_size, n_sizes);
+    free(sql);
+}
+
+void report_db_most_sizes_at_n(ReportDb *db, const char *cond, long *n_params, int *n_sizes) {
+    char *sql = xasprintf("SELECT r.n_params, count(DISTINCT r.train_size) AS k FROM runs r WHERE r.status = 'done'"
+                          " AND %s AND r.train_size > 0 GROUP BY r.n_params ORDER BY k DESC, r.n_params DESC LIMIT 1", cond);
+    size_and_count(db, sql, n_params, n_sizes);
+    free(sql);
+}
+
+int report_db_curves(ReportDb *db, const char *cond, ReportCurves *out) {
+    memset(out, 0, sizeof *out);
+    char *sql = xasprintf("SELECT r.n_params, m.step, avg(m.flops), avg(m.value), count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
+                          " WHERE r.status = 'done' AND %s AND m.split = 'test' AND m.name = 'loss' GROUP BY r.n_params, m.step"
+                          " ORDER BY r.n_params, m.step", cond);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) return jp_fail("reading the learning curves: %s", sqlite3_errmsg(db->h));
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) out->point = xrealloc_array(out->point, (size_t)(cap = cap ? 2 * cap : 256), sizeof *out->point);
+        out->point[out->n++] = (ReportCurvePoint){ .n_params = sqlite3_column_int64(st, 0), .step = sqlite3_column_int64(st, 1),
+                                                   .flops = sqlite3_column_double(st, 2), .loss = sqlite3_column_double(st, 3),
+                                                   .runs = sqlite3_column_int(st, 4) };
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+void report_curves_free(ReportCurves *c) {
+    free(c->point);
+    memset(c, 0, sizeof *c);
+}
+
+long report_db_ticket_rows(ReportDb *db) {
+    sqlite3_stmt *st;
+    long n = 0;
+    if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master WHERE name = 'tickets'", -1, &st, NULL) != SQLITE_OK) return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (n == 0 || sqlite3_prepare_v2(db->h, "SELECT count(*) FROM tickets", -1, &st, NULL) != SQLITE_OK) return 0;
+    n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
+int report_db_ticket_levels(ReportDb *db, ReportTicketLevels *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "SELECT variant, level, avg(density), avg(best_test_acc), avg(best_step), count(*),"
+                                  " avg(best_test_acc * best_test_acc) FROM tickets GROUP BY variant, level ORDER BY variant, level",
+                           -1, &st, NULL) != SQLITE_OK)
+        return jp_fail("tickets table unreadable: %s", sqlite3_errmsg(db->h));
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) out->level = xrealloc_array(out->level, (size_t)(cap = cap ? 2 * cap : 32), sizeof *out->level);
+        ReportTicketLevel *l = &out->level[out->n++];
+        const char *variant = (const char *)sqlite3_column_text(st, 0);
+        snprintf(l->variant, sizeof l->variant, "%s", variant ? variant : "");
+        l->level = sqlite3_column_int(st, 1);
+        l->density = sqlite3_column_double(st, 2);
+        l->acc = sqlite3_column_double(st, 3);
+        l->best_step = sqlite3_column_double(st, 4);
+        l->runs = sqlite3_column_int(st, 5);
+        l->acc_sq = sqlite3_column_double(st, 6);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+void report_ticket_levels_free(ReportTicketLevels *t) {
+    free(t->level);
+    memset(t, 0, sizeof *t);
+}
+
+int report_db_sweep_names(ReportDb *db, ReportSweepNames *out) {
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->h, "SELECT name, min(id) FROM sweeps GROUP BY name ORDER BY min(id)", -1, &st, NULL) != SQLITE_OK)
+        return jp_fail("reading the sweeps: %s", sqlite3_errmsg(db->h));
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) out->sweep = xrealloc_array(out->sweep, (size_t)(cap = cap ? 2 * cap : 16), sizeof *out->sweep);
+        out->sweep[out->n++] = (ReportSweepName){ .name = text_or_empty(st, 0), .first_id = sqlite3_column_int64(st, 1) };
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+void report_sweep_names_free(ReportSweepNames *s) {
+    for (int i = 0; i < s->n; i++) free(s->sweep[i].name);
+    free(s->sweep);
+    memset(s, 0, sizeof *s);
+}
