@@ -71,8 +71,9 @@ static const struct { const char *folder, *may_include; } RULES[] = {
     { "sweep", "base nn data train store" },
     { "stats", "base store" },
     { "fit", "base stats store" },
+    { "seeds", "base stats fit store" },
     { "concepts", "base stats fit store" },
-    { "report", "base stats fit concepts store" },
+    { "report", "base stats fit seeds concepts store" },
     { "cli", "*" },
 };
 

@@ -1,4 +1,4 @@
-// The analysis behind `jackpot dist` (stats/seeds.h), called on synthetic groups without
+// The analysis behind `jackpot dist` (seeds/study.h), called on synthetic groups without
 // the command line: a balanced init × data grid with known variance components, best of k
 // against its order-statistics formula and its bootstrap redrawn by hand, a spread
 // exactly ∝ N^−1/2, Hill tails against hill_alpha on the hand-made tail, the logit clip,
@@ -16,7 +16,7 @@
 #include "base/xalloc.h"
 #include "stats/describe.h"
 #include "stats/samples.h"
-#include "stats/seeds.h"
+#include "seeds/study.h"
 
 // Samples of n_groups empty groups (the caller fills each with group_set); samples_free frees them.
 static void samples_init(Samples *S, int n_groups) {

@@ -9,7 +9,7 @@
 #include "base/json.h"
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "stats/seeds.h"
+#include "seeds/study.h"
 #include "store/store.h"
 
 #define CMD "dist"

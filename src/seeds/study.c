@@ -1,4 +1,4 @@
-#include "stats/seeds.h"
+#include "seeds/study.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
