@@ -320,8 +320,8 @@ static void test_study_load(void **state) {
     (void)state;
     make_db();
     ConceptStudy st;
-    char err[1024], want[256];
-    assert_int_equal(concept_study_load(path, "rates", 0.1, 0, &st, err, sizeof err), 0);
+    char want[256];
+    assert_int_equal(concept_study_load(path, "rates", 0.1, 0, &st), 0);
     snprintf(want, sizeof want, "%s sweep rates", path);
     assert_string_equal(st.source, want);
     assert_string_equal(st.task, "sparse-parity");
@@ -364,19 +364,19 @@ static void test_study_load(void **state) {
     concept_study_free(&st);
 
     // at each run's best step (10 where recorded): seed 0 of g8 is at (0.05, 0.5, 1): 1 learned
-    assert_int_equal(concept_study_load(path, "rates", 0.1, 1, &st, err, sizeof err), 0);
+    assert_int_equal(concept_study_load(path, "rates", 0.1, 1, &st), 0);
     assert_float_equal(st.size[0].run_learned[0], 1, 0);
     assert_float_equal(st.size[2].run_learned[0], 2, 0);   // g16b recorded no best step: its last
     concept_study_free(&st);
 
     // refusals, with the texts report/concepts.c tells apart
-    assert_int_equal(concept_study_load(path, NULL, 0.1, 0, &st, err, sizeof err), -1);
-    assert_non_null(strstr(err, "runs of several toy worlds (sparse-parity world.concepts=3 world.zipf=1; "
+    assert_int_equal(concept_study_load(path, NULL, 0.1, 0, &st), CONCEPT_STUDY_SEVERAL_WORLDS);
+    assert_non_null(strstr(jp_error(), "runs of several toy worlds (sparse-parity world.concepts=3 world.zipf=1; "
                                 "and sparse-parity world.concepts=3 world.zipf=2); choose one with --sweep"));
-    assert_int_equal(concept_study_load(path, "nosuch", 0.1, 0, &st, err, sizeof err), -1);
+    assert_int_equal(concept_study_load(path, "nosuch", 0.1, 0, &st), -1);
     snprintf(want, sizeof want, "%s sweep nosuch: no finished runs with per-concept metrics (toy-world tasks) in this sweep", path);
-    assert_string_equal(err, want);
-    assert_int_equal(concept_study_load(path, "other-world", 0.1, 0, &st, err, sizeof err), 0);
+    assert_string_equal(jp_error(), want);
+    assert_int_equal(concept_study_load(path, "other-world", 0.1, 0, &st), 0);
     assert_float_equal(st.zipf, 2, 0);
     assert_int_equal(st.n_sizes, 1);
     assert_string_equal(st.mixed, "");

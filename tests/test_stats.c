@@ -131,21 +131,20 @@ static void test_describe_and_degenerate_input(void **state) {
     (void)state;
     double x[5] = { 1, 2, 3, 4, 10 };
     Describe d;
-    char err[256];
-    assert_int_equal(describe(x, 5, 100, 1, &d, err, sizeof err), 0);
+    assert_int_equal(describe(x, 5, 100, 1, &d), 0);
     assert_float_equal(d.v[0], 4.0, 1e-12);
     assert_float_equal(d.v[1], sqrt(12.5), 1e-12);   // sample std
     assert_float_equal(d.v[6], 3.0, 1e-12);          // median
     assert_true(d.v[11] > 0);                        // right-skewed
     assert_true(d.lo[0] <= d.v[0] && d.v[0] <= d.hi[0]);
-    assert_int_equal(describe(x, 2, 0, 0, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "2 values: at least 3 are needed"));
+    assert_int_equal(describe(x, 2, 0, 0, &d), -1);
+    assert_non_null(strstr(jp_error(), "2 values: at least 3 are needed"));
     double same[4] = { 0.5, 0.5, 0.5, 0.5 };
-    assert_int_equal(describe(same, 4, 0, 0, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "all 4 values are equal"));
+    assert_int_equal(describe(same, 4, 0, 0, &d), -1);
+    assert_non_null(strstr(jp_error(), "all 4 values are equal"));
     double bad[4] = { 0.5, NAN, 0.1, 0.2 };
-    assert_int_equal(describe(bad, 4, 0, 0, &d, err, sizeof err), -1);
-    assert_non_null(strstr(err, "value 2 is nan"));
+    assert_int_equal(describe(bad, 4, 0, 0, &d), -1);
+    assert_non_null(strstr(jp_error(), "value 2 is nan"));
 }
 
 // Issue 13: the p-value never climbs back to 1 for grossly non-normal samples, one
@@ -213,12 +212,11 @@ static void test_shape_intervals_need_eight(void **state) {
     (void)state;
     double x[8] = { 1.0, 1.3, 0.7, 2.9, 1.1, 0.8, 1.6, 1.2 };
     Describe d;
-    char err[256];
-    assert_int_equal(describe(x, 7, 200, 3, &d, err, sizeof err), 0);
+    assert_int_equal(describe(x, 7, 200, 3, &d), 0);
     assert_true(isfinite(d.v[11]) && isfinite(d.v[12]));   // the estimates stay
     assert_true(isnan(d.lo[11]) && isnan(d.hi[11]) && isnan(d.lo[12]) && isnan(d.hi[12]));
     assert_true(isfinite(d.lo[1]) && isfinite(d.hi[1]));   // the std keeps its interval
-    assert_int_equal(describe(x, 8, 200, 3, &d, err, sizeof err), 0);
+    assert_int_equal(describe(x, 8, 200, 3, &d), 0);
     assert_true(isfinite(d.lo[11]) && isfinite(d.hi[11]) && isfinite(d.lo[12]) && isfinite(d.hi[12]));
 }
 
@@ -313,8 +311,7 @@ static void test_dist_csv_with_300_columns(void **state) {
     }
     fclose(f);
     Samples s;
-    char err[512];
-    if (samples_from_csv(path, "group", "N", "loss", NULL, NULL, NULL, &s, err, sizeof err) != 0) fail_msg("%s", err);
+    if (samples_from_csv(path, "group", "N", "loss", NULL, NULL, NULL, &s) != 0) fail_msg("%s", jp_error());
     assert_int_equal(s.n_groups, 2);
     assert_int_equal(s.g[0].n, 3);
     assert_true(s.g[1].N == 2000);

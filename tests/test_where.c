@@ -3,6 +3,7 @@
 // refused with the --where named, by fit and dist alike, and the where used is
 // recorded in the result's source.
 #include "testutil.h"
+#include "base/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ static void test_fit_and_dist_refuse_all_but_one_read(void **state) {
     assert_non_null(strstr(p.source, "where=r.depth = 2"));
     points_free(&p);
     Samples s;
-    if (samples_from_store(path, NULL, "final", "r.depth = 2", &s, err, sizeof err) != 0) fail_msg("%s", err);
+    if (samples_from_store(path, NULL, "final", "r.depth = 2", &s) != 0) fail_msg("%s", jp_error());
     assert_int_equal(s.n_groups, 4);
     assert_non_null(strstr(s.source, "where=r.depth = 2"));
     samples_free(&s);
@@ -113,9 +114,10 @@ static void test_fit_and_dist_refuse_all_but_one_read(void **state) {
         if (points_from_store(path, NULL, "final_test_loss", bad[i].where, &p, err, sizeof err) == 0)
             fail_msg("fit: '%s' accepted", bad[i].where);
         if (!strstr(err, "--where '") || !strstr(err, bad[i].why)) fail_msg("fit '%s': error '%s' lacks '%s'", bad[i].where, err, bad[i].why);
-        if (samples_from_store(path, NULL, "final", bad[i].where, &s, err, sizeof err) == 0)
+        if (samples_from_store(path, NULL, "final", bad[i].where, &s) == 0)
             fail_msg("dist: '%s' accepted", bad[i].where);
-        if (!strstr(err, "--where '") || !strstr(err, bad[i].why)) fail_msg("dist '%s': error '%s' lacks '%s'", bad[i].where, err, bad[i].why);
+        if (!strstr(jp_error(), "--where '") || !strstr(jp_error(), bad[i].why))
+            fail_msg("dist '%s': error '%s' lacks '%s'", bad[i].where, jp_error(), bad[i].why);
     }
     assert_int_equal(count_runs(path), 8);
     // a table-valued function reads (the report's views select runs by their params so)

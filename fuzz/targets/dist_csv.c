@@ -5,13 +5,13 @@
 #include <unistd.h>
 
 #include "../fuzz.h"
+#include "base/error.h"
 #include "stats/samples.h"
 
 static void check(const char *path, const char *acc, const char *init, const char *data) {
     Samples s;
-    char err[1024];
-    if (samples_from_csv(path, "group", "N", "loss", acc, init, data, &s, err, sizeof err) != 0) {
-        FUZZ_CHECK(err[0] != 0);
+    if (samples_from_csv(path, "group", "N", "loss", acc, init, data, &s) != 0) {
+        FUZZ_CHECK(jp_error()[0] != 0);
         return;
     }
     FUZZ_CHECK(s.n_groups >= 0);

@@ -2,14 +2,18 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
-static _Thread_local char last_error[512];
+// Long enough for a path, a --where condition and the store's own message together.
+static _Thread_local char last_error[4096];
 
 int jp_fail(const char *fmt, ...) {
+    char message[sizeof last_error];   // formatted apart first: an argument may be jp_error() itself (context added)
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    memcpy(last_error, message, sizeof message);
     return -1;
 }
 

@@ -249,10 +249,9 @@ int cmd_concepts(int argc, char **argv) {
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!db) usage_error(CMD, "--db FILE is required");
-    char err[2048];
     ConceptStudy st;
-    if (concept_study_load(db, sweep, threshold, at_best, &st, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot concepts: %s\n", err);
+    if (concept_study_load(db, sweep, threshold, at_best, &st) != 0) {
+        fprintf(stderr, "jackpot concepts: %s\n", jp_error());
         return 1;
     }
     print_header(&st);

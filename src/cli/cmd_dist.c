@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/json.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -301,11 +302,10 @@ static void record(const char *db, const SeedStudy *st, const char *text, int qu
 int cmd_dist(int argc, char **argv) {
     DistArgs a;
     if (parse_args(argc, argv, &a)) return 0;
-    char err[2048];
     Samples S;
-    int rc = a.csv ? samples_from_csv(a.csv, a.cols[0], a.cols[1], a.cols[2], a.cols[3], a.cols[4], a.cols[5], &S, err, sizeof err)
-                   : samples_from_store(a.db, a.sweep, a.metric, a.where, &S, err, sizeof err);
-    if (rc != 0) { fprintf(stderr, "jackpot dist: %s\n", err); return 1; }
+    int rc = a.csv ? samples_from_csv(a.csv, a.cols[0], a.cols[1], a.cols[2], a.cols[3], a.cols[4], a.cols[5], &S)
+                   : samples_from_store(a.db, a.sweep, a.metric, a.where, &S);
+    if (rc != 0) { fprintf(stderr, "jackpot dist: %s\n", jp_error()); return 1; }
     SeedStudy st;
     seed_study_run(&S, a.db, &a.o, &st);
     samples_free(&S);

@@ -137,8 +137,7 @@ static int other_world(const ConceptRun *rows, int n) {
     return 0;
 }
 
-int concept_study_load(const char *path, const char *sweep, double threshold, int at_best, ConceptStudy *st, char *err,
-                       size_t errlen) {
+int concept_study_load(const char *path, const char *sweep, double threshold, int at_best, ConceptStudy *st) {
     memset(st, 0, sizeof *st);
     st->threshold = threshold;
     st->at_best = at_best;
@@ -148,17 +147,15 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     int n = 0, rc = concept_reader_open(path, &db), i;
     if (rc == 0) rc = concept_reader_runs(db, sweep, at_best, &rows, &n);
     if (rc != 0) {
-        snprintf(err, errlen, "%s", jp_error());
+        rc = -1;
     } else if (n == 0) {
-        snprintf(err, errlen, "%s: no finished runs with per-concept metrics (toy-world tasks)%s", st->source,
+        rc = jp_fail("%s: no finished runs with per-concept metrics (toy-world tasks)%s", st->source,
                  sweep ? " in this sweep" : "");
-        rc = -1;
     } else if ((i = other_world(rows, n)) > 0) {
-        snprintf(err, errlen, "%s: runs of several toy worlds (%s %.200s; and %s %.200s); choose one with --sweep",
+        jp_fail("%s: runs of several toy worlds (%s %.200s; and %s %.200s); choose one with --sweep",
                  st->source, rows[0].task, rows[0].world, rows[i].task, rows[i].world);
-        rc = -1;
+        rc = CONCEPT_STUDY_SEVERAL_WORLDS;
     } else if ((rc = study_fill(db, rows, n, st)) != 0) {
-        snprintf(err, errlen, "%s", jp_error());
         concept_study_free(st);
     }
     free(rows);

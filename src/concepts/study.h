@@ -41,10 +41,11 @@ typedef struct {
 
 // sweep may be NULL (every finished run with concept metrics). "Final" metrics are those of each
 // run's last evaluation, or with at_best of its best-validation step (the early-stopping point:
-// fixed-D runs that overfit). Returns 0, or −1 with err (err keeps this signature for
-// report/concepts.c, which tells "several toy worlds" apart by its text).
-int concept_study_load(const char *db, const char *sweep, double threshold, int at_best, ConceptStudy *st, char *err,
-                       size_t errlen);
+// fixed-D runs that overfit).
+#define CONCEPT_STUDY_SEVERAL_WORLDS 1
+// Returns 0; CONCEPT_STUDY_SEVERAL_WORLDS when the runs selected are of more than one
+// toy world (choose one with sweep); −1 on other errors. jp_error() says why.
+int concept_study_load(const char *db, const char *sweep, double threshold, int at_best, ConceptStudy *st);
 void concept_study_free(ConceptStudy *st);
 
 // Quantization model (Michaud et al. 2023): with p_c ∝ c^−s, α_N = s − 1 and α_D = (s − 1)/s.

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "concepts/study.h"
 #include "report/sections.h"
 #include "stats/describe.h"
@@ -161,16 +162,15 @@ void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *
                    "frequency rank, 0 the most frequent): which concepts each size learns, in what order, and how much "
                    "updates for frequent concepts interfere with rare ones.");
     ConceptStudy st;
-    char err[1024];
-    int loaded = concept_study_load(db_path, sweep, threshold, 0, &st, err, sizeof err) == 0;
+    int rc = concept_study_load(db_path, sweep, threshold, 0, &st), loaded = rc == 0;
     if (loaded && (sweep || !st.mixed[0])) {
         if (st.mixed[0])
             report_note(r, "concepts: sizes of equal N and D differ in %s: each column is one setting, but the curves "
                         "across sizes pool them.", st.mixed);
         concept_figures(r, &st, "", "");
         concept_study_free(&st);
-    } else if (!loaded && (sweep || !strstr(err, "several toy worlds"))) {
-        report_note(r, "%s", err);
+    } else if (!loaded && (sweep || rc != CONCEPT_STUDY_SEVERAL_WORLDS)) {
+        report_note(r, "%s", jp_error());
     } else {   // several worlds, or settings besides N and D that differ (two learning rates): one set per sweep
         if (loaded) {
             report_note(r, "concepts: sizes of equal N and D differ in %s: one set of figures per sweep.", st.mixed);
@@ -183,7 +183,7 @@ void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *
             for (int i = 0; i < sweeps.n; i++) {
                 const char *name = sweeps.sweep[i].name;
                 char tag[32], label[300];
-                if (concept_study_load(db_path, name, threshold, 0, &st, err, sizeof err) != 0) continue;
+                if (concept_study_load(db_path, name, threshold, 0, &st) != 0) continue;
                 snprintf(tag, sizeof tag, "_sweep%ld", sweeps.sweep[i].first_id);
                 snprintf(label, sizeof label, " (sweep %s)", name);
                 if (st.mixed[0])

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "report/sections.h"
 #include "stats/describe.h"
 #include "stats/samples.h"
@@ -155,8 +156,7 @@ static void dist_table(TaskView *v, const Samples *S) {
     for (int g = 0; g < S->n_groups; g++) {
         const SeedGroup *G = &S->g[g];
         Describe d;
-        char err[256];
-        if (G->n < 2 || describe(G->loss, G->n, v->n_boot > 200 ? 200 : v->n_boot, 0, &d, err, sizeof err) != 0) continue;
+        if (G->n < 2 || describe(G->loss, G->n, v->n_boot > 200 ? 200 : v->n_boot, 0, &d) != 0) continue;
         double p;
         anderson_darling(G->loss, G->n, &p);   // as jackpot dist does: no p below n = 8, "< 3.7e-24" at the floor
         char pvalue[40], skew[80];
@@ -173,14 +173,13 @@ static void dist_table(TaskView *v, const Samples *S) {
 
 void section_seeds(TaskView *v) {
     Report *r = v->r;
-    char err[512];
     task_section(v, "seeds", "Across seeds", "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
                    "is the outcome a matter of size, or of luck?");
     Samples S;
     // the test metrics at the end, or with --metric best_* at each run's best-validation step
     const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
-    if (samples_from_store(v->db_path, NULL, at, v->where_d, &S, err, sizeof err) != 0) {
-        report_note(r, "%s", err);
+    if (samples_from_store(v->db_path, NULL, at, v->where_d, &S) != 0) {
+        report_note(r, "%s", jp_error());
         report_section_end(r);
         return;
     }

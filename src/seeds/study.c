@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/rng.h"
 #include "base/xalloc.h"
 #include "fit/fit.h"
@@ -59,11 +60,10 @@ static HillTail tail_index(const double *x, int n, int upper, int n_boot, uint64
 
 // One unit of one group, x[n] its values.
 static void unit_analyze(const double *x, int n, int lower_better, int n_boot, uint64_t seed, SeedUnit *u) {
-    char err[256];
     memset(u, 0, sizeof *u);
     u->present = 1;
-    if (describe(x, n, n_boot, seed, &u->d, err, sizeof err) != 0) {
-        u->refused = xstrdup(err);
+    if (describe(x, n, n_boot, seed, &u->d) != 0) {
+        u->refused = xstrdup(jp_error());
         return;
     }
     u->ad = anderson_darling(x, n, &u->ad_p);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/xalloc.h"
 #include "base/rng.h"
 
@@ -50,16 +51,16 @@ void percentile_interval(double *v, int n, double *lo, double *hi) {
     *hi = quantile_select(v, n, 0.975);
 }
 
-int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, char *err, size_t errlen) {
+int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d) {
     memset(d, 0, sizeof *d);
     d->n = n;
-    if (n < 3) { snprintf(err, errlen, "%d value%s: at least 3 are needed for a spread", n, n == 1 ? "" : "s"); return -1; }
+    if (n < 3) { jp_fail("%d value%s: at least 3 are needed for a spread", n, n == 1 ? "" : "s"); return -1; }
     for (int i = 0; i < n; i++)
-        if (!isfinite(x[i])) { snprintf(err, errlen, "value %d is %g: every value must be finite", i + 1, x[i]); return -1; }
+        if (!isfinite(x[i])) { jp_fail("value %d is %g: every value must be finite", i + 1, x[i]); return -1; }
     double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
     stats_of(s, n, d->v);
-    if (d->v[1] == 0) { snprintf(err, errlen, "all %d values are equal (%g): there is no spread to describe", n, x[0]); free(s); return -1; }
+    if (d->v[1] == 0) { jp_fail("all %d values are equal (%g): there is no spread to describe", n, x[0]); free(s); return -1; }
     for (int j = 0; j < DESCRIBE_STATS; j++) d->lo[j] = d->hi[j] = NAN;
     if (n_boot > 0) {
         double *all = xmalloc(sizeof(double) * n_boot * DESCRIBE_STATS), *col = xmalloc(sizeof(double) * n_boot);

@@ -22,7 +22,8 @@ typedef struct {
 // Sample statistics (std with n − 1; skewness and kurtosis as GSL defines them)
 // and percentile-bootstrap intervals from n_boot resamples (0: none, intervals NaN;
 // skewness and kurtosis intervals NaN below DESCRIBE_SHAPE_MIN_N values).
-int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d, char *err, size_t errlen);
+// Returns 0, or −1 (jp_error() says why) below 3 values, with a non-finite value, or no spread.
+int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d);
 
 // 2.5% and 97.5% quantiles of v[n] (reordered in place; the values GSL's quantile of
 // the sorted data gives, found by selection in O(n)): a 95% percentile interval.

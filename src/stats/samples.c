@@ -47,17 +47,13 @@ static void group_rows(Row *rows, int n, Samples *s) {
     }
 }
 
-int samples_from_store(const char *db, const char *sweep, const char *metric, const char *where, Samples *s,
-                       char *err, size_t errlen) {
+int samples_from_store(const char *db, const char *sweep, const char *metric, const char *where, Samples *s) {
     memset(s, 0, sizeof *s);
     SeedRow *rows;
     int n;
-    if (seed_rows_read(db, sweep, metric, where, &rows, &n) != 0) {
-        snprintf(err, errlen, "%s", jp_error());
-        return -1;
-    }
+    if (seed_rows_read(db, sweep, metric, where, &rows, &n) != 0) return -1;
     if (n == 0) {
-        snprintf(err, errlen, "%s: no finished runs%s%s", db, sweep ? " in sweep " : "", sweep ? sweep : "");
+        jp_fail("%s: no finished runs%s%s", db, sweep ? " in sweep " : "", sweep ? sweep : "");
         free(rows);
         return -1;
     }
@@ -69,21 +65,21 @@ int samples_from_store(const char *db, const char *sweep, const char *metric, co
 }
 
 int samples_from_csv(const char *path, const char *group_col, const char *n_col, const char *loss_col,
-                     const char *acc_col, const char *init_col, const char *data_col, Samples *s, char *err, size_t errlen) {
+                     const char *acc_col, const char *init_col, const char *data_col, Samples *s) {
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "r");
-    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
+    if (!f) { jp_fail("%s: cannot open", path); return -1; }
     char *line = NULL, **fields = NULL;   // grown to the widest record: CSVs of any width
     size_t cap_line = 0;
     int cap_fields = 0;
     const char *names[6] = { group_col, n_col, loss_col, acc_col, init_col, data_col };
     int col[6] = { -1, -1, -1, -1, -1, -1 };
-    if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty", path); fclose(f); free(line); return -1; }
+    if (getline(&line, &cap_line, f) < 0) { jp_fail("%s: empty", path); fclose(f); free(line); return -1; }
     int nf = csv_split_all(line, &fields, &cap_fields);
     for (int i = 0; i < nf; i++)
         for (int c = 0; c < 6; c++) if (names[c] && !strcmp(fields[i], names[c])) col[c] = i;
     for (int c = 0; c < 3; c++)
-        if (col[c] < 0) { snprintf(err, errlen, "%s: no column '%s' in the header", path, names[c]); fclose(f); free(line); free(fields); return -1; }
+        if (col[c] < 0) { jp_fail("%s: no column '%s' in the header", path, names[c]); fclose(f); free(line); free(fields); return -1; }
     int n = 0, cap = 256, lineno = 1;
     Row *rows = xmalloc(sizeof(Row) * cap);
     while (getline(&line, &cap_line, f) >= 0) {
@@ -99,7 +95,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
             char *end;
             v[c] = col[c] < k ? strtod(fields[col[c]], &end) : NAN;
             if (col[c] >= k || end == fields[col[c]] || *end) {
-                snprintf(err, errlen, "%s:%d: column '%s': expected a number", path, lineno, names[c]);
+                jp_fail("%s:%d: column '%s': expected a number", path, lineno, names[c]);
                 free(rows); free(line); free(fields); fclose(f);
                 return -1;
             }
@@ -115,7 +111,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
                 c = q;
             }
         if (bad) {
-            snprintf(err, errlen, "%s:%d: column '%s' is %s: %s", path, lineno, names[c], fields[col[c]], bad);
+            jp_fail("%s:%d: column '%s' is %s: %s", path, lineno, names[c], fields[col[c]], bad);
             free(rows); free(line); free(fields); fclose(f);
             return -1;
         }
@@ -128,7 +124,7 @@ int samples_from_csv(const char *path, const char *group_col, const char *n_col,
     fclose(f);
     free(line);
     free(fields);
-    if (!n) { snprintf(err, errlen, "%s: no rows", path); free(rows); return -1; }
+    if (!n) { jp_fail("%s: no rows", path); free(rows); return -1; }
     group_rows(rows, n, s);
     free(rows);
     snprintf(s->source, sizeof s->source, "csv:%s", path);

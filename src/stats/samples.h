@@ -21,9 +21,9 @@ typedef struct {
 
 // metric: "final" (final_test_loss, final_test_acc) or "best" (best_test_loss,
 // best_test_acc: the test metrics at the best-validation step).
-int samples_from_store(const char *db, const char *sweep, const char *metric, const char *where, Samples *s,
-                       char *err, size_t errlen);
+// Both return 0, or −1 with jp_error() naming the file (and line) at fault.
+int samples_from_store(const char *db, const char *sweep, const char *metric, const char *where, Samples *s);
 // CSV columns: group (any text), N, loss, and optionally D, acc, init, data.
 int samples_from_csv(const char *path, const char *group_col, const char *n_col, const char *loss_col,
-                     const char *acc_col, const char *init_col, const char *data_col, Samples *s, char *err, size_t errlen);
+                     const char *acc_col, const char *init_col, const char *data_col, Samples *s);
 void samples_free(Samples *s);
