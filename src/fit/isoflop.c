@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/xalloc.h"
+#include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 #include "fit/fit.h"
 
 
@@ -84,7 +85,7 @@ static int fit_all(const Points *p, const int *order, const int *start, int nb, 
 int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     Axis4 axes[2] = { AXIS_N, AXIS_C };
-    if (points_check(p, axes, 2, err, errlen) != 0) return -1;
+    if (points_check(p, axes, 2) != 0) { snprintf(err, errlen, "%s", jp_error()); return -1; }
     int *order = xmalloc(sizeof(int) * p->n), *start = xmalloc(sizeof(int) * (p->n + 1));
     points_order_by(p, AXIS_C, order);
     int nb = 0;

@@ -44,4 +44,5 @@ void points_order_by(const Points *p, Axis4 a, int *idx);
 void points_frontier(Points *p);
 
 // Checks what every fit needs: positive finite losses and x values on the axes used.
-int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen);
+// 0, or −1 with jp_error() naming the first point at fault.
+int points_check(const Points *p, const Axis4 *axes, int n_axes);
