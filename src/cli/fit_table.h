@@ -9,9 +9,9 @@
 
 typedef struct {
     const Points *points;      // what was fitted (after the frontier's envelope)
-    const LawAnalysis *law;    // a law's fit, or NULL for
-    const IsoResult *iso;      // the IsoFLOP analysis
-    const char *iso_kind;      // what its points are (isoflop_points_kind)
+    const LawAnalysis *law;    // a law's fit and what was asked of it; NULL for IsoFLOP, then
+    const IsoResult *iso;      //   the IsoFLOP analysis
+    const char *iso_kind;      //   and what its points are (isoflop_points_kind)
     const GroupCheck *groups;
 } FitView;
 
