@@ -209,36 +209,43 @@ static int load_points(const Args *a, Points *p, GroupCheck *g) {
     return 0;
 }
 
+// The analysis into v (its results in law or iso); 0, or 1 after printing why not.
+static int analyse(const Args *a, const Points *p, LawAnalysis *law, IsoResult *iso, FitView *v) {
+    if (!a->iso) {
+        v->law = law;
+        return run_law(a, p, law);
+    }
+    char err[2048];
+    if (isoflop_fit(p, a->boot, a->seed, iso, err, sizeof err) != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
+    v->iso = iso;
+    v->iso_kind = a->csv ? "from a CSV" : isoflop_points_kind(a->metric);
+    return 0;
+}
+
 int cmd_fit(int argc, char **argv) {
     Args a;
     if (parse_args(argc, argv, &a)) return 0;
     Points p;
     GroupCheck g;
     if (load_points(&a, &p, &g) != 0) return 1;
-    LawAnalysis law;
-    IsoResult iso;
+    LawAnalysis law = { 0 };
+    IsoResult iso = { 0 };
     FitView v = { .points = &p, .groups = &g };
-    char err[2048];
-    if (a.iso) {
-        if (isoflop_fit(&p, a.boot, a.seed, &iso, err, sizeof err) != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
-        v.iso = &iso;
-        v.iso_kind = a.csv ? "from a CSV" : isoflop_points_kind(a.metric);
-    } else {
-        if (run_law(&a, &p, &law) != 0) return 1;
-        v.law = &law;
+    int rc = analyse(&a, &p, &law, &iso, &v);
+    if (rc == 0) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        fit_json_write(f, &v);
+        fclose(f);
+        if (a.json) printf("%s\n", text);
+        else fit_table_print(stdout, &v);
+        if (a.db && a.save) save_fit(&a, &p, text);
+        free(text);
     }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    fit_json_write(f, &v);
-    fclose(f);
-    if (a.json) printf("%s\n", text);
-    else fit_table_print(stdout, &v);
-    if (a.db && a.save) save_fit(&a, &p, text);
-    free(text);
-    if (a.iso) isoflop_free(&iso);
-    else law_analysis_free(&law);
+    isoflop_free(&iso);
+    law_analysis_free(&law);
     group_check_free(&g);
     points_free(&p);
-    return 0;
+    return rc;
 }
