@@ -1,6 +1,19 @@
-// The human-readable report of a fit, rendered from the fit's JSON (read with
-// SQLite's JSON functions), so the table and --json can never disagree.
+// The two renderings of a fit, both from the result structs: the JSON record (what --json
+// prints and the fits table keeps) and the human-readable table, which shows exactly what the
+// record holds (numbers JSON cannot hold as null, texts as the record gives them back).
 #pragma once
 #include <stdio.h>
 
-void fit_table_print(const char *json, FILE *out);
+#include "fit/analysis.h"
+#include "fit/isoflop.h"
+
+typedef struct {
+    const Points *points;      // what was fitted (after the frontier's envelope)
+    const LawAnalysis *law;    // a law's fit and what was asked of it; NULL for IsoFLOP, then
+    const IsoResult *iso;      //   the IsoFLOP analysis
+    const char *iso_kind;      //   and what its points are (isoflop_points_kind)
+    const GroupCheck *groups;
+} FitView;
+
+void fit_json_write(FILE *f, const FitView *v);
+void fit_table_print(FILE *o, const FitView *v);

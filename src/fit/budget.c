@@ -1,6 +1,10 @@
 #include "fit/budget.h"
 
 #include <math.h>
+#include <stdlib.h>
+
+#include "base/xalloc.h"
+#include "stats/describe.h"   // percentile_interval
 
 // Chinchilla loss from θ = (e, a, b, α, β) at natural N, D.
 static double loss_at(const double *t, double N, double D) {
@@ -54,4 +58,35 @@ int budget_best(const double *theta, const Costs *c, double budget, double *N, d
 
 int budget_cheapest(const double *theta, const Costs *c, double target, double *N, double *D, double *cost) {
     return search(cheap_objective, theta, c, target, N, D, cost);
+}
+
+void budget_answer(BudgetQuestion q, const double *theta, const double *boot_theta, int n_boot, const Costs *c,
+                   double arg, BudgetAnswer *a) {
+    int kept = 0;
+    double *v = xmalloc(sizeof(double) * (n_boot + 1) * 3), N = NAN, D = NAN, y = NAN;   // [3][n_boot]: N, D, value
+    a->arg = arg;
+    a->reachable = q(theta, c, arg, &N, &D, &y) == 0;
+    for (int b = 0; b < n_boot; b++) {
+        double n2, d2, y2;
+        if (q(boot_theta + (size_t)b * 5, c, arg, &n2, &d2, &y2) == 0) {
+            v[kept] = n2; v[n_boot + kept] = d2; v[2 * n_boot + kept] = y2; kept++;
+        }
+    }
+    a->boot_reachable = kept;
+    BudgetEstimate *e[3] = { &a->N, &a->D, &a->value };
+    double est[3] = { N, D, y };
+    for (int k = 0; k < 3; k++) {
+        e[k]->estimate = a->reachable ? est[k] : NAN;
+        e[k]->lo = e[k]->hi = NAN;
+        if (kept > 1) percentile_interval(v + k * n_boot, kept, &e[k]->lo, &e[k]->hi);
+    }
+    free(v);
+}
+
+void budget_curve(const double *theta, const Costs *c, double budget, BudgetCurvePoint curve[BUDGET_CURVE]) {
+    for (int i = 0; i < BUDGET_CURVE; i++) {
+        BudgetCurvePoint *p = &curve[i];
+        p->budget = budget * pow(10, (i - BUDGET_CURVE / 2) / 2.0);
+        if (budget_best(theta, c, p->budget, &p->N, &p->D, &p->loss) != 0) p->N = p->D = p->loss = NAN;
+    }
 }

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/xalloc.h"
+#include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 #include "fit/huber.h"
 #include "stats/describe.h"
 
@@ -85,160 +86,229 @@ double fit_predict(const Law *law, const double *theta, const double *x) {
 }
 
 
-int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen) {
+// The points a fit uses, in log space and grouped for the objective (fit/huber.h): by x for
+// the fit; for the bootstrap by x and cluster when that makes few more groups (seeds of one
+// size are one cluster), so a resample's weights scale whole groups; else by x, with prefix
+// sums of each resample's weights.
+typedef struct {
+    int n;
+    double *logx, *logy;        // [n][n_x], [n]
+    int *cluster;               // [n]
+    HuberData hd, hb;           // grouped by x; by x and cluster (bootstrap, when by_cluster)
+    HuberPrefix ones, ones_b;   // unit weights of hd, of hb
+    int by_cluster;
+    int *hint;                  // [2·hd.G + 1] the fit's own search hints
+} FitData;
+
+// What every fit needs of its points; *n_used: how many it fits. 0, or −1 with jp_error().
+static int fit_check(const FitOptions *o, const Points *p, const int *use, int *n_used) {
     const Law *L = o->law;
-    memset(r, 0, sizeof *r);
-    gsl_set_error_handler_off();
-    if (points_check(p, o->axes, L->n_x, err, errlen) != 0) return -1;
+    if (points_check(p, o->axes, L->n_x) != 0) return -1;
     int n = 0;
     for (int i = 0; i < p->n; i++) n += !use || use[i];
     // The bootstrap indexes its per-cluster draws by these ids: one outside the range
     // is a reader's bug, refused here rather than written past the array.
     for (int i = 0; i < p->n; i++)
-        if (p->cluster[i] < 0 || p->cluster[i] >= p->n_clusters) {
-            snprintf(err, errlen, "point %d: cluster %d outside 0..%d", i + 1, p->cluster[i], p->n_clusters - 1);
-            return -1;
-        }
-    if (n <= L->n_theta) {
-        snprintf(err, errlen, "%s law: %d points for %d parameters; it needs more points than parameters", L->name, n, L->n_theta);
-        return -1;
-    }
-    double *logx = xmalloc(sizeof(double) * n * L->n_x), *logy = xmalloc(sizeof(double) * n);
-    int *cluster = xmalloc(sizeof(int) * n);
+        if (p->cluster[i] < 0 || p->cluster[i] >= p->n_clusters)
+            return jp_fail("point %d: cluster %d outside 0..%d", i + 1, p->cluster[i], p->n_clusters - 1);
+    if (n <= L->n_theta)
+        return jp_fail("%s law: %d points for %d parameters; it needs more points than parameters", L->name, n, L->n_theta);
+    *n_used = n;
+    return 0;
+}
+
+static void fit_data_build(const FitOptions *o, const Points *p, const int *use, int n, FitData *fd) {
+    const Law *L = o->law;
+    memset(fd, 0, sizeof *fd);
+    fd->n = n;
+    fd->logx = xmalloc(sizeof(double) * n * L->n_x);
+    fd->logy = xmalloc(sizeof(double) * n);
+    fd->cluster = xmalloc(sizeof(int) * n);
     int k = 0;
     for (int i = 0; i < p->n; i++) {
         if (use && !use[i]) continue;
-        for (int a = 0; a < L->n_x; a++) logx[k * L->n_x + a] = log(p->x[o->axes[a]][i]);
-        logy[k] = log(p->loss[i]);
-        cluster[k++] = p->cluster[i];
+        for (int a = 0; a < L->n_x; a++) fd->logx[k * L->n_x + a] = log(p->x[o->axes[a]][i]);
+        fd->logy[k] = log(p->loss[i]);
+        fd->cluster[k++] = p->cluster[i];
     }
-    // The points grouped by x for the fit; for the bootstrap, by x and cluster when that
-    // makes few more groups (seeds of one size are one cluster), so a resample's weights
-    // scale whole groups; else by x with prefix sums of each resample's weights.
-    HuberData hd, hb = { 0 };
-    HuberPrefix ones = { 0 }, ones_b = { 0 };
-    int by_cluster = 0;
-    huber_build(&hd, n, L->n_x, logx, logy, cluster, 0);
-    huber_prefix_alloc(&hd, &ones);
-    int *hint = xcalloc(2 * (size_t)hd.G + 1, sizeof(int));
+    huber_build(&fd->hd, n, L->n_x, fd->logx, fd->logy, fd->cluster, 0);
+    huber_prefix_alloc(&fd->hd, &fd->ones);
+    fd->hint = xcalloc(2 * (size_t)fd->hd.G + 1, sizeof(int));
     if (o->n_boot > 0) {
-        huber_build(&hb, n, L->n_x, logx, logy, cluster, 1);
-        by_cluster = hb.G <= 2 * hd.G;
-        if (by_cluster) {
-            huber_prefix_alloc(&hb, &ones_b);
-            huber_prefix_set(&hb, NULL, &ones_b);
+        huber_build(&fd->hb, n, L->n_x, fd->logx, fd->logy, fd->cluster, 1);
+        fd->by_cluster = fd->hb.G <= 2 * fd->hd.G;
+        if (fd->by_cluster) {
+            huber_prefix_alloc(&fd->hb, &fd->ones_b);
+            huber_prefix_set(&fd->hb, NULL, &fd->ones_b);
         } else {
-            huber_free(&hb);
+            huber_free(&fd->hb);
         }
     }
-    huber_prefix_set(&hd, NULL, &ones);
-    Problem pr = { L, &hd, &ones, NULL, hint, o->delta };
+    huber_prefix_set(&fd->hd, NULL, &fd->ones);
+}
 
-    // Stage 1: a short BFGS run from every start of the grid (odometer over the
-    // per-parameter lists). Stage 2: the best POLISH end points run to convergence.
-    // With δ = 1e-3 most residuals sit in Huber's linear part, where BFGS crawls:
-    // polishing every one of Hoffmann's 4,500 starts would take minutes.
-    enum { SCOUT_ITER = 25, POLISH = 24, POLISH_ITER = 3000 };
-    double top_f[POLISH], top_t[POLISH][LAW_MAX_THETA];
-    int n_top = 0, idx[LAW_MAX_THETA] = { 0 };
+static void fit_data_free(FitData *fd) {
+    huber_prefix_free(&fd->ones); huber_prefix_free(&fd->ones_b); huber_free(&fd->hd); huber_free(&fd->hb);
+    free(fd->hint); free(fd->logx); free(fd->logy); free(fd->cluster);
+}
+
+// Stage 1 runs a short BFGS from every start of the law's grid; stage 2 runs the best POLISH
+// end points to convergence. With δ = 1e-3 most residuals sit in Huber's linear part, where
+// BFGS crawls: polishing every one of Hoffmann's 4,500 starts would take minutes.
+enum { SCOUT_ITER = 25, POLISH = 24, POLISH_ITER = 3000 };
+
+typedef struct {
+    int n;
+    double f[POLISH], t[POLISH][LAW_MAX_THETA];   // ascending f
+} Top;
+
+// Keeps the POLISH best, sorted (a full list compares with its worst, never an unset slot).
+static void top_insert(Top *top, double f, const double *t) {
+    int full = top->n == POLISH, at = full ? POLISH - 1 : top->n++;
+    if (full && !(f < top->f[at])) return;
+    while (at > 0 && top->f[at - 1] > f) {
+        top->f[at] = top->f[at - 1];
+        memcpy(top->t[at], top->t[at - 1], sizeof top->t[0]);
+        at--;
+    }
+    top->f[at] = f;
+    memcpy(top->t[at], t, sizeof top->t[0]);
+}
+
+// Stage 1 over the grid (an odometer over the per-parameter lists); returns the starts tried.
+static int scout(const Problem *pr, Top *top) {
+    const Law *L = pr->law;
+    int starts = 0, idx[LAW_MAX_THETA] = { 0 };
     for (;;) {
         double t0[LAW_MAX_THETA], t[LAW_MAX_THETA], f;
         for (int j = 0; j < L->n_theta; j++) t0[j] = L->start[j][idx[j]];
-        minimize(&pr, t0, t, &f, SCOUT_ITER);
-        r->starts++;
-        if (isfinite(f)) {   // keep the POLISH best, sorted (a full list compares with its worst, never an unset slot)
-            int full = n_top == POLISH, at = full ? POLISH - 1 : n_top++;
-            if (!full || f < top_f[at]) {
-                while (at > 0 && top_f[at - 1] > f) { top_f[at] = top_f[at - 1]; memcpy(top_t[at], top_t[at - 1], sizeof top_t[0]); at--; }
-                top_f[at] = f;
-                memcpy(top_t[at], t, sizeof top_t[0]);
-            }
-        }
+        minimize(pr, t0, t, &f, SCOUT_ITER);
+        starts++;
+        if (isfinite(f)) top_insert(top, f, t);
         int j = L->n_theta - 1;
         while (j >= 0 && ++idx[j] == L->n_start[j]) idx[j--] = 0;
-        if (j < 0) break;
+        if (j < 0) return starts;
     }
+}
+
+// Stage 2: θ of the best converged end point into r->theta, the count into r->converged.
+// Returns its objective, ∞ when none converged.
+static double polish(const Problem *pr, const Top *top, FitResult *r) {
     double best_f = INFINITY;
-    for (int k2 = 0; k2 < n_top; k2++) {
+    for (int k = 0; k < top->n; k++) {
         double t[LAW_MAX_THETA], f;
-        int ok = minimize(&pr, top_t[k2], t, &f, POLISH_ITER);
+        int ok = minimize(pr, top->t[k], t, &f, POLISH_ITER);
         r->converged += ok;
         if (ok && f < best_f) { best_f = f; memcpy(r->theta, t, sizeof t); }
     }
+    return best_f;
+}
+
+// Residuals and R² in log space at r->theta.
+static void fit_residuals(const Law *L, const FitData *fd, FitResult *r) {
+    int n = fd->n;
+    r->n = n;
+    r->residuals = xmalloc(sizeof(double) * n);
+    double mean = gsl_stats_mean(fd->logy, 1, n), ss_res = 0, ss_tot = 0;
+    for (int i = 0; i < n; i++) {
+        r->residuals[i] = L->log_predict(r->theta, fd->logx + (size_t)i * L->n_x, NULL) - fd->logy[i];
+        ss_res += r->residuals[i] * r->residuals[i];
+        ss_tot += (fd->logy[i] - mean) * (fd->logy[i] - mean);
+    }
+    r->r2_log = 1 - ss_res / ss_tot;
+}
+
+// Resample b's multiplicity of each cluster, draws[nc], from its own counter-based streams.
+// A resample with fewer distinct clusters than the law has parameters does not determine it
+// (the refit would stay where it starts): drawn again, up to 64 times.
+static void boot_draws(const FitOptions *o, int nc, int b, double *draws) {
+    for (int attempt = 0, distinct = 0; attempt < 64 && distinct < o->law->n_theta && distinct < nc; attempt++) {
+        memset(draws, 0, sizeof(double) * nc);
+        for (int c = 0; c < nc; c++)
+            draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_FIT_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
+                               : rng_below(o->seed, RNG_STREAM_FIT_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
+                                           (uint32_t)nc)] += 1;
+        distinct = 0;
+        for (int c = 0; c < nc; c++) distinct += draws[c] > 0;
+    }
+}
+
+// One resample's refit, into t[LAW_MAX_THETA]: BFGS from the fit, and Nelder–Mead from the
+// fit then BFGS, the better kept. With δ = 1e-3 the objective is nearly Σ w·|r|, whose
+// optimum sits on a kink where BFGS may not take a first step under the new weights (every
+// resample would return the fit).
+static void boot_refit(const Problem *pb, const double *theta, double *t) {
+    double f, t2[LAW_MAX_THETA], f2, t3[LAW_MAX_THETA];
+    minimize(pb, theta, t, &f, POLISH_ITER);
+    minimize_simplex(pb, theta, t3, &f2, 4000);
+    minimize(pb, t3, t2, &f2, POLISH_ITER);
+    if (isfinite(f2) && !(f2 >= f)) memcpy(t, t2, sizeof t2);
+}
+
+// The 95% percentile interval of every reported quantity over the resamples.
+static void boot_intervals(const Law *L, FitResult *r) {
+    double *col = xmalloc(sizeof(double) * r->n_boot);
+    for (int j = 0; j < L->n_report; j++) {
+        for (int b = 0; b < r->n_boot; b++) col[b] = r->boot[(size_t)b * L->n_report + j];
+        percentile_interval(col, r->n_boot, &r->lo[j], &r->hi[j]);
+    }
+    free(col);
+}
+
+// The cluster bootstrap: o->n_boot refits from r->theta on resampled clusters (nc of them).
+// Resamples are independent and each draws from its own counter-based stream: threads change
+// only the speed, never a number.
+static void fit_bootstrap(const FitOptions *o, int nc, const FitData *fd, FitResult *r) {
+    const Law *L = o->law;
+    r->boot = xmalloc(sizeof(double) * o->n_boot * L->n_report);
+    r->boot_theta = xmalloc(sizeof(double) * o->n_boot * L->n_theta);
+    #pragma omp parallel
+    {
+        const HuberData *d = fd->by_cluster ? &fd->hb : &fd->hd;
+        double *draws = xcalloc(nc, sizeof(double));
+        int *hint_b = xcalloc(2 * (size_t)d->G + 1, sizeof(int));
+        HuberPrefix pf = { 0 };
+        if (!fd->by_cluster) huber_prefix_alloc(&fd->hd, &pf);
+        Problem pb = { L, d, fd->by_cluster ? &fd->ones_b : &pf, fd->by_cluster ? draws : NULL, hint_b, o->delta };
+        #pragma omp for schedule(dynamic)
+        for (int b = 0; b < o->n_boot; b++) {
+            boot_draws(o, nc, b, draws);
+            if (!fd->by_cluster) huber_prefix_set(&fd->hd, draws, &pf);
+            double t[LAW_MAX_THETA];
+            boot_refit(&pb, r->theta, t);
+            memcpy(r->boot_theta + (size_t)b * L->n_theta, t, sizeof(double) * L->n_theta);
+            L->report(t, r->boot + (size_t)b * L->n_report);
+        }
+        huber_prefix_free(&pf);
+        free(hint_b); free(draws);
+    }
+    r->n_boot = o->n_boot;
+    boot_intervals(L, r);
+}
+
+int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen) {
+    const Law *L = o->law;
+    memset(r, 0, sizeof *r);
+    gsl_set_error_handler_off();
+    int n = 0;
+    if (fit_check(o, p, use, &n) != 0) { snprintf(err, errlen, "%s", jp_error()); return -1; }
+    FitData fd;
+    fit_data_build(o, p, use, n, &fd);
+    Problem pr = { L, &fd.hd, &fd.ones, NULL, fd.hint, o->delta };
+    Top top = { 0 };
+    r->starts = scout(&pr, &top);
+    double best_f = polish(&pr, &top, r);
     if (!isfinite(best_f)) {
         snprintf(err, errlen, "%s law: no start of %d converged; the data do not determine this law", L->name, r->starts);
-        huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
-        free(hint); free(logx); free(logy); free(cluster);
+        fit_data_free(&fd);
         return -1;
     }
     r->objective = best_f * o->delta;
     L->report(r->theta, r->report);
-
-    // residuals and R² in log space
-    r->n = n;
-    r->residuals = xmalloc(sizeof(double) * n);
-    double mean = gsl_stats_mean(logy, 1, n), ss_res = 0, ss_tot = 0;
-    for (int i = 0; i < n; i++) {
-        r->residuals[i] = L->log_predict(r->theta, logx + (size_t)i * L->n_x, NULL) - logy[i];
-        ss_res += r->residuals[i] * r->residuals[i];
-        ss_tot += (logy[i] - mean) * (logy[i] - mean);
-    }
-    r->r2_log = 1 - ss_res / ss_tot;
-
-    // bootstrap over clusters
+    fit_residuals(L, &fd, r);
     for (int j = 0; j < L->n_report; j++) r->lo[j] = r->hi[j] = NAN;
-    if (o->n_boot > 0) {
-        int nc = p->n_clusters;
-        r->boot = xmalloc(sizeof(double) * o->n_boot * L->n_report);
-        r->boot_theta = xmalloc(sizeof(double) * o->n_boot * L->n_theta);
-        // Resamples are independent and each draws from its own counter-based stream:
-        // threads change only the speed, never a number.
-        #pragma omp parallel
-        {
-            const HuberData *d = by_cluster ? &hb : &hd;
-            double *draws = xcalloc(nc, sizeof(double));
-            int *hint_b = xcalloc(2 * (size_t)d->G + 1, sizeof(int));
-            HuberPrefix pf = { 0 };
-            if (!by_cluster) huber_prefix_alloc(&hd, &pf);
-            Problem pb = { L, d, by_cluster ? &ones_b : &pf, by_cluster ? draws : NULL, hint_b, o->delta };
-            #pragma omp for schedule(dynamic)
-            for (int b = 0; b < o->n_boot; b++) {
-                // A resample with fewer distinct clusters than the law has parameters does not
-                // determine it (the refit would stay where it starts): draw again, up to 64 times.
-                for (int attempt = 0, distinct = 0; attempt < 64 && distinct < L->n_theta && distinct < nc; attempt++) {
-                    memset(draws, 0, sizeof(double) * nc);
-                    for (int c = 0; c < nc; c++)
-                        draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_FIT_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
-                                           : rng_below(o->seed, RNG_STREAM_FIT_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
-                                                       (uint32_t)nc)] += 1;
-                    distinct = 0;
-                    for (int c = 0; c < nc; c++) distinct += draws[c] > 0;
-                }
-                if (!by_cluster) huber_prefix_set(&hd, draws, &pf);
-                // BFGS from the fit, and Nelder–Mead from the fit then BFGS: with δ = 1e-3 the
-                // objective is nearly Σ w·|r|, whose optimum sits on a kink where BFGS may not
-                // take a first step under the new weights (every resample would return the fit).
-                double t[LAW_MAX_THETA], f, t2[LAW_MAX_THETA], f2, t3[LAW_MAX_THETA];
-                minimize(&pb, r->theta, t, &f, POLISH_ITER);
-                minimize_simplex(&pb, r->theta, t3, &f2, 4000);
-                minimize(&pb, t3, t2, &f2, POLISH_ITER);
-                if (isfinite(f2) && !(f2 >= f)) { memcpy(t, t2, sizeof t); f = f2; }
-                memcpy(r->boot_theta + (size_t)b * L->n_theta, t, sizeof(double) * L->n_theta);
-                L->report(t, r->boot + (size_t)b * L->n_report);
-            }
-            huber_prefix_free(&pf);
-            free(hint_b); free(draws);
-        }
-        r->n_boot = o->n_boot;
-        double *col = xmalloc(sizeof(double) * o->n_boot);
-        for (int j = 0; j < L->n_report; j++) {
-            for (int b = 0; b < o->n_boot; b++) col[b] = r->boot[(size_t)b * L->n_report + j];
-            percentile_interval(col, o->n_boot, &r->lo[j], &r->hi[j]);
-        }
-        free(col);
-    }
-    huber_prefix_free(&ones); huber_prefix_free(&ones_b); huber_free(&hd); huber_free(&hb);
-    free(hint); free(logx); free(logy); free(cluster);
+    if (o->n_boot > 0) fit_bootstrap(o, p->n_clusters, &fd, r);
+    fit_data_free(&fd);
     return 0;
 }
 

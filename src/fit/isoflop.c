@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/xalloc.h"
+#include "base/error.h"
 #include "base/rng.h"
+#include "base/xalloc.h"
 #include "fit/fit.h"
 
 
@@ -81,20 +82,20 @@ static int fit_all(const Points *p, const int *order, const int *start, int nb, 
     return k;
 }
 
-int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *err, size_t errlen) {
-    memset(r, 0, sizeof *r);
-    Axis4 axes[2] = { AXIS_N, AXIS_C };
-    if (points_check(p, axes, 2, err, errlen) != 0) return -1;
-    int *order = xmalloc(sizeof(int) * p->n), *start = xmalloc(sizeof(int) * (p->n + 1));
+// The points in ascending C (order[p->n]), cut into budgets where C jumps by more than 5%:
+// budget g holds order[start[g] .. start[g+1]). Returns the number of budgets.
+static int split_budgets(const Points *p, int *order, int *start) {
     points_order_by(p, AXIS_C, order);
     int nb = 0;
     start[0] = 0;
-    for (int i = 1; i <= p->n; i++)   // a new budget where C jumps by more than 5%
+    for (int i = 1; i <= p->n; i++)
         if (i == p->n || log(p->x[AXIS_C][order[i]]) - log(p->x[AXIS_C][order[start[nb]]]) > 0.05) start[++nb] = i;
-    r->n_budgets = nb;
-    r->budgets = xcalloc(nb, sizeof(IsoBudget));
-    double slope = NAN, coef = NAN;
-    r->n_ok = fit_all(p, order, start, nb, NULL, r->budgets, &slope, &coef);
+    return nb;
+}
+
+// Enough budgets with an optimum, spanning enough of C: 0, or −1 with the reason in err.
+static int check_optima(const IsoResult *r, char *err, size_t errlen) {
+    int nb = r->n_budgets;
     if (r->n_ok < ISOFLOP_MIN_BUDGETS) {
         snprintf(err, errlen, "isoflop: %d of %d compute budgets gave an optimum inside the sizes tried; at least %d are "
                  "needed for N_opt(C)%s", r->n_ok, nb, ISOFLOP_MIN_BUDGETS, nb > r->n_ok ? " (first refusal: " : "");
@@ -104,8 +105,6 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
                 snprintf(err + l, errlen - l, "C = %.3g: %s)", r->budgets[g].C, r->budgets[g].reason);
                 break;
             }
-        free(order); free(start);
-        isoflop_free(r);
         return -1;
     }
     double cmin = INFINITY, cmax = 0;
@@ -114,45 +113,66 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
     if (cmax / cmin < ISOFLOP_MIN_SPAN) {
         snprintf(err, errlen, "isoflop: the %d budgets with an optimum span %.3g× in C (%.3g to %.3g); at least %g× is needed "
                  "to resolve N_opt ∝ C^a", r->n_ok, cmax / cmin, cmin, cmax, ISOFLOP_MIN_SPAN);
-        free(order); free(start);
-        isoflop_free(r);
         return -1;
     }
-    r->n_exp = slope;
-    r->d_exp = 1 - slope;
-    r->n_coef = coef;
-    r->n_lo = r->n_hi = r->d_lo = r->d_hi = NAN;
-    if (n_boot > 0) {
-        int *pick = xmalloc(sizeof(int) * p->n);
-        double *slopes = xmalloc(sizeof(double) * n_boot);
-        IsoBudget *tmp = xcalloc(nb, sizeof(IsoBudget));
-        int kept = 0;
-        for (int b = 0; b < n_boot; b++) {
-            for (int g = 0; g < nb; g++) {
-                int n = start[g + 1] - start[g];
-                for (int i = 0; i < n; i++)
-                    pick[start[g] + i] = (int)rng_below(seed, RNG_STREAM_ISOFLOP, (uint64_t)b * p->n + start[g] + i, (uint32_t)n);
-            }
-            double s, c;
-            if (fit_all(p, order, start, nb, pick, tmp, &s, &c) >= 2) slopes[kept++] = s;
+    return 0;
+}
+
+// The bootstrap: n_boot refits with the points resampled within each budget; the 95%
+// interval of the slope (and of 1 − slope) into r from the resamples with at least two
+// optima. Returns how many those were.
+static int boot_slopes(const Points *p, const int *order, const int *start, int n_boot, uint64_t seed, IsoResult *r) {
+    int nb = r->n_budgets, kept = 0;
+    int *pick = xmalloc(sizeof(int) * p->n);
+    double *slopes = xmalloc(sizeof(double) * n_boot);
+    IsoBudget *tmp = xcalloc(nb, sizeof(IsoBudget));
+    for (int b = 0; b < n_boot; b++) {
+        for (int g = 0; g < nb; g++) {
+            int n = start[g + 1] - start[g];
+            for (int i = 0; i < n; i++)
+                pick[start[g] + i] = (int)rng_below(seed, RNG_STREAM_ISOFLOP, (uint64_t)b * p->n + start[g] + i, (uint32_t)n);
         }
-        if (kept > 1) {
-            percentile_interval(slopes, kept, &r->n_lo, &r->n_hi);
-            r->d_lo = 1 - r->n_hi;
-            r->d_hi = 1 - r->n_lo;
-        }
-        free(pick); free(slopes); free(tmp);
+        double s, c;
+        if (fit_all(p, order, start, nb, pick, tmp, &s, &c) >= 2) slopes[kept++] = s;
+    }
+    if (kept > 1) {
+        percentile_interval(slopes, kept, &r->n_lo, &r->n_hi);
+        r->d_lo = 1 - r->n_hi;
+        r->d_hi = 1 - r->n_lo;
+    }
+    free(pick); free(slopes); free(tmp);
+    return kept;
+}
+
+int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    Axis4 axes[2] = { AXIS_N, AXIS_C };
+    if (points_check(p, axes, 2) != 0) { snprintf(err, errlen, "%s", jp_error()); return -1; }
+    int *order = xmalloc(sizeof(int) * p->n), *start = xmalloc(sizeof(int) * (p->n + 1));
+    int nb = split_budgets(p, order, start);
+    r->n_budgets = nb;
+    r->budgets = xcalloc(nb, sizeof(IsoBudget));
+    double slope = NAN, coef = NAN;
+    r->n_ok = fit_all(p, order, start, nb, NULL, r->budgets, &slope, &coef);
+    int rc = check_optima(r, err, errlen);
+    if (rc == 0) {
+        r->n_exp = slope;
+        r->d_exp = 1 - slope;
+        r->n_coef = coef;
+        r->n_lo = r->n_hi = r->d_lo = r->d_hi = NAN;
+    }
+    if (rc == 0 && n_boot > 0) {
+        int kept = boot_slopes(p, order, start, n_boot, seed, r);
         if (!(r->n_hi - r->n_lo < ISOFLOP_MAX_INTERVAL)) {
             snprintf(err, errlen, "isoflop: N_opt ∝ C^%.3g with a 95%% interval [%.3g, %.3g] over %d budgets: %s; add budgets or "
                      "sizes around each optimum", slope, r->n_lo, r->n_hi, r->n_ok,
                      kept > 1 ? "wider than 0.5, it cannot tell C^0.25 from C^0.75" : "too few bootstrap resamples gave optima");
-            free(order); free(start);
-            isoflop_free(r);
-            return -1;
+            rc = -1;
         }
     }
     free(order); free(start);
-    return 0;
+    if (rc != 0) isoflop_free(r);
+    return rc;
 }
 
 const char *isoflop_points_kind(const char *metric) {

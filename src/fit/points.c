@@ -1,16 +1,15 @@
 #include "fit/points.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/xalloc.h"
 #include "base/keyid.h"
 #include "base/text.h"
-#include "store/where.h"
-#include "store/store.h"
+#include "store/read_fit.h"
 
 static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
 
@@ -121,59 +120,38 @@ fail:
     return -1;
 }
 
-int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
-                      Points *p, char *err, size_t errlen) {
-    memset(p, 0, sizeof *p);
-    sqlite3 *h;
-    if (store_open_read(db, &h, err, errlen) != 0) return -1;
-    int per_eval = !strncmp(metric, "eval:", 5);
-    char split[16] = "", name[32] = "";
-    if (per_eval && sscanf(metric + 5, "%15[a-z]_%31[a-z]", split, name) != 2) {
-        snprintf(err, errlen, "metric '%s': expected eval:SPLIT_NAME, e.g. eval:val_loss", metric);
-        sqlite3_close(h);
-        return -1;
-    }
-    char *sql = sqlite3_mprintf(
-        per_eval ? "SELECT r.n_params, m.examples, m.flops, m.step, m.value, r.group_hash FROM metrics m"
-                   " JOIN runs r ON r.id = m.run_id WHERE m.split = %Q AND m.name = %Q AND m.step > 0"
-                 : "SELECT r.n_params, r.train_size, s2.value, r.steps, s.value, r.group_hash FROM runs r"
-                   " JOIN summaries s ON s.run_id = r.id AND s.name = %Q"
-                   " LEFT JOIN summaries s2 ON s2.run_id = r.id AND s2.name = 'flops'"
-                   " WHERE r.status = 'done' AND %Q IS NOT NULL",
-        per_eval ? split : metric, per_eval ? name : "");
-    char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
-                                           " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
-                         : sqlite3_mprintf("");
-    char *head = sqlite3_mprintf("%s%s", sql, filter);
-    sqlite3_free(filter);
-    sqlite3_free(sql);
-    sqlite3_stmt *st;
-    char why[1024];
-    int rc = where_prepare(h, head, where, " ORDER BY r.id", &st, why, sizeof why);
-    sqlite3_free(head);
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", db, why);
-        sqlite3_close(h);
-        return -1;
-    }
-    int cap = 64;
+// Clusters are the rows' groups, in order of first appearance; cluster c is group
+// keys.keys[c]: what the analyses compare (store/groups.h).
+static void points_from_rows(const StorePoints *rows, Points *p) {
     KeyIds keys;   // group hash → cluster id
     keyid_init(&keys);
-    points_alloc(p, cap);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        points_grow(p, &cap);
-        for (int a = 0; a < AXIS_COUNT; a++)
-            p->x[a][p->n] = sqlite3_column_type(st, a) == SQLITE_NULL ? NAN : sqlite3_column_double(st, a);
-        p->loss[p->n] = sqlite3_column_double(st, 4);
-        const char *g = (const char *)sqlite3_column_text(st, 5);
-        p->cluster[p->n++] = keyid_get(&keys, g ? g : "");
+    points_alloc(p, rows->n ? rows->n : 1);
+    for (int i = 0; i < rows->n; i++) {
+        const StorePoint *r = &rows->row[i];
+        p->x[AXIS_N][i] = r->n_params;
+        p->x[AXIS_D][i] = r->data;
+        p->x[AXIS_C][i] = r->flops;
+        p->x[AXIS_STEPS][i] = r->steps;
+        p->loss[i] = r->value;
+        p->cluster[i] = keyid_get(&keys, r->group);
     }
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    p->n_clusters = keys.n;   // cluster c is group keys.keys[c]: what the analyses compare (store/groups.h)
+    p->n = rows->n;
+    p->n_clusters = keys.n;
     p->group = xmalloc(sizeof *p->group * (keys.n ? keys.n : 1));
     for (int c = 0; c < keys.n; c++) snprintf(p->group[c], sizeof p->group[c], "%s", keys.keys[c]);
     keyid_free(&keys);
+}
+
+int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
+                      Points *p, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    StorePoints rows;
+    if (store_read_points(db, sweep, metric, where, &rows) != 0) {
+        snprintf(err, errlen, "%s", jp_error());
+        return -1;
+    }
+    points_from_rows(&rows, p);
+    store_points_free(&rows);
     snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
              metric, where ? " where=" : "", where ? where : "");
     if (p->n == 0) {
@@ -196,28 +174,19 @@ void points_order_by(const Points *p, Axis4 a, int *idx) {
     qsort_r(idx, p->n, sizeof(int), cmp_by_value, p->x[a]);
 }
 
-int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen) {
+int points_check(const Points *p, const Axis4 *axes, int n_axes) {
     for (int i = 0; i < p->n; i++) {
-        if (!isfinite(p->loss[i]) || p->loss[i] <= 0) {
-            snprintf(err, errlen, "point %d: loss %g: losses must be positive and finite (the fit is in log-loss)", i + 1, p->loss[i]);
-            return -1;
-        }
+        if (!isfinite(p->loss[i]) || p->loss[i] <= 0)
+            return jp_fail("point %d: loss %g: losses must be positive and finite (the fit is in log-loss)", i + 1, p->loss[i]);
         for (int k = 0; k < n_axes; k++) {
             double v = p->x[axes[k]][i];
-            if (!isfinite(v) || v <= 0) {
-                snprintf(err, errlen, "point %d: %s = %g: must be positive and finite", i + 1, axis_name(axes[k]), v);
-                return -1;
-            }
+            if (!isfinite(v) || v <= 0) return jp_fail("point %d: %s = %g: must be positive and finite", i + 1, axis_name(axes[k]), v);
         }
     }
     for (int k = 0; k < n_axes; k++) {
         int distinct = 0;
         for (int i = 1; i < p->n && !distinct; i++) distinct = p->x[axes[k]][i] != p->x[axes[k]][0];
-        if (!distinct) {
-            snprintf(err, errlen, "%s takes %s: a law in it cannot be fitted", axis_name(axes[k]),
-                     p->n ? "one value only" : "no values");
-            return -1;
-        }
+        if (!distinct) return jp_fail("%s takes %s: a law in it cannot be fitted", axis_name(axes[k]), p->n ? "one value only" : "no values");
     }
     return 0;
 }

@@ -32,7 +32,8 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
 // (final_test_loss, best_val_loss, …), or, when metric is "eval:SPLIT_NAME" (e.g.
 // eval:val_loss), one point per evaluation with x from its examples and FLOPs.
 // sweep (may be NULL) restricts to one sweep; where (may be NULL) is an extra
-// SQL condition on the runs table, aliased r (e.g. "r.depth = 2").
+// SQL condition on the runs table, aliased r (e.g. "r.depth = 2"). The rows come from the
+// store's reader (store/read_fit.h); each group of runs (runs.group_hash) is one cluster.
 int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
                       Points *p, char *err, size_t errlen);
 
@@ -44,4 +45,5 @@ void points_order_by(const Points *p, Axis4 a, int *idx);
 void points_frontier(Points *p);
 
 // Checks what every fit needs: positive finite losses and x values on the axes used.
-int points_check(const Points *p, const Axis4 *axes, int n_axes, char *err, size_t errlen);
+// 0, or −1 with jp_error() naming the first point at fault.
+int points_check(const Points *p, const Axis4 *axes, int n_axes);
