@@ -1,5 +1,6 @@
-// Scaling-law fits: known answers recovered inside their intervals at a stated
-// rate, agreement with scipy on committed data, IsoFLOP recovering planted
+// Scaling-law fits: known answers recovered within a few standard errors and
+// inside their intervals at a stated rate, the intervals as wide as the noise
+// warrants, agreement with scipy on committed data, IsoFLOP recovering planted
 // exponents, the budget planner against the closed form, and clear errors on
 // degenerate input.
 #include "testutil.h"
