@@ -1,7 +1,7 @@
 // Outcome statistics: Hill intervals covering known tail indices at a stated
-// rate and as wide as the estimator's spread, the normality test's size and power, best-of-k against brute-force
-// enumeration, the variance split recovering planted components, and clear
-// errors on degenerate input.
+// rate and as wide as the estimator's spread, the normality test's size and
+// power, best-of-k against brute-force enumeration, the variance split
+// recovering planted components, and clear errors on degenerate input.
 #include "testutil.h"
 
 #include <gsl/gsl_cdf.h>
