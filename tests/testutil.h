@@ -56,7 +56,9 @@ static inline JsonValue_ json_value_(const char *json, const char *path) {
         snprintf(v.type, sizeof v.type, "%s", type);
         if (!strcmp(type, "integer") || !strcmp(type, "real")) v.number = sqlite3_column_double(st, 2);
         const char *text = (const char *)sqlite3_column_text(st, 2);
-        v.text = strdup(text ? text : "null");
+        if (!text) text = "null";
+        v.text = malloc(strlen(text) + 1);
+        memcpy(v.text, text, strlen(text) + 1);
         v.length = sqlite3_column_int(st, 3);
     }
     sqlite3_finalize(st);
