@@ -29,6 +29,26 @@ static int run(const char *args, char *out, size_t cap) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Runs `jackpot ARGS` (a --json command) for its stdout alone, which must then be one
+// JSON document; fails the test, showing stderr, unless it exits 0.
+static void run_json(const char *args, char *out, size_t cap) {
+    char errpath[] = "/tmp/jackpot-stderr-XXXXXX", cmd[1200];
+    int fd = mkstemp(errpath);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s", bin(), args, errpath);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    char *err = slurp(errpath);
+    remove(errpath);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) fail_msg("jackpot %s: exit %d, stderr:\n%s", args, status, err ? err : "");
+    if (n == cap - 1) fail_msg("jackpot %s: more than %zu bytes of output", args, cap - 1);
+    free(err);
+}
+
 static void expect_usage_error(const char *args, const char *fragment) {
     static char out[1 << 16];
     int rc = run(args, out, sizeof out);
@@ -77,10 +97,24 @@ static void test_fit_on_a_csv(void **state) {
                              "budget 1e+21: the lowest loss", "target loss 1.9: the cheapest way" };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         if (!strstr(out, expect[i])) fail_msg("fit output lacks '%s':\n%s", expect[i], out);
+    // --json: the fit of tests/test_fit.c's scipy check (tests/reference/scipy_fits.txt:
+    // θ = 0.522390937, 6.005348901, 0.339795373), its interval around it, a residual per point
     snprintf(args, sizeof args, "fit --law power --csv %s/power_points.csv --col params=N --boot 20 --json", dir);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "\"law\":\"power\""));
-    assert_non_null(strstr(out, "\"alpha\":{\"estimate\":0.3"));
+    run_json(args, out, sizeof out);
+    assert_json_text(out, "$.law", "power");
+    assert_true(json_number_at(out, "$.points") == 10 && json_number_at(out, "$.bootstrap") == 20);
+    const double scipy[3] = { 0.52239093748609877, 6.005348901295668, 0.33979537293244855 };
+    for (int j = 0; j < 3; j++) {
+        char path[32];
+        snprintf(path, sizeof path, "$.theta[%d]", j);
+        assert_float_equal(json_number_at(out, path), scipy[j], 1e-4 * scipy[j]);
+    }
+    double alpha = json_number_at(out, "$.parameters.alpha.estimate");
+    assert_true(alpha == json_number_at(out, "$.theta[2]"));
+    assert_true(json_number_at(out, "$.parameters.alpha.lo") <= alpha && alpha <= json_number_at(out, "$.parameters.alpha.hi"));
+    assert_float_equal(json_number_at(out, "$.parameters.E.estimate"), exp(scipy[0]), 1e-4 * exp(scipy[0]));
+    assert_int_equal(json_length_at(out, "$.residuals"), 10);
+    assert_true(json_number_at(out, "$.r2_log") > 0.9999);
     expect_usage_error("fit --csv x.csv", "--law: give one of power, chinchilla, kaplan, frontier, isoflop");
     expect_usage_error("fit --law cubic --csv x.csv", "--law: expected one of power, chinchilla");
     expect_usage_error("fit --law power", "exactly one of --db and --csv");
@@ -113,8 +147,33 @@ static void test_dist_on_a_csv(void **state) {
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
         if (!strstr(out, expect[i])) fail_msg("dist output lacks '%s':\n%s", expect[i], out);
     snprintf(args, sizeof args, "dist --csv %s --boot 20 --json", path);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "\"variance_split\":{\"init_seeds\":4,\"data_seeds\":3"));
+    run_json(args, out, sizeof out);
+    // groups by size: tiny (N = 99) first, then w0; w0's variance split is the method of
+    // moments on its 4 × 3 losses, written out here
+    assert_int_equal(json_length_at(out, "$.groups"), 5);
+    assert_true(json_number_at(out, "$.groups[0].N") == 99 && json_number_at(out, "$.groups[1].N") == 1000);
+    assert_true(json_number_at(out, "$.groups[1].n") == 12);
+    assert_true(json_number_at(out, "$.groups[1].variance_split.init_seeds") == 4);
+    assert_true(json_number_at(out, "$.groups[1].variance_split.data_seeds") == 3);
+    double y[4][3], m = 0, ri[4] = { 0 }, cj[3] = { 0 }, ms_i = 0, ms_j = 0, ms_r = 0;
+    for (int i = 0; i < 4; i++)
+        for (int d = 0; d < 3; d++) {
+            char v[32];   // as written to the CSV
+            snprintf(v, sizeof v, "%.6f", 0.5 + 0.01 * i + 0.003 * d + 0.001 * ((i * 7 + d) % 5));
+            y[i][d] = strtod(v, NULL);
+            m += y[i][d] / 12; ri[i] += y[i][d] / 3; cj[d] += y[i][d] / 4;
+        }
+    for (int i = 0; i < 4; i++) ms_i += 3 * (ri[i] - m) * (ri[i] - m) / 3;
+    for (int d = 0; d < 3; d++) ms_j += 4 * (cj[d] - m) * (cj[d] - m) / 2;
+    for (int i = 0; i < 4; i++)
+        for (int d = 0; d < 3; d++) ms_r += pow(y[i][d] - ri[i] - cj[d] + m, 2) / 6;
+    assert_float_equal(json_number_at(out, "$.groups[1].variance_split.init.estimate"), (ms_i - ms_r) / 3, 1e-12);
+    assert_float_equal(json_number_at(out, "$.groups[1].variance_split.data.estimate"), (ms_j - ms_r) / 4, 1e-12);
+    assert_float_equal(json_number_at(out, "$.groups[1].variance_split.interaction_residual.estimate"), ms_r, 1e-12);
+    assert_json_text(out, "$.groups[0].units.loss.refused", "2 values: at least 3 are needed for a spread");
+    // every size has the same spread of loss (only the mean moves): a flat exponent
+    assert_true(fabs(json_number_at(out, "$.spread_vs_N.loss_std.exponent")) < 1e-9);
+    assert_true(json_number_at(out, "$.spread_vs_N.loss_std.groups") == 4);
     remove(path);
     expect_usage_error("dist", "exactly one of --db and --csv");
 }
@@ -177,8 +236,16 @@ static void test_dist_grid_small_n_and_no_bootstrap(void **state) {
     assert_non_null(skew);
     assert_true(strcspn(skew, "[") > strcspn(skew, "\n"));   // no interval on the skewness line
     snprintf(args, sizeof args, "dist --csv %s --boot 50 --json", path);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "\"variance_split\":{\"refused\":"));
+    run_json(args, out, sizeof out);
+    assert_true(json_number_at(out, "$.groups[0].N") == 100 && json_number_at(out, "$.groups[0].n") == 9);
+    char *why = json_text_at(out, "$.groups[0].variance_split.refused");
+    if (!strstr(why, "the pair (init 0, data 0) occurs twice")) fail_msg("variance split refused for: %s", why);
+    free(why);
+    assert_true(json_type_is(out, "$.groups[0].variance_split.init", "absent"));
+    // n = 5: no p-value, and no skewness interval
+    assert_true(json_number_at(out, "$.groups[1].n") == 5);
+    assert_true(isnan(json_number_at(out, "$.groups[1].units.loss.anderson_darling.p")));
+    assert_true(isnan(json_number_at(out, "$.groups[1].units.loss.skewness.lo")));
     remove(path);
 
     // --boot 0 on a crossed 4 × 3 grid of 4 sizes with 40 runs in one: nothing cites an interval
@@ -242,19 +309,6 @@ static void test_dist_many_groups_fast(void **state) {
     remove(path);
 }
 
-// 1 when text is one valid JSON value (SQLite's json_valid).
-static int json_ok(const char *text) {
-    sqlite3 *h;
-    sqlite3_stmt *st;
-    sqlite3_open(":memory:", &h);
-    sqlite3_prepare_v2(h, "SELECT json_valid(?1) AND json_type(?1) = 'object'", -1, &st, NULL);
-    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return ok;
-}
-
 // Issue 13: a database path with a quote made dist write invalid JSON, to stdout and
 // into the dists table. Every --json output and every stored JSON text must stay valid
 // with '"' and '\' in the path; fit --json carries its objective; without a bootstrap
@@ -273,20 +327,31 @@ static void test_json_valid_with_quotes_in_the_path(void **state) {
     fclose(f);
     snprintf(args, sizeof args, "run '%s' --db '%s' --quiet", yaml, db);
     assert_int_equal(run(args, out, sizeof out), 0);
-    snprintf(args, sizeof args, "dist --db '%s' --boot 10 --json 2>/dev/null", db);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    if (!json_ok(out)) fail_msg("dist --json is not valid JSON:\n%.400s", out);
-    assert_non_null(strstr(out, "q\\\"u\\\\o"));   // the path, escaped
-    snprintf(args, sizeof args, "fit --law power --db '%s' --boot 0 --json 2>/dev/null", db);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    if (!json_ok(out)) fail_msg("fit --json is not valid JSON:\n%.400s", out);
-    assert_non_null(strstr(out, "\"objective\":"));
-    snprintf(args, sizeof args, "export --db '%s' --what summaries --format jsonl 2>/dev/null", db);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    int lines = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++)
-        if (!json_ok(line)) fail_msg("export jsonl line %d is not valid JSON: %.300s", lines + 1, line);
+    snprintf(args, sizeof args, "dist --db '%s' --boot 10 --json", db);
+    run_json(args, out, sizeof out);
+    char source[300], *got = json_text_at(out, "$.source");   // the path, read back whole
+    snprintf(source, sizeof source, "db:%s metric=final", db);
+    assert_string_equal(got, source);
+    free(got);
+    assert_int_equal(json_length_at(out, "$.groups"), 4);   // widths 4, 8, 16, 32 of 2 seeds each
+    for (int g = 0; g < 4; g++) {
+        char path[48];
+        snprintf(path, sizeof path, "$.groups[%d].n", g);
+        assert_true(json_number_at(out, path) == 2);
+    }
+    snprintf(args, sizeof args, "fit --law power --db '%s' --boot 0 --json", db);
+    run_json(args, out, sizeof out);
+    assert_true(json_number_at(out, "$.objective") > 0);
+    assert_true(json_number_at(out, "$.points") == 8 && json_number_at(out, "$.clusters") == 4);
+    snprintf(args, sizeof args, "export --db '%s' --what summaries --format jsonl", db);
+    run_json(args, out, sizeof out);
+    int lines = 0, widths = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        assert_json_text(line, "$.status", "done");
+        widths += (int)json_number_at(line, "$.\"model.width\"");
+    }
     assert_int_equal(lines, 8);
+    assert_int_equal(widths, 2 * (4 + 8 + 16 + 32));
     sqlite3 *h;
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -304,9 +369,9 @@ static void test_json_valid_with_quotes_in_the_path(void **state) {
     // chinchilla without a bootstrap: no intervals, so no answer to "distinguishable"
     const char *ref = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
     snprintf(args, sizeof args, "fit --law chinchilla --csv %s/chinchilla_points.csv --col params=N --col data=D --boot 0 --json", ref);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    if (!strstr(out, "\"alpha_beta_distinguishable\":null")) fail_msg("fit --boot 0:\n%.600s", out);
-    assert_true(json_ok(out));
+    run_json(args, out, sizeof out);
+    if (!json_type_is(out, "$.alpha_beta_distinguishable", "null")) fail_msg("fit --boot 0:\n%.600s", out);
+    assert_true(isnan(json_number_at(out, "$.parameters.alpha.lo")));
     DIR *d = opendir(dir);   // the database, its WAL and lock files, the config
     for (struct dirent *e; d && (e = readdir(d));) {
         char file[400];
@@ -562,17 +627,24 @@ static void test_short_run_writes_jsonl(void **state) {
     assert_int_equal(run(args, out, sizeof out), 0);
     // stderr: a summary line for each of the 4 members (2 init × 2 data seeds)
     assert_non_null(strstr(out, "member 3 (init 1, data 6)"));
+    // one JSON object a line: each member at steps 0, 10, 20, with its seeds and accuracy
     FILE *f = fopen(path, "r");
     char line[1024];
-    int lines = 0;
+    int lines = 0, seen[4][3] = { { 0 } };
     while (fgets(line, sizeof line, f)) {
         lines++;
-        assert_true(line[0] == '{' && strstr(line, "}\n"));
-        assert_non_null(strstr(line, "\"test_acc\":"));
+        int m = (int)json_number_at(line, "$.member"), step = (int)json_number_at(line, "$.step");
+        assert_true(m >= 0 && m < 4 && step % 10 == 0 && step >= 0 && step <= 20);
+        seen[m][step / 10]++;
+        assert_true(json_number_at(line, "$.init_seed") == m / 2 && json_number_at(line, "$.data_seed") == 5 + m % 2);
+        double acc = json_number_at(line, "$.test_acc");
+        assert_true(acc >= 0 && acc <= 1);
     }
     fclose(f);
     remove(path);
-    assert_int_equal(lines, 4 * 3);   // steps 0, 10, 20
+    assert_int_equal(lines, 4 * 3);
+    for (int m = 0; m < 4; m++)
+        for (int k = 0; k < 3; k++) assert_int_equal(seen[m][k], 1);
 }
 
 int main(void) {

@@ -2,6 +2,10 @@
 // whole MLPs. The layers compute in float; the checked objective is summed in
 // double and differentiated centrally, f'(p) ≈ (f(p+h) − f(p−h)) / 2h, with h
 // chosen so that float rounding in f stays far below the tolerance.
+// Each tolerance is about ten times the worst scaled error observed (printed
+// per check; the same in release and sanitizer builds and with every OpenBLAS
+// kernel family): linear 5.1e-6, activations 3.8e-5, losses 1.9e-5, whole
+// MLPs 9.1e-5.
 #include "testutil.h"
 
 #include <math.h>
@@ -59,9 +63,9 @@ static void test_linear(void **state) {
     fill(c.X, LB * LIN, 1, 1); fill(c.W, LOUT * LIN, 2, 0.5f); fill(c.b, LOUT, 3, 0.5f); fill(c.R, LB * LOUT, 4, 1);
     float dX[LB * LIN], dW[LOUT * LIN], db[LOUT];
     linear_backward(dX, dW, db, c.R, c.X, c.W, LB, LIN, LOUT);
-    fd_check("linear dW", linear_objective, &c, c.W, LOUT * LIN, dW, 1e-2f, 1e-4);
-    fd_check("linear db", linear_objective, &c, c.b, LOUT, db, 1e-2f, 1e-4);
-    fd_check("linear dX", linear_objective, &c, c.X, LB * LIN, dX, 1e-2f, 1e-4);
+    fd_check("linear dW", linear_objective, &c, c.W, LOUT * LIN, dW, 1e-2f, 5e-5);
+    fd_check("linear db", linear_objective, &c, c.b, LOUT, db, 1e-2f, 5e-5);
+    fd_check("linear dX", linear_objective, &c, c.X, LB * LIN, dX, 1e-2f, 5e-5);
     // dX = NULL (the input layer) must leave the weight gradients the same
     float dW2[LOUT * LIN], db2[LOUT];
     linear_backward(NULL, dW2, db2, c.R, c.X, c.W, LB, LIN, LOUT);
@@ -93,7 +97,7 @@ static void test_activations(void **state) {
         act_backward(dZ, c.R, c.Z, c.A, NA, a);
         char what[64];
         snprintf(what, sizeof what, "activation %s", act_name(a));
-        fd_check(what, act_objective, &c, c.Z, NA, dZ, 1e-3f, 2e-3);
+        fd_check(what, act_objective, &c, c.Z, NA, dZ, 1e-3f, 5e-4);
     }
 }
 
@@ -115,7 +119,7 @@ static void test_losses(void **state) {
         for (int i = 0; i < CB; i++) c.labels[i] = (int)rng_below(50, 1, (uint64_t)i, CC);
         float dY[CB * CC];
         loss_eval(c.kind, c.Y, c.use_targets ? c.T : NULL, c.labels, CB, CC, 1.0f, dY, NULL);
-        fd_check(names[k], loss_objective, &c, c.Y, CB * CC, dY, 1e-3f, 1e-3);
+        fd_check(names[k], loss_objective, &c, c.Y, CB * CC, dY, 1e-3f, 3e-4);
     }
 }
 
@@ -171,7 +175,7 @@ static void check_mlp(Activation act, LossKind loss, int depth) {
     char what[64];
     snprintf(what, sizeof what, "mlp depth %d %s %s", depth, act_name(act), loss_name(loss));
     // ReLU kinks: h small enough that no pre-activation changes sign for these seeds.
-    fd_check(what, mlp_objective, &c, c.params, (long)P, grads, 1e-3f, 3e-3);
+    fd_check(what, mlp_objective, &c, c.params, (long)P, grads, 1e-3f, 1e-3);
     mlp_work_free(&c.w);
     free(c.params); free(c.X); free(c.labels); free(grads);
 }

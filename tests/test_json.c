@@ -88,10 +88,33 @@ static void test_numbers_round_trip(void **state) {
     }
 }
 
+// The tests' own reader (testutil.h: json_number_at and friends), on a document with
+// every kind of value.
+static void test_reading_by_path(void **state) {
+    (void)state;
+    const char *doc = "{\"law\":\"power\",\"n\":10,\"x\":0.25,\"none\":null,\"ok\":true,"
+                      "\"path\":\"/tmp/q\\\"u\\\\o\",\"a\":[1,{\"b\":-2e-3}],\"key with space\":{}}";
+    assert_json_text(doc, "$.law", "power");
+    assert_json_text(doc, "$.path", "/tmp/q\"u\\o");   // unescaped
+    assert_json_text(doc, "$.a", "[1,{\"b\":-2e-3}]");
+    assert_true(json_number_at(doc, "$.n") == 10);
+    assert_true(json_number_at(doc, "$.x") == 0.25);
+    assert_true(json_number_at(doc, "$.a[1].b") == -2e-3);
+    assert_true(isnan(json_number_at(doc, "$.none")));
+    assert_int_equal(json_length_at(doc, "$.a"), 2);
+    assert_true(json_type_is(doc, "$.none", "null"));
+    assert_true(json_type_is(doc, "$.ok", "true"));
+    assert_true(json_type_is(doc, "$.\"key with space\"", "object"));
+    assert_true(json_type_is(doc, "$.missing", "absent"));
+    assert_true(json_type_is(doc, "$.a[2]", "absent"));
+    assert_true(json_type_is("[]", "$", "array"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strings_round_trip),
         cmocka_unit_test(test_numbers_round_trip),
+        cmocka_unit_test(test_reading_by_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 // The report end to end: a toy-world sweep and a lottery-ticket run, `jackpot report`, every figure's
 // data, script, SVG and PNG on disk, every section in index.html; then the page
 // rendered in headless Chromium, which must load every image, and a screenshot.
-// Without Chromium (it could not be installed) the browser half is skipped with a message.
+// Without Chromium (it could not be installed) the browser half is skipped with a message,
+// and tests/run fails: tests/expected-skips does not allow this skip.
 #include "testutil.h"
 
 #include <stdio.h>

@@ -263,10 +263,15 @@ static void test_export_round_trip(void **state) {
     out = open_memstream(&buf, &len);
     assert_int_equal(store_export(&s, EXPORT_METRICS, EXPORT_JSONL, NULL, out, err, sizeof err), 0);
     fclose(out);
-    int lines = 0;
-    for (char *p = buf; *p; p++) lines += *p == '\n';
+    int lines = 0, run_steps = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        run_steps += 10 * (int)json_number_at(line, "$.run_id") + (int)json_number_at(line, "$.step");
+        assert_true(json_number_at(line, "$.val_loss") == 0.5 && json_number_at(line, "$.val_acc") == 0.75);
+        assert_true(json_type_is(line, "$.train_loss", "absent"));   // NaN was not stored: no train metric at all
+        assert_json_text(line, "$.\"task.name\"", "toy, \"quoted\"");
+    }
     assert_int_equal(lines, 2 * 2);   // runs 1 and 4 were reset (metrics deleted); 2 and 3 keep two steps each
-    assert_non_null(strstr(buf, "\"val_loss\":0.5,"));
+    assert_int_equal(run_steps, 10 * (2 + 2 + 3 + 3) + 2 * (0 + 10));   // (2, 0), (2, 10), (3, 0), (3, 10)
     free(buf);
     store_close(&s);
 }

@@ -1,6 +1,13 @@
 // Parity with PyTorch 1.13: the same initial weights and batches must give the
-// same 10 losses (1e-5 relative) and final weights (1e-4) as torch.optim's
-// AdamW and SGD. Reference files: tests/reference/torch_reference.py.
+// same 10 losses and final weights as torch.optim's AdamW and SGD.
+// Reference files: tests/reference/torch_reference.py.
+//
+// Tolerances sit about ten times above what is observed, so that a small bug
+// (an epsilon in the wrong place, a bias correction off by one step) fails.
+// Worst differences seen over the four cases, release and sanitizer (-O1)
+// builds alike, and with every OpenBLAS kernel family forced through
+// OPENBLAS_CORETYPE (Prescott … SkylakeX, Zen): loss 1.3e-7 relative (about
+// one float ulp), final weight 8.9e-8 absolute.
 #include "testutil.h"
 
 #include <math.h>
@@ -10,6 +17,9 @@
 
 #include "nn/ensemble.h"
 #include "train/step.h"
+
+#define LOSS_RTOL 1e-6     // observed ≤ 1.3e-7
+#define WEIGHT_ATOL 1e-6   // observed ≤ 8.9e-8
 
 typedef struct {
     MlpShape shape;
@@ -85,21 +95,24 @@ static void check_case(const char *name) {
     assert_int_equal(c.n_final, (int)e.P);
     assert_int_equal(c.n_x, c.steps * c.batch * c.shape.n_in);
     memcpy(e.params, c.init, sizeof(float) * e.P);
+    double worst_loss = 0;
     MlpWork w;
     assert_int_equal(mlp_work_init(&w, &c.shape, c.batch), 0);
     for (int s = 0; s < c.steps; s++) {
         double loss = train_step(&e, 0, c.x + (size_t)s * c.batch * c.shape.n_in, c.y + s * c.batch, NULL,
                                  c.batch, c.loss, &c.opt, c.opt.lr, &w);
         double rel = fabs(loss - c.losses[s]) / fabs(c.losses[s]);
-        if (rel > 1e-5) fail_msg("%s: step %d loss %.9g, PyTorch %.9g (relative error %.2g)", name, s, loss, c.losses[s], rel);
+        if (rel > worst_loss) worst_loss = rel;
+        if (rel > LOSS_RTOL) fail_msg("%s: step %d loss %.9g, PyTorch %.9g (relative error %.2g)", name, s, loss, c.losses[s], rel);
     }
     double worst = 0;
     for (size_t i = 0; i < e.P; i++) {
         double err = fabs(e.params[i] - c.final[i]);
         if (err > worst) worst = err;
-        if (err > 1e-4) fail_msg("%s: weight %zu is %.9g, PyTorch %.9g", name, i, e.params[i], c.final[i]);
+        if (err > WEIGHT_ATOL) fail_msg("%s: weight %zu is %.9g, PyTorch %.9g", name, i, e.params[i], c.final[i]);
     }
-    print_message("%s: 10 losses within 1e-5 relative, worst weight error %.2g\n", name, worst);
+    print_message("%s: worst loss error %.2g relative (limit %g), worst weight error %.2g (limit %g)\n",
+                  name, worst_loss, LOSS_RTOL, worst, WEIGHT_ATOL);
     mlp_work_free(&w);
     ensemble_free(&e);
     free_case(&c);

@@ -5,8 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 // The whole file as one NUL-terminated string (free it), or NULL if it cannot be opened.
 static inline char *slurp(const char *path) {
@@ -20,3 +23,89 @@ static inline char *slurp(const char *path) {
     fclose(f);
     return s;
 }
+
+// ---- values out of a JSON text, by path ----
+// Paths are SQLite's: '$.a.b', '$.groups[1].N', '$."key with spaces"'. Each call parses
+// the text with SQLite's JSON functions on an in-memory database and fails the test when
+// the text is not one valid JSON object or array, so `--json` output is checked whole,
+// not by substrings that a broken document could still contain.
+
+typedef struct {
+    char type[8];   // json_type: null, true, false, integer, real, text, array, object; "" when absent
+    double number;  // integer or real; NaN for null
+    char *text;     // json_extract as text (strings unquoted and unescaped, arrays and objects as JSON)
+    int length;     // json_array_length (arrays)
+} JsonValue_;
+
+static inline JsonValue_ json_value_(const char *json, const char *path) {
+    JsonValue_ v = { "", NAN, NULL, 0 };
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK) fail_msg("sqlite3_open(:memory:) failed");
+    if (sqlite3_prepare_v2(db, "SELECT json_valid(?1) AND json_type(?1) IN ('object', 'array'), "
+                               "json_type(?1, ?2), json_extract(?1, ?2), json_array_length(?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    // a broken text or path makes SQLite raise an error ("malformed JSON") instead of a row
+    if (sqlite3_step(st) != SQLITE_ROW) fail_msg("JSON %s: %s, in:\n%.600s", path, sqlite3_errmsg(db), json);
+    if (sqlite3_column_int(st, 0) != 1) fail_msg("JSON %s: not one valid JSON object or array:\n%.600s", path, json);
+    const char *type = (const char *)sqlite3_column_text(st, 1);
+    if (type) {
+        snprintf(v.type, sizeof v.type, "%s", type);
+        if (!strcmp(type, "integer") || !strcmp(type, "real")) v.number = sqlite3_column_double(st, 2);
+        const char *text = (const char *)sqlite3_column_text(st, 2);
+        if (!text) text = "null";
+        v.text = malloc(strlen(text) + 1);
+        memcpy(v.text, text, strlen(text) + 1);
+        v.length = sqlite3_column_int(st, 3);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+// The JSON type at path as json_type names it ("null", "true", "false", "integer", "real",
+// "text", "array", "object"), compared with want; "absent" matches nothing at the path.
+static inline int json_type_is(const char *json, const char *path, const char *want) {
+    JsonValue_ v = json_value_(json, path);
+    free(v.text);
+    return !strcmp(v.type[0] ? v.type : "absent", want);
+}
+
+// The number at path (NaN for null, which is how jackpot writes a number it does not
+// have); fails the test when the path holds nothing, or something else.
+static inline double json_number_at(const char *json, const char *path) {
+    JsonValue_ v = json_value_(json, path);
+    free(v.text);
+    if (!v.type[0]) fail_msg("JSON: nothing at %s in:\n%.600s", path, json);
+    if (strcmp(v.type, "integer") && strcmp(v.type, "real") && strcmp(v.type, "null"))
+        fail_msg("JSON: %s is %s, not a number", path, v.type);
+    return v.number;
+}
+
+// The value at path as text (free it): a string unquoted and unescaped, an array or
+// object as compact JSON, anything else as written; fails the test when the path
+// holds nothing.
+static inline char *json_text_at(const char *json, const char *path) {
+    JsonValue_ v = json_value_(json, path);
+    if (!v.type[0]) fail_msg("JSON: nothing at %s in:\n%.600s", path, json);
+    return v.text;
+}
+
+// Elements of the array at path; fails the test when it is not an array.
+static inline int json_length_at(const char *json, const char *path) {
+    JsonValue_ v = json_value_(json, path);
+    free(v.text);
+    if (strcmp(v.type, "array")) fail_msg("JSON: %s is %s, not an array", path, v.type[0] ? v.type : "absent");
+    return v.length;
+}
+
+// Fails the test unless the text at path equals want.
+#define assert_json_text(json, path, want)                                                          \
+    do {                                                                                            \
+        char *got_ = json_text_at((json), (path));                                                  \
+        if (strcmp(got_, (want))) fail_msg("JSON %s is '%s', expected '%s'", (path), got_, (want)); \
+        free(got_);                                                                                 \
+    } while (0)
