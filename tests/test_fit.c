@@ -4,6 +4,7 @@
 // exponents, the budget planner against the closed form, and clear errors on
 // degenerate input.
 #include "testutil.h"
+#include "base/error.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -19,7 +20,6 @@
 #include "fit/huber.h"
 #include "fit/isoflop.h"
 
-static char err[1024];
 
 static void points_make(Points *p, int n) {
     memset(p, 0, sizeof *p);
@@ -138,7 +138,7 @@ static void test_power_known_answer_coverage(void **state) {
         if (t == 0) { double *x = design(&p); expected_se(log_power, theta, 3, x, p.n, sigma, 1e-3, se); free(x); }
         FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 200, .seed = (uint64_t)t };
         FitResult r;
-        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
         for (int j = 0; j < 3; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
         for (int j = 0; j < 3; j++) width[j] += theta_width(&r, j, j < 2) / trials;
         check_estimate(&law_power, r.theta, theta, se, 4);
@@ -169,7 +169,7 @@ static void test_chinchilla_known_answer(void **state) {
         if (t == 0) { double *x = design(&p); expected_se(log_chinchilla, theta, 5, x, p.n, sigma, 1e-3, se); free(x); }
         FitOptions o = { .law = &law_chinchilla, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 100, .seed = (uint64_t)t };
         FitResult r;
-        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
         assert_int_equal(r.starts, 4500);
         for (int j = 0; j < 5; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
         for (int j = 0; j < 5; j++) width[j] += theta_width(&r, j, j < 3) / trials;
@@ -210,7 +210,7 @@ static void test_kaplan_known_answer(void **state) {
         if (t == 0) { double *x = design(&p); expected_se(log_kaplan, theta, 4, x, p.n, sigma, 1e-3, se); free(x); }
         FitOptions o = { .law = &law_kaplan, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 100, .seed = (uint64_t)t };
         FitResult r;
-        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
         for (int j = 0; j < 4; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
         for (int j = 0; j < 4; j++) width[j] += theta_width(&r, j, j < 2) / trials;
         print_message("kaplan trial %d: N_c %.3g [%.3g, %.3g], D_c %.3g [%.3g, %.3g], alpha_N %.4f [%.4f, %.4f], alpha_D %.4f [%.4f, %.4f]\n",
@@ -229,7 +229,7 @@ static void test_heldout_predicts_the_largest(void **state) {
     synth(&p, 0, 8, 3, 0.005, 300);
     FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 200, .seed = 1 };
     HeldOut h;
-    assert_int_equal(fit_heldout(&o, &p, &h, err, sizeof err), 0);
+    assert_int_equal(fit_heldout(&o, &p, &h), 0);
     assert_float_equal(h.x, 1e10, 1);
     assert_int_equal(h.n_held, 3);
     assert_true(fabs(h.rel_error) < 0.01);
@@ -254,11 +254,11 @@ static void test_agrees_with_scipy(void **state) {
         snprintf(csv, sizeof csv, "%s/%s", dir, file);
         const char *cols[AXIS_COUNT] = { "N", "D", NULL, NULL };
         Points p;
-        if (points_from_csv(csv, cols, "loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+        if (points_from_csv(csv, cols, "loss", NULL, &p) != 0) fail_msg("%s", jp_error());
         const Law *L = law_find(law);
         FitOptions o = { .law = L, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 0 };
         FitResult r;
-        if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+        if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
         for (int j = 0; j < n; j++) {
             double rel = fabs(r.theta[j] - want[j]) / fmax(fabs(want[j]), 1e-12);
             if (rel > 1e-4) fail_msg("%s: theta[%d] = %.10g, scipy %.10g (relative %.2g)", law, j, r.theta[j], want[j], rel);
@@ -288,7 +288,7 @@ static void test_isoflop_recovers_planted_exponents(void **state) {
     }
     p.n_clusters = p.n;
     IsoResult r;
-    if (isoflop_fit(&p, 200, 3, &r, err, sizeof err) != 0) fail_msg("%s", err);
+    if (isoflop_fit(&p, 200, 3, &r) != 0) fail_msg("%s", jp_error());
     print_message("isoflop: N_opt exponent %.4f [%.4f, %.4f], planted %.4f\n", r.n_exp, r.n_lo, r.n_hi, be / (al + be));
     assert_int_equal(r.n_budgets, 5);
     assert_int_equal(r.n_ok, 5);
@@ -298,19 +298,19 @@ static void test_isoflop_recovers_planted_exponents(void **state) {
     // a budget with two sizes is refused, with the reason
     p.n = 9 + 2;
     for (int i = 0; i < 2; i++) p.x[AXIS_C][9 + i] = 1e30;
-    assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "at least 3 are needed"));
+    assert_int_equal(isoflop_fit(&p, 0, 3, &r), -1);
+    assert_non_null(strstr(jp_error(), "at least 3 are needed"));
     // two budgets with clean vertices: two optima always lie on a line, so no exponent
     p.n = 2 * 9;
     for (int i = 0; i < 2; i++) p.x[AXIS_C][9 + i] = 1e19;
-    assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "2 of 2 compute budgets gave an optimum inside the sizes tried; at least 3 are needed"));
+    assert_int_equal(isoflop_fit(&p, 0, 3, &r), -1);
+    assert_non_null(strstr(jp_error(), "2 of 2 compute budgets gave an optimum inside the sizes tried; at least 3 are needed"));
     // three budgets within a factor 4 of C: too narrow a span to resolve the exponent
     p.n = 3 * 9;
     for (int c = 0; c < 3; c++)
         for (int i = 0; i < 9; i++) p.x[AXIS_C][c * 9 + i] = 1e18 * pow(2, c);
-    assert_int_equal(isoflop_fit(&p, 0, 3, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "span 4× in C"));
+    assert_int_equal(isoflop_fit(&p, 0, 3, &r), -1);
+    assert_non_null(strstr(jp_error(), "span 4× in C"));
     p.n = 45;
     points_free(&p);
 }
@@ -333,10 +333,10 @@ static void test_isoflop_refuses_an_unresolved_exponent(void **state) {
         }
     p.n_clusters = p.n;
     IsoResult r;
-    int rc = isoflop_fit(&p, 200, 1, &r, err, sizeof err);
+    int rc = isoflop_fit(&p, 200, 1, &r);
     if (rc == 0) fail_msg("an exponent %.3g [%.3g, %.3g] from noise was accepted", r.n_exp, r.n_lo, r.n_hi);
-    print_message("refused: %s\n", err);
-    assert_true(strstr(err, "cannot tell C^0.25 from C^0.75") || strstr(err, "gave an optimum inside the sizes tried"));
+    print_message("refused: %s\n", jp_error());
+    assert_true(strstr(jp_error(), "cannot tell C^0.25 from C^0.75") || strstr(jp_error(), "gave an optimum inside the sizes tried"));
     points_free(&p);
 }
 
@@ -367,8 +367,8 @@ static void test_budget_planner(void **state) {
 static void expect_refusal(Points *p, const Law *law, const char *fragment) {
     FitOptions o = { .law = law, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 10 };
     FitResult r;
-    assert_int_equal(fit_law(&o, p, NULL, &r, err, sizeof err), -1);
-    if (!strstr(err, fragment)) fail_msg("error '%s' lacks '%s'", err, fragment);
+    assert_int_equal(fit_law(&o, p, NULL, &r), -1);
+    if (!strstr(jp_error(), fragment)) fail_msg("error '%s' lacks '%s'", jp_error(), fragment);
 }
 
 static void test_degenerate_inputs(void **state) {
@@ -396,11 +396,11 @@ static void test_degenerate_inputs(void **state) {
     fputs("N,loss\n1000,0.5\n2000,abc\n", f);
     fclose(f);
     const char *cols[AXIS_COUNT] = { "N", "D", NULL, NULL };
-    assert_int_equal(points_from_csv(path, cols, "loss", NULL, &p, err, sizeof err), -1);
-    assert_non_null(strstr(err, "no column 'D'"));
+    assert_int_equal(points_from_csv(path, cols, "loss", NULL, &p), -1);
+    assert_non_null(strstr(jp_error(), "no column 'D'"));
     const char *cols_n[AXIS_COUNT] = { "N", NULL, NULL, NULL };
-    assert_int_equal(points_from_csv(path, cols_n, "loss", NULL, &p, err, sizeof err), -1);
-    assert_non_null(strstr(err, ":3: column 'loss': expected a number, got 'abc'"));
+    assert_int_equal(points_from_csv(path, cols_n, "loss", NULL, &p), -1);
+    assert_non_null(strstr(jp_error(), ":3: column 'loss': expected a number, got 'abc'"));
     remove(path);
 }
 
@@ -424,17 +424,17 @@ static void test_csv_cluster_value_required(void **state) {
         char path[] = "/tmp/jackpot-fit-XXXXXX";
         write_temp(path, rows[t]);
         Points p;
-        assert_int_equal(points_from_csv(path, cols, "loss", "seed_group", &p, err, sizeof err), -1);
+        assert_int_equal(points_from_csv(path, cols, "loss", "seed_group", &p), -1);
         char expect[128];
         snprintf(expect, sizeof expect, "%s:3: column 'seed_group' (the cluster) is empty", path);
-        if (!strstr(err, expect)) fail_msg("error '%s' lacks '%s'", err, expect);
+        if (!strstr(jp_error(), expect)) fail_msg("error '%s' lacks '%s'", jp_error(), expect);
         remove(path);
     }
     // every row with a value: clusters numbered densely in order of first appearance
     char path[] = "/tmp/jackpot-fit-XXXXXX";
     write_temp(path, "N,loss,g\n1e6,3.1,x\n2e6,2.9,y\n1e6,3.0,x\n4e6,2.7,z\n8e6,2.5,y\n");
     Points p;
-    if (points_from_csv(path, cols, "loss", "g", &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_csv(path, cols, "loss", "g", &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(p.n, 5);
     assert_int_equal(p.n_clusters, 3);
     const int expect[5] = { 0, 1, 0, 2, 1 };
@@ -443,8 +443,8 @@ static void test_csv_cluster_value_required(void **state) {
     p.cluster[4] = 3;
     FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 10 };
     FitResult r;
-    assert_int_equal(fit_law(&o, &p, NULL, &r, err, sizeof err), -1);
-    assert_non_null(strstr(err, "point 5: cluster 3 outside 0..2"));
+    assert_int_equal(fit_law(&o, &p, NULL, &r), -1);
+    assert_non_null(strstr(jp_error(), "point 5: cluster 3 outside 0..2"));
     points_free(&p);
     remove(path);
 }
@@ -467,7 +467,7 @@ static void test_csv_with_300_columns(void **state) {
     free(text);
     const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
     Points p;
-    if (points_from_csv(path, cols, "loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_csv(path, cols, "loss", NULL, &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(p.n, 6);
     assert_true(p.x[AXIS_N][5] == 32e6);
     assert_true(fabs(p.loss[5] - 2.5) < 1e-12);
@@ -537,12 +537,12 @@ static void test_csv_of_many_rows(void **state) {
     fclose(f);
     const char *cols[AXIS_COUNT] = { "N", NULL, NULL, NULL };
     Points p;
-    if (points_from_csv(path, cols, "loss", "size", &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_csv(path, cols, "loss", "size", &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(p.n, 20000);
     assert_int_equal(p.n_clusters, 40);
     FitOptions o = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 20, .seed = 1 };
     FitResult r;
-    if (fit_law(&o, &p, NULL, &r, err, sizeof err) != 0) fail_msg("%s", err);
+    if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
     assert_true(fabs(r.report[2] - 0.34) < 0.01);
     assert_true(r.lo[2] <= r.report[2] && r.report[2] <= r.hi[2]);
     fit_result_free(&r);

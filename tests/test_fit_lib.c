@@ -310,7 +310,7 @@ static void test_store_reader_round_trip(void **state) {
 
     // the fit's points: a cluster per group, in order; the source names the query
     Points p;
-    if (points_from_store(path, "a", "final_test_loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_store(path, "a", "final_test_loss", NULL, &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(p.n, 4);
     assert_int_equal(p.n_clusters, 2);
     assert_int_equal(p.cluster[1], 0);
@@ -321,9 +321,9 @@ static void test_store_reader_round_trip(void **state) {
     snprintf(source, sizeof source, "db:%s sweep=a metric=final_test_loss", path);
     assert_string_equal(p.source, source);
     points_free(&p);
-    assert_int_equal(points_from_store(path, NULL, "best_val_loss", NULL, &p, err, sizeof err), -1);
+    assert_int_equal(points_from_store(path, NULL, "best_val_loss", NULL, &p), -1);
     snprintf(source, sizeof source, "%s: no finished runs with metric 'best_val_loss'", path);
-    assert_string_equal(err, source);
+    assert_string_equal(jp_error(), source);
     remove(path);
 }
 
@@ -339,7 +339,7 @@ static void test_groups_check(void **state) {
     Points p;
     GroupCheck g;
     make_store(mixed, 4);
-    if (points_from_store(path, NULL, "final_test_loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_store(path, NULL, "final_test_loss", NULL, &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(fit_check_groups(path, &p, axes, text, 0, &g), 0);
     assert_int_equal(g.n_groups, 4);
     if (!g.refused || !strstr(g.refused, "the 4 groups of runs differ in optim.lr 0.01 vs 0.1") || !strstr(g.refused, "--where"))
@@ -354,7 +354,7 @@ static void test_groups_check(void **state) {
     points_free(&p);
 
     make_store(zipped, 2);
-    if (points_from_store(path, NULL, "final_test_loss", NULL, &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_store(path, NULL, "final_test_loss", NULL, &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(fit_check_groups(path, &p, axes, text, 0, &g), 0);
     assert_null(g.refused);
     assert_null(g.warning);

@@ -93,7 +93,7 @@ static void test_fit_and_dist_refuse_all_but_one_read(void **state) {
     close(mkstemp(path));
     make_store(path);
     Points p;
-    if (points_from_store(path, NULL, "final_test_loss", "r.depth = 2", &p, err, sizeof err) != 0) fail_msg("%s", err);
+    if (points_from_store(path, NULL, "final_test_loss", "r.depth = 2", &p) != 0) fail_msg("%s", jp_error());
     assert_int_equal(p.n, 4);
     assert_non_null(strstr(p.source, "where=r.depth = 2"));
     points_free(&p);
@@ -111,9 +111,9 @@ static void test_fit_and_dist_refuse_all_but_one_read(void **state) {
           "not a read" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (points_from_store(path, NULL, "final_test_loss", bad[i].where, &p, err, sizeof err) == 0)
+        if (points_from_store(path, NULL, "final_test_loss", bad[i].where, &p) == 0)
             fail_msg("fit: '%s' accepted", bad[i].where);
-        if (!strstr(err, "--where '") || !strstr(err, bad[i].why)) fail_msg("fit '%s': error '%s' lacks '%s'", bad[i].where, err, bad[i].why);
+        if (!strstr(jp_error(), "--where '") || !strstr(jp_error(), bad[i].why)) fail_msg("fit '%s': error '%s' lacks '%s'", bad[i].where, jp_error(), bad[i].why);
         if (samples_from_store(path, NULL, "final", bad[i].where, &s) == 0)
             fail_msg("dist: '%s' accepted", bad[i].where);
         if (!strstr(jp_error(), "--where '") || !strstr(jp_error(), bad[i].why))
@@ -122,8 +122,8 @@ static void test_fit_and_dist_refuse_all_but_one_read(void **state) {
     assert_int_equal(count_runs(path), 8);
     // a table-valued function reads (the report's views select runs by their params so)
     if (points_from_store(path, NULL, "final_test_loss",
-                          "r.depth = 2 AND (SELECT count(*) FROM json_each(r.params)) = 0", &p, err, sizeof err) != 0)
-        fail_msg("%s", err);
+                          "r.depth = 2 AND (SELECT count(*) FROM json_each(r.params)) = 0", &p) != 0)
+        fail_msg("%s", jp_error());
     assert_int_equal(p.n, 4);
     points_free(&p);
 

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include "../fuzz.h"
+#include "base/error.h"
 #include "fit/points.h"
 
 static void check(const char *path, const char *const cols[AXIS_COUNT], const char *cluster_col) {
     Points p;
-    char err[1024];
-    if (points_from_csv(path, cols, "loss", cluster_col, &p, err, sizeof err) != 0) {
-        FUZZ_CHECK(err[0] != 0);
+    if (points_from_csv(path, cols, "loss", cluster_col, &p) != 0) {
+        FUZZ_CHECK(jp_error()[0] != 0);
         return;
     }
     FUZZ_CHECK(p.n >= 0 && p.n_clusters >= 0 && p.n_clusters <= p.n);

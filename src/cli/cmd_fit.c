@@ -192,10 +192,9 @@ static void save_fit(const Args *a, const Points *p, const char *text) {
 // The points, and the check that their groups differ only in the law's axes; 0, or 1 after
 // printing why not.
 static int load_points(const Args *a, Points *p, GroupCheck *g) {
-    char err[2048];
-    int rc = a->csv ? points_from_csv(a->csv, a->cols, a->loss_col, a->cluster_col, p, err, sizeof err)
-                    : points_from_store(a->db, a->sweep, a->metric, a->where, p, err, sizeof err);
-    if (rc != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
+    int rc = a->csv ? points_from_csv(a->csv, a->cols, a->loss_col, a->cluster_col, p)
+                    : points_from_store(a->db, a->sweep, a->metric, a->where, p);
+    if (rc != 0) { fprintf(stderr, "jackpot fit: %s\n", jp_error()); return 1; }
     char axes_text[64];
     int axes = fit_group_axes(a->fit_law, a->frontier ? AXIS_C : a->x, axes_text, sizeof axes_text);
     if (fit_check_groups(a->db, p, axes, axes_text, a->allow_mixed, g) != 0 || g->refused) {
@@ -215,8 +214,7 @@ static int analyse(const Args *a, const Points *p, LawAnalysis *law, IsoResult *
         v->law = law;
         return run_law(a, p, law);
     }
-    char err[2048];
-    if (isoflop_fit(p, a->boot, a->seed, iso, err, sizeof err) != 0) { fprintf(stderr, "jackpot fit: %s\n", err); return 1; }
+    if (isoflop_fit(p, a->boot, a->seed, iso) != 0) { fprintf(stderr, "jackpot fit: %s\n", jp_error()); return 1; }
     v->iso = iso;
     v->iso_kind = a->csv ? "from a CSV" : isoflop_points_kind(a->metric);
     return 0;

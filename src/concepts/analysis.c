@@ -84,9 +84,8 @@ int concept_exponent(const ConceptStudy *st, Axis4 axis, long fixed_n_params, in
     if (clusters >= 3) {
         FitOptions o = { .law = &law_power, .axes = { axis }, .delta = 1e-3, .n_boot = n_boot, .seed = 0 };
         FitResult r;
-        char err[512];
-        if (fit_law(&o, &P, NULL, &r, err, sizeof err) != 0) {
-            rc = jp_fail("%s", err);
+        if (fit_law(&o, &P, NULL, &r) != 0) {
+            rc = -1;
         } else {
             e->alpha = r.report[2];   // law_power reports E, A, α
             e->lo = r.lo[2];

@@ -106,9 +106,9 @@ int law_analysis_run(const FitOptions *o, const Points *p, const FitQuestions *q
     memset(a, 0, sizeof *a);
     a->o = *o;
     a->alpha_beta = -1;
-    char err[2048];
-    if (fit_law(o, p, NULL, &a->r, err, sizeof err) != 0) return jp_fail("%s", err);
-    a->have_heldout = fit_heldout(o, p, &a->heldout, a->heldout_refused, sizeof a->heldout_refused) == 0;
+    if (fit_law(o, p, NULL, &a->r) != 0) return -1;
+    a->have_heldout = fit_heldout(o, p, &a->heldout) == 0;
+    if (!a->have_heldout) snprintf(a->heldout_refused, sizeof a->heldout_refused, "%s", jp_error());
     if (q->predict) fit_prediction(o->law, &a->r, q->predict, &a->prediction);
     data_warnings(p, a);
     if (o->law == &law_chinchilla) chinchilla_questions(q, a);

@@ -286,12 +286,12 @@ static void fit_bootstrap(const FitOptions *o, int nc, const FitData *fd, FitRes
     boot_intervals(L, r);
 }
 
-int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen) {
+int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r) {
     const Law *L = o->law;
     memset(r, 0, sizeof *r);
     gsl_set_error_handler_off();
     int n = 0;
-    if (fit_check(o, p, use, &n) != 0) { snprintf(err, errlen, "%s", jp_error()); return -1; }
+    if (fit_check(o, p, use, &n) != 0) return -1;
     FitData fd;
     fit_data_build(o, p, use, n, &fd);
     Problem pr = { L, &fd.hd, &fd.ones, NULL, fd.hint, o->delta };
@@ -299,7 +299,7 @@ int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, 
     r->starts = scout(&pr, &top);
     double best_f = polish(&pr, &top, r);
     if (!isfinite(best_f)) {
-        snprintf(err, errlen, "%s law: no start of %d converged; the data do not determine this law", L->name, r->starts);
+        jp_fail("%s law: no start of %d converged; the data do not determine this law", L->name, r->starts);
         fit_data_free(&fd);
         return -1;
     }
@@ -319,7 +319,7 @@ void fit_result_free(FitResult *r) {
     memset(r, 0, sizeof *r);
 }
 
-int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, size_t errlen) {
+int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h) {
     const double *x0 = p->x[o->axes[0]];
     double top = -INFINITY;
     for (int i = 0; i < p->n; i++) if (x0[i] > top) top = x0[i];
@@ -334,7 +334,7 @@ int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, siz
     FitOptions ho = *o;
     ho.n_boot = o->n_boot / 4 > 50 ? o->n_boot / 4 : o->n_boot;
     FitResult r;
-    if (fit_law(&ho, p, use, &r, err, errlen) != 0) { free(use); return -1; }
+    if (fit_law(&ho, p, use, &r) != 0) { free(use); return -1; }
     // predict at each held-out point's x (other axes may vary), average
     double *pred = xmalloc(sizeof(double) * (r.n_boot + 1));
     for (int b = -1; b < r.n_boot; b++) {

@@ -33,7 +33,7 @@ typedef struct {
 } FitResult;
 
 // Fits on the points (all of them, or those with use[i] != 0 when use is not NULL).
-int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen);
+int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r);
 void fit_result_free(FitResult *r);
 
 // Predicted loss at x[n_x] for θ.
@@ -43,5 +43,5 @@ double fit_predict(const Law *law, const double *theta, const double *x);
 // predict there. Fills the mean observed and predicted loss at that x, and the
 // bootstrap 95% interval of the prediction.
 typedef struct { double x, observed, predicted, lo, hi, rel_error; int n_held; } HeldOut;
-int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h, char *err, size_t errlen);
+int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h);
 

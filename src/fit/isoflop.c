@@ -93,27 +93,23 @@ static int split_budgets(const Points *p, int *order, int *start) {
     return nb;
 }
 
-// Enough budgets with an optimum, spanning enough of C: 0, or −1 with the reason in err.
-static int check_optima(const IsoResult *r, char *err, size_t errlen) {
+// Enough budgets with an optimum, spanning enough of C: 0, or −1 (jp_error() says why).
+static int check_optima(const IsoResult *r) {
     int nb = r->n_budgets;
     if (r->n_ok < ISOFLOP_MIN_BUDGETS) {
-        snprintf(err, errlen, "isoflop: %d of %d compute budgets gave an optimum inside the sizes tried; at least %d are "
-                 "needed for N_opt(C)%s", r->n_ok, nb, ISOFLOP_MIN_BUDGETS, nb > r->n_ok ? " (first refusal: " : "");
-        for (int g = 0; g < nb; g++)
-            if (!r->budgets[g].ok) {
-                size_t l = strlen(err);
-                snprintf(err + l, errlen - l, "C = %.3g: %s)", r->budgets[g].C, r->budgets[g].reason);
-                break;
-            }
-        return -1;
+        int first = 0;   // the first refusal, named
+        while (first < nb && r->budgets[first].ok) first++;
+        char refusal[600] = "";
+        if (first < nb) snprintf(refusal, sizeof refusal, " (first refusal: C = %.3g: %s)", r->budgets[first].C, r->budgets[first].reason);
+        return jp_fail("isoflop: %d of %d compute budgets gave an optimum inside the sizes tried; at least %d are "
+                       "needed for N_opt(C)%s", r->n_ok, nb, ISOFLOP_MIN_BUDGETS, refusal);
     }
     double cmin = INFINITY, cmax = 0;
     for (int g = 0; g < nb; g++)
         if (r->budgets[g].ok) { cmin = fmin(cmin, r->budgets[g].C); cmax = fmax(cmax, r->budgets[g].C); }
     if (cmax / cmin < ISOFLOP_MIN_SPAN) {
-        snprintf(err, errlen, "isoflop: the %d budgets with an optimum span %.3g× in C (%.3g to %.3g); at least %g× is needed "
+        return jp_fail("isoflop: the %d budgets with an optimum span %.3g× in C (%.3g to %.3g); at least %g× is needed "
                  "to resolve N_opt ∝ C^a", r->n_ok, cmax / cmin, cmin, cmax, ISOFLOP_MIN_SPAN);
-        return -1;
     }
     return 0;
 }
@@ -144,17 +140,17 @@ static int boot_slopes(const Points *p, const int *order, const int *start, int 
     return kept;
 }
 
-int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *err, size_t errlen) {
+int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r) {
     memset(r, 0, sizeof *r);
     Axis4 axes[2] = { AXIS_N, AXIS_C };
-    if (points_check(p, axes, 2) != 0) { snprintf(err, errlen, "%s", jp_error()); return -1; }
+    if (points_check(p, axes, 2) != 0) return -1;
     int *order = xmalloc(sizeof(int) * p->n), *start = xmalloc(sizeof(int) * (p->n + 1));
     int nb = split_budgets(p, order, start);
     r->n_budgets = nb;
     r->budgets = xcalloc(nb, sizeof(IsoBudget));
     double slope = NAN, coef = NAN;
     r->n_ok = fit_all(p, order, start, nb, NULL, r->budgets, &slope, &coef);
-    int rc = check_optima(r, err, errlen);
+    int rc = check_optima(r);
     if (rc == 0) {
         r->n_exp = slope;
         r->d_exp = 1 - slope;
@@ -164,10 +160,9 @@ int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *
     if (rc == 0 && n_boot > 0) {
         int kept = boot_slopes(p, order, start, n_boot, seed, r);
         if (!(r->n_hi - r->n_lo < ISOFLOP_MAX_INTERVAL)) {
-            snprintf(err, errlen, "isoflop: N_opt ∝ C^%.3g with a 95%% interval [%.3g, %.3g] over %d budgets: %s; add budgets or "
+            rc = jp_fail("isoflop: N_opt ∝ C^%.3g with a 95%% interval [%.3g, %.3g] over %d budgets: %s; add budgets or "
                      "sizes around each optimum", slope, r->n_lo, r->n_hi, r->n_ok,
                      kept > 1 ? "wider than 0.5, it cannot tell C^0.25 from C^0.75" : "too few bootstrap resamples gave optima");
-            rc = -1;
         }
     }
     free(order); free(start);

@@ -38,5 +38,5 @@ typedef struct {
 // budget (Chinchilla's approach 2)" for a summary, "intermediate evaluations …" for eval:*.
 const char *isoflop_points_kind(const char *metric);
 
-int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r, char *err, size_t errlen);
+int isoflop_fit(const Points *p, int n_boot, uint64_t seed, IsoResult *r);
 void isoflop_free(IsoResult *r);

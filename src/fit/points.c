@@ -46,16 +46,16 @@ static void points_grow(Points *p, int *cap) {
 }
 
 int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const char *loss_col,
-                    const char *cluster_col, Points *p, char *err, size_t errlen) {
+                    const char *cluster_col, Points *p) {
     memset(p, 0, sizeof *p);
     FILE *f = fopen(path, "r");
-    if (!f) { snprintf(err, errlen, "%s: cannot open", path); return -1; }
+    if (!f) { jp_fail("%s: cannot open", path); return -1; }
     char *line = NULL, **fields = NULL;
     size_t cap_line = 0;
     int cap_fields = 0;
     KeyIds keys;
     keyid_init(&keys);
-    if (getline(&line, &cap_line, f) < 0) { snprintf(err, errlen, "%s: empty file", path); fclose(f); free(line); return -1; }
+    if (getline(&line, &cap_line, f) < 0) { jp_fail("%s: empty file", path); fclose(f); free(line); return -1; }
     int nf = csv_split_all(line, &fields, &cap_fields), col[AXIS_COUNT], loss = -1, cluster = -1;
     for (int a = 0; a < AXIS_COUNT; a++) col[a] = -1;
     for (int i = 0; i < nf; i++) {
@@ -67,7 +67,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
     for (int a = 0; a < AXIS_COUNT && !missing; a++) if (cols[a] && col[a] < 0) missing = cols[a];
     if (!missing && cluster_col && cluster < 0) missing = cluster_col;
     if (missing) {
-        snprintf(err, errlen, "%s: no column '%s' in the header", path, missing);
+        jp_fail("%s: no column '%s' in the header", path, missing);
         goto fail;
     }
     int cap = 64, lineno = 1;
@@ -83,7 +83,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
             char *end;
             double v = col[a] < k ? strtod(fields[col[a]], &end) : NAN;
             if (col[a] >= k || end == fields[col[a]] || *end) {
-                snprintf(err, errlen, "%s:%d: column '%s': expected a number, got '%s'", path, lineno, cols[a],
+                jp_fail("%s:%d: column '%s': expected a number, got '%s'", path, lineno, cols[a],
                          col[a] < k ? fields[col[a]] : "");
                 goto fail;
             }
@@ -92,7 +92,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
         char *end;
         p->loss[p->n] = loss < k ? strtod(fields[loss], &end) : NAN;
         if (loss >= k || end == fields[loss] || *end) {
-            snprintf(err, errlen, "%s:%d: column '%s': expected a number, got '%s'", path, lineno, loss_col,
+            jp_fail("%s:%d: column '%s': expected a number, got '%s'", path, lineno, loss_col,
                      loss < k ? fields[loss] : "");
             goto fail;
         }
@@ -100,7 +100,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
             // A row without one belongs to no cluster: guessing one (its own, or the
             // empty key's) would change what the bootstrap resamples together.
             if (cluster >= k || !fields[cluster][0]) {
-                snprintf(err, errlen, "%s:%d: column '%s' (the cluster) is empty: every row needs a cluster value",
+                jp_fail("%s:%d: column '%s' (the cluster) is empty: every row needs a cluster value",
                          path, lineno, cluster_col);
                 goto fail;
             }
@@ -143,19 +143,16 @@ static void points_from_rows(const StorePoints *rows, Points *p) {
 }
 
 int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
-                      Points *p, char *err, size_t errlen) {
+                      Points *p) {
     memset(p, 0, sizeof *p);
     StorePoints rows;
-    if (store_read_points(db, sweep, metric, where, &rows) != 0) {
-        snprintf(err, errlen, "%s", jp_error());
-        return -1;
-    }
+    if (store_read_points(db, sweep, metric, where, &rows) != 0) return -1;
     points_from_rows(&rows, p);
     store_points_free(&rows);
     snprintf(p->source, sizeof p->source, "db:%s%s%s metric=%s%s%s", db, sweep ? " sweep=" : "", sweep ? sweep : "",
              metric, where ? " where=" : "", where ? where : "");
     if (p->n == 0) {
-        snprintf(err, errlen, "%s: no finished runs with metric '%s'%s%s", db, metric, sweep ? " in sweep " : "", sweep ? sweep : "");
+        jp_fail("%s: no finished runs with metric '%s'%s%s", db, metric, sweep ? " in sweep " : "", sweep ? sweep : "");
         points_free(p);
         return -1;
     }

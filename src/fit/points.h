@@ -26,7 +26,7 @@ int axis_parse(const char *name, Axis4 *a);
 // From a CSV with a header row. cols[a] names the column of axis a (or NULL);
 // loss_col names the loss; cluster_col (may be NULL: each row its own cluster).
 int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const char *loss_col,
-                    const char *cluster_col, Points *p, char *err, size_t errlen);
+                    const char *cluster_col, Points *p);
 
 // From a jackpot store: one point per run (status done) with summary `metric`
 // (final_test_loss, best_val_loss, …), or, when metric is "eval:SPLIT_NAME" (e.g.
@@ -35,7 +35,7 @@ int points_from_csv(const char *path, const char *const cols[AXIS_COUNT], const 
 // SQL condition on the runs table, aliased r (e.g. "r.depth = 2"). The rows come from the
 // store's reader (store/read_fit.h); each group of runs (runs.group_hash) is one cluster.
 int points_from_store(const char *db, const char *sweep, const char *metric, const char *where,
-                      Points *p, char *err, size_t errlen);
+                      Points *p);
 
 // idx[n] = the point indices in ascending order of axis a (ties by index).
 void points_order_by(const Points *p, Axis4 a, int *idx);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/xalloc.h"
 #include "fit/isoflop.h"
 #include "report/sections.h"
@@ -38,9 +39,8 @@ typedef struct {
 // Reads and fits L against axis a on the runs of `where`; 0, or −1 (a note says why).
 static int law_fit(TaskView *v, Axis4 a, const char *where, const char *what, LawFit *L) {
     Report *r = v->r;
-    char err[512];
-    if (points_from_store(v->db_path, NULL, v->metric, where, &L->P, err, sizeof err) != 0) {
-        report_note(r, "%s: %s", what, err);
+    if (points_from_store(v->db_path, NULL, v->metric, where, &L->P) != 0) {
+        report_note(r, "%s: %s", what, jp_error());
         return -1;
     }
     L->a = a;
@@ -48,15 +48,15 @@ static int law_fit(TaskView *v, Axis4 a, const char *where, const char *what, La
     L->mname = strcmp(v->metric, "final_test_loss") ? v->metric : "final test loss";
     L->unit = a == AXIS_N ? "N, parameters" : "D, training examples";
     L->o = (FitOptions){ .law = &law_power, .axes = { a }, .delta = 1e-3, .n_boot = v->n_boot, .seed = 0 };
-    if (fit_law(&L->o, &L->P, NULL, &L->f, err, sizeof err) != 0) {
-        report_note(r, "%s: the power law could not be fitted: %s", what, err);
+    if (fit_law(&L->o, &L->P, NULL, &L->f) != 0) {
+        report_note(r, "%s: the power law could not be fitted: %s", what, jp_error());
         points_free(&L->P);
         return -1;
     }
     if (L->P.n_clusters <= L->o.law->n_theta)
         report_note(r, "%s: %d sizes for %d parameters: every bootstrap resample is fitted exactly, so the band and "
                     "intervals show only the spread across seeds; add sizes.", what, L->P.n_clusters, L->o.law->n_theta);
-    L->have_h = fit_heldout(&L->o, &L->P, &L->h, err, sizeof err) == 0;
+    L->have_h = fit_heldout(&L->o, &L->P, &L->h) == 0;
     snprintf(L->data, sizeof L->data, "%s, %s", v->task, what);
     return 0;
 }
@@ -270,18 +270,18 @@ static void n_opt_figure(TaskView *v, const IsoResult *iso, const char *task, co
 // metric, the same isoflop_fit and its refusals): a note saying why where they do not suffice.
 static void isoflop_figures(TaskView *v, int k) {
     Report *r = v->r;
-    char err[1024], task[260], tag[64];
+    char task[260], tag[64];
     snprintf(task, sizeof task, "%s", v->iso_label[k]);
     if (k) snprintf(tag, sizeof tag, "%s_i%d", v->tag, k + 1);   // the first keeps the plain name
     else snprintf(tag, sizeof tag, "%s", v->tag);
     Points P;
-    if (points_from_store(v->db_path, NULL, v->metric, v->iso_where[k], &P, err, sizeof err) != 0) {
-        report_note(r, "IsoFLOP profiles (%s): %s", task, err);
+    if (points_from_store(v->db_path, NULL, v->metric, v->iso_where[k], &P) != 0) {
+        report_note(r, "IsoFLOP profiles (%s): %s", task, jp_error());
         return;
     }
     IsoResult iso;
-    if (isoflop_fit(&P, v->n_boot, 0, &iso, err, sizeof err) != 0) {   // it frees what it made
-        report_note(r, "IsoFLOP profiles (%s), no figure: %s", task, err);
+    if (isoflop_fit(&P, v->n_boot, 0, &iso) != 0) {   // it frees what it made
+        report_note(r, "IsoFLOP profiles (%s), no figure: %s", task, jp_error());
         points_free(&P);
         return;
     }
@@ -295,7 +295,7 @@ static void isoflop_figures(TaskView *v, int k) {
 // envelope with a power law fitted to it (4 points or more).
 static void frontier_figure(TaskView *v, Points *P) {
     Report *r = v->r;
-    char name[96], err[512];
+    char name[96];
     snprintf(name, sizeof name, "frontier_%s", v->tag);
     FILE *c = figure_data(r, name);
     if (!c) return;
@@ -310,7 +310,7 @@ static void frontier_figure(TaskView *v, Points *P) {
     points_frontier(P);
     FitOptions o = { .law = &law_power, .axes = { AXIS_C }, .delta = 1e-3, .n_boot = 0, .seed = 0 };
     FitResult f;
-    int fitted = P->n >= 4 && fit_law(&o, P, NULL, &f, err, sizeof err) == 0;
+    int fitted = P->n >= 4 && fit_law(&o, P, NULL, &f) == 0;
     for (int i = 0; i < P->n; i++) {
         double x = P->x[AXIS_C][i];
         fprintf(c, "frontier,%.9g,%.9g,%.9g,%.9g\n", P->x[AXIS_N][i], x, P->loss[i], fitted ? fit_predict(o.law, f.theta, &x) : NAN);
@@ -358,10 +358,9 @@ void section_scaling(TaskView *v) {
         report_note(r, "L(D): needs 3 or more training-set sizes at one model size (the most here: %d).", k);
     }
 
-    char err[512];
     Points P;
-    if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P, err, sizeof err) != 0) {
-        report_note(r, "compute frontier: %s", err);
+    if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P) != 0) {
+        report_note(r, "compute frontier: %s", jp_error());
     } else {
         frontier_figure(v, &P);
         points_free(&P);

@@ -235,7 +235,8 @@ static int law_fit(const Samples *S, const SeedOptions *o, SeedLaw *law, FitResu
     law_points(S, law->runs, law->sizes, &P);
     law->points = P.n;
     FitOptions fo = { .law = &law_power, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = o->n_boot / 5, .seed = o->seed };
-    law->ok = fit_law(&fo, &P, NULL, fr, law->why, sizeof law->why) == 0;   // refuses 3 points or fewer
+    law->ok = fit_law(&fo, &P, NULL, fr) == 0;   // refuses 3 points or fewer
+    if (!law->ok) snprintf(law->why, sizeof law->why, "%s", jp_error());
     points_free(&P);
     if (!law->ok) return -1;
     law->intervals = fr->n_boot > 1;
