@@ -44,15 +44,17 @@ static char *text_or_empty(sqlite3_stmt *st, int col) {
     return xstrdup(t ? t : "");
 }
 
-long report_db_finished_runs(ReportDb *db) {
+// The one integer a query gives (a count); 0 when it gives none or fails.
+static long count_of(ReportDb *db, const char *sql) {
     sqlite3_stmt *st;
     long n = 0;
-    if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM runs WHERE status IN ('done', 'diverged')", -1, &st, NULL) != SQLITE_OK)
-        return 0;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) return 0;
     if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
 }
+
+long report_db_finished_runs(ReportDb *db) { return count_of(db, "SELECT count(*) FROM runs WHERE status IN ('done', 'diverged')"); }
 
 int report_db_sweeps(ReportDb *db, ReportSweeps *out) {
     memset(out, 0, sizeof *out);
@@ -202,15 +204,8 @@ void report_curves_free(ReportCurves *c) {
 }
 
 long report_db_ticket_rows(ReportDb *db) {
-    sqlite3_stmt *st;
-    long n = 0;
-    if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master WHERE name = 'tickets'", -1, &st, NULL) != SQLITE_OK) return 0;
-    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    if (n == 0 || sqlite3_prepare_v2(db->h, "SELECT count(*) FROM tickets", -1, &st, NULL) != SQLITE_OK) return 0;
-    n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    return n;
+    if (count_of(db, "SELECT count(*) FROM sqlite_master WHERE name = 'tickets'") == 0) return 0;
+    return count_of(db, "SELECT count(*) FROM tickets");
 }
 
 int report_db_ticket_levels(ReportDb *db, ReportTicketLevels *out) {
