@@ -88,7 +88,6 @@ double fit_predict(const Law *law, const double *theta, const double *x) {
 int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r, char *err, size_t errlen) {
     const Law *L = o->law;
     memset(r, 0, sizeof *r);
-    gsl_set_error_handler_off();
     if (points_check(p, o->axes, L->n_x, err, errlen) != 0) return -1;
     int n = 0;
     for (int i = 0; i < p->n; i++) n += !use || use[i];
