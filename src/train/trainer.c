@@ -112,12 +112,13 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
         summaries[m] = (MemberSummary){ .diverged_step = -1 };
         summaries[m].best.val_loss = INFINITY;
     }
-    // Members in parallel with one-thread BLAS each, or one member with all
-    // threads in BLAS (train_blas_threads, which the command sets). Either way a member's arithmetic is the same sequence of
-    // operations, so results do not depend on the thread count.
+    // Members in parallel with one-thread BLAS each, or one member with all threads in
+    // BLAS (train_blas_threads, which the command sets). Either way a member's arithmetic
+    // is the same sequence of operations, so results do not depend on the thread count.
     e->mask = cfg->mask;
     for (int m = 0; m < M; m++) ensemble_apply_mask(e, m);
     int member_threads = cfg->threads < M ? cfg->threads : M;
+    (void)member_threads;   // read only by the omp pragmas (ignored in a build without OpenMP: make TSAN=1)
 
     Schedule sch = cfg->schedule;
     sch.total = cfg->steps;
