@@ -242,6 +242,8 @@ static void train_group(Shared *sh, Group *g) {
         free(seeds);
         free(last);
     }
+    char why[512] = "";   // the training's error, before a store call records its own in jp_error()
+    if (rc < 0) snprintf(why, sizeof why, "%s", jp_error());
     double wall = clock_now_s() - t0;
     if (store_end_launch(sh->store, launch, wall) != 0) store_failed(sh, "ending a launch");
     if (rc == 1 || aborted(sh)) {   // stopped: what it wrote is undone, the runs wait for a rerun
@@ -252,8 +254,7 @@ static void train_group(Shared *sh, Group *g) {
         sh->tot->interrupted += g->n;
         pthread_mutex_unlock(&sh->mu);
     } else if (rc < 0) {
-        char why[1024], label[128];
-        snprintf(why, sizeof why, "%s", jp_error());
+        char label[128];
         group_label(g, label, sizeof label);
         pthread_mutex_lock(&sh->mu);   // the reason on stderr, not only in the database (even with --quiet)
         fprintf(stderr, "jackpot run: %s: %d run%s failed: %s\n", label, g->n, g->n == 1 ? "" : "s", why);
