@@ -1,6 +1,7 @@
 # jackpot — build, test, demo.
 #   make            release build (-O3 -march=native; PORTABLE=1 for a generic build)
-#   make test       unit tests, then the same tests under AddressSanitizer + UBSan
+#   make test       unit tests, then the same tests under AddressSanitizer + UBSan, then the
+#                   scheduler and store tests under ThreadSanitizer (make tsan)
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
 #   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch)
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
@@ -18,6 +19,16 @@ endif
 ifeq ($(SAN),1)
   ARCH := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+# TSAN=1 (make test sets it, BUILD=build/tsan): ThreadSanitizer over the scheduler and the store,
+# built without OpenMP: GCC's libgomp is not instrumented, so TSan cannot see its barriers and
+# reports every write in a parallel loop read after it (false races in the trainer). The `omp`
+# pragmas are then ignored and an ensemble's members run one after another; the threads under
+# test are the scheduler's workers, the store's writers and the stop flag.
+OPENMP := -fopenmp
+ifeq ($(TSAN),1)
+  ARCH := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+  OPENMP := -Wno-unknown-pragmas
+endif
 # FUZZ=1 (make fuzz sets it, with CC=clang-14): the library instrumented for libFuzzer.
 ifeq ($(FUZZ),1)
   ARCH := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -26,11 +37,11 @@ endif
 # -fno-math-errno: lets sqrtf vectorise in the optimiser (no errno is ever read).
 # Recursive (=) so pkg-config runs only after the dependency stamp exists.
 PKGS     = openblas zlib sqlite3 libfyaml gsl
-CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fopenmp -fno-math-errno $(ARCH) -Isrc $(shell pkg-config --cflags $(PKGS))
+CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPENMP) -fno-math-errno $(ARCH) -Isrc $(shell pkg-config --cflags $(PKGS))
 # GSL's own CBLAS is left out: OpenBLAS provides the CBLAS symbols GSL calls.
 LDLIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS))) -lpthread -lm
 TESTLIBS = $(shell pkg-config --libs cmocka)
-LDFLAGS  = -fopenmp $(filter -fsanitize=%,$(ARCH))
+LDFLAGS  = $(filter -fopenmp,$(OPENMP)) $(filter -fsanitize=%,$(ARCH))
 
 DEPS_STAMP := build/.deps-ok
 LIB_SRC  := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
@@ -48,7 +59,7 @@ FUZZ_SECONDS ?= 60
 LIB      := $(BUILD)/libjackpot.a
 BIN      := $(BUILD)/jackpot
 
-.PHONY: all deps test check demo bench fuzz fuzz-build clean
+.PHONY: all deps test check tsan demo bench fuzz fuzz-build clean
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/install-deps
@@ -57,6 +68,11 @@ $(DEPS_STAMP): scripts/install-deps
 	@touch $@
 deps: $(DEPS_STAMP)
 
+ifeq ($(TSAN),1)
+# The arithmetic of one member (nn, its batches in data, its step in train/step) touches only that
+# member's memory: left uninstrumented, at full speed, so the pass spends its time on the threads.
+$(BUILD)/src/nn/%.o $(BUILD)/src/data/%.o $(BUILD)/src/train/step.o: ARCH := -O2 -g
+endif
 $(BUILD)/%.o: %.c Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -86,6 +102,18 @@ check: $(TEST_BIN) $(REPLAY_BIN) $(BIN)
 test: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory check
 	$(MAKE) --no-print-directory check BUILD=build/san SAN=1
+	$(MAKE) --no-print-directory tsan
+
+# tsan: the scheduler and store tests under ThreadSanitizer (the CLI they run too). Every
+# report, a child's included (some tests silence their children's stderr), lands in
+# build/tsan/reports; any one fails the pass.
+TSAN_TESTS := $(addprefix build/tsan/tests/,test_store test_store_safety test_sweep_resume test_runtime)
+tsan: $(DEPS_STAMP)
+	$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/jackpot $(TSAN_TESTS)
+	rm -rf build/tsan/reports && mkdir -p build/tsan/reports
+	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/reports/race" tests/run build/tsan $(TSAN_TESTS)
+	@if ls build/tsan/reports/race.* >/dev/null 2>&1; then \
+	    cat build/tsan/reports/race.*; echo "ThreadSanitizer: the reports above" >&2; exit 1; fi
 
 # demo: the quickstart width sweep on Fashion-MNIST, the fitted law, the spread
 # across seeds, and the report (a rerun resumes: finished runs are kept).

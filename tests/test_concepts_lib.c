@@ -4,6 +4,7 @@
 // store reader (store/read_concepts.h) and concept_study_load on a small database
 // written through the store API.
 #include "testutil.h"
+#include <gsl/gsl_errno.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -385,6 +386,7 @@ static void test_study_load(void **state) {
 }
 
 int main(void) {
+    gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learned_by_most),
         cmocka_unit_test(test_heat_map_cells),

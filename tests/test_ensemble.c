@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "nn/blas.h"
 #include "train/trainer.h"
 
 // A synthetic task: Gaussian inputs, labels = argmax of a fixed random linear map.
@@ -119,7 +120,9 @@ static void check_threads(int M, int width, int batch) {
     c1.batch = c2.batch = batch;
     c1.train_size = c2.train_size = 600;
     c1.steps = c2.steps = 12;
+    blas_set_threads(train_blas_threads(c1.threads, M));   // as the commands do: BLAS threads are the caller's
     assert_int_equal(train_ensemble(&c1, &task, seeds, M, &e1, NULL, NULL, s1), 0);
+    blas_set_threads(train_blas_threads(c2.threads, M));
     assert_int_equal(train_ensemble(&c2, &task, seeds, M, &e2, NULL, NULL, s2), 0);
     assert_memory_equal(e1.params, e2.params, sizeof(float) * e1.P * M);
     for (int m = 0; m < M; m++) assert_memory_equal(&s1[m].final.test_loss, &s2[m].final.test_loss, sizeof(double));

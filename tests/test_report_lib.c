@@ -4,6 +4,7 @@
 // is started without a shell), with the seeds-spread exponent and its Student-t interval
 // checked against GSL directly.
 #include "testutil.h"
+#include <gsl/gsl_errno.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_fit.h>
@@ -322,6 +323,7 @@ static void test_report_refuses_a_bad_where(void **state) {
 }
 
 int main(void) {
+    gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_refuses_other_files),
         cmocka_unit_test(test_counts_and_sweeps),

@@ -331,6 +331,7 @@ static void test_dist_csv_with_300_columns(void **state) {
 }
 
 int main(void) {
+    gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hill_coverage),
         cmocka_unit_test(test_normality_size_and_power),

@@ -6,7 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "kernels/blas.h"
+#include "nn/blas.h"
 
 static void print_cpu_model(void) {
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -44,8 +44,10 @@ int cmd_info(int argc, char **argv) {
                env ? env : "");
     printf("blas config:    %s\n", blas_config());
     if (probe) {
-        printf("sgemm 2048²:    %.0f GFLOP/s on 1 thread\n", blas_probe_gflops(2048, 1));
-        printf("sgemm 2048²:    %.0f GFLOP/s on %d threads\n", blas_probe_gflops(2048, cores), cores);
+        blas_set_threads(1);
+        printf("sgemm 2048²:    %.0f GFLOP/s on 1 thread\n", blas_probe_gflops(2048));
+        blas_set_threads(cores);
+        printf("sgemm 2048²:    %.0f GFLOP/s on %d threads\n", blas_probe_gflops(2048), cores);
     }
     return 0;
 }

@@ -9,7 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "kernels/blas.h"
+#include "nn/blas.h"
 #include "sweep/config.h"
 #include "sweep/scheduler.h"
 
@@ -59,7 +59,8 @@ int cmd_plan(int argc, char **argv) {
     int ng;
     group_specs(specs, ids, all, n, &groups, &ng);
 
-    double gflops = 0.5 * blas_probe_gflops(384, 1) * threads, total_flops = 0, total_s = 0, member_steps = 0;
+    blas_set_threads(1);   // the probe: one thread, scaled by T below
+    double gflops = 0.5 * blas_probe_gflops(384) * threads, total_flops = 0, total_s = 0, member_steps = 0;
     printf("sweep '%s' (%s): %ld runs in %d groups\n\n", cfg.name, cfg.path, n, ng);
     printf("%5s  %-24s %10s %7s %9s %6s %10s %10s\n", "group", "model", "params", "members", "steps", "batch", "FLOPs/run", "FLOPs");
     for (int g = 0; g < ng; g++) {

@@ -1,6 +1,5 @@
 // jackpot run: a sweep into the store, resuming whatever is not done.
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "nn/blas.h"
 #include "store/store.h"
 #include "sweep/config.h"
 #include "sweep/scheduler.h"
@@ -42,17 +42,14 @@ static const char HELP[] =
     "runs are kept and a rerun resumes), 2 a bad config or option, 3 the database is in\n"
     "use, 130 interrupted. Why a run failed is printed, and stored in runs.error.\n";
 
-static volatile int stop_requested;
+typedef struct {
+    const char *db_path, *config;
+    RunOptions ro;
+    int retry, wait, foreign_ok;
+} RunArgs;
 
-static void on_signal(int sig) {
-    (void)sig;
-    if (stop_requested) _exit(130);   // second Ctrl-C: every commit so far is safe; a rerun resumes
-    stop_requested = 1;
-    static const char msg[] = "\njackpot run: stopping after the current step (Ctrl-C again to quit at once)\n";
-    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */ }
-}
-
-int cmd_run(int argc, char **argv) {
+// The flags into a; returns 1 when --help was printed.
+static int parse_args(int argc, char **argv, RunArgs *a) {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' },      { "workers", required_argument, 0, 'w' },
         { "threads", required_argument, 0, 't' }, { "data-dir", required_argument, 0, 'D' },
@@ -60,85 +57,82 @@ int cmd_run(int argc, char **argv) {
         { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
         { "force-foreign-db", no_argument, 0, 'F' }, { 0, 0, 0, 0 },
     };
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    const char *db_path = "runs.db";
-    RunOptions ro = { .workers = 0, .threads = cores, .stop = &stop_requested };
-    int retry = 0, wait = 0, foreign_ok = 0, c;
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), c;
+    *a = (RunArgs){ .db_path = "runs.db", .ro = { .workers = 0, .threads = cores, .stop = &cli_stop } };
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': db_path = optarg; break;
-        case 'w': ro.workers = (int)arg_long(CMD, "--workers", optarg, 1, 64); break;
-        case 't': ro.threads = (int)arg_long(CMD, "--threads", optarg, 1, cores); break;
-        case 'D': ro.data_dir = optarg; break;
-        case 'r': retry = 1; break;
-        case 'W': wait = 1; break;
-        case 'F': foreign_ok = 1; break;
-        case 'q': ro.quiet = 1; break;
-        case 'h': fputs(HELP, stdout); return 0;
+        case 'd': a->db_path = optarg; break;
+        case 'w': a->ro.workers = (int)arg_long(CMD, "--workers", optarg, 1, 64); break;
+        case 't': a->ro.threads = (int)arg_long(CMD, "--threads", optarg, 1, cores); break;
+        case 'D': a->ro.data_dir = optarg; break;
+        case 'r': a->retry = 1; break;
+        case 'W': a->wait = 1; break;
+        case 'F': a->foreign_ok = 1; break;
+        case 'q': a->ro.quiet = 1; break;
+        case 'h': fputs(HELP, stdout); return 1;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1) usage_error(CMD, "expected one sweep config (a .yaml file)");
+    a->config = argv[optind];
+    return 0;
+}
 
+// The outcome, and the exit status: 0 all done, 1 failures or a failed write, 130 interrupted.
+static int report(const RunArgs *a, const SweepConfig *cfg, const SweepDb *sd, const RunTotals *tot) {
+    long failed_before = sd->runs.failed_before;
+    if (failed_before && sd->runs.failed_error[0])   // printed even with --quiet: a reason is not progress
+        fprintf(stderr, "jackpot run: %ld run%s failed before: %s\n", failed_before, failed_before == 1 ? "" : "s",
+                sd->runs.failed_error);
+    if (tot->aborted) {
+        fprintf(stderr, "jackpot run: %s\njackpot run: sweep '%s' stopped: %ld runs done now, every finished run is kept; "
+                        "rerun the same command to resume%s\n",
+                tot->error, cfg->name, tot->done + tot->diverged, strstr(tot->error, "disk full") ? " once there is space" : "");
+        return 1;
+    }
+    if (!a->ro.quiet || tot->failed || tot->interrupted) {
+        fprintf(stderr, "jackpot run: sweep '%s': %ld done now (%ld diverged), %ld failed", cfg->name,
+                tot->done + tot->diverged, tot->diverged, tot->failed);
+        if (tot->interrupted) fprintf(stderr, ", %ld interrupted: rerun the same command to resume", tot->interrupted);
+        fprintf(stderr, "; results in %s\n", a->db_path);
+    }
+    return tot->interrupted ? 130 : tot->failed ? 1 : 0;
+}
+
+int cmd_run(int argc, char **argv) {
+    RunArgs a;
+    if (parse_args(argc, argv, &a)) return 0;
     SweepConfig cfg;
     RunSpec *specs;
     long n;
-    cli_load_sweep(CMD, argv[optind], &cfg, &specs, &n);
-
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-
+    cli_load_sweep(CMD, a.config, &cfg, &specs, &n);
+    cli_catch_stop_signals("\njackpot run: stopping after the current step (Ctrl-C again to quit at once)\n");
     SweepDb sd;
-    cli_open_sweep_db(CMD, db_path, wait, retry, foreign_ok, &cfg, specs, n, &sd);
-    long *run_ids = sd.run_ids, before = sd.before, failed_before = sd.failed_before, reset = sd.reset;
-    int *todo = sd.todo;
+    cli_open_sweep_db(CMD, a.db_path, a.wait, a.retry, a.foreign_ok, &cfg, specs, n, &sd);
 
     Group *groups;
     int n_groups;
-    group_specs(specs, run_ids, todo, n, &groups, &n_groups);
-    long pending = 0;
-    int fewest = 1 << 30;
-    for (int g = 0; g < n_groups; g++) {
-        pending += groups[g].n;
-        if (groups[g].n < fewest) fewest = groups[g].n;
-    }
-    if (!ro.workers) ro.workers = n_groups ? (ro.threads + fewest - 1) / fewest : 1;
-    if (ro.workers > ro.threads) ro.workers = ro.threads;   // never more threads than cores
-    if (!ro.quiet) {
+    group_specs(specs, sd.runs.run_ids, sd.runs.todo, n, &groups, &n_groups);
+    a.ro.workers = run_workers(groups, n_groups, a.ro.workers, a.ro.threads);
+    blas_set_threads(run_blas_threads(groups, n_groups, &a.ro));   // process-wide: set here, once
+    if (!a.ro.quiet) {
         fprintf(stderr, "jackpot run: sweep '%s': %ld runs, %ld already done, %ld to train in %d groups",
-                cfg.name, n, before, pending, n_groups);
-        if (failed_before) fprintf(stderr, ", %ld failed before (--retry-failed to train them again)", failed_before);
-        if (reset > 0) fprintf(stderr, "; %ld interrupted runs restart", reset);
+                cfg.name, n, sd.runs.before, groups_runs(groups, n_groups), n_groups);
+        if (sd.runs.failed_before)
+            fprintf(stderr, ", %ld failed before (--retry-failed to train them again)", sd.runs.failed_before);
+        if (sd.reset > 0) fprintf(stderr, "; %ld interrupted runs restart", sd.reset);
         fprintf(stderr, "\n");
     }
-    ro.runs_before = before;
+    a.ro.runs_before = sd.runs.before;
     RunTotals tot;
-    run_groups(&sd.st, groups, n_groups, &ro, &tot);
-    int status = 0;
-    if (failed_before && sd.failed_error[0])   // printed even with --quiet: a reason is not progress
-        fprintf(stderr, "jackpot run: %ld run%s failed before: %s\n", failed_before, failed_before == 1 ? "" : "s",
-                sd.failed_error);
-    if (tot.store_failed) {
-        fprintf(stderr, "jackpot run: %s\njackpot run: sweep '%s' stopped: %ld runs done now, every finished run is kept; "
-                        "rerun the same command to resume%s\n",
-                tot.error, cfg.name, tot.done + tot.diverged, strstr(tot.error, "disk full") ? " once there is space" : "");
-        status = 1;
-    } else if (!ro.quiet || tot.failed || tot.interrupted) {
-        fprintf(stderr, "jackpot run: sweep '%s': %ld done now (%ld diverged), %ld failed", cfg.name,
-                tot.done + tot.diverged, tot.diverged, tot.failed);
-        if (tot.interrupted) fprintf(stderr, ", %ld interrupted: rerun the same command to resume", tot.interrupted);
-        fprintf(stderr, "; results in %s\n", db_path);
-    }
-    if (!status) status = tot.interrupted ? 130 : tot.failed ? 1 : 0;
+    run_groups(&sd.st, groups, n_groups, &a.ro, &tot);
+    int status = report(&a, &cfg, &sd, &tot);
     groups_free(groups, n_groups);
-    free(todo);
-    free(run_ids);
     free(specs);
     sweep_config_free(&cfg);
-    store_close(&sd.st);
+    cli_close_sweep_db(&sd);
     return status;
 }

@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "store/store.h"
+#include "store/status.h"
 
 #define CMD "status"
 
@@ -21,16 +22,6 @@ static const char HELP[] =
     "\n"
     "  --db FILE   the database     [runs.db]\n";
 
-static double scalar(Store *s, const char *sql) {
-    sqlite3_stmt *st;
-    double v = NAN;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void duration(double s, char *out, size_t n) {
     if (!isfinite(s)) snprintf(out, n, "unknown");
     else if (s < 120) snprintf(out, n, "%.1f s", s);
@@ -38,15 +29,33 @@ static void duration(double s, char *out, size_t n) {
     else snprintf(out, n, "%.1f h", s / 3600);
 }
 
-static void counts(Store *s, const char *where) {
-    static const char *const statuses[] = { "done", "diverged", "failed", "running", "pending" };
-    char sql[512];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM runs r %s", where);
-    printf("%.0f runs:", scalar(s, sql));
-    for (int i = 0; i < 5; i++) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM runs r %s %s r.status = '%s'", where, *where ? "AND" : "WHERE", statuses[i]);
-        printf(" %.0f %s%s", scalar(s, sql), statuses[i], i < 4 ? "," : "\n");
+static void print_counts(const StoreRunCounts *c) {
+    printf("%ld runs:", c->runs);
+    for (int i = 0; i < STATUS_COUNT; i++)
+        printf(" %ld %s%s", c->by_status[i], store_status_names[i], i < STATUS_COUNT - 1 ? "," : "\n");
+}
+
+static void print_status(const char *db, const StoreStatus *s) {
+    printf("%s: schema %ld\nall: ", db, s->schema);
+    print_counts(&s->all);
+    for (int i = 0; i < s->n_sweeps; i++) {
+        printf("sweep '%s' (%s): ", s->sweeps[i].name, s->sweeps[i].path);
+        print_counts(&s->sweeps[i].counts);
     }
+    for (int i = 0; i < s->n_problems; i++) {
+        const StoreProblemRun *p = &s->problems[i];
+        if (i == 0) printf("failed and diverged runs:\n");
+        printf("  run %ld (hidden %s, init %ld, data %ld): %s", p->id, p->hidden, p->init_seed, p->data_seed, p->status);
+        if (!strcmp(p->status, "failed")) printf(": %s\n", p->error);
+        else printf(" at step %ld\n", p->diverged_step);
+    }
+    char u[32], l[32];
+    duration(isfinite(s->used_s) ? s->used_s : 0, u, sizeof u);
+    double rate = s->done_flops / s->used_s;
+    duration(isfinite(s->left_flops) ? s->left_flops / rate : 0, l, sizeof l);
+    printf("time used: %s of training (%ld launches)", u, s->launches);
+    if (isfinite(rate) && rate > 0) printf(" at %.1f GFLOP/s", rate / 1e9);
+    printf("; time left: %s\n", isfinite(s->left_flops) && s->left_flops > 0 ? l : "none");
 }
 
 int cmd_status(int argc, char **argv) {
@@ -64,40 +73,11 @@ int cmd_status(int argc, char **argv) {
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     Store st;
     cli_open_store_readonly(CMD, db, &st);
-    printf("%s: schema %.0f\nall: ", db, scalar(&st, "PRAGMA user_version"));
-    counts(&st, "");
-    sqlite3_stmt *q;
-    sqlite3_prepare_v2(st.db, "SELECT id, name, path FROM sweeps ORDER BY id", -1, &q, NULL);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        char where[128];
-        snprintf(where, sizeof where, "JOIN sweep_runs sr ON sr.run_id = r.id WHERE sr.sweep_id = %lld",
-                 (long long)sqlite3_column_int64(q, 0));
-        printf("sweep '%s' (%s): ", sqlite3_column_text(q, 1), sqlite3_column_text(q, 2));
-        counts(&st, where);
-    }
-    sqlite3_finalize(q);
-    sqlite3_prepare_v2(st.db, "SELECT id, hidden, init_seed, data_seed, status, error, diverged_step FROM runs"
-                              " WHERE status IN ('failed', 'diverged') ORDER BY id LIMIT 50", -1, &q, NULL);
-    int header = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        if (!header++) printf("failed and diverged runs:\n");
-        const char *status = (const char *)sqlite3_column_text(q, 4);
-        printf("  run %lld (hidden %s, init %lld, data %lld): %s", (long long)sqlite3_column_int64(q, 0),
-               sqlite3_column_text(q, 1), (long long)sqlite3_column_int64(q, 2), (long long)sqlite3_column_int64(q, 3), status);
-        if (!strcmp(status, "failed")) printf(": %s\n", sqlite3_column_text(q, 5));
-        else printf(" at step %lld\n", (long long)sqlite3_column_int64(q, 6));
-    }
-    sqlite3_finalize(q);
-    double used = scalar(&st, "SELECT sum(wall_s) FROM launches");
-    double done_flops = scalar(&st, "SELECT sum(planned_flops) FROM runs WHERE status IN ('done', 'diverged')");
-    double left_flops = scalar(&st, "SELECT sum(planned_flops) FROM runs WHERE status IN ('pending', 'running')");
-    char u[32], l[32];
-    duration(isfinite(used) ? used : 0, u, sizeof u);
-    double rate = done_flops / used;
-    duration(isfinite(left_flops) ? left_flops / rate : 0, l, sizeof l);
-    printf("time used: %s of training (%.0f launches)", u, scalar(&st, "SELECT count(*) FROM launches"));
-    if (isfinite(rate) && rate > 0) printf(" at %.1f GFLOP/s", rate / 1e9);
-    printf("; time left: %s\n", isfinite(left_flops) && left_flops > 0 ? l : "none");
+    StoreStatus status;
+    int rc = store_read_status(&st, &status);
+    if (rc == 0) print_status(db, &status);
+    else fprintf(stderr, "jackpot status: %s\n", jp_error());
+    store_status_free(&status);
     store_close(&st);
-    return 0;
+    return rc == 0 ? 0 : 1;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "data/fashion.h"
-#include "kernels/blas.h"
+#include "nn/blas.h"
+#include "train/setup.h"
 #include "train/trainer.h"
 
 #define MAX_SEEDS 1024
@@ -111,34 +113,40 @@ static const struct option OPTIONS[] = {
     { "help", no_argument, 0, OPT_HELP },                 { 0, 0, 0, 0 },
 };
 
-static void json_number(FILE *f, const char *key, double v) {
-    fputc(',', f);
-    json_key(f, key);
-    json_num(f, v);   // round-trip precision; NaN and inf as null
-}
+typedef struct {
+    TrainConfig cfg;
+    FashionOptions data;
+    int width, hidden_n, hidden[MLP_MAX_DEPTH];
+    OptimKind optim_kind;
+    double lr, wd, momentum, beta1, beta2, eps;   // lr, wd: NaN for the optimiser's default
+    int nesterov, quiet;
+    long steps, examples, eval_every;             // −1 when not given
+    double epochs;
+    uint64_t init_seeds[MAX_SEEDS], data_seeds[MAX_SEEDS], paired[MAX_SEEDS];
+    int n_init, n_data, n_paired;
+    const char *out_path;
+} TrainArgs;
 
 // Set when a JSON line could not be written (a full disk): training stops at the next step.
-static volatile int write_failed;
+static atomic_int write_failed;
 static int write_errno;
 
 static void write_jsonl(void *ctx, const EvalRecord *r) {
     FILE *f = ctx;
-    if (write_failed) return;
+    if (atomic_load(&write_failed)) return;
     fprintf(f, "{\"member\":%d,\"init_seed\":%llu,\"data_seed\":%llu,\"step\":%ld", r->member,
             (unsigned long long)r->init_seed, (unsigned long long)r->data_seed, r->step);
-    json_number(f, "examples", r->examples);
-    json_number(f, "flops", r->flops);
-    json_number(f, "wall_s", r->wall_s);
-    json_number(f, "lr", r->lr);
-    json_number(f, "train_loss", r->train_loss);
-    json_number(f, "val_loss", r->val_loss);
-    json_number(f, "val_acc", r->val_acc);
-    json_number(f, "test_loss", r->test_loss);
-    json_number(f, "test_acc", r->test_acc);
+    const char *key[] = { "examples", "flops", "wall_s", "lr", "train_loss", "val_loss", "val_acc", "test_loss", "test_acc" };
+    double value[] = { r->examples, r->flops, r->wall_s, r->lr, r->train_loss, r->val_loss, r->val_acc, r->test_loss, r->test_acc };
+    for (size_t i = 0; i < sizeof key / sizeof key[0]; i++) {
+        fputc(',', f);
+        json_key(f, key[i]);
+        json_num(f, value[i]);   // round-trip precision; NaN and inf as null
+    }
     fputs("}\n", f);
     if (fflush(f) != 0 || ferror(f)) {
         write_errno = errno;
-        write_failed = 1;
+        atomic_store(&write_failed, 1);
     }
 }
 
@@ -146,25 +154,58 @@ static void parse_choice(int ok, const char *flag, const char *value, const char
     if (!ok) usage_error(CMD, "%s: expected one of %s, got '%s'", flag, accepted, value);
 }
 
-int cmd_train(int argc, char **argv) {
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    TrainConfig cfg = {
-        .shape = { .n_in = 784, .n_out = 10, .depth = 2, .act = ACT_RELU },
-        .weight_init = INIT_KAIMING_NORMAL, .bias_init = BIAS_ZERO, .loss = LOSS_CROSS_ENTROPY,
-        .schedule = { .kind = SCHED_CONSTANT }, .batch = 128, .threads = cores, .eval_rows = 1000,
-    };
-    FashionOptions data = { .val_size = 5000 };
-    int width = 128, hidden_n = 0, hidden[MLP_MAX_DEPTH];
-    OptimKind optim_kind = OPTIM_ADAMW;
-    double lr = NAN, wd = NAN, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-    int nesterov = 0, quiet = 0;
-    long steps = -1, examples = -1, eval_every = -1;
-    double epochs = -1;
-    static uint64_t init_seeds[MAX_SEEDS], data_seeds[MAX_SEEDS], paired[MAX_SEEDS];
-    int n_init = 1, n_data = 1, n_paired = 0;
-    init_seeds[0] = data_seeds[0] = 0;
-    const char *out_path = NULL;
+// One flag (getopt's c, its value v and name) into a.
+static void parse_flag(int c, const char *v, const char *name, int cores, TrainArgs *a) {
+    TrainConfig *cfg = &a->cfg;
+    switch (c) {
+    case OPT_TASK: parse_choice(strcmp(v, "fashion-mnist") == 0, name, v, "fashion-mnist"); break;
+    case OPT_DATA_DIR: a->data.data_dir = v; break;
+    case OPT_TRAIN_SIZE: cfg->train_size = arg_long(CMD, name, v, 0, 60000); break;
+    case OPT_VAL_SIZE: a->data.val_size = (int)arg_long(CMD, name, v, 0, 59999); break;
+    case OPT_STANDARDIZE: a->data.standardize = 1; break;
+    case OPT_WIDTH: a->width = (int)arg_long(CMD, name, v, 1, 65536); break;
+    case OPT_DEPTH: cfg->shape.depth = (int)arg_long(CMD, name, v, 0, MLP_MAX_DEPTH); break;
+    case OPT_HIDDEN: a->hidden_n = arg_int_list(CMD, name, v, a->hidden, MLP_MAX_DEPTH, 1, 65536); break;
+    case OPT_ACT: parse_choice(act_parse(v, &cfg->shape.act) == 0 && cfg->shape.act != ACT_IDENTITY, name, v, "relu, gelu, tanh"); break;
+    case OPT_INIT: parse_choice(init_parse(v, &cfg->weight_init) == 0, name, v, "kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform"); break;
+    case OPT_BIAS_INIT: parse_choice(bias_init_parse(v, &cfg->bias_init) == 0, name, v, "zero, fan-in-uniform"); break;
+    case OPT_LOSS: parse_choice(loss_parse(v, &cfg->loss) == 0, name, v, "ce, mse"); break;
+    case OPT_OPTIM: parse_choice(optim_parse(v, &a->optim_kind) == 0, name, v, "adamw, adam, sgd"); break;
+    case OPT_LR: a->lr = arg_double(CMD, name, v, 1e-12, 10); break;
+    case OPT_WD: a->wd = arg_double(CMD, name, v, 0, 10); break;
+    case OPT_MOMENTUM: a->momentum = arg_double(CMD, name, v, 0, 0.999999); break;
+    case OPT_NESTEROV: a->nesterov = 1; break;
+    case OPT_BETA1: a->beta1 = arg_double(CMD, name, v, 0, 0.999999999); break;
+    case OPT_BETA2: a->beta2 = arg_double(CMD, name, v, 0, 0.999999999); break;
+    case OPT_EPS: a->eps = arg_double(CMD, name, v, 1e-30, 1); break;
+    case OPT_SCHEDULE: parse_choice(schedule_parse(v, &cfg->schedule.kind) == 0, name, v, "constant, cosine, linear"); break;
+    case OPT_WARMUP: cfg->schedule.warmup = arg_long(CMD, name, v, 0, 1000000000L); break;
+    case OPT_MIN_LR: cfg->schedule.min_ratio = (float)arg_double(CMD, name, v, 0, 1); break;
+    case OPT_BATCH: cfg->batch = (int)arg_long(CMD, name, v, 1, 65536); break;
+    case OPT_STEPS: a->steps = arg_long(CMD, name, v, 0, 1000000000L); break;
+    case OPT_EXAMPLES: a->examples = arg_long(CMD, name, v, 1, 100000000000L); break;
+    case OPT_EPOCHS: a->epochs = arg_double(CMD, name, v, 1e-6, 1e6); break;
+    case OPT_EVAL_EVERY: a->eval_every = arg_long(CMD, name, v, 1, 1000000000L); break;
+    case OPT_INIT_SEEDS: a->n_init = arg_seed_list(CMD, name, v, a->init_seeds, MAX_SEEDS); break;
+    case OPT_DATA_SEEDS: a->n_data = arg_seed_list(CMD, name, v, a->data_seeds, MAX_SEEDS); break;
+    case OPT_SEEDS: a->n_paired = arg_seed_list(CMD, name, v, a->paired, MAX_SEEDS); break;
+    case OPT_THREADS: cfg->threads = (int)arg_long(CMD, name, v, 1, cores); break;
+    case OPT_OUT: a->out_path = v; break;
+    case OPT_QUIET: a->quiet = 1; break;
+    }
+}
 
+// The flags into a (the model's shape and optimiser resolved); returns 1 when --help was printed.
+static int parse_args(int argc, char **argv, TrainArgs *a) {
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    *a = (TrainArgs){
+        .cfg = { .shape = { .n_in = 784, .n_out = 10, .depth = 2, .act = ACT_RELU }, .weight_init = INIT_KAIMING_NORMAL,
+                 .bias_init = BIAS_ZERO, .loss = LOSS_CROSS_ENTROPY, .schedule = { .kind = SCHED_CONSTANT }, .batch = 128,
+                 .threads = cores, .eval_rows = 1000 },
+        .data = { .val_size = 5000 }, .width = 128, .optim_kind = OPTIM_ADAMW, .lr = NAN, .wd = NAN, .momentum = 0.9,
+        .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .steps = -1, .examples = -1, .eval_every = -1, .epochs = -1,
+        .n_init = 1, .n_data = 1,
+    };
     optind = 1;
     opterr = 0;
     int c;
@@ -173,156 +214,118 @@ int cmd_train(int argc, char **argv) {
         if (v && flag == v) flag = argv[optind - 2];   // "--flag value" vs "--flag=value"
         char name[64];
         snprintf(name, sizeof name, "%.*s", (int)strcspn(flag, "="), flag);
-        switch (c) {
-        case OPT_TASK: parse_choice(strcmp(v, "fashion-mnist") == 0, name, v, "fashion-mnist"); break;
-        case OPT_DATA_DIR: data.data_dir = v; break;
-        case OPT_TRAIN_SIZE: cfg.train_size = arg_long(CMD, name, v, 0, 60000); break;
-        case OPT_VAL_SIZE: data.val_size = (int)arg_long(CMD, name, v, 0, 59999); break;
-        case OPT_STANDARDIZE: data.standardize = 1; break;
-        case OPT_WIDTH: width = (int)arg_long(CMD, name, v, 1, 65536); break;
-        case OPT_DEPTH: cfg.shape.depth = (int)arg_long(CMD, name, v, 0, MLP_MAX_DEPTH); break;
-        case OPT_HIDDEN: hidden_n = arg_int_list(CMD, name, v, hidden, MLP_MAX_DEPTH, 1, 65536); break;
-        case OPT_ACT: parse_choice(act_parse(v, &cfg.shape.act) == 0 && cfg.shape.act != ACT_IDENTITY, name, v, "relu, gelu, tanh"); break;
-        case OPT_INIT: parse_choice(init_parse(v, &cfg.weight_init) == 0, name, v, "kaiming-normal, kaiming-uniform, glorot-normal, glorot-uniform"); break;
-        case OPT_BIAS_INIT: parse_choice(bias_init_parse(v, &cfg.bias_init) == 0, name, v, "zero, fan-in-uniform"); break;
-        case OPT_LOSS: parse_choice(loss_parse(v, &cfg.loss) == 0, name, v, "ce, mse"); break;
-        case OPT_OPTIM: parse_choice(optim_parse(v, &optim_kind) == 0, name, v, "adamw, adam, sgd"); break;
-        case OPT_LR: lr = arg_double(CMD, name, v, 1e-12, 10); break;
-        case OPT_WD: wd = arg_double(CMD, name, v, 0, 10); break;
-        case OPT_MOMENTUM: momentum = arg_double(CMD, name, v, 0, 0.999999); break;
-        case OPT_NESTEROV: nesterov = 1; break;
-        case OPT_BETA1: beta1 = arg_double(CMD, name, v, 0, 0.999999999); break;
-        case OPT_BETA2: beta2 = arg_double(CMD, name, v, 0, 0.999999999); break;
-        case OPT_EPS: eps = arg_double(CMD, name, v, 1e-30, 1); break;
-        case OPT_SCHEDULE: parse_choice(schedule_parse(v, &cfg.schedule.kind) == 0, name, v, "constant, cosine, linear"); break;
-        case OPT_WARMUP: cfg.schedule.warmup = arg_long(CMD, name, v, 0, 1000000000L); break;
-        case OPT_MIN_LR: cfg.schedule.min_ratio = (float)arg_double(CMD, name, v, 0, 1); break;
-        case OPT_BATCH: cfg.batch = (int)arg_long(CMD, name, v, 1, 65536); break;
-        case OPT_STEPS: steps = arg_long(CMD, name, v, 0, 1000000000L); break;
-        case OPT_EXAMPLES: examples = arg_long(CMD, name, v, 1, 100000000000L); break;
-        case OPT_EPOCHS: epochs = arg_double(CMD, name, v, 1e-6, 1e6); break;
-        case OPT_EVAL_EVERY: eval_every = arg_long(CMD, name, v, 1, 1000000000L); break;
-        case OPT_INIT_SEEDS: n_init = arg_seed_list(CMD, name, v, init_seeds, MAX_SEEDS); break;
-        case OPT_DATA_SEEDS: n_data = arg_seed_list(CMD, name, v, data_seeds, MAX_SEEDS); break;
-        case OPT_SEEDS: n_paired = arg_seed_list(CMD, name, v, paired, MAX_SEEDS); break;
-        case OPT_THREADS: cfg.threads = (int)arg_long(CMD, name, v, 1, cores); break;
-        case OPT_OUT: out_path = v; break;
-        case OPT_QUIET: quiet = 1; break;
-        case OPT_HELP: fputs(HELP, stdout); return 0;
-        case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
-        default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
-        }
+        if (c == OPT_HELP) { fputs(HELP, stdout); return 1; }
+        if (c == ':') usage_error(CMD, "%s: needs a value", argv[optind - 1]);
+        if (c < OPT_TASK || c > OPT_QUIET) usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        parse_flag(c, v, name, cores, a);
     }
     if (optind < argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if ((steps >= 0) + (examples >= 0) + (epochs >= 0) > 1)
+    if ((a->steps >= 0) + (a->examples >= 0) + (a->epochs >= 0) > 1)
         usage_error(CMD, "give at most one of --steps, --examples, --epochs");
-
-    if (hidden_n) {
-        cfg.shape.depth = hidden_n;
-        memcpy(cfg.shape.hidden, hidden, sizeof(int) * hidden_n);
+    TrainConfig *cfg = &a->cfg;
+    if (a->hidden_n) {
+        cfg->shape.depth = a->hidden_n;
+        memcpy(cfg->shape.hidden, a->hidden, sizeof(int) * a->hidden_n);
     } else {
-        for (int l = 0; l < cfg.shape.depth; l++) cfg.shape.hidden[l] = width;
+        for (int l = 0; l < cfg->shape.depth; l++) cfg->shape.hidden[l] = a->width;
     }
-    cfg.optim = optim_defaults(optim_kind);
-    if (!isnan(lr)) cfg.optim.lr = (float)lr;
-    if (!isnan(wd)) cfg.optim.weight_decay = (float)wd;
-    cfg.optim.momentum = (float)momentum;
-    cfg.optim.nesterov = nesterov;
-    cfg.optim.beta1 = (float)beta1;
-    cfg.optim.beta2 = (float)beta2;
-    cfg.optim.eps = (float)eps;
+    cfg->optim = optim_defaults(a->optim_kind);
+    if (!isnan(a->lr)) cfg->optim.lr = (float)a->lr;
+    if (!isnan(a->wd)) cfg->optim.weight_decay = (float)a->wd;
+    cfg->optim.momentum = (float)a->momentum;
+    cfg->optim.nesterov = a->nesterov;
+    cfg->optim.beta1 = (float)a->beta1;
+    cfg->optim.beta2 = (float)a->beta2;
+    cfg->optim.eps = (float)a->eps;
+    return 0;
+}
 
-    int M = n_paired ? n_paired : n_init * n_data;
-    if (M > MAX_SEEDS) usage_error(CMD, "%d members (init × data seeds); at most %d", M, MAX_SEEDS);
-    MemberSeeds *seeds = xmalloc(sizeof(MemberSeeds) * M);
-    for (int m = 0; m < M; m++)
-        seeds[m] = n_paired ? (MemberSeeds){ paired[m], paired[m] }
-                            : (MemberSeeds){ init_seeds[m / n_data], data_seeds[m % n_data] };
+static void print_plan(const TrainArgs *a, int M, long D) {
+    const TrainConfig *cfg = &a->cfg;
+    fprintf(stderr, "jackpot train: %d", cfg->shape.n_in);
+    for (int l = 0; l < cfg->shape.depth; l++) fprintf(stderr, "-%d", cfg->shape.hidden[l]);
+    fprintf(stderr, "-%d %s, %zu params × %d members; %s lr %g, batch %d, %ld steps (%.2f epochs of D=%ld); "
+            "%d threads, BLAS %s\n", cfg->shape.n_out, act_name(cfg->shape.act), mlp_n_params(&cfg->shape), M,
+            optim_name(a->optim_kind), cfg->optim.lr, cfg->batch, cfg->steps, (double)cfg->steps * cfg->batch / D, D,
+            cfg->threads, blas_core_name());
+}
 
-    Task task;
-    if (fashion_load(&data, &task) != 0) {
+static void print_outcome(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, const MemberSummary *sum, int M) {
+    for (int m = 0; m < M; m++) {
+        const MemberSummary *s = &sum[m];
+        fprintf(stderr, "member %d (init %llu, data %llu): ", m, (unsigned long long)seeds[m].init_seed,
+                (unsigned long long)seeds[m].data_seed);
+        if (s->diverged_step >= 0) fprintf(stderr, "DIVERGED at step %ld; ", s->diverged_step);
+        fprintf(stderr, "best val loss %.4f at step %ld: test acc %.2f%% (loss %.4f); final step %ld: test acc %.2f%%\n",
+                s->best.val_loss, s->best.step, 100 * s->best.test_acc, s->best.test_loss, s->final.step,
+                100 * s->final.test_acc);
+    }
+    TrainTotals t = train_totals(cfg, task, sum, M);
+    fprintf(stderr, "%ld steps × %d members in %.2f s (%.2f s of it evaluating): %.0f member-steps/s, %.1f GFLOP/s; "
+            "training only: %.0f member-steps/s, %.1f GFLOP/s\n", cfg->steps, M, t.wall_s, t.eval_s, t.steps_per_s, t.gflops,
+            t.train_steps_per_s, t.train_gflops);
+    struct rusage ru;   // what training holds against the process's peak resident set
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "memory: peak RSS %.1f MB; training holds %.1f MB (parameters, gradients, optimiser state, "
+            "activations, dataset): ratio %.2f\n", ru.ru_maxrss / 1024.0, t.held_bytes / 1048576,
+            ru.ru_maxrss * 1024.0 / t.held_bytes);
+}
+
+// Trains and writes every line to out (closed here unless stdout): 0, or 1 with the error printed.
+static int train_and_write(TrainArgs *a, const Task *task, const MemberSeeds *seeds, int M, FILE *out) {
+    Ensemble ens;
+    MemberSummary *sum = xmalloc_array((size_t)M, sizeof *sum);
+    a->cfg.stop = &write_failed;
+    blas_set_threads(train_blas_threads(a->cfg.threads, M));   // process-wide: the command sets it
+    int rc = train_ensemble(&a->cfg, task, seeds, M, &ens, write_jsonl, out, sum);
+    int failed = atomic_load(&write_failed);
+    if (failed || (out != stdout && fclose(out) != 0 && (write_errno = errno, 1))) {   // every line, or exit 1
+        fprintf(stderr, "jackpot train: %s: cannot write: %s\n", a->out_path ? a->out_path : "stdout", strerror(write_errno));
+        if (out != stdout && failed) fclose(out);
+        if (rc == 0) ensemble_free(&ens);
+        rc = -1;
+    } else if (rc != 0) {
         fprintf(stderr, "jackpot train: %s\n", jp_error());
-        if (!data.data_dir) fprintf(stderr, "(install it with scripts/install-deps, or give --data-dir)\n");
+    } else {
+        if (!a->quiet) print_outcome(&a->cfg, task, seeds, sum, M);
+        ensemble_free(&ens);
+    }
+    free(sum);
+    return rc == 0 ? 0 : 1;
+}
+
+int cmd_train(int argc, char **argv) {
+    static TrainArgs a;   // its seed lists: 24 kB
+    if (parse_args(argc, argv, &a)) return 0;
+    int M = a.n_paired ? a.n_paired : a.n_init * a.n_data;
+    if (M > MAX_SEEDS) usage_error(CMD, "%d members (init × data seeds); at most %d", M, MAX_SEEDS);
+    MemberSeeds *seeds = xmalloc_array((size_t)M, sizeof *seeds);
+    train_member_seeds(a.init_seeds, a.n_init, a.data_seeds, a.n_data, a.paired, a.n_paired, seeds);
+    Task task;
+    if (fashion_load(&a.data, &task) != 0) {
+        fprintf(stderr, "jackpot train: %s\n", jp_error());
+        if (!a.data.data_dir) fprintf(stderr, "(install it with scripts/install-deps, or give --data-dir)\n");
         free(seeds);
         return 1;
     }
-    long D = cfg.train_size ? cfg.train_size : task.train.n;
+    long D = a.cfg.train_size ? a.cfg.train_size : task.train.n;
     if (D > task.train.n) {
         int pool = task.train.n;
         free(seeds);   // usage_error exits: freed first, so the sanitizer sees no leak
         task_free(&task);
         usage_error(CMD, "--train-size: expected at most %d (the pool left after --val-size %d), got %ld", pool,
-                    data.val_size, D);
+                    a.data.val_size, D);
     }
-    if (steps >= 0) cfg.steps = steps;
-    else if (examples >= 0) cfg.steps = (examples + cfg.batch - 1) / cfg.batch;
-    else cfg.steps = (long)ceil((epochs >= 0 ? epochs : 1.0) * D / cfg.batch);
-    cfg.eval_every = eval_every > 0 ? eval_every : (cfg.steps + 9) / 10;
-
+    train_set_budget(&a.cfg, a.steps, a.examples, a.epochs, a.eval_every, D);
     FILE *out = stdout;
-    if (out_path && !(out = fopen(out_path, "w"))) {
-        fprintf(stderr, "jackpot train: --out: cannot write '%s'\n", out_path);
-        task_free(&task);
-        free(seeds);
-        return 1;
-    }
-    size_t P = mlp_n_params(&cfg.shape);
-    if (!quiet) {
-        fprintf(stderr, "jackpot train: %d", cfg.shape.n_in);
-        for (int l = 0; l < cfg.shape.depth; l++) fprintf(stderr, "-%d", cfg.shape.hidden[l]);
-        fprintf(stderr, "-%d %s, %zu params × %d members; %s lr %g, batch %d, %ld steps (%.2f epochs of D=%ld); "
-                "%d threads, BLAS %s\n", cfg.shape.n_out, act_name(cfg.shape.act), P, M, optim_name(optim_kind),
-                cfg.optim.lr, cfg.batch, cfg.steps, (double)cfg.steps * cfg.batch / D, D, cfg.threads, blas_core_name());
-    }
-
-    Ensemble ens;
-    MemberSummary *sum = xmalloc(sizeof(MemberSummary) * M);
-    cfg.stop = &write_failed;
-    int rc = train_ensemble(&cfg, &task, seeds, M, &ens, write_jsonl, out, sum);
-    if (write_failed || (out != stdout && fclose(out) != 0 && (write_errno = errno, 1))) {   // every line, or exit 1
-        fprintf(stderr, "jackpot train: %s: cannot write: %s\n", out_path ? out_path : "stdout", strerror(write_errno));
-        if (rc == 0) ensemble_free(&ens);
-        if (out != stdout && write_failed) fclose(out);
-        free(sum);
-        free(seeds);
-        task_free(&task);
-        return 1;
-    }
-    out = stdout;   // closed above
-    if (rc != 0) {
-        fprintf(stderr, "jackpot train: %s\n", jp_error());
+    int rc = 1;
+    if (a.out_path && !(out = fopen(a.out_path, "w"))) {
+        fprintf(stderr, "jackpot train: --out: cannot write '%s'\n", a.out_path);
     } else {
-        double wall = sum[0].final.wall_s;
-        for (int m = 0; m < M && !quiet; m++) {
-            const MemberSummary *s = &sum[m];
-            fprintf(stderr, "member %d (init %llu, data %llu): ", m, (unsigned long long)seeds[m].init_seed,
-                    (unsigned long long)seeds[m].data_seed);
-            if (s->diverged_step >= 0) fprintf(stderr, "DIVERGED at step %ld; ", s->diverged_step);
-            fprintf(stderr, "best val loss %.4f at step %ld: test acc %.2f%% (loss %.4f); final step %ld: test acc %.2f%%\n",
-                    s->best.val_loss, s->best.step, 100 * s->best.test_acc, s->best.test_loss, s->final.step,
-                    100 * s->final.test_acc);
-            if (sum[m].final.wall_s > wall) wall = sum[m].final.wall_s;
-        }
-        if (!quiet) {
-            double train_s = wall - sum[0].eval_s, flops = cfg.steps * (double)M * cfg.batch * mlp_train_flops_per_example(&cfg.shape);
-            fprintf(stderr, "%ld steps × %d members in %.2f s (%.2f s of it evaluating): %.0f member-steps/s, %.1f GFLOP/s; "
-                    "training only: %.0f member-steps/s, %.1f GFLOP/s\n", cfg.steps, M, wall, sum[0].eval_s,
-                    cfg.steps * (double)M / wall, flops / wall / 1e9, cfg.steps * (double)M / train_s, flops / train_s / 1e9);
-            // What training must hold: parameters, gradients, optimiser state, activations and
-            // batches of every member, and the dataset; against the process's peak resident set.
-            int rows = cfg.batch > cfg.eval_rows ? cfg.batch : cfg.eval_rows;
-            double held = (double)ensemble_bytes(&cfg.shape, M) +
-                          M * ((double)mlp_work_bytes(&cfg.shape, rows) + (double)cfg.batch * (task.dim * 4 + 8)) +
-                          (double)(task.train.n + task.val.n + task.test.n) * (task.dim * 4 + 4);
-            struct rusage ru;
-            getrusage(RUSAGE_SELF, &ru);
-            fprintf(stderr, "memory: peak RSS %.1f MB; training holds %.1f MB (parameters, gradients, optimiser state, "
-                    "activations, dataset): ratio %.2f\n", ru.ru_maxrss / 1024.0, held / 1048576, ru.ru_maxrss * 1024.0 / held);
-        }
-        ensemble_free(&ens);
+        if (!a.quiet) print_plan(&a, M, D);
+        rc = train_and_write(&a, &task, seeds, M, out);
     }
-    free(sum);
-    free(seeds);
     task_free(&task);
-    return rc == 0 ? 0 : 1;
+    free(seeds);
+    return rc;
 }

@@ -1,9 +1,10 @@
 // jackpot: a laboratory for the empirical science of neural scaling.
+#include <gsl/gsl_errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "kernels/blas.h"
+#include "nn/blas.h"
 
 static const char USAGE[] =
     "usage: jackpot <command> [options]\n"
@@ -30,6 +31,9 @@ static const char USAGE[] =
 
 int main(int argc, char **argv) {
     blas_select_kernels(argv);
+    // Process-wide settings, made here once (library code never changes them): GSL returns its
+    // status codes (the fits and tests check them) instead of aborting the process.
+    gsl_set_error_handler_off();
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

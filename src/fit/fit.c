@@ -289,7 +289,6 @@ static void fit_bootstrap(const FitOptions *o, int nc, const FitData *fd, FitRes
 int fit_law(const FitOptions *o, const Points *p, const int *use, FitResult *r) {
     const Law *L = o->law;
     memset(r, 0, sizeof *r);
-    gsl_set_error_handler_off();
     int n = 0;
     if (fit_check(o, p, use, &n) != 0) return -1;
     FitData fd;

@@ -38,83 +38,92 @@ int group_diff_index(const GroupDiff *d, const char *hash) {
 }
 
 typedef struct { int g, kind; char key[48]; char *value; } Row;
+typedef struct { Row *row; int n, cap; } Rows;
 
 static int cmp_keys(const void *a, const void *b) { return strcmp(a, b); }
 
-int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, char *err, size_t errlen) {
-    memset(d, 0, sizeof *d);
-    d->hash = xmalloc(sizeof *d->hash * (n ? n : 1));
-    for (int i = 0; i < n; i++)
-        if (group_diff_index(d, hashes[i]) < 0) snprintf(d->hash[d->n_groups++], 17, "%s", hashes[i]);
+// A params value (json_each's type and value columns) as its kind and canonical text.
+static void row_value(sqlite3_stmt *st, const char *type, Row *r) {
+    char text[64];
+    if (!strcmp(type, "real") || !strcmp(type, "integer")) {
+        r->kind = KIND_NUMBER;
+        format_real(text, sizeof text, sqlite3_column_double(st, 2));
+        r->value = xstrdup(text);
+    } else if (!strcmp(type, "text")) {
+        r->kind = KIND_TEXT;
+        r->value = xstrdup((const char *)sqlite3_column_text(st, 2));
+    } else {   // true, false, null, arrays and objects: their JSON text
+        r->kind = KIND_JSON;
+        r->value = xstrdup(!strcmp(type, "true") ? "true" : !strcmp(type, "false") ? "false"
+                           : sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "null");
+    }
+}
+
+// The params of the first run of group g (st: the prepared json_each query), ignored fields left out.
+static int read_group(sqlite3 *db, sqlite3_stmt *st, const GroupDiff *d, int g, Rows *rows, char *err, size_t errlen) {
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, d->hash[g], -1, SQLITE_STATIC);
+    int found = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0), *type = (const char *)sqlite3_column_text(st, 1);
+        found = 1;
+        if (!key || group_field_ignored(key)) continue;
+        if (rows->n == rows->cap) rows->row = xrealloc_array(rows->row, (size_t)(rows->cap *= 2), sizeof(Row));
+        Row *r = &rows->row[rows->n++];
+        r->g = g;
+        snprintf(r->key, sizeof r->key, "%s", key);
+        row_value(st, type, r);
+    }
+    if (rc == SQLITE_DONE && found) return 0;
+    snprintf(err, errlen, rc != SQLITE_DONE ? "reading the params of group %s: %s" : "group %s: no run with params%s",
+             d->hash[g], rc != SQLITE_DONE ? sqlite3_errmsg(db) : "");
+    return -1;
+}
+
+static int read_rows(sqlite3 *db, const GroupDiff *d, Rows *rows, char *err, size_t errlen) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT j.key, j.type, j.value FROM json_each((SELECT params FROM runs WHERE group_hash = ?1"
                                " ORDER BY id LIMIT 1)) j", -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "reading the runs' params: %s", sqlite3_errmsg(db));
-        group_diff_free(d);
         return -1;
     }
-    int n_rows = 0, cap = 256;
-    Row *rows = xmalloc(sizeof(Row) * cap);
-    for (int g = 0; g < d->n_groups; g++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, d->hash[g], -1, SQLITE_STATIC);
-        int found = 0, rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *key = (const char *)sqlite3_column_text(st, 0), *type = (const char *)sqlite3_column_text(st, 1);
-            found = 1;
-            if (!key || group_field_ignored(key)) continue;
-            if (n_rows == cap) rows = xrealloc(rows, sizeof(Row) * (cap *= 2));
-            Row *r = &rows[n_rows++];
-            r->g = g;
-            snprintf(r->key, sizeof r->key, "%s", key);
-            char text[64];
-            if (!strcmp(type, "real") || !strcmp(type, "integer")) {
-                r->kind = KIND_NUMBER;
-                format_real(text, sizeof text, sqlite3_column_double(st, 2));
-                r->value = strdup(text);
-            } else if (!strcmp(type, "text")) {
-                r->kind = KIND_TEXT;
-                r->value = strdup((const char *)sqlite3_column_text(st, 2));
-            } else {   // true, false, null, arrays and objects: their JSON text
-                r->kind = KIND_JSON;
-                r->value = strdup(!strcmp(type, "true") ? "true" : !strcmp(type, "false") ? "false"
-                                  : sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "null");
-            }
-        }
-        if (rc != SQLITE_DONE || !found) {
-            snprintf(err, errlen, rc != SQLITE_DONE ? "reading the params of group %s: %s" : "group %s: no run with params%s",
-                     d->hash[g], rc != SQLITE_DONE ? sqlite3_errmsg(db) : "");
-            sqlite3_finalize(st);
-            for (int i = 0; i < n_rows; i++) free(rows[i].value);
-            free(rows);
-            group_diff_free(d);
-            return -1;
-        }
-    }
+    rows->cap = 256;
+    rows->row = xmalloc_array((size_t)rows->cap, sizeof(Row));
+    int rc = 0;
+    for (int g = 0; g < d->n_groups && rc == 0; g++) rc = read_group(db, st, d, g, rows, err, errlen);
     sqlite3_finalize(st);
-    // every key seen, sorted; then each group's value of each (absent: "")
-    char (*keys)[48] = xmalloc(sizeof *keys * (n_rows ? n_rows : 1));
+    return rc;
+}
+
+// Every key seen, sorted, into keys[] (room for rows->n); returns how many.
+static int collect_keys(const Rows *rows, char (*keys)[48]) {
     int n_keys = 0;
-    for (int i = 0; i < n_rows; i++) {
+    for (int i = 0; i < rows->n; i++) {
         int k = 0;
-        while (k < n_keys && strcmp(keys[k], rows[i].key)) k++;
-        if (k == n_keys) memcpy(keys[n_keys++], rows[i].key, 48);
+        while (k < n_keys && strcmp(keys[k], rows->row[i].key)) k++;
+        if (k == n_keys) memcpy(keys[n_keys++], rows->row[i].key, 48);
     }
     qsort(keys, n_keys, sizeof *keys, cmp_keys);
-    int G = d->n_groups;
-    char **all = xcalloc((size_t)G * (n_keys ? n_keys : 1), sizeof(char *));
-    int *kinds = xcalloc((size_t)G * (n_keys ? n_keys : 1), sizeof(int));
-    for (int i = 0; i < n_rows; i++) {
-        char *hit = bsearch(rows[i].key, keys, n_keys, sizeof *keys, cmp_keys);
-        size_t at = (size_t)rows[i].g * n_keys + (size_t)((char (*)[48])hit - keys);
+    return n_keys;
+}
+
+// Each group's value of each key into all[g·n_keys + k] (NULL when absent), its kind into kinds[];
+// the rows' values move there.
+static void place_values(const Rows *rows, char (*keys)[48], int n_keys, char **all, int *kinds) {
+    for (int i = 0; i < rows->n; i++) {
+        char *hit = bsearch(rows->row[i].key, keys, n_keys, sizeof *keys, cmp_keys);
+        size_t at = (size_t)rows->row[i].g * n_keys + (size_t)((char (*)[48])hit - keys);
         free(all[at]);
-        all[at] = rows[i].value;
-        kinds[at] = rows[i].kind;
+        all[at] = rows->row[i].value;
+        kinds[at] = rows->row[i].kind;
     }
-    free(rows);
-    // keep the keys whose values differ between groups
-    d->field = xmalloc(sizeof *d->field * (n_keys ? n_keys : 1));
-    int *keep = xmalloc(sizeof(int) * (n_keys ? n_keys : 1));
+}
+
+// d->field, value and kind: the keys whose values differ between groups (the values move out of all).
+static void keep_differing(GroupDiff *d, char (*keys)[48], int n_keys, char **all, const int *kinds) {
+    int G = d->n_groups;
+    d->field = xmalloc_array(n_keys ? (size_t)n_keys : 1, sizeof *d->field);
+    int *keep = xmalloc_array(n_keys ? (size_t)n_keys : 1, sizeof(int));
     for (int k = 0; k < n_keys; k++) {
         int differs = 0;
         for (int g = 1; g < G && !differs; g++) {
@@ -124,17 +133,40 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
         if (differs) { keep[d->n_fields] = k; memcpy(d->field[d->n_fields++], keys[k], 48); }
     }
     int F = d->n_fields;
-    d->value = xmalloc(sizeof(char *) * ((size_t)G * F + 1));
-    d->kind = xmalloc(sizeof(int) * ((size_t)G * F + 1));
+    d->value = xmalloc_array((size_t)G * F + 1, sizeof(char *));
+    d->kind = xmalloc_array((size_t)G * F + 1, sizeof(int));
     for (int g = 0; g < G; g++)
         for (int f = 0; f < F; f++) {
             size_t at = (size_t)g * n_keys + keep[f];
-            d->value[(size_t)g * F + f] = all[at] ? all[at] : strdup("");
+            d->value[(size_t)g * F + f] = all[at] ? all[at] : xstrdup("");
             d->kind[(size_t)g * F + f] = kinds[at];
             all[at] = NULL;
         }
+    free(keep);
+}
+
+int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, char *err, size_t errlen) {
+    memset(d, 0, sizeof *d);
+    d->hash = xmalloc_array(n ? (size_t)n : 1, sizeof *d->hash);
+    for (int i = 0; i < n; i++)
+        if (group_diff_index(d, hashes[i]) < 0) snprintf(d->hash[d->n_groups++], 17, "%s", hashes[i]);
+    Rows rows = { 0 };
+    if (read_rows(db, d, &rows, err, errlen) != 0) {
+        for (int i = 0; i < rows.n; i++) free(rows.row[i].value);
+        free(rows.row);
+        group_diff_free(d);
+        return -1;
+    }
+    int G = d->n_groups;
+    char (*keys)[48] = xmalloc_array(rows.n ? (size_t)rows.n : 1, sizeof *keys);
+    int n_keys = collect_keys(&rows, keys);
+    char **all = xcalloc((size_t)G * (n_keys ? n_keys : 1), sizeof(char *));
+    int *kinds = xcalloc((size_t)G * (n_keys ? n_keys : 1), sizeof(int));
+    place_values(&rows, keys, n_keys, all, kinds);
+    free(rows.row);
+    keep_differing(d, keys, n_keys, all, kinds);
     for (size_t i = 0; i < (size_t)G * n_keys; i++) free(all[i]);
-    free(all); free(kinds); free(keep); free(keys);
+    free(all); free(kinds); free(keys);
     return 0;
 }
 

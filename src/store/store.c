@@ -14,8 +14,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "base/xalloc.h"
+#include "base/error.h"
 #include "base/text.h"
+#include "base/xalloc.h"
 
 #define JACKPOT_VERSION "0.1"
 
@@ -105,9 +106,10 @@ static const char *full_disk_reason(const char *path, int prim, int sys) {
     return prim == SQLITE_FULL ? "database or disk is full" : "";
 }
 
-// Records the connection's last error in s->errmsg: called under the mutex right after the
-// failure, before any other statement (a ROLLBACK) replaces it; a full disk is named as such.
-// Returns −1.
+// Records the connection's last error in s->errmsg and in this thread's jp_error(): called
+// under the mutex right after the failure, before any other statement (a ROLLBACK) or another
+// thread's failure replaces it; a full disk is named as such. The jp_error() copy is what a
+// caller reads (store_error() reads s->errmsg, which another worker may overwrite). Returns −1.
 static int note_failure(Store *s) {
     int saved = errno;   // the failed write's, unless something since failed too
     int ext = sqlite3_extended_errcode(s->db), sys = sqlite3_system_errno(s->db);
@@ -117,7 +119,7 @@ static int note_failure(Store *s) {
     if (full[0] && !strcmp(full, msg)) snprintf(s->errmsg, sizeof s->errmsg, "disk full (%s)", msg);
     else if (full[0]) snprintf(s->errmsg, sizeof s->errmsg, "disk full (%s: %s)", msg, full);
     else snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
-    return -1;
+    return jp_fail("%s", s->errmsg);
 }
 
 // One integer from a query (a PRAGMA, a count): 0, or −1 with the connection's error.
@@ -348,12 +350,6 @@ int store_lock(Store *s, int wait, char *err, size_t errlen) {
 
 const char *store_error(Store *s) { return s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->db); }
 
-void store_error_copy(Store *s, char *out, size_t n) {
-    pthread_mutex_lock(&s->mu);
-    snprintf(out, n, "%s", store_error(s));
-    pthread_mutex_unlock(&s->mu);
-}
-
 int store_exec(Store *s, const char *sql, char *err, size_t errlen) {
     pthread_mutex_lock(&s->mu);
     int rc = exec_raw(s->db, sql, err, errlen);
@@ -363,6 +359,24 @@ int store_exec(Store *s, const char *sql, char *err, size_t errlen) {
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+static int exec_noted(Store *s, const char *sql) {
+    char msg[256];
+    pthread_mutex_lock(&s->mu);
+    int rc = exec_raw(s->db, sql, msg, sizeof msg) != 0 ? note_failure(s) : 0;
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int store_begin(Store *s) { return exec_noted(s, "BEGIN IMMEDIATE"); }
+int store_commit(Store *s) { return exec_noted(s, "COMMIT"); }
+
+void store_rollback(Store *s) {
+    char msg[256];
+    pthread_mutex_lock(&s->mu);
+    if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
+    pthread_mutex_unlock(&s->mu);
 }
 
 // ---- prepared statements: bind by position, step once ----

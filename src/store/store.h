@@ -83,6 +83,14 @@ int store_lock(Store *s, int wait, char *err, size_t errlen);
 // Runs SQL with no result rows (under the mutex); 0 or −1 with err.
 int store_exec(Store *s, const char *sql, char *err, size_t errlen);
 
+// One transaction around several of the writes below (registering a sweep), for one thread:
+// BEGIN IMMEDIATE, COMMIT (0, or −1 with jp_error()), and a ROLLBACK when one is open (best
+// effort, errors not recorded). The writes inside take the mutex each; no other thread may
+// write in between.
+int store_begin(Store *s);
+int store_commit(Store *s);
+void store_rollback(Store *s);
+
 typedef struct {
     const char *hash, *group_hash, *params_json;
     const char *task, *family, *hidden, *optim;
@@ -135,7 +143,9 @@ typedef struct {
 } StoreTicket;
 int store_add_ticket(Store *s, const StoreTicket *t);
 
-// The last error: a failed write as recorded (disk full named), else SQLite's message.
+// Errors of the writes above (store_add_*, store_reset_*, store_*_launch, store_finish_run):
+// −1, with the message (disk full named as such) copied into the calling thread's jp_error()
+// while the store's mutex is held, so a worker reads its own failure even while others write.
+// store_error(): the last failure of any thread (or SQLite's last message), for a process with
+// one thread using the Store.
 const char *store_error(Store *s);
-// The same, copied under the store's mutex: for worker threads sharing the Store.
-void store_error_copy(Store *s, char *out, size_t n);

@@ -2,18 +2,13 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
-double progress_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
+#include "base/clock.h"
 
 void progress_init(Progress *p, int groups, long runs, long runs_before, double flops, int quiet) {
     *p = (Progress){ .tty = isatty(2), .quiet = quiet, .groups_total = groups, .runs_total = runs,
-                     .runs_before = runs_before, .flops_total = flops, .t0 = progress_now(), .best_val_loss = INFINITY };
+                     .runs_before = runs_before, .flops_total = flops, .t0 = clock_now_s(), .best_val_loss = INFINITY };
     pthread_mutex_init(&p->mu, NULL);
 }
 
@@ -25,7 +20,7 @@ static void format_duration(double s, char *out, size_t n) {
 }
 
 static void status_text(Progress *p, char *out, size_t n) {
-    double elapsed = progress_now() - p->t0;
+    double elapsed = clock_now_s() - p->t0;
     double rate = elapsed > 0 ? p->member_steps / elapsed : 0;
     char eta[32], best[32] = "–";
     format_duration(p->flops_done > 0 ? (p->flops_total - p->flops_done) * elapsed / p->flops_done : NAN, eta, sizeof eta);
@@ -39,7 +34,7 @@ static void draw(Progress *p) {
     status_text(p, line, sizeof line);
     fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
-    p->last_draw = progress_now();
+    p->last_draw = clock_now_s();
 }
 
 void progress_advance(Progress *p, double flops, double member_steps, double val_loss) {
@@ -47,7 +42,7 @@ void progress_advance(Progress *p, double flops, double member_steps, double val
     p->flops_done += flops;
     p->member_steps += member_steps;
     if (val_loss < p->best_val_loss) p->best_val_loss = val_loss;
-    if (p->tty && !p->quiet && progress_now() - p->last_draw > 0.2) draw(p);
+    if (p->tty && !p->quiet && clock_now_s() - p->last_draw > 0.2) draw(p);
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -21,4 +21,3 @@ void progress_advance(Progress *p, double flops, double member_steps, double val
 void progress_group_done(Progress *p, const char *label, int runs, double wall_s);
 // Ends the live line (a newline on a terminal).
 void progress_finish(Progress *p);
-double progress_now(void);

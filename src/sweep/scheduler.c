@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/keyid.h"
 #include "base/xalloc.h"
 #include "data/fashion.h"
-#include "kernels/blas.h"
 #include "sweep/progress.h"
 
 double spec_planned_flops(const RunSpec *s) { return 6.0 * (double)s->n_params * (double)s->batch * (double)s->steps; }
@@ -109,13 +109,37 @@ void task_cache_free(TaskCache *c) {
 
 // ---- the queue and the workers ----
 
+long groups_runs(const Group *groups, int n_groups) {
+    long runs = 0;
+    for (int g = 0; g < n_groups; g++) runs += groups[g].n;
+    return runs;
+}
+
+int run_workers(const Group *groups, int n_groups, int workers, int threads) {
+    if (!workers) {
+        int fewest = 1 << 30;
+        for (int g = 0; g < n_groups; g++)
+            if (groups[g].n < fewest) fewest = groups[g].n;
+        workers = n_groups ? (threads + fewest - 1) / fewest : 1;
+    }
+    return workers > threads ? threads : workers;   // never more threads than cores
+}
+
+int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt) {
+    if (opt->workers > 1) return 1;   // several trainings in one process: one BLAS thread each
+    int blas = n_groups ? train_blas_threads(opt->threads, groups[0].n) : 1;
+    for (int g = 1; g < n_groups; g++)
+        if (train_blas_threads(opt->threads, groups[g].n) != blas) return 1;
+    return blas;
+}
+
 typedef struct {
     Store *store;
     Group *groups;
     int n_groups, next;
     const RunOptions *opt;
     int threads_per_worker;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;      // guards next and tot (and stderr lines of the workers)
     TaskCache tasks;
     Progress progress;
     RunTotals *tot;
@@ -123,20 +147,33 @@ typedef struct {
 
 static int queue_next(Shared *sh) {
     pthread_mutex_lock(&sh->mu);
-    int g = (*sh->opt->stop || sh->tot->store_failed || sh->next >= sh->n_groups) ? -1 : sh->next++;
+    int g = (atomic_load(sh->opt->stop) || sh->tot->aborted || sh->next >= sh->n_groups) ? -1 : sh->next++;
     pthread_mutex_unlock(&sh->mu);
     return g;
 }
 
-static void store_failed(Shared *sh, const char *what) {
-    char why[512];
-    store_error_copy(sh->store, why, sizeof why);   // other workers may be failing too
+static int aborted(Shared *sh) {
     pthread_mutex_lock(&sh->mu);
-    if (!sh->tot->store_failed)
-        snprintf(sh->tot->error, sizeof sh->tot->error, "%s: %s: %s", sh->store->path, what, why);
-    sh->tot->store_failed = 1;
-    *sh->opt->stop = 1;
+    int a = sh->tot->aborted;
     pthread_mutex_unlock(&sh->mu);
+    return a;
+}
+
+// Stops the sweep with the first reason given; stop_training: also the trainings in flight.
+static void abort_sweep(Shared *sh, const char *why, int stop_training) {
+    pthread_mutex_lock(&sh->mu);
+    if (!sh->tot->aborted) snprintf(sh->tot->error, sizeof sh->tot->error, "%s", why);
+    sh->tot->aborted = 1;
+    if (stop_training) atomic_store(sh->opt->stop, 1);
+    pthread_mutex_unlock(&sh->mu);
+}
+
+// A store write failed in this thread: its message is this thread's jp_error(), copied under
+// the store's lock by the failing call (other workers may be failing too).
+static void store_failed(Shared *sh, const char *what) {
+    char why[1600];
+    snprintf(why, sizeof why, "%s: %s: %s", sh->store->path, what, jp_error());
+    abort_sweep(sh, why, 1);
 }
 
 typedef struct { Shared *sh; const Group *g; double *last_flops; double *last_steps; } SinkCtx;
@@ -188,13 +225,12 @@ static void finish_member(Shared *sh, long run_id, const MemberSummary *s, doubl
 static void train_group(Shared *sh, Group *g) {
     long launch;
     if (store_start_launch(sh->store, g->run_ids, g->n, &launch) != 0) { store_failed(sh, "starting runs"); return; }
-    double t0 = progress_now();
+    double t0 = clock_now_s();
     const Task *task = task_cache_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
     int rc = -1;
     MemberSummary *sum = xcalloc(g->n, sizeof *sum);
     if (task) {
         TrainConfig cfg = spec_train_config(g->specs[0], sh->threads_per_worker);
-        cfg.blas_fixed = sh->opt->workers > 1;
         cfg.stop = sh->opt->stop;
         MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
         double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
@@ -206,9 +242,11 @@ static void train_group(Shared *sh, Group *g) {
         free(seeds);
         free(last);
     }
-    double wall = progress_now() - t0;
+    char why[512] = "";   // the training's error, before a store call records its own in jp_error()
+    if (rc < 0) snprintf(why, sizeof why, "%s", jp_error());
+    double wall = clock_now_s() - t0;
     if (store_end_launch(sh->store, launch, wall) != 0) store_failed(sh, "ending a launch");
-    if (rc == 1 || sh->tot->store_failed) {   // stopped: what it wrote is undone, the runs wait for a rerun
+    if (rc == 1 || aborted(sh)) {   // stopped: what it wrote is undone, the runs wait for a rerun
         // If even this fails (a full disk), the runs stay 'running' and the next start
         // resets them, their runner being gone.
         store_reset_runs(sh->store, g->run_ids, g->n);
@@ -216,8 +254,7 @@ static void train_group(Shared *sh, Group *g) {
         sh->tot->interrupted += g->n;
         pthread_mutex_unlock(&sh->mu);
     } else if (rc < 0) {
-        char why[1024], label[128];
-        snprintf(why, sizeof why, "%s", jp_error());
+        char label[128];
         group_label(g, label, sizeof label);
         pthread_mutex_lock(&sh->mu);   // the reason on stderr, not only in the database (even with --quiet)
         fprintf(stderr, "jackpot run: %s: %d run%s failed: %s\n", label, g->n, g->n == 1 ? "" : "s", why);
@@ -251,26 +288,38 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+// Starts up to `workers` threads into th[]; returns how many run. A thread that cannot be
+// started aborts the sweep (the ones started finish the group in hand and stop).
+static int start_workers(Shared *sh, pthread_t *th, int workers) {
+    for (int w = 0; w < workers; w++) {
+        int rc = pthread_create(&th[w], NULL, worker_main, sh);
+        if (rc != 0) {
+            char why[256];
+            snprintf(why, sizeof why, "cannot start worker thread %d of %d: %s", w + 1, workers, strerror(rc));
+            abort_sweep(sh, why, 0);
+            return w;
+        }
+    }
+    return workers;
+}
+
 int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
     memset(tot, 0, sizeof *tot);
     Shared sh = { .store = store, .groups = groups, .n_groups = n_groups, .opt = opt, .tot = tot };
     int workers = opt->workers < n_groups ? opt->workers : n_groups;
     if (workers < 1) workers = 1;
     sh.threads_per_worker = opt->threads / workers > 0 ? opt->threads / workers : 1;
-    // Several trainings in one process share OpenBLAS's global thread count: one each.
-    if (opt->workers > 1) blas_set_threads(1);
+    if (workers > 64) workers = 64;
     pthread_mutex_init(&sh.mu, NULL);
     task_cache_init(&sh.tasks);
-    long runs = 0;
     double flops = 0;
-    for (int k = 0; k < n_groups; k++) { runs += groups[k].n; flops += groups[k].flops; }
-    progress_init(&sh.progress, n_groups, runs, opt->runs_before, flops, opt->quiet);
+    for (int k = 0; k < n_groups; k++) flops += groups[k].flops;
+    progress_init(&sh.progress, n_groups, groups_runs(groups, n_groups), opt->runs_before, flops, opt->quiet);
     pthread_t th[64];
-    if (workers > 64) workers = 64;
-    for (int w = 0; w < workers; w++) pthread_create(&th[w], NULL, worker_main, &sh);
-    for (int w = 0; w < workers; w++) pthread_join(th[w], NULL);
+    int started = start_workers(&sh, th, workers);
+    for (int w = 0; w < started; w++) pthread_join(th[w], NULL);
     progress_finish(&sh.progress);
     task_cache_free(&sh.tasks);
     pthread_mutex_destroy(&sh.mu);
-    return tot->store_failed ? -1 : 0;
+    return tot->aborted ? jp_fail("%s", tot->error) : 0;
 }

@@ -4,6 +4,7 @@
 // index from rank 0 and sends its evaluations to rank 0 to write.
 #pragma once
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "data/task.h"
 #include "store/store.h"
@@ -42,10 +43,29 @@ typedef struct {
     int threads;             // threads in all (never above the cores)
     int quiet;
     const char *data_dir;    // overrides task.data_dir when set
-    volatile int *stop;      // set by SIGINT/SIGTERM
+    atomic_int *stop;        // set by SIGINT/SIGTERM (or any thread): stop at the next step; the
+                             // scheduler sets it too when a write fails
     long runs_before;        // already done, for the progress counts
 } RunOptions;
 
-typedef struct { long done, diverged, failed, interrupted; int store_failed; char error[1600]; } RunTotals;
+typedef struct {
+    long done, diverged, failed, interrupted;
+    int aborted;             // the sweep stopped early: a write to the store failed (disk full…) or a
+                             // worker thread could not be started; `error` says which
+    char error[1600];
+} RunTotals;
 
+// The runs in groups[n].
+long groups_runs(const Group *groups, int n_groups);
+// How many groups to train at once: `workers` when set (> 0), else the threads over the members of
+// the smallest group (an ensemble already spreads its members over the threads), at least 1; never
+// more than `threads`.
+int run_workers(const Group *groups, int n_groups, int workers, int threads);
+// The OpenBLAS thread count for run_groups with these options, for the command to set once before
+// (OpenBLAS's count is process-wide): 1 when several workers share the process; with one worker
+// train_blas_threads of each group, or 1 when groups of one member and ensembles would need
+// different counts.
+int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt);
+
+// Trains the groups on opt->workers threads. 0, or −1 when aborted (tot->error, and jp_error()).
 int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot);

@@ -3,14 +3,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/rng.h"
 #include "base/xalloc.h"
 #include "data/sampler.h"
 #include "data/world.h"
-#include "kernels/blas.h"
 #include "train/step.h"
 
 typedef struct {
@@ -27,12 +26,6 @@ typedef struct {
     double *concept_metrics; // [2][n_concepts] test loss, accuracy (toy worlds)
     float *probe_scratch;
 } Member;
-
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 // Class labels (cross-entropy) or regression targets (MSE)?
 static int task_has_targets(const Task *task) { return task->world ? task->world->regression : task->train.t != NULL; }
@@ -101,6 +94,11 @@ static int validate(const TrainConfig *cfg, const Task *task, int M) {
     return 0;
 }
 
+int train_blas_threads(int threads, int M) {
+    int member_threads = threads < M ? threads : M;   // as train_ensemble splits them
+    return member_threads > 1 ? 1 : threads;
+}
+
 int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
                    Ensemble *e, EvalSink sink, void *ctx, MemberSummary *summaries) {
     if (validate(cfg, task, M) != 0) return -1;
@@ -114,24 +112,24 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
         summaries[m] = (MemberSummary){ .diverged_step = -1 };
         summaries[m].best.val_loss = INFINITY;
     }
-    // Members in parallel with one-thread BLAS each, or one member with all
-    // threads in BLAS. Either way a member's arithmetic is the same sequence of
-    // operations, so results do not depend on the thread count.
+    // Members in parallel with one-thread BLAS each, or one member with all threads in
+    // BLAS (train_blas_threads, which the command sets). Either way a member's arithmetic
+    // is the same sequence of operations, so results do not depend on the thread count.
     e->mask = cfg->mask;
     for (int m = 0; m < M; m++) ensemble_apply_mask(e, m);
     int member_threads = cfg->threads < M ? cfg->threads : M;
-    if (!cfg->blas_fixed) blas_set_threads(member_threads > 1 ? 1 : cfg->threads);
+    (void)member_threads;   // read only by the omp pragmas (ignored in a build without OpenMP: make TSAN=1)
 
     Schedule sch = cfg->schedule;
     sch.total = cfg->steps;
     double flops_per_example = mlp_train_flops_per_example(&cfg->shape);
-    double t0 = now_s(), eval_s = 0;
+    double t0 = clock_now_s(), eval_s = 0;
     float lr = 0.0f;
     for (long step = 0; step <= cfg->steps; step++) {
         int last = step == cfg->steps;
         if (cfg->capture && step == cfg->capture_step) memcpy(cfg->capture, e->params, sizeof(float) * e->P * M);
         if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
-            double te = now_s();
+            double te = clock_now_s();
             EvalRecord recs[M];
             #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
             for (int m = 0; m < M; m++) {
@@ -153,8 +151,8 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
                                                    cfg->probe_concepts, cfg->probe_lr, &mbs[m].work,
                                                    mbs[m].probe_scratch, &r->probe) == 0;
             }
-            double wall = now_s() - t0;
-            eval_s += now_s() - te;
+            double wall = clock_now_s() - t0;
+            eval_s += clock_now_s() - te;
             for (int m = 0; m < M; m++) {
                 summaries[m].eval_s = eval_s;
                 if (mbs[m].diverged) continue;
@@ -170,7 +168,7 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
             }
         }
         if (last) break;
-        if (cfg->stop && *cfg->stop) { rc = 1; goto done; }
+        if (cfg->stop && atomic_load(cfg->stop)) { rc = 1; goto done; }
 
         lr = cfg->optim.lr * schedule_factor(&sch, step);
         #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)

@@ -2,6 +2,7 @@
 // seed, a learning-rate schedule, evaluation every k steps on validation and
 // test, the best-validation step, FLOP and wall-time accounting, divergence.
 #pragma once
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "data/task.h"
@@ -23,8 +24,8 @@ typedef struct {
     long train_size;     // D: examples each member draws from the pool (0: the whole pool; toy worlds: fresh samples)
     int threads;         // total threads (members in parallel, or BLAS threads for one member)
     int eval_rows;       // evaluation chunk (default 1000)
-    int blas_fixed;      // 1: leave OpenBLAS's thread count alone (several trainings share the process)
-    const volatile int *stop;   // when it becomes non-zero, training stops at the next step (may be NULL)
+    const atomic_int *stop;   // when it becomes non-zero (any thread, a signal handler), training
+                              // stops at the next step (may be NULL)
     // Lottery tickets (all optional, NULL = off):
     const float *start_params;  // [M][P] initial weights instead of the init seeds' (rewinding, controls)
     const float *mask;          // [M][P] pruning mask, enforced after every update
@@ -64,6 +65,11 @@ typedef struct {
 } MemberSummary;
 
 typedef void (*EvalSink)(void *ctx, const EvalRecord *r);
+
+// The OpenBLAS thread count train_ensemble is made for: members run in parallel (OpenMP) with one
+// BLAS thread each, or one member (or one thread) gets every thread in BLAS. OpenBLAS's count is
+// process-wide, so the command sets it (blas_set_threads) before training; the trainer does not.
+int train_blas_threads(int threads, int M);
 
 // Trains M members; `e` is initialised here (the caller frees it after a 0 return) and holds the final
 // weights. Returns 0, 1 if stopped through cfg->stop (summaries incomplete), or −1. sink (may be NULL) receives every evaluation of every member, in

@@ -1,12 +1,12 @@
-#include "kernels/blas.h"
+#include "nn/blas.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/xalloc.h"
 
 static int cpu_has_avx512(void) {
@@ -40,21 +40,14 @@ void blas_set_threads(int n) { openblas_set_num_threads(n); }
 const char *blas_core_name(void) { return openblas_get_corename(); }
 const char *blas_config(void) { return openblas_get_config(); }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-double blas_probe_gflops(int n, int threads) {
+double blas_probe_gflops(int n) {
     float *a = xmalloc(sizeof(float) * n * n * 3);
     for (long i = 0; i < 3L * n * n; i++) a[i] = (float)(i % 7) * 0.1f;
-    blas_set_threads(threads);
     double best = 1e30;
     for (int rep = 0; rep < 4; rep++) {
-        double t0 = now_s();
+        double t0 = clock_now_s();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, a + n * n, n, 0.0f, a + 2 * n * n, n);
-        double dt = now_s() - t0;
+        double dt = clock_now_s() - t0;
         if (dt < best) best = dt;
     }
     free(a);

@@ -1,4 +1,6 @@
-// OpenBLAS: thread control, kernel selection and a speed probe.
+// OpenBLAS: thread control, kernel selection and a speed probe (the GEMM calls
+// themselves are in nn/linear.c). The thread count is process-wide state: only the
+// command line sets it (blas_set_threads, once per command), never the library.
 #pragma once
 
 // Debian's OpenBLAS 0.3.21 takes some AVX-512 CPUs it does not know (Zen 4/5
@@ -13,5 +15,6 @@ void blas_set_threads(int n);
 const char *blas_core_name(void);
 const char *blas_config(void);
 
-// sgemm n×n×n on `threads` threads, best of a few repetitions, in GFLOP/s.
-double blas_probe_gflops(int n, int threads);
+// sgemm n×n×n on OpenBLAS's current thread count (the caller sets it), best of a few
+// repetitions, in GFLOP/s.
+double blas_probe_gflops(int n);
