@@ -68,7 +68,7 @@ static const struct { const char *folder, *may_include; } RULES[] = {
     { "train", "base nn data" },
     { "tickets", "base nn data train" },
     { "store", "base" },
-    { "sweep", "base nn data train store" },
+    { "sweep", "base nn data train tickets store" },
     { "stats", "base store" },
     { "fit", "base stats store" },
     { "seeds", "base stats fit store" },

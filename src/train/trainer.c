@@ -99,6 +99,89 @@ int train_blas_threads(int threads, int M) {
     return member_threads > 1 ? 1 : threads;
 }
 
+// One training run of M members in progress: what the evaluation and the step share.
+typedef struct {
+    const TrainConfig *cfg;
+    const Task *task;
+    const MemberSeeds *seeds;
+    int M, member_threads;
+    Ensemble *e;
+    Member *mbs;
+    MemberSummary *summaries;
+    double t0, eval_s, flops_per_example;
+} Training;
+
+// Evaluates every live member at `step` on the validation and test sets (and the
+// probes), keeps final and best in the summaries and hands each record to the sink.
+static void evaluate_all(Training *t, long step, float lr, EvalSink sink, void *ctx) {
+    const TrainConfig *cfg = t->cfg;
+    const Task *task = t->task;
+    Ensemble *e = t->e;
+    Member *mbs = t->mbs;
+    int M = t->M, member_threads = t->member_threads;
+    (void)member_threads;   // read only by the omp pragma (ignored in a build without OpenMP: make TSAN=1)
+    double te = clock_now_s();
+    EvalRecord recs[M];
+    #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
+    for (int m = 0; m < M; m++) {
+        EvalRecord *r = &recs[m];
+        *r = (EvalRecord){ .member = m, .init_seed = t->seeds[m].init_seed,
+                           .data_seed = t->seeds[m].data_seed, .step = step, .lr = lr };
+        if (mbs[m].diverged) continue;
+        r->examples = (double)step * cfg->batch;
+        r->flops = r->examples * t->flops_per_example;
+        r->train_loss = mbs[m].loss_count ? mbs[m].loss_sum / mbs[m].loss_count : NAN;
+        mbs[m].loss_sum = 0; mbs[m].loss_count = 0;
+        evaluate_member(e, m, &task->val, cfg->loss, &mbs[m].work, &r->val_loss, &r->val_acc, NULL, NULL);
+        int C = task->test.n_concepts;
+        double *cm = mbs[m].concept_metrics;
+        evaluate_member(e, m, &task->test, cfg->loss, &mbs[m].work, &r->test_loss, &r->test_acc, cm, cm ? cm + C : NULL);
+        if (cm) { r->n_concepts = C; r->concept_loss = cm; r->concept_acc = cm + C; }
+        if (mbs[m].probe_scratch)
+            r->probed = interference_probe(&e->shape, member_params(e, m), e->P, &task->test, cfg->loss,
+                                           cfg->probe_concepts, cfg->probe_lr, &mbs[m].work,
+                                           mbs[m].probe_scratch, &r->probe) == 0;
+    }
+    double wall = clock_now_s() - t->t0;
+    t->eval_s += clock_now_s() - te;
+    for (int m = 0; m < M; m++) {
+        MemberSummary *s = &t->summaries[m];
+        s->eval_s = t->eval_s;
+        if (mbs[m].diverged) continue;
+        recs[m].wall_s = wall;
+        s->final = recs[m];
+        // the per-concept arrays live only during the sink call: summaries keep no pointer to them
+        s->final.concept_loss = s->final.concept_acc = NULL;
+        s->final.n_concepts = 0;
+        // Without a validation split the early-stopping point is the end.
+        if (recs[m].val_loss < s->best.val_loss || (task->val.n == 0)) s->best = s->final;
+        if (sink) sink(ctx, &recs[m]);
+    }
+}
+
+// One optimiser step of every live member at learning rate lr; a non-finite loss
+// marks the member diverged at this step (it stops; the others go on).
+static void step_all(Training *t, long step, float lr) {
+    const TrainConfig *cfg = t->cfg;
+    int M = t->M, member_threads = t->member_threads;
+    (void)member_threads;
+    #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
+    for (int m = 0; m < M; m++) {
+        Member *mb = &t->mbs[m];
+        if (mb->diverged) continue;
+        gather_batch(mb, t->task, step, cfg->batch);
+        double loss = train_step(t->e, m, mb->X, task_has_targets(t->task) ? NULL : mb->labels, mb->targets,
+                                 cfg->batch, cfg->loss, &cfg->optim, lr, &mb->work);
+        if (!isfinite(loss)) {
+            mb->diverged = 1;
+            t->summaries[m].diverged_step = step;
+            continue;
+        }
+        mb->loss_sum += loss;
+        mb->loss_count++;
+    }
+}
+
 int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
                    Ensemble *e, EvalSink sink, void *ctx, MemberSummary *summaries) {
     if (validate(cfg, task, M) != 0) return -1;
@@ -117,75 +200,19 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     // is the same sequence of operations, so results do not depend on the thread count.
     e->mask = cfg->mask;
     for (int m = 0; m < M; m++) ensemble_apply_mask(e, m);
-    int member_threads = cfg->threads < M ? cfg->threads : M;
-    (void)member_threads;   // read only by the omp pragmas (ignored in a build without OpenMP: make TSAN=1)
-
+    Training t = { cfg, task, seeds, M, cfg->threads < M ? cfg->threads : M, e, mbs, summaries,
+                   clock_now_s(), 0, mlp_train_flops_per_example(&cfg->shape) };
     Schedule sch = cfg->schedule;
     sch.total = cfg->steps;
-    double flops_per_example = mlp_train_flops_per_example(&cfg->shape);
-    double t0 = clock_now_s(), eval_s = 0;
     float lr = 0.0f;
     for (long step = 0; step <= cfg->steps; step++) {
         int last = step == cfg->steps;
         if (cfg->capture && step == cfg->capture_step) memcpy(cfg->capture, e->params, sizeof(float) * e->P * M);
-        if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) {
-            double te = clock_now_s();
-            EvalRecord recs[M];
-            #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
-            for (int m = 0; m < M; m++) {
-                EvalRecord *r = &recs[m];
-                *r = (EvalRecord){ .member = m, .init_seed = seeds[m].init_seed,
-                                   .data_seed = seeds[m].data_seed, .step = step, .lr = lr };
-                if (mbs[m].diverged) continue;
-                r->examples = (double)step * cfg->batch;
-                r->flops = r->examples * flops_per_example;
-                r->train_loss = mbs[m].loss_count ? mbs[m].loss_sum / mbs[m].loss_count : NAN;
-                mbs[m].loss_sum = 0; mbs[m].loss_count = 0;
-                evaluate_member(e, m, &task->val, cfg->loss, &mbs[m].work, &r->val_loss, &r->val_acc, NULL, NULL);
-                int C = task->test.n_concepts;
-                double *cm = mbs[m].concept_metrics;
-                evaluate_member(e, m, &task->test, cfg->loss, &mbs[m].work, &r->test_loss, &r->test_acc, cm, cm ? cm + C : NULL);
-                if (cm) { r->n_concepts = C; r->concept_loss = cm; r->concept_acc = cm + C; }
-                if (mbs[m].probe_scratch)
-                    r->probed = interference_probe(&e->shape, member_params(e, m), e->P, &task->test, cfg->loss,
-                                                   cfg->probe_concepts, cfg->probe_lr, &mbs[m].work,
-                                                   mbs[m].probe_scratch, &r->probe) == 0;
-            }
-            double wall = clock_now_s() - t0;
-            eval_s += clock_now_s() - te;
-            for (int m = 0; m < M; m++) {
-                summaries[m].eval_s = eval_s;
-                if (mbs[m].diverged) continue;
-                recs[m].wall_s = wall;
-                MemberSummary *s = &summaries[m];
-                s->final = recs[m];
-                // the per-concept arrays live only during the sink call: summaries keep no pointer to them
-                s->final.concept_loss = s->final.concept_acc = NULL;
-                s->final.n_concepts = 0;
-                // Without a validation split the early-stopping point is the end.
-                if (recs[m].val_loss < s->best.val_loss || (task->val.n == 0)) s->best = s->final;
-                if (sink) sink(ctx, &recs[m]);
-            }
-        }
+        if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) evaluate_all(&t, step, lr, sink, ctx);
         if (last) break;
         if (cfg->stop && atomic_load(cfg->stop)) { rc = 1; goto done; }
-
         lr = cfg->optim.lr * schedule_factor(&sch, step);
-        #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
-        for (int m = 0; m < M; m++) {
-            Member *mb = &mbs[m];
-            if (mb->diverged) continue;
-            gather_batch(mb, task, step, cfg->batch);
-            double loss = train_step(e, m, mb->X, task_has_targets(task) ? NULL : mb->labels, mb->targets,
-                                     cfg->batch, cfg->loss, &cfg->optim, lr, &mb->work);
-            if (!isfinite(loss)) {
-                mb->diverged = 1;
-                summaries[m].diverged_step = step;
-                continue;
-            }
-            mb->loss_sum += loss;
-            mb->loss_count++;
-        }
+        step_all(&t, step, lr);
     }
     rc = 0;
 done:
