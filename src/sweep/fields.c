@@ -210,6 +210,6 @@ void field_format_json(const Field *f, const RunSpec *s, FILE *out) {
     field_format(f, s, text, sizeof text);
     if (f->type == F_ENUM || f->type == F_STRING) json_str(out, text);   // paths and names escaped as JSON
     else if (f->type == F_INT_LIST) fprintf(out, "[%s]", text);
-    else if ((f->type == F_REAL || f->type == F_BUDGET) && !isfinite(*AT_CONST(s, f, double))) fputs("null", out);
+    else if (f->type == F_REAL || f->type == F_BUDGET) json_num(out, *AT_CONST(s, f, double));   // the one JSON number writer
     else fputs(text, out);
 }
