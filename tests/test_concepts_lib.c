@@ -237,8 +237,7 @@ static long add_run(Store *s, long sweep, int pos, int w, const char *lr, int se
 
 static void make_db(void) {
     Store s;
-    char err[512];
-    assert_int_equal(store_open(&s, path, 0, err, sizeof err), 0);
+    assert_int_equal(store_open(&s, path, 0), 0);
     long a, b;
     assert_int_equal(store_add_sweep(&s, "rates", "a.yaml", "a", &a), 0);
     assert_int_equal(store_add_sweep(&s, "other-world", "b.yaml", "b", &b), 0);

@@ -8,20 +8,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "sweep/config.h"
 #include <sqlite3.h>
 
 #define GOLDEN_RUN_HASH "ead97f1db8c6837a"   // see test_hash_stability
 
-static char err[1024];
 
 static void expect_error(const char *yaml, const char *message) {
     SweepConfig c;
-    if (sweep_config_parse("s.yaml", yaml, &c, err, sizeof err) == 0) {
+    if (sweep_config_parse("s.yaml", yaml, &c) == 0) {
         sweep_config_free(&c);
         fail_msg("accepted:\n%s\nexpected the error: %s", yaml, message);
     }
-    if (strcmp(err, message) != 0) fail_msg("for:\n%s\ngot:      %s\nexpected: %s", yaml, err, message);
+    if (strcmp(jp_error(), message) != 0) fail_msg("for:\n%s\ngot:      %s\nexpected: %s", yaml, jp_error(), message);
 }
 
 static void test_error_catalogue(void **state) {
@@ -82,7 +82,7 @@ static void test_error_catalogue(void **state) {
 
 static SweepConfig load(const char *yaml) {
     SweepConfig c;
-    if (sweep_config_parse("t.yaml", yaml, &c, err, sizeof err) != 0) fail_msg("%s", err);
+    if (sweep_config_parse("t.yaml", yaml, &c) != 0) fail_msg("%s", jp_error());
     return c;
 }
 
@@ -94,7 +94,7 @@ static void test_expansion_counts(void **state) {
     assert_int_equal(sweep_size(&c), 3 * 2 * 2 * 4 * 3);
     RunSpec *s;
     long n;
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     assert_int_equal(n, 144);
     // order: grid (last axis fastest), then zip, then init, then data
     assert_int_equal(s[0].hidden[0], 8);    assert_int_equal(s[0].train_size, 1000);
@@ -109,7 +109,7 @@ static void test_expansion_counts(void **state) {
 
     c = load("budget: {batch: 100, epochs: 2}\ntask: {train_size: 1000}\nseeds: {init: [3, 9]}\n");
     assert_int_equal(sweep_size(&c), 2);
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     assert_int_equal(s[0].steps, 20);               // 2 epochs of 1000 at batch 100
     assert_int_equal(s[0].eval_every, 2);           // 10 evaluations by default
     assert_int_equal(s[1].init_seed, 9);
@@ -119,14 +119,14 @@ static void test_expansion_counts(void **state) {
 
     // budgets per size: tokens_per_param scales with N; FLOPs fix the compute
     c = load("model: {depth: 1}\nbudget: {batch: 10, tokens_per_param: 2}\ngrid: {model.width: [10, 20]}\n");
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     assert_int_equal(s[0].n_params, 784 * 10 + 10 + 10 * 10 + 10);
     assert_int_equal(s[0].steps, (2 * s[0].n_params + 9) / 10);
     assert_int_equal(s[1].steps, (2 * s[1].n_params + 9) / 10);
     free(s);
     sweep_config_free(&c);
     c = load("model: {depth: 1, width: 10}\nbudget: {batch: 10, flops: 1e9}\n");
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     assert_int_equal(s[0].steps, (long)(1e9 / (6.0 * s[0].n_params * 10)) + 1);
     free(s);
     sweep_config_free(&c);
@@ -136,7 +136,7 @@ static void hashes_of(const char *yaml, char run[17], char group[17]) {
     SweepConfig c = load(yaml);
     RunSpec *s;
     long n;
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     spec_hash(&s[0], 1, run);
     spec_hash(&s[0], 0, group);
     free(s);
@@ -205,21 +205,21 @@ static void test_invalid_utf8_refused_promptly(void **state) {
     assert_int_equal(write(fd, "%\xff", 2), 2);
     close(fd);
     SweepConfig c;
-    assert_int_equal(sweep_config_load(path, &c, err, sizeof err), -1);
+    assert_int_equal(sweep_config_load(path, &c), -1);
     char want[256];
     snprintf(want, sizeof want, "%s:1:2: not UTF-8 (byte 0xff at offset 1); a sweep config must be UTF-8 text", path);
-    assert_string_equal(err, want);
+    assert_string_equal(jp_error(), want);
     FILE *f = fopen(path, "wb");
     fwrite("name: a\nmodel: {width: 8}\0\n", 1, 27, f);
     fclose(f);
-    assert_int_equal(sweep_config_load(path, &c, err, sizeof err), -1);
+    assert_int_equal(sweep_config_load(path, &c), -1);
     snprintf(want, sizeof want, "%s:2:18: a NUL byte (byte 0x00 at offset 25); a sweep config must be UTF-8 text", path);
-    assert_string_equal(err, want);
+    assert_string_equal(jp_error(), want);
     // valid multi-byte text still loads
     f = fopen(path, "wb");
     fputs("name: \"d\xc3\xa9j\xc3\xa0 vu \xe2\x88\x9a \xf0\x9f\x8e\xb0\"\nbudget: {steps: 10}\n", f);
     fclose(f);
-    if (sweep_config_load(path, &c, err, sizeof err) != 0) fail_msg("%s", err);
+    if (sweep_config_load(path, &c) != 0) fail_msg("%s", jp_error());
     assert_string_equal(c.name, "d\xc3\xa9j\xc3\xa0 vu \xe2\x88\x9a \xf0\x9f\x8e\xb0");
     sweep_config_free(&c);
     unlink(path);
@@ -276,12 +276,12 @@ static void test_sweep_size_cap(void **state) {
     assert_int_equal(c.max_runs, 12);
     RunSpec *s;
     long n;
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     assert_int_equal(n, 12);
     free(s);
     c.max_runs = 5;   // expand checks too: no caller can skip the cap
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), -1);
-    assert_string_equal(err, "t.yaml: the sweep has 12 runs (model.width 3 × seeds 4 × 1), more than max_runs 5; "
+    assert_int_equal(sweep_expand(&c, &s, &n), -1);
+    assert_string_equal(jp_error(), "t.yaml: the sweep has 12 runs (model.width 3 × seeds 4 × 1), more than max_runs 5; "
                              "set max_runs: 12 (top level) to run them all");
     sweep_config_free(&c);
     // past the default: 101,000 runs with max_runs raised (seed axes, so it expands fast)
@@ -303,7 +303,7 @@ static void test_params_json_escapes_every_string(void **state) {
     SweepConfig c = load("task: {data_dir: \"a\\\"b\\\\c\\td\\u0001e\"}\nbudget: {steps: 10}\n");
     RunSpec *s;
     long n;
-    assert_int_equal(sweep_expand(&c, &s, &n, err, sizeof err), 0);
+    assert_int_equal(sweep_expand(&c, &s, &n), 0);
     char *json = spec_json(&s[0]);
     sqlite3 *db;
     sqlite3_stmt *st;

@@ -18,7 +18,6 @@
 #include "store/read_fit.h"
 #include "store/store.h"
 
-static char err[2048];
 
 static void assert_close(double got, double want, double rel) {
     if (!(fabs(got - want) <= rel * fabs(want))) fail_msg("got %.17g, want %.17g (relative tolerance %g)", got, want, rel);
@@ -239,7 +238,7 @@ typedef struct { int width; double lr; const char *status; double loss; } RunSpe
 static void make_store(const RunSpec *spec, int n_groups) {
     Store s;
     remove(path);
-    if (store_open(&s, path, 0, err, sizeof err) != 0) fail_msg("%s", err);
+    if (store_open(&s, path, 0) != 0) fail_msg("%s", jp_error());
     long sweep_a, sweep_b, id;
     char status[16];
     assert_int_equal(store_add_sweep(&s, "a", "a.yaml", "a", &sweep_a), 0);

@@ -51,8 +51,7 @@ static int setup(void **state) {
     if (!mkdtemp(dir)) return -1;
     snprintf(db, sizeof db, "%s/runs.db", dir);
     Store st;
-    char err[512];
-    if (store_open(&st, db, 0, err, sizeof err) != 0) return -1;
+    if (store_open(&st, db, 0) != 0) return -1;
     long sweep, id, pos = 0, launch;
     if (store_add_sweep(&st, "tiny", "tiny.yaml", "config", &sweep) != 0) return -1;
     for (int i = 0; i < SIZES; i++)

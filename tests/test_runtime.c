@@ -24,7 +24,7 @@
 #include "sweep/scheduler.h"
 #include "train/setup.h"
 
-static char dir[64], db[128], yaml[128], err[2048];
+static char dir[64], db[128], yaml[128];
 
 static int setup(void **state) {
     (void)state;
@@ -63,11 +63,11 @@ static void sweep_open(Sweep *w, long steps) {
              "budget: {batch: 8, steps: %ld, evals: 2}\n"
              "grid: {model.width: [4, 6]}\n"
              "seeds: {init: 2}\n", steps);
-    if (sweep_config_parse(yaml, text, &w->cfg, err, sizeof err) != 0) fail_msg("%s", err);
-    assert_int_equal(sweep_expand(&w->cfg, &w->specs, &w->n, err, sizeof err), 0);
+    if (sweep_config_parse(yaml, text, &w->cfg) != 0) fail_msg("%s", jp_error());
+    assert_int_equal(sweep_expand(&w->cfg, &w->specs, &w->n), 0);
     assert_int_equal(w->n, 4);
     unlink(db);
-    if (store_open(&w->st, db, 0, err, sizeof err) != 0) fail_msg("%s", err);
+    if (store_open(&w->st, db, 0) != 0) fail_msg("%s", jp_error());
     if (sweep_register(&w->st, &w->cfg, w->specs, w->n, 0, &w->runs) != 0) fail_msg("%s", jp_error());
     assert_int_equal(group_specs(w->specs, w->runs.run_ids, w->runs.todo, w->n, &w->groups, &w->n_groups), 0);
     assert_int_equal(w->n_groups, 2);

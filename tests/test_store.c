@@ -11,10 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "store/export.h"
 #include "store/store.h"
 
-static char dir[64], path[128], err[1024];
+static char dir[64], path[128];
 
 static int setup(void **state) {
     (void)state;
@@ -56,7 +57,7 @@ static void add_runs(Store *s, long sweep, long *ids, int n) {
 static void test_life_cycle_and_reset(void **state) {
     (void)state;
     Store s;
-    assert_int_equal(store_open(&s, path, 0, err, sizeof err), 0);
+    assert_int_equal(store_open(&s, path, 0), 0);
     assert_int_equal((int)query(&s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     long sweep, sweep_again, ids[4];
     assert_int_equal(store_add_sweep(&s, "toy", "toy.yaml", "config text", &sweep), 0);
@@ -103,12 +104,12 @@ static void test_life_cycle_and_reset(void **state) {
     assert_int_equal((int)query(&s, "SELECT count(*) FROM concepts WHERE run_id = 1"), 0);
     assert_int_equal(store_finish_run(&s, ids[0], "done", -1, 1.5, NULL, sum, 2), 0);
     // the CHECK constraint keeps statuses honest
-    char msg[256];
-    assert_int_equal(store_exec(&s, "UPDATE runs SET status = 'finished' WHERE id = 1", msg, sizeof msg), -1);
+    assert_int_equal(store_exec(&s, "UPDATE runs SET status = 'finished' WHERE id = 1"), -1);
+    if (!strstr(jp_error(), "CHECK constraint failed")) fail_msg("store_exec's error: %s", jp_error());
     store_close(&s);
 
     // reopening migrates nothing and keeps everything; read-only opens refuse a non-database
-    assert_int_equal(store_open(&s, path, 1, err, sizeof err), 0);
+    assert_int_equal(store_open(&s, path, 1), 0);
     assert_int_equal((int)query(&s, "SELECT count(*) FROM runs"), 4);
     assert_true(fabs(query(&s, "SELECT value FROM summaries WHERE run_id = 1 AND name = 'final_val_loss'") - 1.0 / 3.0) == 0);
     store_close(&s);
@@ -117,23 +118,23 @@ static void test_life_cycle_and_reset(void **state) {
     FILE *f = fopen(bogus, "w");
     fputs("hello, world, this is not sqlite\n", f);
     fclose(f);
-    assert_int_equal(store_open(&s, bogus, 0, err, sizeof err), -1);
-    assert_non_null(strstr(err, "not-a-db"));
-    assert_int_equal(store_open(&s, "/nonexistent/dir/x.db", 1, err, sizeof err), -1);
+    assert_int_equal(store_open(&s, bogus, 0), -1);
+    assert_non_null(strstr(jp_error(), "not-a-db"));
+    assert_int_equal(store_open(&s, "/nonexistent/dir/x.db", 1), -1);
 }
 
 static void test_lock_refuses_a_second_runner(void **state) {
     (void)state;
     Store a, b;
-    assert_int_equal(store_open(&a, path, 0, err, sizeof err), 0);
-    assert_int_equal(store_open(&b, path, 0, err, sizeof err), 0);
-    assert_int_equal(store_lock(&a, 0, err, sizeof err), 0);
-    assert_int_equal(store_lock(&b, 0, err, sizeof err), -1);
+    assert_int_equal(store_open(&a, path, 0), 0);
+    assert_int_equal(store_open(&b, path, 0), 0);
+    assert_int_equal(store_lock(&a, 0), 0);
+    assert_int_equal(store_lock(&b, 0), -1);
     char expect[256];
     snprintf(expect, sizeof expect, "is in use by another jackpot run (pid %d)", (int)getpid());
-    if (!strstr(err, expect)) fail_msg("lock message: %s", err);
+    if (!strstr(jp_error(), expect)) fail_msg("lock message: %s", jp_error());
     store_close(&a);   // released: the next runner gets it
-    assert_int_equal(store_lock(&b, 0, err, sizeof err), 0);
+    assert_int_equal(store_lock(&b, 0), 0);
     store_close(&b);
 }
 
@@ -145,7 +146,7 @@ static void test_reset_only_runs_whose_runner_is_gone(void **state) {
     char live[160];
     snprintf(live, sizeof live, "%s/live.db", dir);
     Store s;
-    assert_int_equal(store_open(&s, live, 0, err, sizeof err), 0);
+    assert_int_equal(store_open(&s, live, 0), 0);
     long sweep, ids[4];
     assert_int_equal(store_add_sweep(&s, "toy", "toy.yaml", "config text", &sweep), 0);
     add_runs(&s, sweep, ids, 4);
@@ -159,7 +160,7 @@ static void test_reset_only_runs_whose_runner_is_gone(void **state) {
         close(go[1]);   // so that the parent's exit (a failed assertion) ends the wait
         Store c;
         long launch;
-        char ok = store_open(&c, live, 0, err, sizeof err) == 0 && store_start_launch(&c, ids, 2, &launch) == 0;
+        char ok = store_open(&c, live, 0) == 0 && store_start_launch(&c, ids, 2, &launch) == 0;
         if (write(ready[1], &ok, 1) != 1 || read(go[0], &ok, 1) < 0) _exit(1);
         _exit(0);
     }
@@ -168,8 +169,8 @@ static void test_reset_only_runs_whose_runner_is_gone(void **state) {
     char ok = 0;
     assert_int_equal(read(ready[0], &ok, 1), 1);
     assert_true(ok);
-    assert_int_equal(store_open(&s, live, 0, err, sizeof err), 0);
-    assert_int_equal(store_lock(&s, 0, err, sizeof err), 0);
+    assert_int_equal(store_open(&s, live, 0), 0);
+    assert_int_equal(store_lock(&s, 0), 0);
     long alive = 0, pid = 0;
     assert_int_equal(store_reset_interrupted(&s, &alive, &pid), 0);   // its runner is alive: untouched
     assert_int_equal(alive, 2);
@@ -187,7 +188,7 @@ static void test_reset_only_runs_whose_runner_is_gone(void **state) {
     char sql[256];
     snprintf(sql, sizeof sql, "UPDATE runs SET pid = %d WHERE id = %ld; UPDATE launches SET pid = %d, pid_start = pid_start + 1"
                               " WHERE id = %ld", (int)getppid(), ids[2], (int)getppid(), launch);
-    assert_int_equal(store_exec(&s, sql, err, sizeof err), 0);
+    assert_int_equal(store_exec(&s, sql), 0);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM launches WHERE pid_start IS NOT NULL AND id = %ld", launch);
     if (query(&s, sql) == 1) assert_int_equal(store_reset_interrupted(&s, &alive, &pid), 1);   // /proc readable
     close(ready[0]);
@@ -223,11 +224,11 @@ static int read_csv_record(FILE *f, char fields[][256], int max) {
 static void test_export_round_trip(void **state) {
     (void)state;
     Store s;
-    assert_int_equal(store_open(&s, path, 1, err, sizeof err), 0);
+    assert_int_equal(store_open(&s, path, 1), 0);
     char csv[160];
     snprintf(csv, sizeof csv, "%s/summaries.csv", dir);
     FILE *out = fopen(csv, "w");
-    assert_int_equal(store_export(&s, EXPORT_SUMMARIES, EXPORT_CSV, "toy", out, err, sizeof err), 0);
+    assert_int_equal(store_export(&s, EXPORT_SUMMARIES, EXPORT_CSV, "toy", out), 0);
     fclose(out);
     FILE *in = fopen(csv, "r");
     static char head[64][256], row[64][256];
@@ -261,7 +262,7 @@ static void test_export_round_trip(void **state) {
     char *buf = NULL;
     size_t len = 0;
     out = open_memstream(&buf, &len);
-    assert_int_equal(store_export(&s, EXPORT_METRICS, EXPORT_JSONL, NULL, out, err, sizeof err), 0);
+    assert_int_equal(store_export(&s, EXPORT_METRICS, EXPORT_JSONL, NULL, out), 0);
     fclose(out);
     int lines = 0, run_steps = 0;
     for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"), lines++) {

@@ -16,13 +16,12 @@
 #include "store/store.h"
 #include "store/where.h"
 
-static char err[2048];
 
 // A store of 8 finished runs: depth 1 and 2, four sizes each, with test loss and accuracy.
 static void make_store(const char *path) {
     Store st;
     remove(path);
-    if (store_open(&st, path, 0, err, sizeof err) != 0) fail_msg("%s", err);
+    if (store_open(&st, path, 0) != 0) fail_msg("%s", jp_error());
     for (int i = 0; i < 8; i++) {
         char sql[512];
         int depth = 1 + i / 4, n = 1000 << (i % 4);
@@ -31,7 +30,7 @@ static void make_store(const char *path) {
                  " VALUES(%d, 'h%d', 'g%d', 'done', %d, %d, 5000, 100, '{}', 0, 0);"
                  "INSERT INTO summaries VALUES(%d, 'final_test_loss', %g), (%d, 'final_test_acc', 0.8);",
                  i + 1, i, i, depth, n, i + 1, 3.0 - 0.2 * (i % 4), i + 1);
-        if (store_exec(&st, sql, err, sizeof err) != 0) fail_msg("%s", err);
+        if (store_exec(&st, sql) != 0) fail_msg("%s", jp_error());
     }
     store_close(&st);
 }
@@ -53,7 +52,7 @@ static void test_check_one_expression(void **state) {
     const char *good[] = { "r.depth = 2", "(r.depth = 2) AND (r.width > 3 OR r.width IS NULL)", "r.task = 'a)b;c'",
                            "r.task = 'it''s'", "\"r\".depth = 2 -- a comment with ) and ;", "r.depth /* ) */ = 2" };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        if (where_check(good[i], err, sizeof err) != 0) fail_msg("'%s' refused: %s", good[i], err);
+        if (where_check(good[i]) != 0) fail_msg("'%s' refused: %s", good[i], jp_error());
     const struct { const char *where, *why; } bad[] = {
         { "1) ; DROP TABLE runs; --", "closes a parenthesis it did not open" },
         { "1) OR (1", "closes a parenthesis it did not open" },
@@ -64,8 +63,8 @@ static void test_check_one_expression(void **state) {
         { "  ", "--where is empty" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        if (where_check(bad[i].where, err, sizeof err) == 0) fail_msg("'%s' accepted", bad[i].where);
-        if (!strstr(err, bad[i].why)) fail_msg("'%s': error '%s' lacks '%s'", bad[i].where, err, bad[i].why);
+        if (where_check(bad[i].where) == 0) fail_msg("'%s' accepted", bad[i].where);
+        if (!strstr(jp_error(), bad[i].why)) fail_msg("'%s': error '%s' lacks '%s'", bad[i].where, jp_error(), bad[i].why);
     }
 }
 
@@ -77,13 +76,13 @@ static void test_prepare_refuses_writes(void **state) {
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_open(":memory:", &h), SQLITE_OK);
     assert_int_equal(sqlite3_exec(h, "CREATE TABLE runs(id INTEGER PRIMARY KEY, depth INTEGER)", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(where_prepare(h, "SELECT r.id FROM runs r WHERE 1", "r.depth = 2", " ORDER BY r.id", &st, err, sizeof err), 0);
+    assert_int_equal(where_prepare(h, "SELECT r.id FROM runs r WHERE 1", "r.depth = 2", " ORDER BY r.id", &st), 0);
     sqlite3_finalize(st);
-    assert_int_equal(where_prepare(h, "DELETE FROM runs AS r WHERE 1", "r.depth = 2", NULL, &st, err, sizeof err), -1);
+    assert_int_equal(where_prepare(h, "DELETE FROM runs AS r WHERE 1", "r.depth = 2", NULL, &st), -1);
     assert_null(st);
-    if (!strstr(err, "not a read")) fail_msg("error '%s'", err);
-    assert_int_equal(where_prepare(h, "SELECT 1 WHERE 1", "1", "; SELECT 2", &st, err, sizeof err), -1);
-    if (!strstr(err, "text after the statement: 'SELECT 2'")) fail_msg("error '%s'", err);
+    if (!strstr(jp_error(), "not a read")) fail_msg("error '%s'", jp_error());
+    assert_int_equal(where_prepare(h, "SELECT 1 WHERE 1", "1", "; SELECT 2", &st), -1);
+    if (!strstr(jp_error(), "text after the statement: 'SELECT 2'")) fail_msg("error '%s'", jp_error());
     sqlite3_close(h);
 }
 

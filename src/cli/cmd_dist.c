@@ -291,10 +291,9 @@ static char *json_text(const SeedStudy *st) {
 
 static void record(const char *db, const SeedStudy *st, const char *text, int quiet) {
     Store s;
-    char err[2048];
     long id;
-    if (store_open(&s, db, 0, err, sizeof err) != 0 || store_add_dist(&s, st->source, text, &id) != 0)
-        fprintf(stderr, "jackpot dist: could not record the result in %s: %s\n", db, s.db ? store_error(&s) : err);
+    if (store_open(&s, db, 0) != 0 || store_add_dist(&s, st->source, text, &id) != 0)
+        fprintf(stderr, "jackpot dist: could not record the result in %s: %s\n", db, jp_error());
     else if (!quiet) printf("recorded as dist %ld in %s\n", id, db);
     store_close(&s);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -72,9 +73,8 @@ int cmd_export(int argc, char **argv) {
         store_close(&st);
         return 1;
     }
-    char err[2048];
-    int rc = store_export(&st, what, fmt, sweep, out, err, sizeof err);
-    if (rc != 0) fprintf(stderr, "jackpot export: %s\n", err);
+    int rc = store_export(&st, what, fmt, sweep, out);
+    if (rc != 0) fprintf(stderr, "jackpot export: %s\n", jp_error());
     if (out != stdout && fclose(out) != 0) rc = -1;
     store_close(&st);
     return rc == 0 ? 0 : 1;

@@ -174,7 +174,6 @@ static int run_law(const Args *a, const Points *p, LawAnalysis *an) {
 static void save_fit(const Args *a, const Points *p, const char *text) {
     Store st;
     long id;
-    char err[2048];
     char *opts_json = NULL;
     size_t opts_len = 0;
     FILE *o = open_memstream(&opts_json, &opts_len);
@@ -182,8 +181,8 @@ static void save_fit(const Args *a, const Points *p, const char *text) {
     fprintf(o, ",\"boot\":%d,\"seed\":%llu,\"metric\":", a->boot, a->seed); json_str(o, a->metric);
     fputs(",\"x\":", o); json_str(o, axis_name(a->x)); fputc('}', o);
     fclose(o);
-    if (store_open(&st, a->db, 0, err, sizeof err) != 0 || store_add_fit(&st, a->law, p->source, opts_json, text, &id) != 0)
-        fprintf(stderr, "jackpot fit: could not record the fit in %s: %s\n", a->db, st.db ? store_error(&st) : err);
+    if (store_open(&st, a->db, 0) != 0 || store_add_fit(&st, a->law, p->source, opts_json, text, &id) != 0)
+        fprintf(stderr, "jackpot fit: could not record the fit in %s: %s\n", a->db, jp_error());
     else if (!a->json) printf("recorded as fit %ld in %s\n", id, a->db);
     store_close(&st);
     free(opts_json);

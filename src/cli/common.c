@@ -9,32 +9,29 @@
 #include "base/error.h"
 
 void cli_load_sweep(const char *cmd, const char *path, SweepConfig *cfg, RunSpec **specs, long *n) {
-    char err[2048];
-    if (sweep_config_load(path, cfg, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot %s: %s\n", cmd, err);
+    if (sweep_config_load(path, cfg) != 0) {
+        fprintf(stderr, "jackpot %s: %s\n", cmd, jp_error());
         exit(2);
     }
-    sweep_expand(cfg, specs, n, err, sizeof err);   // cannot fail: the load expanded it already
+    sweep_expand(cfg, specs, n);   // cannot fail: the load expanded it already
 }
 
 void cli_open_store_readonly(const char *cmd, const char *path, Store *st) {
-    char err[2048];
-    if (store_open(st, path, 1, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot %s: %s\n", cmd, err);
+    if (store_open(st, path, STORE_READONLY) != 0) {
+        fprintf(stderr, "jackpot %s: %s\n", cmd, jp_error());
         exit(1);
     }
 }
 
 // Opens and locks the database and resets the runs of a runner that is gone.
 static void open_locked(const char *cmd, const char *db_path, int wait, int foreign_ok, SweepDb *out) {
-    char err[2048];
     Store *st = &out->st;
-    if (store_open(st, db_path, foreign_ok ? STORE_FOREIGN_OK : 0, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot %s: %s\n", cmd, err);
+    if (store_open(st, db_path, foreign_ok ? STORE_FOREIGN_OK : 0) != 0) {
+        fprintf(stderr, "jackpot %s: %s\n", cmd, jp_error());
         exit(1);
     }
-    if (store_lock(st, wait, err, sizeof err) != 0) {
-        fprintf(stderr, "jackpot %s: %s\n", cmd, err);
+    if (store_lock(st, wait) != 0) {
+        fprintf(stderr, "jackpot %s: %s\n", cmd, jp_error());
         exit(wait ? 1 : 3);
     }
     long alive = 0, alive_pid = -1;

@@ -1,5 +1,6 @@
 #include "store/export.h"
 
+#include "base/error.h"
 #include "base/xalloc.h"
 #include "base/fmt.h"
 #include "base/json.h"
@@ -88,12 +89,9 @@ static void csv_field(FILE *out, const char *text) {
     fputc('"', out);
 }
 
-static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out, char *err, size_t errlen) {
+static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
-        return -1;
-    }
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return jp_fail("%s: %s", s->path, sqlite3_errmsg(s->db));
     int cols = sqlite3_column_count(st);
     if (fmt == EXPORT_CSV) {
         for (int c = 0; c < cols; c++) {
@@ -126,11 +124,11 @@ static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out, ch
         fputs(fmt == EXPORT_JSONL ? "}\n" : "\n", out);
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db)); return -1; }
-    return ferror(out) ? (snprintf(err, errlen, "write error"), -1) : 0;
+    if (rc != SQLITE_DONE) return jp_fail("%s: %s", s->path, sqlite3_errmsg(s->db));
+    return ferror(out) ? jp_fail("write error") : 0;
 }
 
-int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep, FILE *out, char *err, size_t errlen) {
+int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep, FILE *out) {
     Buf b = { 0 };
     int rc = 0;
     if (what == EXPORT_METRICS) {
@@ -152,8 +150,8 @@ int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep,
         put_sweep_filter(&b, sweep, "r");
         put(&b, " ORDER BY r.id");
     }
-    if (rc != 0) { snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db)); free(b.s); return -1; }
-    rc = write_rows(s, b.s, fmt, out, err, errlen);
+    if (rc != 0) { free(b.s); return jp_fail("%s: %s", s->path, sqlite3_errmsg(s->db)); }
+    rc = write_rows(s, b.s, fmt, out);
     free(b.s);
     return rc;
 }

@@ -16,5 +16,5 @@
 typedef enum { EXPORT_CSV, EXPORT_JSONL } ExportFormat;
 typedef enum { EXPORT_RUNS, EXPORT_SUMMARIES, EXPORT_METRICS } ExportWhat;
 
-// sweep: restrict to the runs of the sweep with this name (NULL: all runs).
-int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep, FILE *out, char *err, size_t errlen);
+// sweep: restrict to the runs of the sweep with this name (NULL: all runs). 0, or −1 with jp_error().
+int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep, FILE *out);

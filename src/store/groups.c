@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/xalloc.h"
 #include "base/fmt.h"
 
@@ -60,7 +61,7 @@ static void row_value(sqlite3_stmt *st, const char *type, Row *r) {
 }
 
 // The params of the first run of group g (st: the prepared json_each query), ignored fields left out.
-static int read_group(sqlite3 *db, sqlite3_stmt *st, const GroupDiff *d, int g, Rows *rows, char *err, size_t errlen) {
+static int read_group(sqlite3 *db, sqlite3_stmt *st, const GroupDiff *d, int g, Rows *rows) {
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, d->hash[g], -1, SQLITE_STATIC);
     int found = 0, rc;
@@ -75,22 +76,19 @@ static int read_group(sqlite3 *db, sqlite3_stmt *st, const GroupDiff *d, int g, 
         row_value(st, type, r);
     }
     if (rc == SQLITE_DONE && found) return 0;
-    snprintf(err, errlen, rc != SQLITE_DONE ? "reading the params of group %s: %s" : "group %s: no run with params%s",
-             d->hash[g], rc != SQLITE_DONE ? sqlite3_errmsg(db) : "");
-    return -1;
+    if (rc != SQLITE_DONE) return jp_fail("reading the params of group %s: %s", d->hash[g], sqlite3_errmsg(db));
+    return jp_fail("group %s: no run with params", d->hash[g]);
 }
 
-static int read_rows(sqlite3 *db, const GroupDiff *d, Rows *rows, char *err, size_t errlen) {
+static int read_rows(sqlite3 *db, const GroupDiff *d, Rows *rows) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT j.key, j.type, j.value FROM json_each((SELECT params FROM runs WHERE group_hash = ?1"
-                               " ORDER BY id LIMIT 1)) j", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "reading the runs' params: %s", sqlite3_errmsg(db));
-        return -1;
-    }
+                               " ORDER BY id LIMIT 1)) j", -1, &st, NULL) != SQLITE_OK)
+        return jp_fail("reading the runs' params: %s", sqlite3_errmsg(db));
     rows->cap = 256;
     rows->row = xmalloc_array((size_t)rows->cap, sizeof(Row));
     int rc = 0;
-    for (int g = 0; g < d->n_groups && rc == 0; g++) rc = read_group(db, st, d, g, rows, err, errlen);
+    for (int g = 0; g < d->n_groups && rc == 0; g++) rc = read_group(db, st, d, g, rows);
     sqlite3_finalize(st);
     return rc;
 }
@@ -145,13 +143,13 @@ static void keep_differing(GroupDiff *d, char (*keys)[48], int n_keys, char **al
     free(keep);
 }
 
-int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, char *err, size_t errlen) {
+int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d) {
     memset(d, 0, sizeof *d);
     d->hash = xmalloc_array(n ? (size_t)n : 1, sizeof *d->hash);
     for (int i = 0; i < n; i++)
         if (group_diff_index(d, hashes[i]) < 0) snprintf(d->hash[d->n_groups++], 17, "%s", hashes[i]);
     Rows rows = { 0 };
-    if (read_rows(db, d, &rows, err, errlen) != 0) {
+    if (read_rows(db, d, &rows) != 0) {
         for (int i = 0; i < rows.n; i++) free(rows.row[i].value);
         free(rows.row);
         group_diff_free(d);
@@ -170,14 +168,14 @@ int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, 
     return 0;
 }
 
-int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d, char *err, size_t errlen) {
+int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d) {
     memset(d, 0, sizeof *d);
     char *sql = sqlite3_mprintf("SELECT DISTINCT r.group_hash FROM runs r WHERE r.status = 'done' AND (%s) ORDER BY r.group_hash",
                                 where ? where : "1");
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     sqlite3_free(sql);
-    if (rc != SQLITE_OK) { snprintf(err, errlen, "reading the groups: %s", sqlite3_errmsg(db)); return -1; }
+    if (rc != SQLITE_OK) return jp_fail("reading the groups: %s", sqlite3_errmsg(db));
     int n = 0, cap = 64;
     char (*h)[17] = xmalloc(sizeof *h * cap);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -185,7 +183,7 @@ int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d, char *er
         snprintf(h[n++], 17, "%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_finalize(st);
-    rc = group_diff_load(db, (const char (*)[17])h, n, d, err, errlen);
+    rc = group_diff_load(db, (const char (*)[17])h, n, d);
     free(h);
     return rc;
 }

@@ -31,10 +31,10 @@ typedef struct {
 } GroupDiff;
 
 // Reads the params of one run of each group hashes[n] (duplicates are kept once each).
-// A hash with no run is an error naming it.
-int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d, char *err, size_t errlen);
+// A hash with no run is an error naming it. 0, or −1 with jp_error() (base/error.h).
+int group_diff_load(sqlite3 *db, const char (*hashes)[17], int n, GroupDiff *d);
 // The same for every group of the finished runs matching `where` (SQL on runs r; may be NULL).
-int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d, char *err, size_t errlen);
+int group_diff_load_where(sqlite3 *db, const char *where, GroupDiff *d);
 void group_diff_free(GroupDiff *d);
 int group_diff_index(const GroupDiff *d, const char *hash);   // −1 when absent
 

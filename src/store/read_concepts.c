@@ -17,10 +17,9 @@ struct ConceptReader {
 };
 
 int concept_reader_open(const char *path, ConceptReader **r) {
-    char err[512];
     sqlite3 *db;
     *r = NULL;
-    if (store_open_read(path, &db, err, sizeof err) != 0) return jp_fail("%s", err);
+    if (store_open_read(path, &db) != 0) return -1;
     *r = xmalloc(sizeof **r);
     (*r)->db = db;
     return 0;
@@ -135,9 +134,8 @@ int concept_reader_probe_means(ConceptReader *r, long run_id, const char *const 
 
 int concept_reader_group_labels(ConceptReader *r, const char (*hashes)[17], int n, char (*labels)[128], char *mixed,
                                 size_t mixed_len) {
-    char err[512];
     GroupDiff d;
-    if (group_diff_load(r->db, hashes, n, &d, err, sizeof err) != 0) return jp_fail("%s", err);
+    if (group_diff_load(r->db, hashes, n, &d) != 0) return -1;
     int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, all[d.n_fields + 1];
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
     int n_all = group_diff_fields_off(&d, GROUP_AXIS_N | GROUP_AXIS_D, all);

@@ -60,16 +60,15 @@ static void read_rows(sqlite3_stmt *st, StorePoints *out) {
 int store_read_points(const char *path, const char *sweep, const char *metric, const char *where, StorePoints *out) {
     memset(out, 0, sizeof *out);
     sqlite3 *h;
-    char why[1024];
-    if (store_open_read(path, &h, why, sizeof why) != 0) return jp_fail("%s", why);
+    if (store_open_read(path, &h) != 0) return -1;
     char *head = points_sql(sweep, metric);
     if (!head) { sqlite3_close(h); return -1; }
     sqlite3_stmt *st;
-    int rc = where_prepare(h, head, where, " ORDER BY r.id", &st, why, sizeof why);
+    int rc = where_prepare(h, head, where, " ORDER BY r.id", &st);
     sqlite3_free(head);
     if (rc != 0) {
         sqlite3_close(h);
-        return jp_fail("%s: %s", path, why);
+        return jp_fail("%s: %s", path, jp_error());
     }
     read_rows(st, out);
     sqlite3_finalize(st);
@@ -85,11 +84,10 @@ void store_points_free(StorePoints *p) {
 
 int store_read_group_diff(const char *path, const char (*hashes)[17], int n, GroupDiff *d) {
     sqlite3 *db;
-    char err[1024];
     memset(d, 0, sizeof *d);
-    if (store_open_read(path, &db, err, sizeof err) != 0 || group_diff_load(db, hashes, n, d, err, sizeof err) != 0) {
+    if (store_open_read(path, &db) != 0 || group_diff_load(db, hashes, n, d) != 0) {
         sqlite3_close(db);
-        return jp_fail("%s", err);
+        return -1;
     }
     sqlite3_close(db);
     return 0;

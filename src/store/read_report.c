@@ -19,8 +19,7 @@ struct ReportDb {
 int report_db_open(const char *path, ReportDb **db) {
     *db = NULL;
     sqlite3 *h;
-    char err[1024];
-    if (store_open_read(path, &h, err, sizeof err) != 0) return jp_fail("%s", err);
+    if (store_open_read(path, &h) != 0) return -1;
     if (sqlite3_exec(h, "SELECT count(*) FROM runs", NULL, NULL, NULL) != SQLITE_OK) {
         jp_fail("%s: not a jackpot database (%s)", path, sqlite3_errmsg(h));
         sqlite3_close(h);
@@ -98,12 +97,11 @@ int report_db_worlds(ReportDb *db, const char *sweep, const char *where, ReportW
     char *sql = sqlite3_mprintf("SELECT r.task, " WORLD_SIGNATURE_SQL " AS w FROM runs r WHERE r.status = 'done'"
                                 " AND r.task IS NOT NULL AND (%s)", filter);
     sqlite3_stmt *st;
-    char why[1024];
-    int rc = where_prepare(db->h, sql, where, " GROUP BY r.task, w ORDER BY count(*) DESC", &st, why, sizeof why);
+    int rc = where_prepare(db->h, sql, where, " GROUP BY r.task, w ORDER BY count(*) DESC", &st);
     sqlite3_free(sql);
     if (rc != 0) {
         free(filter);
-        return jp_fail("%s: %s", db->path, why);
+        return jp_fail("%s: %s", db->path, jp_error());
     }
     if (where) {
         char *f2 = xasprintf("%s AND (%s)", filter, where);
@@ -131,11 +129,7 @@ void report_worlds_free(ReportWorlds *w) {
     memset(w, 0, sizeof *w);
 }
 
-int report_db_groups(ReportDb *db, const char *cond, GroupDiff *d) {
-    char err[512];
-    if (group_diff_load_where(db->h, cond, d, err, sizeof err) != 0) return jp_fail("%s", err);
-    return 0;
-}
+int report_db_groups(ReportDb *db, const char *cond, GroupDiff *d) { return group_diff_load_where(db->h, cond, d); }
 
 char *report_cond_group(const char *cond, const GroupDiff *d, int g, const int *fields, int n) {
     char where[1200];

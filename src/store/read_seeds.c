@@ -26,8 +26,7 @@ int seed_rows_read(const char *db, const char *sweep, const char *metric, const 
     *n = 0;
     if (strcmp(metric, "final") && strcmp(metric, "best")) return jp_fail("metric '%s': expected final or best", metric);
     sqlite3 *h;
-    char why[1024];
-    if (store_open_read(db, &h, why, sizeof why) != 0) return jp_fail("%s", why);
+    if (store_open_read(db, &h) != 0) return -1;
     char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
                                            " ON sweeps.id = sweep_id WHERE sweeps.name = %Q)", sweep)
                          : sqlite3_mprintf("");
@@ -38,11 +37,11 @@ int seed_rows_read(const char *db, const char *sweep, const char *metric, const 
         metric, metric, filter);
     sqlite3_free(filter);
     sqlite3_stmt *st;
-    int rc = where_prepare(h, sql, where, NULL, &st, why, sizeof why);
+    int rc = where_prepare(h, sql, where, NULL, &st);
     sqlite3_free(sql);
     if (rc != 0) {
         sqlite3_close(h);
-        return jp_fail("%s: %s", db, why);
+        return jp_fail("%s: %s", db, jp_error());
     }
     int cap = 256;
     *rows = xmalloc(sizeof(SeedRow) * cap);
@@ -58,8 +57,7 @@ int seed_rows_read(const char *db, const char *sweep, const char *metric, const 
 int seed_groups_diff_read(const char *db, const char (*keys)[17], int n, GroupDiff *d) {
     memset(d, 0, sizeof *d);
     sqlite3 *h;
-    char err[512];
-    int rc = store_open_read(db, &h, err, sizeof err) == 0 && group_diff_load(h, keys, n, d, err, sizeof err) == 0 ? 0 : -1;
+    int rc = store_open_read(db, &h) == 0 && group_diff_load(h, keys, n, d) == 0 ? 0 : -1;
     sqlite3_close(h);
-    return rc == 0 ? 0 : jp_fail("%s", err);
+    return rc;
 }

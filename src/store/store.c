@@ -62,19 +62,11 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE launches ADD COLUMN pid_start INTEGER;",
 };
 
-static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
-    snprintf(err, errlen, fmt, a, b);
-    return -1;
-}
-
-static int exec_raw(sqlite3 *db, const char *sql, char *err, size_t errlen) {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
+// SQL with no result rows, outside the mutex; 0 or −1, recording nothing: the caller names the
+// failure (note_failure, or sqlite3_errmsg), or ignores it (a best-effort ROLLBACK must not
+// replace the message of the failure that made it).
+static int exec_raw(sqlite3 *db, const char *sql) {
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 // Why a write failed, when it is a full disk: SQLite says SQLITE_FULL only for a short write;
@@ -142,12 +134,12 @@ static const char JACKPOT_TABLES_SQL[] =
 // database, one marked as jackpot's, or an older jackpot's (unmarked); anything else only with
 // STORE_FOREIGN_OK. *app: the file's application_id; *from: the schema version to migrate
 // from (0 where none of jackpot's tables exist: a foreign user_version means nothing to us).
-static int check_ours(Store *s, int flags, long *app, long *from, char *err, size_t errlen) {
+static int check_ours(Store *s, int flags, long *app, long *from) {
     long version = 0, entries = 0, ours = 0;
     if (query_long(s->db, "PRAGMA application_id", app) != 0 || query_long(s->db, "PRAGMA user_version", &version) != 0 ||
         query_long(s->db, "SELECT count(*) FROM sqlite_master", &entries) != 0 ||
         query_long(s->db, JACKPOT_TABLES_SQL, &ours) != 0)
-        return set_err(err, errlen, "%s: %s (is it an SQLite database?)", s->path, sqlite3_errmsg(s->db));
+        return jp_fail("%s: %s (is it an SQLite database?)", s->path, sqlite3_errmsg(s->db));
     *from = ours ? version : 0;
     if (*app == STORE_APPLICATION_ID) return 0;
     if (*app == 0 && entries == 0 && version == 0) return 0;   // new, or an empty SQLite file
@@ -164,36 +156,32 @@ static int check_ours(Store *s, int flags, long *app, long *from, char *err, siz
         }
         sqlite3_finalize(st);
     }
-    snprintf(err, errlen,
-             "%s: not a jackpot database (application_id %ld, user_version %ld, tables: %s); nothing was changed. "
-             "Choose another --db, or pass --force-foreign-db to add jackpot's tables to this file",
-             s->path, *app, version, tables[0] ? tables : "none");
-    return -1;
+    return jp_fail("%s: not a jackpot database (application_id %ld, user_version %ld, tables: %s); nothing was changed. "
+                   "Choose another --db, or pass --force-foreign-db to add jackpot's tables to this file",
+                   s->path, *app, version, tables[0] ? tables : "none");
 }
 
-static int migrate(Store *s, long app, long version, char *err, size_t errlen) {
+static int migrate(Store *s, long app, long version) {
     if (version > STORE_SCHEMA_VERSION)
-        return set_err(err, errlen, "%s: written by a newer jackpot (schema %s); upgrade jackpot to read it", s->path,
+        return jp_fail("%s: written by a newer jackpot (schema %s); upgrade jackpot to read it", s->path,
                        version == STORE_SCHEMA_VERSION + 1 ? "+1" : "newer");
     // Each step one transaction; the marker goes with the first (an unmarked older jackpot
     // database, or a new one). A foreign application's id is never overwritten.
     for (int v = (int)version; v < STORE_SCHEMA_VERSION || app == 0; v++) {
-        char sql[96], msg[512];
-        if (exec_raw(s->db, "BEGIN IMMEDIATE", msg, sizeof msg) != 0)
-            return note_failure(s), set_err(err, errlen, "%s: %s", s->path, s->errmsg);
+        char sql[96];
+        if (exec_raw(s->db, "BEGIN IMMEDIATE") != 0) return note_failure(s), jp_fail("%s: %s", s->path, s->errmsg);
         if (v < STORE_SCHEMA_VERSION) snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", v + 1);
         else sql[0] = 0;
         if (app == 0) snprintf(sql + strlen(sql), sizeof sql - strlen(sql), "PRAGMA application_id = %d;", STORE_APPLICATION_ID);
-        if ((v < STORE_SCHEMA_VERSION && exec_raw(s->db, MIGRATIONS[v], msg, sizeof msg) != 0) ||
-            exec_raw(s->db, sql, msg, sizeof msg) != 0) {
+        if ((v < STORE_SCHEMA_VERSION && exec_raw(s->db, MIGRATIONS[v]) != 0) || exec_raw(s->db, sql) != 0) {
             note_failure(s);
-            exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
-            return set_err(err, errlen, "%s: migration failed: %s", s->path, s->errmsg);
+            exec_raw(s->db, "ROLLBACK");
+            return jp_fail("%s: migration failed: %s", s->path, s->errmsg);
         }
-        if (exec_raw(s->db, "COMMIT", msg, sizeof msg) != 0) {
+        if (exec_raw(s->db, "COMMIT") != 0) {
             note_failure(s);
-            if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", sql, sizeof sql);
-            return set_err(err, errlen, "%s: %s", s->path, s->errmsg);
+            if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK");
+            return jp_fail("%s: %s", s->path, s->errmsg);
         }
         app = STORE_APPLICATION_ID;
     }
@@ -212,9 +200,9 @@ static void file_uri(const char *path, const char *query, char *out, size_t n) {
     snprintf(out + k, n - k, "%s", query);
 }
 
-int store_open_read(const char *path, sqlite3 **out, char *err, size_t errlen) {
+int store_open_read(const char *path, sqlite3 **out) {
     *out = NULL;
-    if (access(path, R_OK) != 0) return set_err(err, errlen, "%s: %s", path, strerror(errno));
+    if (access(path, R_OK) != 0) return jp_fail("%s: %s", path, strerror(errno));
     for (int immutable = 0; immutable < 2; immutable++) {
         char uri[3200];
         int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX;
@@ -224,7 +212,7 @@ int store_open_read(const char *path, sqlite3 **out, char *err, size_t errlen) {
         }
         sqlite3 *db = NULL;
         if (sqlite3_open_v2(immutable ? uri : path, &db, flags, NULL) != SQLITE_OK) {
-            set_err(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+            jp_fail("%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
             sqlite3_close(db);
             return -1;
         }
@@ -239,10 +227,10 @@ int store_open_read(const char *path, sqlite3 **out, char *err, size_t errlen) {
         struct stat w;
         snprintf(wal, sizeof wal, "%s-wal", path);
         if (immutable || (prim != SQLITE_READONLY && prim != SQLITE_CANTOPEN))
-            set_err(err, errlen, "%s: %s (is it an SQLite database?)", path, sqlite3_errmsg(db));
+            jp_fail("%s: %s (is it an SQLite database?)", path, sqlite3_errmsg(db));
         else if (stat(wal, &w) == 0 && w.st_size > 0)
-            set_err(err, errlen, "%s: cannot be read here: its write-ahead log (-wal) needs a -shm file that this directory "
-                                 "does not let us create; copy the database with its -wal into a writable directory", path, NULL);
+            jp_fail("%s: cannot be read here: its write-ahead log (-wal) needs a -shm file that this directory "
+                    "does not let us create; copy the database with its -wal into a writable directory", path);
         else {
             sqlite3_close(db);
             continue;
@@ -254,44 +242,44 @@ int store_open_read(const char *path, sqlite3 **out, char *err, size_t errlen) {
 }
 
 // Read-only Store: store_open_read, and jackpot's runs table must be there.
-static int open_readonly(Store *s, const char *path, char *err, size_t errlen) {
-    if (store_open_read(path, &s->db, err, errlen) != 0) return -1;
+static int open_readonly(Store *s, const char *path) {
+    if (store_open_read(path, &s->db) != 0) return -1;
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM runs", -1, &st, NULL);
     sqlite3_finalize(st);
-    if (rc != SQLITE_OK) return set_err(err, errlen, "%s: not a jackpot database (%s)", path, sqlite3_errmsg(s->db));
-    return exec_raw(s->db, "PRAGMA foreign_keys=ON;", err, errlen);
+    if (rc != SQLITE_OK) return jp_fail("%s: not a jackpot database (%s)", path, sqlite3_errmsg(s->db));
+    if (exec_raw(s->db, "PRAGMA foreign_keys=ON;") != 0) return jp_fail("%s", sqlite3_errmsg(s->db));
+    return 0;
 }
 
-int store_open(Store *s, const char *path, int flags, char *err, size_t errlen) {
+int store_open(Store *s, const char *path, int flags) {
     memset(s, 0, sizeof *s);
     s->lock_fd = -1;
     snprintf(s->path, sizeof s->path, "%s", path);
     pthread_mutex_init(&s->mu, NULL);
     if (flags & STORE_READONLY) {
-        if (open_readonly(s, path, err, errlen) == 0) return 0;
+        if (open_readonly(s, path) == 0) return 0;
         store_close(s);
         return -1;
     }
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        jp_fail("%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         store_close(s);
         return -1;
     }
     sqlite3_busy_timeout(s->db, 30000);
     long app = 0, from = 0;
-    if (check_ours(s, flags, &app, &from, err, errlen) != 0) { store_close(s); return -1; }   // nothing written yet
+    if (check_ours(s, flags, &app, &from) != 0) { store_close(s); return -1; }   // nothing written yet
     s->writer = 1;
-    char msg[512];
     // WAL: readers (status, export) never block the runner; NORMAL sync is
     // durable against a crash of this process, which is what resume needs.
-    if (exec_raw(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", msg, sizeof msg) != 0) {
+    if (exec_raw(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") != 0) {
         note_failure(s);
-        set_err(err, errlen, "%s: %s", path, s->errmsg);
+        jp_fail("%s: %s", path, s->errmsg);
         store_close(s);
         return -1;
     }
-    if (migrate(s, app, from, err, errlen) != 0) { store_close(s); return -1; }
+    if (migrate(s, app, from) != 0) { store_close(s); return -1; }
     return 0;
 }
 
@@ -330,19 +318,18 @@ static long lock_holder(int fd) {
     return any;
 }
 
-int store_lock(Store *s, int wait, char *err, size_t errlen) {
+int store_lock(Store *s, int wait) {
     if (s->locked) return 0;
     // The file itself, not its path: every name of it (symlink, hard link, bind mount) is one inode.
     if (s->lock_fd < 0 && (s->lock_fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0)
-        return set_err(err, errlen, "%s: %s", s->path, strerror(errno));
+        return jp_fail("%s: %s", s->path, strerror(errno));
     if (flock(s->lock_fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-        if (errno != EWOULDBLOCK) return set_err(err, errlen, "%s: cannot lock: %s", s->path, strerror(errno));
+        if (errno != EWOULDBLOCK) return jp_fail("%s: cannot lock: %s", s->path, strerror(errno));
         char who[32] = "unknown";
         long holder = lock_holder(s->lock_fd);
         if (holder > 0) snprintf(who, sizeof who, "%ld", holder);
-        snprintf(err, errlen, "%s is in use by another jackpot run (pid %s); wait for it to finish, or pass --wait",
-                 s->path, who);
-        return -1;   // lock_fd stays open until store_close (see Store.lock_fd)
+        // lock_fd stays open until store_close (see Store.lock_fd)
+        return jp_fail("%s is in use by another jackpot run (pid %s); wait for it to finish, or pass --wait", s->path, who);
     }
     s->locked = 1;
     return 0;
@@ -350,32 +337,19 @@ int store_lock(Store *s, int wait, char *err, size_t errlen) {
 
 const char *store_error(Store *s) { return s->errmsg[0] ? s->errmsg : sqlite3_errmsg(s->db); }
 
-int store_exec(Store *s, const char *sql, char *err, size_t errlen) {
+int store_exec(Store *s, const char *sql) {
     pthread_mutex_lock(&s->mu);
-    int rc = exec_raw(s->db, sql, err, errlen);
-    if (rc != 0) {
-        note_failure(s);
-        snprintf(err, errlen, "%s", s->errmsg);
-    }
+    int rc = exec_raw(s->db, sql) != 0 ? note_failure(s) : 0;
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
-static int exec_noted(Store *s, const char *sql) {
-    char msg[256];
-    pthread_mutex_lock(&s->mu);
-    int rc = exec_raw(s->db, sql, msg, sizeof msg) != 0 ? note_failure(s) : 0;
-    pthread_mutex_unlock(&s->mu);
-    return rc;
-}
-
-int store_begin(Store *s) { return exec_noted(s, "BEGIN IMMEDIATE"); }
-int store_commit(Store *s) { return exec_noted(s, "COMMIT"); }
+int store_begin(Store *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
+int store_commit(Store *s) { return store_exec(s, "COMMIT"); }
 
 void store_rollback(Store *s) {
-    char msg[256];
     pthread_mutex_lock(&s->mu);
-    if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
+    if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK");
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -491,14 +465,13 @@ static int clear_run(Store *s, long id) {
 // (a full disk shows there first: WAL frames are written at commit), is noted and rolled
 // back, and returns −1: nothing of the body is kept.
 static int in_transaction(Store *s, int (*body)(Store *, void *), void *arg) {
-    char msg[256];
     pthread_mutex_lock(&s->mu);
-    int rc = exec_raw(s->db, "BEGIN IMMEDIATE", msg, sizeof msg);
+    int rc = exec_raw(s->db, "BEGIN IMMEDIATE");
     if (rc != 0) note_failure(s);
-    else if ((rc = body(s, arg)) != 0 || (rc = exec_raw(s->db, "COMMIT", msg, sizeof msg)) != 0) {
+    else if ((rc = body(s, arg)) != 0 || (rc = exec_raw(s->db, "COMMIT")) != 0) {
         note_failure(s);
         // SQLite rolls back by itself after some errors (SQLITE_FULL, IOERR); otherwise we do
-        if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK", msg, sizeof msg);
+        if (!sqlite3_get_autocommit(s->db)) exec_raw(s->db, "ROLLBACK");
     }
     pthread_mutex_unlock(&s->mu);
     return rc;

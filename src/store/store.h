@@ -66,22 +66,23 @@ enum {
 // Before anything is written, a non-empty file must be a jackpot database (application_id,
 // or an older jackpot's tables and user_version) unless STORE_FOREIGN_OK. A read-only open of
 // a WAL file in a directory where its -shm cannot be made opens it immutable (no -wal to read).
-int store_open(Store *s, const char *path, int flags, char *err, size_t errlen);
+// 0, or −1 with jp_error() (base/error.h) naming the file.
+int store_open(Store *s, const char *path, int flags);
 // A bare read-only connection for the analyses (status, export, fit, dist, report, concepts):
 // like sqlite3_open_v2(SQLITE_OPEN_READONLY) but also in a read-only directory, where a
-// WAL-mode file without frames in its -wal is opened immutable. 0, or −1 with err.
-int store_open_read(const char *path, sqlite3 **db, char *err, size_t errlen);
+// WAL-mode file without frames in its -wal is opened immutable. 0, or −1 with jp_error().
+int store_open_read(const char *path, sqlite3 **db);
 // A writer's close checkpoints and leaves the file in rollback-journal mode (best effort).
 void store_close(Store *s);
 
 // The runner's lock: flock on the database file itself (its inode, so a symlink, a hard link
 // or another mount of the same file is the same lock; independent of SQLite's POSIX locks on
 // Linux), released by the kernel if we die. wait = 0: refuse at once, naming the holder's pid
-// when /proc/locks tells it.
-int store_lock(Store *s, int wait, char *err, size_t errlen);
+// when /proc/locks tells it. 0, or −1 with jp_error().
+int store_lock(Store *s, int wait);
 
-// Runs SQL with no result rows (under the mutex); 0 or −1 with err.
-int store_exec(Store *s, const char *sql, char *err, size_t errlen);
+// Runs SQL with no result rows (under the mutex); 0, or −1 with jp_error() (as the writes below).
+int store_exec(Store *s, const char *sql);
 
 // One transaction around several of the writes below (registering a sweep), for one thread:
 // BEGIN IMMEDIATE, COMMIT (0, or −1 with jp_error()), and a ROLLBACK when one is open (best

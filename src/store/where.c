@@ -1,13 +1,14 @@
 #include "store/where.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "base/error.h"
 
 // Walks the text as SQLite's tokenizer would for the parts that matter here:
 // string literals '…', quoted identifiers "…", `…`, […], and comments -- and /* */,
 // inside which parentheses and ';' mean nothing.
-int where_check(const char *where, char *err, size_t errlen) {
+int where_check(const char *where) {
     int depth = 0;
     for (const char *p = where; *p; p++) {
         size_t at = (size_t)(p - where);
@@ -15,29 +16,27 @@ int where_check(const char *where, char *err, size_t errlen) {
         if (close) {   // a doubled closing quote stands for itself
             const char *q = p + 1;
             while (*q && !(*q == close && !(close != ']' && q[1] == close))) q += *q == close ? 2 : 1;
-            if (!*q) { snprintf(err, errlen, "--where '%s': the %c at offset %zu is never closed", where, *p, at); return -1; }
+            if (!*q) return jp_fail("--where '%s': the %c at offset %zu is never closed", where, *p, at);
             p = q;
         } else if (p[0] == '-' && p[1] == '-') {
             while (p[1] && p[1] != '\n') p++;
         } else if (p[0] == '/' && p[1] == '*') {
             const char *q = strstr(p + 2, "*/");
-            if (!q) { snprintf(err, errlen, "--where '%s': the comment at offset %zu is never closed", where, at); return -1; }
+            if (!q) return jp_fail("--where '%s': the comment at offset %zu is never closed", where, at);
             p = q + 1;
         } else if (*p == '(') {
             depth++;
         } else if (*p == ')' && --depth < 0) {
-            snprintf(err, errlen, "--where '%s': the ')' at offset %zu closes a parenthesis it did not open;"
-                     " give one condition on runs r, e.g. \"r.depth = 2\"", where, at);
-            return -1;
+            return jp_fail("--where '%s': the ')' at offset %zu closes a parenthesis it did not open;"
+                           " give one condition on runs r, e.g. \"r.depth = 2\"", where, at);
         } else if (*p == ';') {
-            snprintf(err, errlen, "--where '%s': ';' at offset %zu: give one condition, not statements", where, at);
-            return -1;
+            return jp_fail("--where '%s': ';' at offset %zu: give one condition, not statements", where, at);
         }
     }
-    if (depth > 0) { snprintf(err, errlen, "--where '%s': %d parenthesis(es) never closed", where, depth); return -1; }
+    if (depth > 0) return jp_fail("--where '%s': %d parenthesis(es) never closed", where, depth);
     const char *s = where;
     while (isspace((unsigned char)*s)) s++;
-    if (!*s) { snprintf(err, errlen, "--where is empty: give a condition on runs r, e.g. \"r.depth = 2\""); return -1; }
+    if (!*s) return jp_fail("--where is empty: give a condition on runs r, e.g. \"r.depth = 2\"");
     return 0;
 }
 
@@ -54,14 +53,13 @@ static int authorize(void *denied, int action, const char *a, const char *b, con
     return SQLITE_DENY;
 }
 
-int where_prepare(sqlite3 *h, const char *head, const char *where, const char *tail, sqlite3_stmt **st,
-                  char *err, size_t errlen) {
+int where_prepare(sqlite3 *h, const char *head, const char *where, const char *tail, sqlite3_stmt **st) {
     *st = NULL;
-    if (where && where_check(where, err, errlen) != 0) return -1;
+    if (where && where_check(where) != 0) return -1;
     // The newlines end a trailing -- comment inside the where before our ")".
     char *sql = sqlite3_mprintf("%s%s%s%s%s", head, where ? " AND (\n" : "", where ? where : "", where ? "\n)" : "",
                                 tail ? tail : "");
-    if (!sql) { snprintf(err, errlen, "out of memory building the query"); return -1; }
+    if (!sql) return jp_fail("out of memory building the query");
     int denied = 0;
     const char *rest = NULL;
     sqlite3_set_authorizer(h, authorize, &denied);
@@ -70,10 +68,10 @@ int where_prepare(sqlite3 *h, const char *head, const char *where, const char *t
     const char *who = where ? "--where '" : "", *who_end = where ? "': " : "";
     if (rc != SQLITE_OK) {
         if (denied)
-            snprintf(err, errlen, "%s%s%snot a read (SQLite action %d refused): a condition may only read the store",
-                     who, where ? where : "", who_end, denied);
+            jp_fail("%s%s%snot a read (SQLite action %d refused): a condition may only read the store", who,
+                    where ? where : "", who_end, denied);
         else
-            snprintf(err, errlen, "%s%s%s%s", who, where ? where : "", who_end, sqlite3_errmsg(h));
+            jp_fail("%s%s%s%s", who, where ? where : "", who_end, sqlite3_errmsg(h));
         sqlite3_free(sql);
         sqlite3_finalize(*st);
         *st = NULL;
@@ -85,8 +83,8 @@ int where_prepare(sqlite3 *h, const char *head, const char *where, const char *t
                           : !sqlite3_stmt_readonly(*st) ? "the statement would write"
                           : NULL;
     if (problem) {
-        snprintf(err, errlen, "%s%s%s%s%s%.60s%s", who, where ? where : "", who_end, problem, rest && *rest ? ": '" : "",
-                 rest && *rest ? rest : "", rest && *rest ? "'" : "");
+        jp_fail("%s%s%s%s%s%.60s%s", who, where ? where : "", who_end, problem, rest && *rest ? ": '" : "",
+                rest && *rest ? rest : "", rest && *rest ? "'" : "");
         sqlite3_finalize(*st);
         *st = NULL;
         sqlite3_free(sql);

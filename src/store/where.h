@@ -10,12 +10,11 @@
 //     writes, or temporary objects).
 #pragma once
 #include <sqlite3.h>
-#include <stddef.h>
 
 // Prepares head + " AND (where)" + tail on h (just head + tail when where is NULL).
-// Returns 0, or −1 with the reason in err, naming the --where when it is at fault.
-int where_prepare(sqlite3 *h, const char *head, const char *where, const char *tail, sqlite3_stmt **st,
-                  char *err, size_t errlen);
+// Returns 0, or −1 with the reason in jp_error() (base/error.h), naming the --where when it
+// is at fault.
+int where_prepare(sqlite3 *h, const char *head, const char *where, const char *tail, sqlite3_stmt **st);
 
-// The lexical check alone (the first rule above): 0, or −1 with the reason in err.
-int where_check(const char *where, char *err, size_t errlen);
+// The lexical check alone (the first rule above): 0, or −1 with the reason in jp_error().
+int where_check(const char *where);

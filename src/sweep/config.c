@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
 
@@ -15,8 +16,6 @@
 
 typedef struct {
     const char *path;
-    char *err;
-    size_t errlen;
 } Ctx;
 
 static void node_mark(struct fy_node *n, int *line, int *col) {
@@ -36,19 +35,18 @@ static void node_mark(struct fy_node *n, int *line, int *col) {
     if (m) { *line = m->line + 1; *col = m->column + 1; }
 }
 
+// Records "path:line:col: field: what" (the node's position) in jp_error(); an argument may be
+// jp_error() itself (a field_set_* message). Returns −1.
 __attribute__((format(printf, 4, 5)))
 static int fail_at(Ctx *x, struct fy_node *at, const char *field, const char *fmt, ...) {
     int line, col;
     node_mark(at, &line, &col);
-    size_t n = (size_t)snprintf(x->err, x->errlen, "%s:%d:%d: %s%s", x->path, line, col, field ? field : "",
-                                field ? ": " : "");
-    if (n < x->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->err + n, x->errlen - n, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
+    char what[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return jp_fail("%s:%d:%d: %s%s%s", x->path, line, col, field ? field : "", field ? ": " : "", what);
 }
 
 static const char *scalar(struct fy_node *n) { return fy_node_get_scalar0(n); }
@@ -59,9 +57,8 @@ static const char *kind_of(struct fy_node *n) {
 
 // Sets one field of `s` from a node: a scalar, or a sequence of scalars for lists.
 static int set_from_node(Ctx *x, const Field *f, RunSpec *s, struct fy_node *v) {
-    char msg[512];
     if (fy_node_is_scalar(v)) {
-        if (field_set_scalar(f, s, scalar(v), msg, sizeof msg) != 0) return fail_at(x, v, f->path, "%s", msg);
+        if (field_set_scalar(f, s, scalar(v)) != 0) return fail_at(x, v, f->path, "%s", jp_error());
         return 0;
     }
     if (fy_node_is_sequence(v)) {
@@ -72,12 +69,12 @@ static int set_from_node(Ctx *x, const Field *f, RunSpec *s, struct fy_node *v) 
         while ((item = fy_node_sequence_iterate(v, &it))) {
             if (!fy_node_is_scalar(item)) return fail_at(x, item, f->path, "expected integers, got %s", kind_of(item));
             RunSpec one = *s;   // each item alone first, so an error points at it
-            if (f->type == F_INT_LIST && field_set_list(f, &one, &(const char *){ scalar(item) }, 1, msg, sizeof msg) != 0)
-                return fail_at(x, item, f->path, "%s", msg);
+            if (f->type == F_INT_LIST && field_set_list(f, &one, &(const char *){ scalar(item) }, 1) != 0)
+                return fail_at(x, item, f->path, "%s", jp_error());
             if (n <= MLP_MAX_DEPTH) items[n] = scalar(item);
             n++;
         }
-        if (field_set_list(f, s, items, n, msg, sizeof msg) != 0) return fail_at(x, v, f->path, "%s", msg);
+        if (field_set_list(f, s, items, n) != 0) return fail_at(x, v, f->path, "%s", jp_error());
         return 0;
     }
     char what[256];
@@ -252,8 +249,8 @@ static int parse_document(Ctx *x, SweepConfig *c) {
     if (!c->doc) {
         void *it = NULL;
         struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);   // line, column: 1-based here
-        if (e) snprintf(x->err, x->errlen, "%s:%d:%d: YAML syntax: %s", x->path, e->line, e->column, e->msg);
-        else snprintf(x->err, x->errlen, "%s: not valid YAML", x->path);
+        if (e) jp_fail("%s:%d:%d: YAML syntax: %s", x->path, e->line, e->column, e->msg);
+        else jp_fail("%s: not valid YAML", x->path);
         fy_diag_destroy(diag);
         return -1;
     }
@@ -303,12 +300,11 @@ static int parse_document(Ctx *x, SweepConfig *c) {
 
 // Refuses text that is not UTF-8 before libfyaml sees it: some invalid bytes make
 // it loop forever (e.g. "%" then 0xff), and the location helps anyway.
-static int check_utf8(const char *path, const char *text, size_t len, char *err, size_t errlen) {
+static int check_utf8(const char *path, const char *text, size_t len) {
     Utf8Error e;
     if (utf8_check(text, len, &e) == 0) return 0;
-    snprintf(err, errlen, "%s:%d:%d: %s (byte 0x%02x at offset %zu); a sweep config must be UTF-8 text", path, e.line,
-             e.col, e.why, e.byte, e.offset);
-    return -1;
+    return jp_fail("%s:%d:%d: %s (byte 0x%02x at offset %zu); a sweep config must be UTF-8 text", path, e.line, e.col,
+                   e.why, e.byte, e.offset);
 }
 
 // The run count as a product of its factors, for the refusal message.
@@ -324,7 +320,7 @@ static void describe_size(const SweepConfig *c, char *out, size_t outlen) {
 // Refuses a sweep of more than max_runs runs from the axis sizes alone, before
 // any allocation or expansion (a 1e9-point grid used to crash in malloc, a 1e6
 // one to validate silently for minutes).
-static int check_size(const SweepConfig *c, char *err, size_t errlen) {
+static int check_size(const SweepConfig *c) {
     long n = sweep_size(c);
     long cap = c->max_runs ? c->max_runs : SWEEP_DEFAULT_MAX_RUNS;
     if (n <= cap) return 0;
@@ -338,23 +334,19 @@ static int check_size(const SweepConfig *c, char *err, size_t errlen) {
     } else {
         snprintf(count, sizeof count, "%ld", n);
     }
-    size_t k = (size_t)snprintf(err, errlen, "%s: the sweep has %s runs (%s), more than max_runs %ld", c->path, count,
-                                factors, cap);
-    if (k >= errlen) return -1;
-    if (n > SWEEP_MAX_RUNS_LIMIT)
-        snprintf(err + k, errlen - k, "; no sweep may have more than %ld: split it", SWEEP_MAX_RUNS_LIMIT);
-    else
-        snprintf(err + k, errlen - k, "; set max_runs: %ld (top level) to run them all", n);
-    return -1;
+    char advice[96];
+    if (n > SWEEP_MAX_RUNS_LIMIT) snprintf(advice, sizeof advice, "no sweep may have more than %ld: split it", SWEEP_MAX_RUNS_LIMIT);
+    else snprintf(advice, sizeof advice, "set max_runs: %ld (top level) to run them all", n);
+    return jp_fail("%s: the sweep has %s runs (%s), more than max_runs %ld; %s", c->path, count, factors, cap, advice);
 }
 
-int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char *err, size_t errlen) {
+int sweep_config_parse(const char *path, const char *text, SweepConfig *c) {
     memset(c, 0, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", path);
-    if (check_utf8(path, text, strlen(text), err, errlen) != 0) return -1;
+    if (check_utf8(path, text, strlen(text)) != 0) return -1;
     c->text = xstrdup(text);
     spec_defaults(&c->base);
-    Ctx x = { .path = path, .err = err, .errlen = errlen };
+    Ctx x = { .path = path };
     if (parse_document(&x, c) != 0) { sweep_config_free(c); return -1; }
     if (!c->n_init) { c->init_seeds = xcalloc(1, sizeof(uint64_t)); c->n_init = 1; }
     if (!c->n_data) { c->data_seeds = xcalloc(1, sizeof(uint64_t)); c->n_data = 1; }
@@ -362,32 +354,36 @@ int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char 
         const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
         snprintf(c->name, sizeof c->name, "%.*s", (int)strcspn(base, "."), base);
     }
-    if (check_size(c, err, errlen) != 0) { sweep_config_free(c); return -1; }
+    if (check_size(c) != 0) { sweep_config_free(c); return -1; }
     RunSpec *specs;
     long n;
-    if (sweep_expand(c, &specs, &n, err, errlen) != 0) { sweep_config_free(c); return -1; }
+    if (sweep_expand(c, &specs, &n) != 0) { sweep_config_free(c); return -1; }
     free(specs);
     return 0;
 }
 
-int sweep_config_load(const char *path, SweepConfig *c, char *err, size_t errlen) {
+int sweep_config_load(const char *path, SweepConfig *c) {
     memset(c, 0, sizeof *c);
     FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno)); return -1; }
+    if (!f) return jp_fail("%s: cannot open: %s", path, strerror(errno));
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    if (!mem) { fclose(f); snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno)); return -1; }
+    if (!mem) {
+        int e = errno;
+        fclose(f);
+        return jp_fail("%s: cannot read: %s", path, strerror(e));
+    }
     char buf[65536];
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, mem);
     int read_failed = ferror(f);
     fclose(f);
-    if (fclose(mem) != 0 || !text) { free(text); snprintf(err, errlen, "%s: cannot read: out of memory", path); return -1; }
-    if (read_failed) { free(text); snprintf(err, errlen, "%s: read error", path); return -1; }
+    if (fclose(mem) != 0 || !text) { free(text); return jp_fail("%s: cannot read: out of memory", path); }
+    if (read_failed) { free(text); return jp_fail("%s: read error", path); }
     // Checked on the bytes as read, so a NUL byte is reported rather than ending the text early.
-    int rc = check_utf8(path, text, len, err, errlen);
-    if (rc == 0) rc = sweep_config_parse(path, text, c, err, errlen);
+    int rc = check_utf8(path, text, len);
+    if (rc == 0) rc = sweep_config_parse(path, text, c);
     free(text);
     return rc;
 }
@@ -410,11 +406,11 @@ long sweep_size(const SweepConfig *c) {
     return n;
 }
 
-int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n_out, char *err, size_t errlen) {
+int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n_out) {
     long n = sweep_size(c), k = 0;
-    if (check_size(c, err, errlen) != 0) return -1;   // the caller skipped sweep_config_parse's check
+    if (check_size(c) != 0) return -1;   // the caller skipped sweep_config_parse's check
     RunSpec *out = xmalloc_array((size_t)n, sizeof(RunSpec));
-    Ctx x = { .path = c->path, .err = err, .errlen = errlen };
+    Ctx x = { .path = c->path };
     int idx[SWEEP_MAX_AXES] = { 0 };
     long points = n / ((long)c->n_init * c->n_data * (c->n_zip ? c->zip_len : 1));
     for (long g = 0; g < points; g++) {
@@ -428,11 +424,9 @@ int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n_out, char *err, 
                     RunSpec s = zp;
                     s.init_seed = c->init_seeds[i];
                     s.data_seed = c->data_seeds[d];
-                    char msg[512];
-                    if (spec_resolve(&s, msg, sizeof msg) != 0) {
-                        snprintf(err, errlen, "%s: sweep point %ld: %s", c->path, k + 1, msg);
+                    if (spec_resolve(&s) != 0) {
                         free(out);
-                        return -1;
+                        return jp_fail("%s: sweep point %ld: %s", c->path, k + 1, jp_error());
                     }
                     out[k++] = s;
                 }

@@ -50,10 +50,11 @@ typedef struct {
     long max_runs;             // 0: SWEEP_DEFAULT_MAX_RUNS
 } SweepConfig;
 
-// Reads, parses and validates `path`, including every point of the expansion.
-int sweep_config_load(const char *path, SweepConfig *c, char *err, size_t errlen);
+// Reads, parses and validates `path`, including every point of the expansion. 0, or −1 with
+// the message in jp_error() (base/error.h).
+int sweep_config_load(const char *path, SweepConfig *c);
 // The same from text; `path` only names it in messages.
-int sweep_config_parse(const char *path, const char *text, SweepConfig *c, char *err, size_t errlen);
+int sweep_config_parse(const char *path, const char *text, SweepConfig *c);
 void sweep_config_free(SweepConfig *c);
 
 // Number of run specs: product of grid sizes × zip length × init seeds × data seeds;
@@ -61,5 +62,5 @@ void sweep_config_free(SweepConfig *c);
 long sweep_size(const SweepConfig *c);
 
 // All run specs, resolved, in order: grid (last axis fastest), zip, init, data.
-// Refuses (like the load) a sweep of more than max_runs runs.
-int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n, char *err, size_t errlen);
+// Refuses (like the load) a sweep of more than max_runs runs: 0, or −1 with jp_error().
+int sweep_expand(const SweepConfig *c, RunSpec **specs, long *n);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/error.h"
 #include "base/fmt.h"
 #include "base/names.h"
 
@@ -113,18 +114,17 @@ static int parse_integer(const char *text, double min, double max, long *out) {
     return 0;
 }
 
-static int fail_expected(const Field *f, const char *text, char *err, size_t errlen) {
+static int fail_expected(const Field *f, const char *text) {
     char what[256];
     field_describe(f, what, sizeof what);
-    snprintf(err, errlen, "expected %s, got '%s'", what, text);
-    return -1;
+    return jp_fail("expected %s, got '%s'", what, text);
 }
 
-int field_set_scalar(const Field *f, RunSpec *s, const char *text, char *err, size_t errlen) {
+int field_set_scalar(const Field *f, RunSpec *s, const char *text) {
     switch (f->type) {
     case F_INT: {
         long v;
-        if (parse_integer(text, f->min, f->max, &v) != 0) return fail_expected(f, text, err, errlen);
+        if (parse_integer(text, f->min, f->max, &v) != 0) return fail_expected(f, text);
         *AT(s, f, long) = v;
         return 0;
     }
@@ -132,7 +132,7 @@ int field_set_scalar(const Field *f, RunSpec *s, const char *text, char *err, si
         char *end;
         errno = 0;
         unsigned long long v = strtoull(text, &end, 10);
-        if (errno || end == text || *end || text[0] == '-') return fail_expected(f, text, err, errlen);
+        if (errno || end == text || *end || text[0] == '-') return fail_expected(f, text);
         *AT(s, f, uint64_t) = v;
         return 0;
     }
@@ -140,7 +140,7 @@ int field_set_scalar(const Field *f, RunSpec *s, const char *text, char *err, si
         char *end;
         errno = 0;
         double v = strtod(text, &end);
-        if (errno || end == text || *end || !(v >= f->min && v <= f->max)) return fail_expected(f, text, err, errlen);
+        if (errno || end == text || *end || !(v >= f->min && v <= f->max)) return fail_expected(f, text);
         *AT(s, f, double) = v;
         if (f->type == F_BUDGET) s->budget = f->budget_kind;
         return 0;
@@ -148,39 +148,34 @@ int field_set_scalar(const Field *f, RunSpec *s, const char *text, char *err, si
     case F_BOOL:
         if (!strcasecmp(text, "true") || !strcasecmp(text, "yes")) *AT(s, f, int) = 1;
         else if (!strcasecmp(text, "false") || !strcasecmp(text, "no")) *AT(s, f, int) = 0;
-        else return fail_expected(f, text, err, errlen);
+        else return fail_expected(f, text);
         return 0;
     case F_STRING:
-        if (strlen(text) > (size_t)f->max) return fail_expected(f, text, err, errlen);
+        if (strlen(text) > (size_t)f->max) return fail_expected(f, text);
         snprintf(AT(s, f, char), (size_t)f->max + 1, "%s", text);
         return 0;
     case F_ENUM: {
         int i = name_index(f->names, f->n_names, text);
-        if (i < 0) return fail_expected(f, text, err, errlen);
+        if (i < 0) return fail_expected(f, text);
         *AT(s, f, int) = i;
         return 0;
     }
     case F_INT_LIST:
-        snprintf(err, errlen, "expected a list like [300, 100], got '%s'", text);
-        return -1;
+        return jp_fail("expected a list like [300, 100], got '%s'", text);
     }
     return -1;
 }
 
-int field_set_list(const Field *f, RunSpec *s, const char *const *items, int n, char *err, size_t errlen) {
+int field_set_list(const Field *f, RunSpec *s, const char *const *items, int n) {
     if (f->type != F_INT_LIST) {
         char what[256];
         field_describe(f, what, sizeof what);
-        snprintf(err, errlen, "expected %s, got a list", what);
-        return -1;
+        return jp_fail("expected %s, got a list", what);
     }
-    if (n < 1 || n > MLP_MAX_DEPTH) {
-        snprintf(err, errlen, "expected 1 to %d widths, got %d", MLP_MAX_DEPTH, n);
-        return -1;
-    }
+    if (n < 1 || n > MLP_MAX_DEPTH) return jp_fail("expected 1 to %d widths, got %d", MLP_MAX_DEPTH, n);
     for (int i = 0; i < n; i++) {
         long v;
-        if (parse_integer(items[i], f->min, f->max, &v) != 0) return fail_expected(f, items[i], err, errlen);
+        if (parse_integer(items[i], f->min, f->max, &v) != 0) return fail_expected(f, items[i]);
         s->hidden[i] = (int)v;
     }
     s->hidden_n = n;

@@ -26,9 +26,9 @@ extern const int spec_field_count;
 const Field *field_find(const char *path);
 
 // Parses scalar text into the field of `s`. Lists (F_INT_LIST) take items[n].
-// On error writes "expected …, got '…'" into err and returns −1.
-int field_set_scalar(const Field *f, RunSpec *s, const char *text, char *err, size_t errlen);
-int field_set_list(const Field *f, RunSpec *s, const char *const *items, int n, char *err, size_t errlen);
+// On error records "expected …, got '…'" in jp_error() (base/error.h) and returns −1.
+int field_set_scalar(const Field *f, RunSpec *s, const char *text);
+int field_set_list(const Field *f, RunSpec *s, const char *const *items, int n);
 
 // The field's value as canonical text ("%ld", "%.17g", a name, "300,100").
 void field_format(const Field *f, const RunSpec *s, char *out, size_t outlen);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "base/fmt.h"
 #include "base/text.h"
 #include "base/xalloc.h"
@@ -82,7 +83,7 @@ static MlpShape spec_shape(const RunSpec *s) {
     return sh;
 }
 
-int spec_resolve(RunSpec *s, char *err, size_t errlen) {
+int spec_resolve(RunSpec *s) {
     if (s->hidden_n == 0) {
         s->hidden_n = (int)s->depth;
         for (int l = 0; l < s->depth; l++) s->hidden[l] = (int)s->width;
@@ -102,31 +103,21 @@ int spec_resolve(RunSpec *s, char *err, size_t errlen) {
         world_resolve(&o, &n_in, &n_out, &regression);
         s->world_concepts = o.concepts;
         s->world_bits = o.bits;
-        if (regression && s->loss != LOSS_MSE) {
-            snprintf(err, errlen, "model.loss: task %s has regression targets; set model.loss: mse", task_names[s->task]);
-            return -1;
-        }
-        if (s->world_k > s->world_bits && (o.kind == WORLD_SPARSE_PARITY || o.kind == WORLD_ZIPF_CONCEPTS)) {
-            snprintf(err, errlen, "world.k: %ld is more than world.bits %ld", s->world_k, s->world_bits);
-            return -1;
-        }
-        if (o.kind == WORLD_MANIFOLD && s->world_manifold_dim > s->world_bits) {
-            snprintf(err, errlen, "world.manifold_dim: %ld is more than world.bits %ld", s->world_manifold_dim, s->world_bits);
-            return -1;
-        }
-        if (s->train_size == 0 && s->budget == BUDGET_EPOCHS) {
-            snprintf(err, errlen, "budget.epochs: task %s draws fresh examples (task.train_size 0), so it has no epochs; "
-                     "give budget.steps or budget.examples, or a task.train_size", task_names[s->task]);
-            return -1;
-        }
+        if (regression && s->loss != LOSS_MSE)
+            return jp_fail("model.loss: task %s has regression targets; set model.loss: mse", task_names[s->task]);
+        if (s->world_k > s->world_bits && (o.kind == WORLD_SPARSE_PARITY || o.kind == WORLD_ZIPF_CONCEPTS))
+            return jp_fail("world.k: %ld is more than world.bits %ld", s->world_k, s->world_bits);
+        if (o.kind == WORLD_MANIFOLD && s->world_manifold_dim > s->world_bits)
+            return jp_fail("world.manifold_dim: %ld is more than world.bits %ld", s->world_manifold_dim, s->world_bits);
+        if (s->train_size == 0 && s->budget == BUDGET_EPOCHS)
+            return jp_fail("budget.epochs: task %s draws fresh examples (task.train_size 0), so it has no epochs; "
+                           "give budget.steps or budget.examples, or a task.train_size", task_names[s->task]);
     }
     task_info(s, &n_in, &n_out, &n_train);
     s->pool = spec_is_world(s) ? s->train_size : n_train - s->val_size;
-    if (!spec_is_world(s) && s->train_size > s->pool) {
-        snprintf(err, errlen, "task.train_size: %ld is more than the %ld examples left after task.val_size %ld",
-                 s->train_size, s->pool, s->val_size);
-        return -1;
-    }
+    if (!spec_is_world(s) && s->train_size > s->pool)
+        return jp_fail("task.train_size: %ld is more than the %ld examples left after task.val_size %ld", s->train_size,
+                       s->pool, s->val_size);
     MlpShape sh = spec_shape(s);
     s->n_params = (long)mlp_n_params(&sh);
     double D = s->train_size ? s->train_size : s->pool, examples = 0;
@@ -138,10 +129,8 @@ int spec_resolve(RunSpec *s, char *err, size_t errlen) {
     case BUDGET_TOKENS_PER_PARAM: examples = s->budget_value * s->n_params; break;
     }
     s->steps = (long)ceil(examples / s->batch - 1e-9);
-    if (s->steps < 1) {
-        snprintf(err, errlen, "budget: resolves to %ld steps of batch %ld; it must give at least one", s->steps, s->batch);
-        return -1;
-    }
+    if (s->steps < 1)
+        return jp_fail("budget: resolves to %ld steps of batch %ld; it must give at least one", s->steps, s->batch);
     if (s->eval_every <= 0) s->eval_every = (s->steps + s->evals - 1) / s->evals;
     return 0;
 }

@@ -66,8 +66,8 @@ typedef struct {
 void spec_defaults(RunSpec *s);
 
 // Fills steps, eval_every, lr/wd defaults, n_params; checks what needs the
-// whole spec (train_size against the pool). On error writes `err`, returns −1.
-int spec_resolve(RunSpec *s, char *err, size_t errlen);
+// whole spec (train_size against the pool). On error records jp_error() (base/error.h), returns −1.
+int spec_resolve(RunSpec *s);
 
 // The canonical text (caller frees) and hashes, as documented above.
 char *spec_canonical(const RunSpec *s, int with_seeds);

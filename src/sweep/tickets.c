@@ -71,11 +71,7 @@ int tickets_train_group(Store *st, const Group *g, const Task *task, int threads
     tc.stop = stop;
     ImpOptions o = tickets_imp_options(s);
     long launch;
-    if (store_start_launch(st, g->run_ids, g->n, &launch) != 0) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", jp_error());   // jp_fail may not read its own buffer
-        return jp_fail("%s: %s", st->path, why);
-    }
+    if (store_start_launch(st, g->run_ids, g->n, &launch) != 0) return jp_fail("%s: %s", st->path, jp_error());
     MemberSeeds *seeds = xmalloc_array((size_t)g->n, sizeof *seeds);
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
     Sink c = { .st = st, .g = g, .rewind = o.rewind_step, .on_row = on_row, .ctx = ctx };
