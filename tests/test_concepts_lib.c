@@ -193,17 +193,14 @@ static char dir[64], path[128];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/jackpot-concepts-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (temp_dir_make(dir, sizeof dir, "concepts") != 0) return -1;
     snprintf(path, sizeof path, "%s/runs.db", dir);
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    return temp_dir_remove(dir);
 }
 
 // A finished run of width w (n_params 10·w), learning rate lr and seed, in group `group`, on a

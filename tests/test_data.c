@@ -19,15 +19,12 @@ static char tmpdir[256];
 
 static int make_tmpdir(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/jackpot-test-data-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return temp_dir_make(tmpdir, sizeof tmpdir, "test-data");
 }
 
 static int remove_tmpdir(void **state) {
     (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    return temp_dir_remove(tmpdir);
 }
 
 // Writes an IDX file: magic (00 00 type ndim), big-endian dims, then `payload`

@@ -33,8 +33,7 @@ static char dir[64], db[96];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/jackpot-report-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (temp_dir_make(dir, sizeof dir, "report") != 0) return -1;
     char yaml[160], cmd[1024];
     snprintf(yaml, sizeof yaml, "%s/toy.yaml", dir);
     snprintf(db, sizeof db, "%s/runs.db", dir);
@@ -58,9 +57,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return sh(cmd) == 0 ? 0 : -1;
+    return temp_dir_remove(dir);
 }
 
 static const char *const FIGURES[] = {

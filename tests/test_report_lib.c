@@ -47,8 +47,7 @@ static void add_run(Store *st, long sweep, long pos, const char *task, const cha
 // task "sparse-parity": two toy worlds (world.concepts 8 and 16) of two runs each, one size.
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/jackpot-report-lib-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (temp_dir_make(dir, sizeof dir, "report-lib") != 0) return -1;
     snprintf(db, sizeof db, "%s/runs.db", dir);
     Store st;
     if (store_open(&st, db, 0) != 0) return -1;
@@ -89,9 +88,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return temp_dir_remove(dir);
 }
 
 static void test_open_refuses_other_files(void **state) {

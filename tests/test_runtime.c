@@ -28,8 +28,7 @@ static char dir[64], db[128], yaml[128];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/jackpot-runtime-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (temp_dir_make(dir, sizeof dir, "runtime") != 0) return -1;
     snprintf(db, sizeof db, "%s/runs.db", dir);
     snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
     return 0;
@@ -37,9 +36,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    return temp_dir_remove(dir);
 }
 
 // A toy-world sweep: 2 widths × 2 init seeds = 2 groups of 2 runs, `steps` steps each.

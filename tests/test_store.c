@@ -19,17 +19,14 @@ static char dir[64], path[128];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/jackpot-store-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
+    if (temp_dir_make(dir, sizeof dir, "store") != 0) return -1;
     snprintf(path, sizeof path, "%s/runs.db", dir);
     return 0;
 }
 
 static int teardown(void **state) {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    return temp_dir_remove(dir);
 }
 
 static double query(Store *s, const char *sql) {

@@ -24,6 +24,19 @@ static inline char *slurp(const char *path) {
     return s;
 }
 
+// A fresh folder /tmp/jackpot-NAME-XXXXXX, its path in dir[n]: 0, or −1.
+static inline int temp_dir_make(char *dir, size_t n, const char *name) {
+    snprintf(dir, n, "/tmp/jackpot-%s-XXXXXX", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+// The folder and everything in it: 0, or −1.
+static inline int temp_dir_remove(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 // ---- values out of a JSON text, by path ----
 // Paths are SQLite's: '$.a.b', '$.groups[1].N', '$."key with spaces"'. Each call parses
 // the text with SQLite's JSON functions on an in-memory database and fails the test when
