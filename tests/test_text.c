@@ -54,7 +54,12 @@ static char *read_small(size_t *n) {
 // A numbered corpus: records "%07ld\n" (8 bytes each, all different), no empty lines.
 static char *numbered(long records) {
     char *s = malloc((size_t)records * 8 + 1);
-    for (long i = 0; i < records; i++) snprintf(s + 8 * i, 9, "%07ld\n", i);
+    for (long i = 0; i < records; i++) {
+        char record[32];
+        snprintf(record, sizeof record, "%07ld\n", i);
+        memcpy(s + 8 * i, record, 8);
+    }
+    s[records * 8] = 0;
     return s;
 }
 
