@@ -101,7 +101,9 @@ int text_member_init(const TextCorpus *c, long D, int context, uint64_t data_see
 void text_member_free(TextMember *m);
 // out[n] = the member's stream [pos, pos + n), which must lie in [0, D).
 void text_member_read(const TextMember *m, long pos, long n, uint8_t *out);
-// tokens[B][context + 1] = the windows of batch `step` (0-based).
+// tokens[B][context + 1] = the windows of batch `step` (0-based). Not const: it caches the
+// current epoch's permutation (remade when a step falls in another epoch, so steps may be
+// asked in any order); one member per thread.
 void text_batch(TextMember *m, long step, int B, uint8_t *tokens);
 
 // Windows of context + 1 tokens that tile `which` (TEXT_VAL or TEXT_TEST; TEXT_TRAIN
