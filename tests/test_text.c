@@ -10,7 +10,9 @@
 #include "data/text.h"
 
 #define SMALL "tests/data/small.txt"
-#define GCIDE "/usr/share/dictd/gcide.dict.dz"
+#ifndef GCIDE
+#define GCIDE "/usr/share/dictd/gcide.dict.dz"   // -DGCIDE=... to try the skip
+#endif
 
 static char tmpdir[256];
 
@@ -167,6 +169,12 @@ static void test_load_gzip(void **state) {
         }
         text_corpus_free(&gz);
     }
+    // compression is recognised by content: a plain text named .gz reads as it is
+    write_bytes(tmp_path("plain.gz"), text, n);
+    assert_int_equal(text_corpus_load(tmp_path("plain.gz"), &s, &gz), 0);
+    assert_int_equal(gz.n_bytes, (long)n);
+    assert_memory_equal(gz.part[TEXT_VAL], plain.part[TEXT_VAL], (size_t)plain.part_bytes[TEXT_VAL]);
+    text_corpus_free(&gz);
     text_corpus_free(&plain);
     free(text);
 }
@@ -369,7 +377,12 @@ static void test_load_errors(void **state) {
     write_gzip(tmp_path("empty.gz"), "", 0);
     expect_load_error(tmp_path("empty.gz"), &s, "empty");
     assert_int_equal(mkdir(tmp_path("nofiles"), 0700), 0);
+    write_bytes(tmp_path("nofiles/.hidden"), "hidden\n", 7);
     expect_load_error(tmp_path("nofiles"), &s, "holds no files");
+    assert_int_equal(mkdir(tmp_path("emptyfiles"), 0700), 0);
+    write_bytes(tmp_path("emptyfiles/a.txt"), "", 0);
+    write_gzip(tmp_path("emptyfiles/b.gz"), "", 0);
+    expect_load_error(tmp_path("emptyfiles"), &s, "empty");
     TextSplit big = split_bytes(3000, 1000, TEXT_SPLIT_BLOCK);   // 4097 bytes cannot give 4000 and training
     expect_load_error(SMALL, &big, "4097 bytes in 14 split units are too few for validation 3000 bytes, test 1000");
     TextSplit none = { .val_fraction = 0, .test_fraction = 0.1, .block = 100 };
