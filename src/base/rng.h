@@ -17,6 +17,10 @@ enum {
     RNG_STREAM_FRESH  = 7,   // a toy world's training examples; seed = data_seed, index = example
     RNG_STREAM_VAL_SET  = 8, // a toy world's held-out sets; seed = world seed
     RNG_STREAM_TEST_SET = 9,
+    // The text task (data/text.h).
+    RNG_STREAM_TEXT_SPLIT  = 20,   // validation/test units; seed 0 (fixed across data seeds)
+    RNG_STREAM_TEXT_SUBSET = 21,   // which training chunks make a member's D tokens; seed = data_seed
+    RNG_STREAM_TEXT_ORDER  = 22,   // window order; seed = data_seed, the epoch in the stream's high 32 bits
 
     // Analyses (bootstrap resampling): seed = the analysis's --seed.
     RNG_STREAM_FIT_BOOTSTRAP  = 101,   // fit_law: cluster draws, index = resample·clusters + slot
