@@ -1,0 +1,374 @@
+// The gpt family (src/nn/gpt.h) and its layers: finite-difference gradient checks of
+// LayerNorm, causal attention, the embeddings and unembedding, and whole models (tied and
+// untied, every parameter); causality; determinism and member independence; parameter
+// counts, FLOPs and the initialisation's statistics; gradient clipping; bad inputs.
+//
+// Gradient checks: the layers compute in float, the objective is summed in double and
+// differentiated centrally. The error of a partial is scaled by the largest analytic
+// partial of its tensor, |fd − analytic| / max|analytic|, so that a tensor of small
+// gradients is held to its own scale. Tolerances are about ten times the worst scaled
+// error observed (printed per check): layers GRAD_TOL_LAYER, whole models GRAD_TOL_MODEL.
+// GELU (the exact erf form, activation.h) is checked in tests/test_grad.c.
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/rng.h"
+#include "nn/attention.h"
+#include "nn/clip.h"
+#include "nn/embedding.h"
+#include "nn/gpt.h"
+#include "nn/layernorm.h"
+#include "nn/optim.h"
+
+#define GRAD_TOL_LAYER 5e-4   // observed ≤ 4.9e-5 (attention dX), h = 1e-2
+#define GRAD_TOL_MODEL 3e-3   // observed ≤ 3.4e-4 (a ln_2 gain), h = 3e-3
+
+static void fill(float *v, long n, uint64_t seed, float scale) {
+    for (long i = 0; i < n; i++) v[i] = scale * rng_normal(seed, 99, (uint64_t)i);
+}
+
+typedef double (*Objective)(void *ctx);
+
+// Central differences of f in param[0..n), against analytic[0..n); returns the worst
+// scaled error and fails the test above tol.
+static double fd_check(const char *what, Objective f, void *ctx, float *param, long n,
+                       const float *analytic, float h, double tol) {
+    double gmax = 0;
+    for (long i = 0; i < n; i++) gmax = fmax(gmax, fabs(analytic[i]));
+    double scale = fmax(gmax, 1e-6), worst = 0;
+    for (long i = 0; i < n; i++) {
+        float keep = param[i];
+        param[i] = keep + h; double up = f(ctx);
+        param[i] = keep - h; double down = f(ctx);
+        param[i] = keep;
+        double fd = (up - down) / ((double)(keep + h) - (double)(keep - h));
+        double err = fabs(fd - analytic[i]) / scale;
+        if (err > worst) worst = err;
+        if (err > tol) fail_msg("%s: d/dp[%ld] analytic %.7g, finite difference %.7g (max %.3g)",
+                                what, i, analytic[i], fd, gmax);
+    }
+    print_message("%-40s %5ld partials, max|g| %.2e, worst scaled error %.1e\n", what, n, gmax, worst);
+    return worst;
+}
+
+static double dot(const float *a, const float *b, long n) {
+    double s = 0;
+    for (long i = 0; i < n; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+// ---- LayerNorm: objective Σ Y ⊙ R ----
+enum { LN_N = 4, LN_C = 8 };
+typedef struct { float X[LN_N * LN_C], g[LN_C], b[LN_C], R[LN_N * LN_C], Y[LN_N * LN_C], mean[LN_N], rstd[LN_N]; } LnCtx;
+
+static double ln_objective(void *p) {
+    LnCtx *c = p;
+    layernorm_forward(c->Y, c->mean, c->rstd, c->X, c->g, c->b, LN_N, LN_C);
+    return dot(c->Y, c->R, LN_N * LN_C);
+}
+
+static void test_layernorm(void **state) {
+    (void)state;
+    LnCtx c;
+    fill(c.X, LN_N * LN_C, 1, 1); fill(c.g, LN_C, 2, 0.5f); fill(c.b, LN_C, 3, 0.5f); fill(c.R, LN_N * LN_C, 4, 1);
+    for (int i = 0; i < LN_C; i++) c.g[i] += 1.0f;
+    for (int i = 0; i < LN_C; i++) c.X[i] += 3.0f;   // a row with a large mean
+    ln_objective(&c);
+    // each row normalised: mean 0 and variance 1 before the gain (g = 1, b = 0 here)
+    float ones[LN_C], zeros[LN_C] = { 0 }, Y[LN_N * LN_C], m[LN_N], r[LN_N];
+    for (int i = 0; i < LN_C; i++) ones[i] = 1.0f;
+    layernorm_forward(Y, m, r, c.X, ones, zeros, LN_N, LN_C);
+    for (int row = 0; row < LN_N; row++) {
+        double mu = 0, var = 0;
+        for (int i = 0; i < LN_C; i++) mu += Y[row * LN_C + i];
+        for (int i = 0; i < LN_C; i++) var += pow(Y[row * LN_C + i] - mu / LN_C, 2);
+        assert_float_equal(mu / LN_C, 0.0, 1e-6);
+        assert_float_equal(var / LN_C, 1.0 - 1e-5 * r[row] * r[row], 1e-5);   // var/(var + eps)
+    }
+    float dX[LN_N * LN_C] = { 0 }, dg[LN_C], db[LN_C];
+    layernorm_backward(dX, dg, db, c.R, c.X, c.mean, c.rstd, c.g, LN_N, LN_C);
+    fd_check("layernorm dX", ln_objective, &c, c.X, LN_N * LN_C, dX, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("layernorm dg", ln_objective, &c, c.g, LN_C, dg, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("layernorm db", ln_objective, &c, c.b, LN_C, db, 1e-2f, GRAD_TOL_LAYER);
+    // dX accumulates; dg and db are overwritten
+    float dX2[LN_N * LN_C], dg2[LN_C], db2[LN_C];
+    for (int i = 0; i < LN_N * LN_C; i++) dX2[i] = 1.0f;
+    for (int i = 0; i < LN_C; i++) dg2[i] = db2[i] = 7.0f;
+    layernorm_backward(dX2, dg2, db2, c.R, c.X, c.mean, c.rstd, c.g, LN_N, LN_C);
+    for (int i = 0; i < LN_N * LN_C; i++) assert_true(dX2[i] == 1.0f + dX[i]);
+    assert_memory_equal(dg, dg2, sizeof dg);
+    assert_memory_equal(db, db2, sizeof db);
+}
+
+// ---- attention: objective Σ Y ⊙ R ----
+enum { AB = 2, AT = 5, AC = 8, AH = 2, AN = AB * AT };
+typedef struct {
+    float X[AN * AC], Wqkv[3 * AC * AC], bqkv[3 * AC], Wo[AC * AC], bo[AC], R[AN * AC], Y[AN * AC];
+    float qkv[AN * 3 * AC], att[AB * AH * AT * AT], ctx[AN * AC];
+} AttnCtx;
+
+static double attn_objective(void *p) {
+    AttnCtx *c = p;
+    AttnActs a = { c->qkv, c->att, c->ctx };
+    attention_forward(c->Y, &a, c->X, c->Wqkv, c->bqkv, c->Wo, c->bo, AB, AT, AC, AH);
+    return dot(c->Y, c->R, AN * AC);
+}
+
+static void test_attention(void **state) {
+    (void)state;
+    AttnCtx c;
+    fill(c.X, AN * AC, 11, 1); fill(c.Wqkv, 3 * AC * AC, 12, 0.5f); fill(c.bqkv, 3 * AC, 13, 0.5f);
+    fill(c.Wo, AC * AC, 14, 0.5f); fill(c.bo, AC, 15, 0.5f); fill(c.R, AN * AC, 16, 1);
+    attn_objective(&c);
+    // probabilities: rows sum to 1, zero above the diagonal, position 0 attends to itself only
+    for (int bh = 0; bh < AB * AH; bh++)
+        for (int t = 0; t < AT; t++) {
+            const float *row = c.att + ((size_t)bh * AT + t) * AT;
+            double sum = 0;
+            for (int j = 0; j < AT; j++) {
+                if (j > t) assert_true(row[j] == 0.0f);
+                sum += row[j];
+            }
+            assert_float_equal(sum, 1.0, 1e-6);
+        }
+    assert_true(c.att[0] == 1.0f);
+    float dX[AN * AC], dWqkv[3 * AC * AC], dbqkv[3 * AC], dWo[AC * AC], dbo[AC];
+    float dctx[AN * AC], dqkv[AN * 3 * AC], datt[AT * AT];
+    AttnActs a = { c.qkv, c.att, c.ctx };
+    AttnScratch sc = { dctx, dqkv, datt };
+    attention_backward(dX, dWqkv, dbqkv, dWo, dbo, c.R, c.X, &a, &sc, c.Wqkv, c.Wo, AB, AT, AC, AH);
+    fd_check("attention dX", attn_objective, &c, c.X, AN * AC, dX, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("attention dWqkv", attn_objective, &c, c.Wqkv, 3 * AC * AC, dWqkv, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("attention dbqkv", attn_objective, &c, c.bqkv, 3 * AC, dbqkv, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("attention dWo", attn_objective, &c, c.Wo, AC * AC, dWo, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("attention dbo", attn_objective, &c, c.bo, AC, dbo, 1e-2f, GRAD_TOL_LAYER);
+}
+
+// ---- embeddings and unembedding: objective Σ out ⊙ R ----
+enum { EB = 2, ET = 5, EC = 8, EN = EB * ET, EV = GPT_VOCAB, ECTX = 6 };
+typedef struct {
+    int tokens[EN];
+    float wte[EV * EC], wpe[ECTX * EC], X[EN * EC], R[EN * EC];
+    float H[EN * EC], W[EV * EC], logits[EN * EV], RL[EN * EV];
+} EmbCtx;
+
+static double emb_objective(void *p) {
+    EmbCtx *c = p;
+    embedding_forward(c->X, c->tokens, c->wte, c->wpe, EB, ET, EC);
+    return dot(c->X, c->R, EN * EC);
+}
+
+static double unemb_objective(void *p) {
+    EmbCtx *c = p;
+    unembedding_forward(c->logits, c->H, c->W, EN, EC, EV);
+    return dot(c->logits, c->RL, EN * EV);
+}
+
+static void test_embeddings(void **state) {
+    (void)state;
+    static EmbCtx c;
+    // repeated tokens (3 appears three times) so that their gradients must add up
+    const int toks[EN] = { 3, 200, 3, 0, 255, 17, 3, 200, 9, 1 };
+    memcpy(c.tokens, toks, sizeof toks);
+    fill(c.wte, EV * EC, 21, 1); fill(c.wpe, ECTX * EC, 22, 1); fill(c.R, EN * EC, 23, 1);
+    fill(c.H, EN * EC, 24, 1); fill(c.W, EV * EC, 25, 1); fill(c.RL, EN * EV, 26, 1);
+    emb_objective(&c);
+    assert_true(c.X[EC + 2] == c.wte[200 * EC + 2] + c.wpe[1 * EC + 2]);
+    static float dwte[EV * EC], dwpe[ECTX * EC];
+    for (int i = 0; i < EV * EC; i++) dwte[i] = 0.0f;
+    for (int i = 0; i < ECTX * EC; i++) dwpe[i] = 0.0f;
+    embedding_backward(dwte, dwpe, c.R, c.tokens, EB, ET, EC);
+    fd_check("embedding dwte", emb_objective, &c, c.wte, EV * EC, dwte, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("embedding dwpe", emb_objective, &c, c.wpe, ECTX * EC, dwpe, 1e-2f, GRAD_TOL_LAYER);
+    for (int i = 0; i < EC; i++) assert_true(dwpe[(ECTX - 1) * EC + i] == 0.0f);   // position ≥ T
+    static float dH[EN * EC], dW[EV * EC];
+    unembedding_backward(dH, dW, c.RL, c.H, c.W, EN, EC, EV);
+    fd_check("unembedding dX", unemb_objective, &c, c.H, EN * EC, dH, 1e-2f, GRAD_TOL_LAYER);
+    fd_check("unembedding dW", unemb_objective, &c, c.W, EV * EC, dW, 1e-2f, GRAD_TOL_LAYER);
+}
+
+// ---- whole models ----
+enum { MB = 2, MT = 5 };
+static const GptShape TINY = { .d_model = 8, .n_layer = 2, .n_head = 2, .d_ff = 16, .context = 6,
+                               .tie_embeddings = 1 };
+
+static void batch(int *tokens, int *targets, int n, uint64_t seed) {
+    for (int i = 0; i < n; i++) {
+        tokens[i] = (int)rng_below(seed, 1, (uint64_t)i, GPT_VOCAB);
+        targets[i] = (int)rng_below(seed, 2, (uint64_t)i, GPT_VOCAB);
+    }
+}
+
+// GPT-2's initialisation, then moved away from it so that every gradient is exercised at
+// a general point: matrices ×10, biases and LayerNorm biases N(0, 0.1²), gains 1 + N(0, 0.2²).
+static void perturbed_params(const GptShape *s, float *p, uint64_t seed) {
+    gpt_init_params(s, p, seed);
+    int n = gpt_n_tensors(s);
+    GptTensor *T = malloc(sizeof *T * n);
+    gpt_tensors(s, T);
+    for (int k = 0; k < n; k++)
+        for (size_t i = 0; i < T[k].size; i++) {
+            float *x = p + T[k].offset + i, z = rng_normal(seed, 77, T[k].offset + i);
+            switch (T[k].role) {
+            case GPT_EMBEDDING: case GPT_MATRIX: case GPT_RESIDUAL: *x *= 10.0f; break;
+            case GPT_BIAS: case GPT_NORM_BIAS: *x = 0.1f * z; break;
+            case GPT_NORM_GAIN: *x = 1.0f + 0.2f * z; break;
+            }
+        }
+    free(T);
+}
+
+typedef struct { GptShape s; float *params; int tokens[MB * MT], targets[MB * MT]; GptWork w; } ModelCtx;
+
+static double model_objective(void *p) {
+    ModelCtx *c = p;
+    return gpt_forward(&c->s, c->params, c->tokens, c->targets, MB, MT, &c->w);
+}
+
+static double check_model(int tied) {
+    ModelCtx c = { .s = TINY };
+    c.s.tie_embeddings = tied;
+    size_t P = gpt_n_params(&c.s);
+    c.params = malloc(sizeof(float) * P);
+    float *grads = malloc(sizeof(float) * P);
+    for (size_t i = 0; i < P; i++) grads[i] = NAN;   // every entry must be written
+    perturbed_params(&c.s, c.params, 5);
+    batch(c.tokens, c.targets, MB * MT, 6);
+    c.tokens[3] = c.tokens[7];   // a repeated token
+    assert_int_equal(gpt_work_init(&c.w, &c.s, MB, MT), 0);
+    double loss = model_objective(&c);
+    assert_true(isfinite(loss) && loss > 0);
+    gpt_backward(&c.s, c.params, c.tokens, MB, MT, &c.w, grads);
+    int n = gpt_n_tensors(&c.s);
+    GptTensor *T = malloc(sizeof *T * n);
+    gpt_tensors(&c.s, T);
+    double worst = 0;
+    for (int k = 0; k < n; k++) {
+        char what[96];
+        snprintf(what, sizeof what, "%s %s", tied ? "tied" : "untied", T[k].name);
+        double e = fd_check(what, model_objective, &c, c.params + T[k].offset, (long)T[k].size,
+                            grads + T[k].offset, 3e-3f, GRAD_TOL_MODEL);
+        worst = fmax(worst, e);
+    }
+    // wpe's row 5 (position ≥ T) has no gradient
+    GptLayout y = gpt_layout(&c.s);
+    for (int i = 0; i < c.s.d_model; i++) assert_true(grads[y.wpe + 5 * c.s.d_model + i] == 0.0f);
+    gpt_work_free(&c.w);
+    free(T); free(c.params); free(grads);
+    return worst;
+}
+
+static void test_whole_model_tied(void **state) { (void)state; check_model(1); }
+static void test_whole_model_untied(void **state) { (void)state; check_model(0); }
+
+// ---- causality: token t never changes the logits before t, nor another sequence's ----
+static void test_causality(void **state) {
+    (void)state;
+    GptShape s = TINY;
+    size_t P = gpt_n_params(&s), NV = (size_t)MB * MT * GPT_VOCAB;
+    float *params = malloc(sizeof(float) * P), *before = malloc(sizeof(float) * NV);
+    perturbed_params(&s, params, 31);
+    int tokens[MB * MT], targets[MB * MT];
+    batch(tokens, targets, MB * MT, 32);
+    GptWork w;
+    assert_int_equal(gpt_work_init(&w, &s, MB, MT), 0);
+    gpt_forward(&s, params, tokens, NULL, MB, MT, &w);
+    memcpy(before, w.logits, sizeof(float) * NV);
+    for (int t = 0; t < MT; t++) {
+        int keep = tokens[t];   // sequence 0, position t
+        tokens[t] = (keep + 1 + t) % GPT_VOCAB;
+        gpt_forward(&s, params, tokens, NULL, MB, MT, &w);
+        for (size_t i = 0; i < NV; i++) {
+            int b = (int)(i / ((size_t)MT * GPT_VOCAB)), pos = (int)(i / GPT_VOCAB % MT);
+            if (b == 1 || pos < t) assert_true(w.logits[i] == before[i]);
+        }
+        // the test is not vacuous: position t itself moved
+        assert_true(memcmp(w.logits + (size_t)t * GPT_VOCAB, before + (size_t)t * GPT_VOCAB,
+                           sizeof(float) * GPT_VOCAB) != 0);
+        tokens[t] = keep;
+    }
+    gpt_work_free(&w);
+    free(params); free(before);
+}
+
+// ---- determinism, and members that never mix ----
+static void test_determinism_and_members(void **state) {
+    (void)state;
+    GptShape s = TINY;
+    size_t P = gpt_n_params(&s);
+    float *a = malloc(sizeof(float) * P), *b = malloc(sizeof(float) * P);
+    gpt_init_params(&s, a, 41);
+    gpt_init_params(&s, b, 41);
+    assert_memory_equal(a, b, sizeof(float) * P);
+    gpt_init_params(&s, b, 42);
+    assert_memory_not_equal(a, b, sizeof(float) * P);
+    // an ensemble [2][P] of seeds 41, 42, gradients into [2][P]
+    float *params = malloc(sizeof(float) * 2 * P), *grads = malloc(sizeof(float) * 2 * P);
+    float *alone = malloc(sizeof(float) * P);
+    int tokens[2][MB * MT], targets[2][MB * MT];
+    GptWork w;
+    assert_int_equal(gpt_work_init(&w, &s, MB, MT), 0);
+    double loss[2];
+    for (int m = 0; m < 2; m++) {
+        gpt_init_params(&s, params + m * P, 41 + m);
+        batch(tokens[m], targets[m], MB * MT, 50 + m);
+        loss[m] = gpt_forward(&s, params + m * P, tokens[m], targets[m], MB, MT, &w);
+        gpt_backward(&s, params + m * P, tokens[m], MB, MT, &w, grads + m * P);
+    }
+    assert_memory_equal(params, a, sizeof(float) * P);
+    for (int m = 1; m >= 0; m--) {   // alone, in the other order, with a fresh work
+        GptWork w1;
+        assert_int_equal(gpt_work_init(&w1, &s, MB, MT), 0);
+        gpt_init_params(&s, b, 41 + m);
+        double l = gpt_forward(&s, b, tokens[m], targets[m], MB, MT, &w1);
+        gpt_backward(&s, b, tokens[m], MB, MT, &w1, alone);
+        assert_true(l == loss[m]);
+        assert_memory_equal(alone, grads + m * P, sizeof(float) * P);
+        gpt_work_free(&w1);
+    }
+    // at GPT-2's initialisation the loss is close to log 256 (logits near 0)
+    assert_float_equal(loss[0], log(256.0), 0.05);
+    gpt_work_free(&w);
+    free(a); free(b); free(params); free(grads); free(alone);
+}
+
+// A batch smaller than the work's capacity gives the same numbers as a work of its size.
+static void test_smaller_batch(void **state) {
+    (void)state;
+    GptShape s = TINY;
+    size_t P = gpt_n_params(&s);
+    float *params = malloc(sizeof(float) * P), *g1 = malloc(sizeof(float) * P), *g2 = malloc(sizeof(float) * P);
+    perturbed_params(&s, params, 61);
+    int tokens[MB * MT], targets[MB * MT];
+    batch(tokens, targets, MB * MT, 62);
+    GptWork big, small;
+    assert_int_equal(gpt_work_init(&big, &s, MB, MT), 0);
+    assert_int_equal(gpt_work_init(&small, &s, 1, 3), 0);
+    double l1 = gpt_forward(&s, params, tokens, targets, 1, 3, &big);
+    gpt_backward(&s, params, tokens, 1, 3, &big, g1);
+    double l2 = gpt_forward(&s, params, tokens, targets, 1, 3, &small);
+    gpt_backward(&s, params, tokens, 1, 3, &small, g2);
+    assert_true(l1 == l2);
+    assert_memory_equal(g1, g2, sizeof(float) * P);
+    gpt_work_free(&big); gpt_work_free(&small);
+    free(params); free(g1); free(g2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_attention),
+        cmocka_unit_test(test_embeddings),
+        cmocka_unit_test(test_whole_model_tied),
+        cmocka_unit_test(test_whole_model_untied),
+        cmocka_unit_test(test_causality),
+        cmocka_unit_test(test_determinism_and_members),
+        cmocka_unit_test(test_smaller_batch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
