@@ -359,6 +359,189 @@ static void test_smaller_batch(void **state) {
     free(params); free(g1); free(g2);
 }
 
+// ---- counts, FLOPs, the tensor list ----
+static void test_counts(void **state) {
+    (void)state;
+    // TINY: C = 8, L = 2, H = 2, d_ff = 16, context 6, V = 256.
+    //   wte 256·8 = 2048, wpe 6·8 = 48
+    //   a block: ln_1 8 + 8 = 16; c_attn 24·8 + 24 = 216; attn.c_proj 8·8 + 8 = 72;
+    //            ln_2 16; c_fc 16·8 + 16 = 144; mlp.c_proj 8·16 + 8 = 136   → 600
+    //            (4C² + 2C·d_ff + 9C + d_ff = 256 + 256 + 72 + 16 = 600)
+    //   ln_f 16
+    //   P tied = 2048 + 48 + 2·600 + 16 = 3312; untied + lm_head 2048 = 5360
+    //   N = 2·600 + 16 = 1216 (either way: lm_head is a vocabulary matrix, excluded)
+    //   FLOPs/token = 6·1216 + 6·2·6·8 = 7296 + 576 = 7872
+    GptShape s = TINY;
+    assert_int_equal(gpt_n_params(&s), 3312);
+    assert_int_equal(gpt_n_params_nonembedding(&s), 1216);
+    assert_float_equal(gpt_train_flops_per_token(&s), 7872.0, 0);
+    s.tie_embeddings = 0;
+    assert_int_equal(gpt_n_params(&s), 5360);
+    assert_int_equal(gpt_n_params_nonembedding(&s), 1216);
+    // issue 15's benchmark shape: C = 128, L = 4, d_ff = 512, context 256:
+    //   block 4·16384 + 2·128·512 + 9·128 + 512 = 198272; N = 4·198272 + 256 = 793344
+    //   (Kaplan's 12·L·C² = 786432 leaves out biases and LayerNorms);
+    //   FLOPs/token = 6·793344 + 6·4·256·128 = 4760064 + 786432 = 5546496
+    GptShape b = { .d_model = 128, .n_layer = 4, .n_head = 4, .d_ff = 512, .context = 256, .tie_embeddings = 1 };
+    assert_int_equal(gpt_n_params_nonembedding(&b), 793344);
+    assert_int_equal(gpt_n_params(&b), 793344 + 256 * 128 + 256 * 128);
+    assert_float_equal(gpt_train_flops_per_token(&b), 5546496.0, 0);
+}
+
+static void test_tensor_list(void **state) {
+    (void)state;
+    for (int tied = 0; tied <= 1; tied++) {
+        GptShape s = TINY;
+        s.tie_embeddings = tied;
+        int n = gpt_n_tensors(&s);
+        assert_int_equal(n, 2 + 12 * 2 + 2 + !tied);
+        GptTensor *T = malloc(sizeof *T * n);
+        gpt_tensors(&s, T);
+        size_t off = 0;
+        int decayed = 0;
+        for (int k = 0; k < n; k++) {
+            assert_int_equal(T[k].offset, off);   // contiguous, in order, covering P
+            assert_int_equal(T[k].size, (size_t)T[k].rows * T[k].cols);
+            off += T[k].size;
+            int matrix = strstr(T[k].name, "c_attn.weight") || strstr(T[k].name, "c_proj.weight")
+                      || strstr(T[k].name, "c_fc.weight") || !strcmp(T[k].name, "lm_head.weight");
+            assert_int_equal(T[k].decay, matrix);
+            decayed += T[k].decay;
+        }
+        assert_int_equal(off, gpt_n_params(&s));
+        assert_int_equal(decayed, 4 * 2 + !tied);
+        GptBlock b1 = gpt_block(&s, 1);
+        assert_string_equal(T[2 + 12 + 2].name, "transformer.h.1.attn.c_attn.weight");
+        assert_int_equal(T[2 + 12 + 2].offset, b1.qkv_w);
+        assert_int_equal(T[2 + 12 + 10].offset, b1.proj_w);
+        assert_int_equal(T[2 + 12 + 10].rows, 8);
+        assert_int_equal(T[2 + 12 + 10].cols, 16);
+        assert_string_equal(T[n - 1].name, tied ? "transformer.ln_f.bias" : "lm_head.weight");
+        assert_int_equal(gpt_layout(&s).lm_head, tied ? 0 : 3312);
+        free(T);
+    }
+}
+
+// ---- GPT-2's initialisation ----
+static void test_init_statistics(void **state) {
+    (void)state;
+    GptShape s = { .d_model = 64, .n_layer = 4, .n_head = 4, .d_ff = 256, .context = 64, .tie_embeddings = 0 };
+    size_t P = gpt_n_params(&s);
+    float *p = malloc(sizeof(float) * P);
+    gpt_init_params(&s, p, 7);
+    int n = gpt_n_tensors(&s);
+    GptTensor *T = malloc(sizeof *T * n);
+    gpt_tensors(&s, T);
+    const double resid = 0.02 / sqrt(2.0 * 4);
+    for (int k = 0; k < n; k++) {
+        const float *x = p + T[k].offset;
+        double sum = 0, ss = 0, m = (double)T[k].size;
+        for (size_t i = 0; i < T[k].size; i++) { sum += x[i]; ss += (double)x[i] * x[i]; }
+        double mean = sum / m, sd = sqrt(ss / m - mean * mean);
+        switch (T[k].role) {
+        case GPT_EMBEDDING: case GPT_MATRIX: case GPT_RESIDUAL: {
+            double want = T[k].role == GPT_RESIDUAL ? resid : 0.02;
+            // sampling error of a std: σ/√(2m) (≤ 1.1% here, m ≥ 4096); of a mean: σ/√m
+            if (fabs(sd / want - 1) > 5 / sqrt(2 * m) || fabs(mean) > 5 * want / sqrt(m))
+                fail_msg("%s: mean %.3g, std %.5g, want 0 and %.5g", T[k].name, mean, sd, want);
+            break;
+        }
+        case GPT_NORM_GAIN: assert_true(sum == m && ss == m); break;
+        case GPT_BIAS: case GPT_NORM_BIAS: assert_true(ss == 0); break;
+        }
+    }
+    // value i is a function of (seed, i) alone: the same tensor of a deeper model differs only
+    // by its place in the vector, and a model's wte does not depend on the rest of the shape
+    GptShape d = s;
+    d.n_layer = 6;
+    float *q = malloc(sizeof(float) * gpt_n_params(&d));
+    gpt_init_params(&d, q, 7);
+    assert_memory_equal(p, q, sizeof(float) * (gpt_layout(&s).blocks));
+    free(p); free(q); free(T);
+}
+
+// ---- clipping by global norm ----
+static void test_clip(void **state) {
+    (void)state;
+    float g[3] = { 3.0f, 0.0f, -4.0f };   // norm 5
+    assert_float_equal(grad_clip_global_norm(g, 3, 1.0f), 5.0, 0);
+    float c = 1.0f / (5.0f + 1e-6f);      // PyTorch: max_norm / (norm + 1e-6)
+    assert_true(g[0] == 3.0f * c && g[1] == 0.0f && g[2] == -4.0f * c);
+    assert_float_equal(sqrt(g[0] * g[0] + g[2] * g[2]), 1.0, 1e-6);
+    float h[2] = { 3.0f, 4.0f };          // below the limit: untouched, norm still returned
+    assert_float_equal(grad_clip_global_norm(h, 2, 10.0f), 5.0, 0);
+    assert_true(h[0] == 3.0f && h[1] == 4.0f);
+    float z[2] = { 0.0f, 0.0f };          // a zero gradient stays zero
+    assert_float_equal(grad_clip_global_norm(z, 2, 1.0f), 0.0, 0);
+    assert_true(z[0] == 0.0f && z[1] == 0.0f);
+}
+
+// ---- bad shapes and batches ----
+static void test_bad_inputs(void **state) {
+    (void)state;
+    GptShape s = TINY;
+    s.n_head = 3;
+    assert_int_equal(gpt_shape_check(&s), -1);
+    assert_non_null(strstr(jp_error(), "multiple of n_head"));
+    s = TINY;
+    s.context = 0;
+    assert_int_equal(gpt_shape_check(&s), -1);
+    GptWork w;
+    assert_int_equal(gpt_work_init(&w, &TINY, 2, 7), -1);   // T > context
+    assert_non_null(strstr(jp_error(), "context"));
+    assert_null(w.buf);
+    assert_int_equal(gpt_work_init(&w, &TINY, MB, MT), 0);
+    float *params = malloc(sizeof(float) * gpt_n_params(&TINY));
+    gpt_init_params(&TINY, params, 1);
+    int tokens[MB * MT], targets[MB * MT];
+    batch(tokens, targets, MB * MT, 2);
+    tokens[4] = 256;
+    assert_true(isnan(gpt_forward(&TINY, params, tokens, targets, MB, MT, &w)));
+    assert_non_null(strstr(jp_error(), "not a byte"));
+    tokens[4] = 0;
+    targets[9] = -1;
+    assert_true(isnan(gpt_forward(&TINY, params, tokens, targets, MB, MT, &w)));
+    targets[9] = 0;
+    assert_true(isnan(gpt_forward(&TINY, params, tokens, targets, MB + 1, MT, &w)));   // over capacity
+    assert_false(isnan(gpt_forward(&TINY, params, tokens, targets, MB, MT, &w)));
+    gpt_work_free(&w);
+    free(params);
+}
+
+// ---- it learns: AdamW (decay on matrices only) and clipping memorise one batch ----
+static void test_memorises_a_batch(void **state) {
+    (void)state;
+    GptShape s = TINY;
+    size_t P = gpt_n_params(&s);
+    float *p = malloc(sizeof(float) * P), *g = malloc(sizeof(float) * P);
+    float *m1 = calloc(P, sizeof(float)), *m2 = calloc(P, sizeof(float));
+    gpt_init_params(&s, p, 3);
+    int n = gpt_n_tensors(&s);
+    GptTensor *T = malloc(sizeof *T * n);
+    gpt_tensors(&s, T);
+    int tokens[MB * MT], targets[MB * MT];
+    batch(tokens, targets, MB * MT, 4);
+    GptWork w;
+    assert_int_equal(gpt_work_init(&w, &s, MB, MT), 0);
+    OptimConfig c = optim_defaults(OPTIM_ADAMW);
+    c.weight_decay = 0.1f;
+    double first = 0, last = 0;
+    for (long t = 1; t <= 100; t++) {
+        last = gpt_forward(&s, p, tokens, targets, MB, MT, &w);
+        if (t == 1) first = last;
+        gpt_backward(&s, p, tokens, MB, MT, &w, g);
+        grad_clip_global_norm(g, P, 1.0f);
+        for (int k = 0; k < n; k++)
+            optim_update(&c, 1e-2f, t, T[k].decay, p + T[k].offset, g + T[k].offset,
+                         m1 + T[k].offset, m2 + T[k].offset, T[k].size);
+    }
+    print_message("memorising one batch: loss %.4f → %.4f nats\n", first, last);
+    assert_float_equal(first, log(256.0), 0.05);
+    assert_true(last < 0.5);
+    gpt_work_free(&w);
+    free(p); free(g); free(m1); free(m2); free(T);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layernorm),
@@ -369,6 +552,12 @@ int main(void) {
         cmocka_unit_test(test_causality),
         cmocka_unit_test(test_determinism_and_members),
         cmocka_unit_test(test_smaller_batch),
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_tensor_list),
+        cmocka_unit_test(test_init_statistics),
+        cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_memorises_a_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
