@@ -8,6 +8,8 @@
 // continues a memorised string.
 #include "testutil.h"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -166,20 +168,22 @@ static void assert_tail_equal(const Recs *straight, const Recs *resumed, long fr
     for (int i = 0; i < resumed->n; i++) assert_records_equal(&straight->r[k + i], &resumed->r[i]);
 }
 
-// Resumes `path` (at step `at`) and checks the result against the straight run.
-static void resume_and_compare(const LmConfig *cfg, const TextCorpus *c, const MemberSeeds *seeds, int M,
+// Resumes `path` (at step `at`, or −1: any) and checks the result against the straight run.
+static long resume_and_compare(const LmConfig *cfg, const TextCorpus *c, const MemberSeeds *seeds, int M,
                                const char *path, long at, const LmEnsemble *straight, const Recs *srecs) {
     LmEnsemble r = { 0 };
     assert_int_equal(lm_checkpoint_read(path, &r), 0);
-    assert_int_equal(r.step, at);
+    if (at >= 0) assert_int_equal(r.step, at);
+    long from = r.step;
     Recs *rr = calloc(1, sizeof *rr);
     LmSummary sum[2];
     assert_int_equal(train_lm_ensemble(cfg, c, seeds, M, &r, sink, rr, sum), 0);
     assert_states_equal(straight, &r);
-    assert_tail_equal(srecs, rr, at);
+    assert_tail_equal(srecs, rr, from);
     assert_int_equal(sum[1].final.step, cfg->steps);
     lm_ensemble_free(&r);
     free(rr);
+    return from;
 }
 
 // 30 steps straight vs stopped at 15 (an evaluation step: the stop flag set by the sink) or
@@ -227,6 +231,72 @@ static void test_resume_is_bit_identical(void **state) {
     lm_ensemble_free(&r);
     lm_ensemble_free(&straight);
     free(srecs); free(precs);
+    text_corpus_free(&c);
+}
+
+// A child process trains with a checkpoint every 2 steps and is killed (SIGKILL) soon after
+// the first one exists; the file is whole, and the run resumed from it (in this process)
+// ends bit-identical to an uninterrupted one, records included.
+static void test_kill_9_then_resume(void **state) {
+    (void)state;
+    TextCorpus c = load_small();
+    LmConfig cfg = tiny_config(200);
+    cfg.eval_every = 50;
+    MemberSeeds seeds[2];
+    seeds_for(seeds, 2);
+    char path[256];
+    snprintf(path, sizeof path, "%s/killed.ckpt", tmpdir);
+    LmConfig ck = cfg;
+    ck.checkpoint_path = path;
+    ck.checkpoint_every_steps = 2;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        LmEnsemble e = { 0 };
+        _exit(train_lm_ensemble(&ck, &c, seeds, 2, &e, NULL, NULL, NULL) == 0 ? 0 : 1);
+    }
+    for (int i = 0; i < 100000 && access(path, F_OK) != 0; i++) usleep(100);
+    usleep(20000);   // into the run: a few checkpoints later
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    LmEnsemble straight = { 0 };
+    Recs *srecs = calloc(1, sizeof *srecs);
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 2, &straight, sink, srecs, NULL), 0);
+    long at = resume_and_compare(&cfg, &c, seeds, 2, path, -1, &straight, srecs);
+    fprintf(stderr, "child %s; resumed from step %ld of 200\n",
+            WIFSIGNALED(status) ? "killed by SIGKILL" : "finished before the kill", at);
+    assert_true(at >= 2 && at < 200 && at % 2 == 0);
+    lm_ensemble_free(&straight);
+    free(srecs);
+    text_corpus_free(&c);
+}
+
+// Bad arguments fail with a message and leave nothing allocated.
+static void test_bad_inputs(void **state) {
+    (void)state;
+    TextCorpus c = load_small();
+    MemberSeeds seeds[1];
+    seeds_for(seeds, 1);
+    LmEnsemble e = { 0 };
+    LmConfig cfg = tiny_config(2);
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 0, &e, NULL, NULL, NULL), -1);
+    cfg.D = c.part_bytes[TEXT_TRAIN] + 1;   // more tokens than the training part holds
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &e, NULL, NULL, NULL), -1);
+    assert_null(e.params);
+    cfg = tiny_config(2);
+    cfg.shape.n_head = 3;                    // does not divide d_model
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &e, NULL, NULL, NULL), -1);
+    cfg = tiny_config(2);
+    cfg.batch = 0;
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &e, NULL, NULL, NULL), -1);
+    cfg = tiny_config(2);
+    cfg.shape.context = 4000;                // longer than the validation part
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &e, NULL, NULL, NULL), -1);
+    char missing[256];
+    snprintf(missing, sizeof missing, "%s/none.ckpt", tmpdir);
+    assert_int_equal(lm_checkpoint_read(missing, &e), -1);
+    assert_null(e.params);
     text_corpus_free(&c);
 }
 
@@ -462,6 +532,7 @@ static void test_sampling(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill_9_then_resume),   // first: fork before OpenMP has started a thread pool
         cmocka_unit_test(test_loss_falls),
         cmocka_unit_test(test_members_are_independent),
         cmocka_unit_test(test_resume_is_bit_identical),
@@ -471,6 +542,7 @@ int main(void) {
         cmocka_unit_test(test_divergence_stops_the_member),
         cmocka_unit_test(test_weights_export),
         cmocka_unit_test(test_sampling),
+        cmocka_unit_test(test_bad_inputs),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

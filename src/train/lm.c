@@ -51,6 +51,7 @@ int lm_ensemble_init(LmEnsemble *e, const GptShape *shape, int M) {
     e->v = xcalloc(n, sizeof(float));
     e->member = xcalloc(M, sizeof(LmMemberState));
     for (int m = 0; m < M; m++) e->member[m].summary.diverged_step = -1;
+    e->evaluated_step = -1;
     return 0;
 }
 
@@ -151,6 +152,7 @@ static void evaluate_all(LmRun *r, long step, float lr, LmSink sink, void *ctx) 
     for (int m = 0; m < M; m++)
         if (e->member[m].summary.diverged_step < 0) eval_member(r, m, step, lr, &recs[m]);
     e->eval_s += clock_now_s() - te;
+    e->evaluated_step = step;
     double wall = run_wall(r);
     for (int m = 0; m < M; m++) {
         LmSummary *s = &e->member[m].summary;
@@ -294,7 +296,7 @@ static int run_loop(LmRun *r, LmSink sink, void *ctx) {
         e->step = step;
         int last = step == cfg->steps;
         int due = step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0);
-        if (due && (step > first || first == 0)) evaluate_all(r, step, lr, sink, ctx);
+        if (due && step != e->evaluated_step) evaluate_all(r, step, lr, sink, ctx);
         if (last) break;
         if (checkpoint_due(cfg, step, first, last_ckpt) && checkpoint_now(r, &last_ckpt) != 0) return -1;
         if (cfg->stop && atomic_load(cfg->stop)) {

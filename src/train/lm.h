@@ -108,6 +108,8 @@ typedef struct {
     float *m, *v;            // [M][P] AdamW's moments (SGD: m is the momentum buffer)
     LmMemberState *member;   // [M]
     long step;               // steps taken by the ensemble (the next step to take)
+    long evaluated_step;     // the step of the last evaluation, −1 before the first (a resumed
+                             // run does not repeat an evaluation its checkpoint already made)
     double wall_s, eval_s;   // time spent in earlier sessions of this run (resume)
     char config[512];        // lm_config_describe of the run ("" until training starts)
 } LmEnsemble;

@@ -150,6 +150,7 @@ int lm_checkpoint_write(const char *path, const LmEnsemble *e) {
     meta_add(&md, "M", "%d", e->M);
     meta_add(&md, "P", "%zu", e->P);
     meta_add(&md, "step", "%ld", e->step);
+    meta_add(&md, "evaluated_step", "%ld", e->evaluated_step);
     meta_add(&md, "wall_s", "%.17g", e->wall_s);
     meta_add(&md, "eval_s", "%.17g", e->eval_s);
     for (int m = 0; m < e->M; m++) meta_member(&md, e, m);
@@ -173,15 +174,17 @@ static int check_format(const SafeTensors *st, const char *path, const char *for
 // The checkpoint's scalars and vectors into e (allocated here).
 static int read_checkpoint(const SafeTensors *st, const char *path, LmEnsemble *e) {
     GptShape s;
-    long M, step;
+    long M, step, evaluated;
     if (check_format(st, path, LM_CHECKPOINT_FORMAT, LM_CHECKPOINT_VERSION) != 0 || read_shape(st, path, &s) != 0 ||
-        read_int(st, path, "M", &M) != 0 || read_int(st, path, "step", &step) != 0)
+        read_int(st, path, "M", &M) != 0 || read_int(st, path, "step", &step) != 0 ||
+        read_int(st, path, "evaluated_step", &evaluated) != 0)
         return -1;
     const char *config = need(st, path, "config"), *wall = need(st, path, "wall_s"), *ev = need(st, path, "eval_s");
     if (!config || !wall || !ev) return -1;
     if (M < 1 || M > 1000000 || step < 0) return jp_fail("%s: M %ld or step %ld out of range", path, M, step);
     if (lm_ensemble_init(e, &s, (int)M) != 0) return -1;
     e->step = step;
+    e->evaluated_step = evaluated;
     e->wall_s = strtod(wall, NULL);
     e->eval_s = strtod(ev, NULL);
     snprintf(e->config, sizeof e->config, "%s", config);

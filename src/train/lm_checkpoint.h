@@ -7,7 +7,8 @@
 //             buffer in adam_m). Gradients are not kept: every step overwrites them.
 //   metadata  format, version, config (lm_config_describe: a resume under another is
 //             refused), d_model, n_layer, n_head, d_ff, context, tie_embeddings, M, P,
-//             step (steps taken: the next step to take), wall_s, eval_s, and per member m
+//             step (steps taken: the next step to take), evaluated_step (the last evaluation's
+//             step, −1 before the first), wall_s, eval_s, and per member m
 //             "member.m"       = "init_seed data_seed t loss_sum loss_count grad_norm diverged_step"
 //             "member.m.final" and "member.m.best" = an LmRecord,
 //               "step tokens flops wall_s lr grad_norm train_loss val_loss test_loss val_bpb test_bpb"
