@@ -17,6 +17,7 @@
 #include "nn/sample.h"
 #include "train/lm.h"
 #include "train/lm_checkpoint.h"
+#include "train/trainer.h"
 
 #define SMALL "tests/data/small.txt"
 #define MAX_RECS 256
@@ -145,6 +146,30 @@ static void test_members_are_independent(void **state) {
     text_corpus_free(&c);
 }
 
+// One member big enough for OpenBLAS to split its GEMMs: 2 BLAS threads give the bits of 1.
+static void test_blas_threads_do_not_change_bits(void **state) {
+    (void)state;
+    TextCorpus c = load_small();
+    LmConfig cfg = tiny_config(2);
+    cfg.shape = (GptShape){ .d_model = 128, .n_layer = 1, .n_head = 4, .d_ff = 512, .context = 64, .tie_embeddings = 1 };
+    cfg.batch = 8;
+    cfg.eval_windows = 2;
+    MemberSeeds seeds[1];
+    seeds_for(seeds, 1);
+    LmEnsemble a = { 0 }, b = { 0 };
+    cfg.threads = 1;
+    blas_set_threads(train_blas_threads(cfg.threads, 1));
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &a, NULL, NULL, NULL), 0);
+    cfg.threads = 2;
+    blas_set_threads(train_blas_threads(cfg.threads, 1));
+    assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &b, NULL, NULL, NULL), 0);
+    blas_set_threads(1);
+    assert_memory_equal(a.params, b.params, sizeof(float) * a.P);
+    assert_memory_equal(&a.member[0].summary.final.val_loss, &b.member[0].summary.final.val_loss, sizeof(double));
+    lm_ensemble_free(&a); lm_ensemble_free(&b);
+    text_corpus_free(&c);
+}
+
 static void assert_states_equal(const LmEnsemble *a, const LmEnsemble *b) {
     assert_int_equal(a->M, b->M);
     assert_int_equal(a->step, b->step);
@@ -228,6 +253,20 @@ static void test_resume_is_bit_identical(void **state) {
     seeds[1].data_seed++;
     assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 2, &r, NULL, NULL, NULL), -1);
     assert_non_null(strstr(jp_error(), "seeds"));
+    lm_ensemble_free(&r);
+    // Checkpoints by time: with a period shorter than a step, one before every step after the
+    // first (not at the end): the file holds step 29.
+    char timed[256];
+    snprintf(timed, sizeof timed, "%s/timed.ckpt", tmpdir);
+    LmConfig c3 = cfg;
+    c3.checkpoint_path = timed;
+    c3.checkpoint_every_s = 1e-9;
+    assert_int_equal(train_lm_ensemble(&c3, &c, seeds, 2, &part, NULL, NULL, NULL), 0);
+    lm_ensemble_free(&part);
+    assert_int_equal(lm_checkpoint_read(timed, &r), 0);
+    assert_int_equal(r.step, 29);
+    assert_int_equal(r.evaluated_step, 25);
+    assert_int_equal(r.member[0].loss_count, 4);   // steps 25..28 since the evaluation at 25
     lm_ensemble_free(&r);
     lm_ensemble_free(&straight);
     free(srecs); free(precs);
@@ -535,6 +574,7 @@ int main(void) {
         cmocka_unit_test(test_kill_9_then_resume),   // first: fork before OpenMP has started a thread pool
         cmocka_unit_test(test_loss_falls),
         cmocka_unit_test(test_members_are_independent),
+        cmocka_unit_test(test_blas_threads_do_not_change_bits),
         cmocka_unit_test(test_resume_is_bit_identical),
         cmocka_unit_test(test_weight_decay_only_on_matrices),
         cmocka_unit_test(test_clipping_bounds_the_update),
