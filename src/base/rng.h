@@ -21,6 +21,7 @@ enum {
     RNG_STREAM_TEXT_SPLIT  = 20,   // validation/test units; seed 0 (fixed across data seeds)
     RNG_STREAM_TEXT_SUBSET = 21,   // which training chunks make a member's D tokens; seed = data_seed
     RNG_STREAM_TEXT_ORDER  = 22,   // window order; seed = data_seed, the epoch in the stream's high 32 bits
+    RNG_STREAM_TEXT_SAMPLE = 23,   // gpt_sample: seed = the sampling seed, index = the new byte's number
 
     // Analyses (bootstrap resampling): seed = the analysis's --seed.
     RNG_STREAM_FIT_BOOTSTRAP  = 101,   // fit_law: cluster draws, index = resample·clusters + slot
