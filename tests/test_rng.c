@@ -78,9 +78,35 @@ static void test_permutation_is_a_permutation(void **state) {
     assert_true(first_half > 900 && first_half < 1100);
 }
 
+// Every stream id in base/rng.h's enum (read from the header itself, so a new one is
+// checked too): distinct, and clear of the epoch-folded batch-order streams
+// (3 + 16·epoch for MLP tasks, 22 + 2³²·epoch for text).
+static void test_stream_registry(void **state) {
+    (void)state;
+    char *text = slurp("src/base/rng.h");
+    assert_non_null(text);
+    long ids[64];
+    char names[64][48];
+    int n = 0;
+    for (char *p = text; (p = strstr(p, "RNG_STREAM_")) && n < 64; p++) {
+        long v;
+        char name[48];
+        if (sscanf(p, "%47[A-Z_] = %ld,", name, &v) == 2) { snprintf(names[n], sizeof names[n], "%s", name); ids[n++] = v; }
+    }
+    free(text);
+    assert_true(n >= 20);
+    for (int a = 0; a < n; a++) {
+        for (int b = a + 1; b < n; b++)
+            if (ids[a] == ids[b]) fail_msg("%s and %s are both %ld", names[a], names[b], ids[a]);
+        if (ids[a] % 16 == 3 && strcmp(names[a], "RNG_STREAM_ORDER")) fail_msg("%s = %ld is a batch-order stream (3 + 16·epoch)", names[a], ids[a]);
+        assert_true(ids[a] > 0 && ids[a] < (1L << 32));
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_philox_known_answers),
+        cmocka_unit_test(test_stream_registry),
         cmocka_unit_test(test_streams_and_seeds_differ),
         cmocka_unit_test(test_normal_moments),
         cmocka_unit_test(test_uniform_range_and_mean),

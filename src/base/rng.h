@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 // Streams: independent uses of one seed. Never renumber (results would change).
+// RNG_STREAM_ORDER takes 3 + 16·epoch (data/sampler.c) and RNG_STREAM_TEXT_ORDER
+// 22 + 2³²·epoch (data/text.c): a new id must not be ≡ 3 (mod 16) nor ≥ 2³².
+// tests/test_rng.c checks that no two ids here are equal.
 enum {
     RNG_STREAM_INIT   = 1,   // initial weights: index = parameter offset
     RNG_STREAM_SUBSET = 2,   // which D training examples a data_seed uses
