@@ -22,6 +22,13 @@ const Field spec_fields[] = {
     { "task.val_size", F_INT, OFF(val_size), 0, 59999, NULL, 0, 1, 0 },
     { "task.standardize", F_BOOL, OFF(standardize), 0, 1, NULL, 0, 1, 0 },
     { "task.train_size", F_INT, OFF(train_size), 0, 1e9, NULL, 0, 1, 0 },   // Fashion-MNIST: checked against the pool
+    // text: part of the identity only when task.name is text (see spec_canonical)
+    { "task.path", F_STRING, OFF(text_path), 0, 255, NULL, 0, 1, 0 },
+    { "task.val_bytes", F_INT, OFF(text_val_bytes), 0, 1e12, NULL, 0, 1, 0 },
+    { "task.test_bytes", F_INT, OFF(text_test_bytes), 0, 1e12, NULL, 0, 1, 0 },
+    { "task.val_fraction", F_REAL, OFF(text_val_fraction), 0, 0.5, NULL, 0, 1, 0 },
+    { "task.test_fraction", F_REAL, OFF(text_test_fraction), 0, 0.5, NULL, 0, 1, 0 },
+    { "task.split_block", F_INT, OFF(text_block), 1, 1e12, NULL, 0, 1, 0 },
     { "model.family", F_ENUM, OFF(family), 0, 0, ENUM(family_names, FAMILY_COUNT), 1, 0 },
     { "model.width", F_INT, OFF(width), 1, 65536, NULL, 0, 0, 0 },      // resolved into model.hidden
     { "model.depth", F_INT, OFF(depth), 0, MLP_MAX_DEPTH, NULL, 0, 0, 0 },
@@ -30,6 +37,14 @@ const Field spec_fields[] = {
     { "model.init", F_ENUM, OFF(init), 0, 0, ENUM(weight_init_names, WEIGHT_INIT_COUNT), 1, 0 },
     { "model.bias_init", F_ENUM, OFF(bias_init), 0, 0, ENUM(bias_init_names, BIAS_INIT_COUNT), 1, 0 },
     { "model.loss", F_ENUM, OFF(loss), 0, 0, ENUM(loss_names, LOSS_COUNT), 1, 0 },
+    // gpt: part of the identity only when model.family is gpt (and model.hidden… only for mlp)
+    { "model.d_model", F_INT, OFF(d_model), 1, 65536, NULL, 0, 1, 0 },
+    { "model.n_layer", F_INT, OFF(n_layer), 1, 1024, NULL, 0, 1, 0 },
+    { "model.n_head", F_INT, OFF(n_head), 1, 1024, NULL, 0, 1, 0 },
+    { "model.d_ff", F_INT, OFF(d_ff), 0, 1 << 20, NULL, 0, 1, 0 },      // 0: 4·d_model
+    { "model.context", F_INT, OFF(context), 1, 1 << 20, NULL, 0, 1, 0 },
+    { "model.tie_embeddings", F_BOOL, OFF(tie_embeddings), 0, 1, NULL, 0, 1, 0 },
+    { "optim.clip", F_REAL, OFF(clip), 0, 1e9, NULL, 0, 1, 0 },         // gpt only; 0 = no clipping
     { "optim.name", F_ENUM, OFF(optim), 0, 0, ENUM(optim_names, OPTIM_COUNT), 1, 0 },
     { "optim.lr", F_REAL, OFF(lr), 1e-12, 10, NULL, 0, 1, 0 },
     { "optim.wd", F_REAL, OFF(wd), 0, 10, NULL, 0, 1, 0 },
@@ -47,6 +62,9 @@ const Field spec_fields[] = {
     { "budget.epochs", F_BUDGET, OFF(budget_value), 1e-6, 1e6, NULL, 0, 0, BUDGET_EPOCHS },
     { "budget.flops", F_BUDGET, OFF(budget_value), 1, 1e24, NULL, 0, 0, BUDGET_FLOPS },
     { "budget.tokens_per_param", F_BUDGET, OFF(budget_value), 1e-6, 1e9, NULL, 0, 0, BUDGET_TOKENS_PER_PARAM },
+    { "budget.tokens", F_BUDGET, OFF(budget_value), 1, 1e18, NULL, 0, 0, BUDGET_TOKENS },   // gpt only
+    { "budget.checkpoint_minutes", F_REAL, OFF(checkpoint_minutes), 0, 1e6, NULL, 0, 0, 0 },   // gpt only
+    { "budget.checkpoint_steps", F_INT, OFF(checkpoint_steps), 0, 1e12, NULL, 0, 0, 0 },       // gpt only
     { "budget.eval_every", F_INT, OFF(eval_every), 0, 1e12, NULL, 0, 0, 0 },   // resolved into the identity
     { "budget.evals", F_INT, OFF(evals), 1, 100000, NULL, 0, 0, 0 },
     { "seed.init", F_SEED, OFF(init_seed), 0, 1.8e19, NULL, 0, 1, 0 },

@@ -4,15 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/keyid.h"
 #include "base/xalloc.h"
 #include "data/fashion.h"
+#include "sweep/lm_files.h"
 #include "sweep/progress.h"
+#include "train/lm_checkpoint.h"
 
-double spec_planned_flops(const RunSpec *s) { return 6.0 * (double)s->n_params * (double)s->batch * (double)s->steps; }
+double spec_planned_flops(const RunSpec *s) {
+    if (spec_is_gpt(s)) {   // Kaplan et al. (2020): (6N + 6·n_layer·context·d_model) per token
+        GptShape sh = spec_gpt_shape(s);
+        return gpt_train_flops_per_token(&sh) * (double)s->batch * (double)s->context * (double)s->steps;
+    }
+    return 6.0 * (double)s->n_params * (double)s->batch * (double)s->steps;
+}
 
 int group_specs(const RunSpec *specs, const long *run_ids, const int *select, long n, Group **groups, int *n_groups) {
     Group *g = xcalloc(n ? n : 1, sizeof *g);
@@ -97,6 +106,26 @@ const Task *task_cache_get(TaskCache *c, const RunSpec *s, const char *dir_overr
     return found;
 }
 
+const TextCorpus *corpus_cache_get(TaskCache *c, const RunSpec *s) {
+    char key[1024];
+    spec_task_key(s, key, sizeof key);
+    pthread_mutex_lock(&c->mu);   // held while reading: a second worker waits for the same corpus
+    const TextCorpus *found = NULL;
+    for (int i = 0; i < c->n_text && !found; i++)
+        if (!strcmp(c->text[i].key, key)) found = &c->text[i].corpus;
+    if (!found && c->n_text < TASK_CACHE_MAX) {
+        TextSplit split = spec_text_split(s);
+        if (text_corpus_load(s->text_path, &split, &c->text[c->n_text].corpus) == 0) {
+            snprintf(c->text[c->n_text].key, sizeof c->text[c->n_text].key, "%s", key);
+            found = &c->text[c->n_text++].corpus;
+        }
+    } else if (!found) {
+        jp_fail("more than %d distinct corpora in one sweep", TASK_CACHE_MAX);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return found;
+}
+
 void task_cache_init(TaskCache *c) {
     memset(c, 0, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
@@ -104,6 +133,7 @@ void task_cache_init(TaskCache *c) {
 
 void task_cache_free(TaskCache *c) {
     for (int i = 0; i < c->n; i++) task_free(&c->t[i].task);
+    for (int i = 0; i < c->n_text; i++) text_corpus_free(&c->text[i].corpus);
     pthread_mutex_destroy(&c->mu);
 }
 
@@ -199,6 +229,19 @@ static void store_sink(void *ctx, const EvalRecord *r) {
     c->last_steps[r->member] = steps;
 }
 
+// A finished run's status and summaries, counted in the totals.
+static void record_finish(Shared *sh, long run_id, long diverged_step, double wall, const StoreSummary *sum, int n) {
+    int diverged = diverged_step >= 0;
+    if (store_finish_run(sh->store, run_id, diverged ? "diverged" : "done", diverged_step, wall, NULL, sum, n) != 0) {
+        store_failed(sh, "finishing a run");   // not counted: it stays 'running' and a rerun trains it again
+        return;
+    }
+    pthread_mutex_lock(&sh->mu);
+    if (diverged) sh->tot->diverged++;
+    else sh->tot->done++;
+    pthread_mutex_unlock(&sh->mu);
+}
+
 static void finish_member(Shared *sh, long run_id, const MemberSummary *s, double wall) {
     const EvalRecord *f = &s->final, *b = &s->best;
     StoreSummary sum[] = {
@@ -210,38 +253,152 @@ static void finish_member(Shared *sh, long run_id, const MemberSummary *s, doubl
         { "best_test_acc", b->test_acc },      { "examples", f->examples },
         { "flops", f->flops },
     };
-    int diverged = s->diverged_step >= 0;
-    if (store_finish_run(sh->store, run_id, diverged ? "diverged" : "done", s->diverged_step, wall, NULL, sum,
-                         (int)(sizeof sum / sizeof sum[0])) != 0) {
-        store_failed(sh, "finishing a run");   // not counted: it stays 'running' and a rerun trains it again
-        return;
+    record_finish(sh, run_id, s->diverged_step, wall, sum, (int)(sizeof sum / sizeof sum[0]));
+}
+
+// ---- gpt groups: train_lm_ensemble on the corpus; checkpoints, logs and weights beside the
+// database (sweep/lm_files.h). Losses in nats per byte (val/loss, test/loss, as for MLPs) and
+// bits per byte beside them (val/bpb, test/bpb); `examples` of a metric row is tokens. ----
+
+static void finish_lm_member(Shared *sh, long run_id, const LmSummary *s, double wall) {
+    const LmRecord *f = &s->final, *b = &s->best;
+    StoreSummary sum[] = {
+        { "final_step", (double)f->step },     { "final_train_loss", f->train_loss },
+        { "final_val_loss", f->val_loss },     { "final_val_bpb", f->val_bpb },
+        { "final_test_loss", f->test_loss },   { "final_test_bpb", f->test_bpb },
+        { "best_step", (double)b->step },      { "best_val_loss", b->val_loss },
+        { "best_val_bpb", b->val_bpb },        { "best_test_loss", b->test_loss },
+        { "best_test_bpb", b->test_bpb },      { "examples", f->tokens },
+        { "tokens", f->tokens },               { "flops", f->flops },
+    };
+    record_finish(sh, run_id, s->diverged_step, wall, sum, (int)(sizeof sum / sizeof sum[0]));
+}
+
+static void lm_store_eval(Shared *sh, long run_id, const LmRecord *r) {
+    StoreMetric m[] = {
+        { "train", "loss", r->train_loss }, { "train", "lr", r->step ? r->lr : NAN },
+        { "train", "grad_norm", r->grad_norm },
+        { "val", "loss", r->val_loss },     { "val", "bpb", r->val_bpb },
+        { "test", "loss", r->test_loss },   { "test", "bpb", r->test_bpb },
+    };
+    if (store_add_eval(sh->store, run_id, r->step, r->tokens, r->flops, r->wall_s, m, (int)(sizeof m / sizeof m[0]), NULL) != 0)
+        store_failed(sh, "writing an evaluation");
+}
+
+typedef struct { Shared *sh; const Group *g; FILE *log; double *last_flops, *last_steps; } LmSinkCtx;
+
+static void lm_sink(void *ctx, const LmRecord *r) {
+    LmSinkCtx *c = ctx;
+    if (c->log) lm_log_write(c->log, r);   // first: the log is what a resumed group writes back
+    lm_store_eval(c->sh, c->g->run_ids[r->member], r);
+    double steps = (double)r->step;
+    progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], r->val_loss);
+    c->last_flops[r->member] = r->flops;
+    c->last_steps[r->member] = steps;
+}
+
+// Whether the checkpoint in e was made by this group: its members, seeds and configuration.
+static int lm_checkpoint_fits(const LmEnsemble *e, const LmConfig *cfg, const MemberSeeds *seeds, int M) {
+    char desc[sizeof e->config];
+    lm_config_describe(cfg, desc, sizeof desc);
+    int fits = e->M == M && !strcmp(desc, e->config);
+    for (int m = 0; fits && m < M; m++)
+        fits = e->member[m].init_seed == seeds[m].init_seed && e->member[m].data_seed == seeds[m].data_seed;
+    return fits;
+}
+
+// The group's checkpoint, when one fits, into e (else e zeroed: a fresh start), with its evaluations
+// up to its step written back to the store from the log; *log open for the records to come.
+static void lm_resume(Shared *sh, const Group *g, const LmConfig *cfg, const MemberSeeds *seeds, const char *log_path,
+                      LmEnsemble *e, FILE **log) {
+    memset(e, 0, sizeof *e);
+    LmRecord *rec = NULL;
+    long n = 0;
+    if (access(cfg->checkpoint_path, F_OK) == 0) {
+        if (lm_checkpoint_read(cfg->checkpoint_path, e) == 0 && lm_checkpoint_fits(e, cfg, seeds, g->n)) {
+            n = lm_log_read(log_path, e->step, &rec);
+        } else {   // another group's, or unreadable: start afresh
+            if (e->params) lm_ensemble_free(e);
+            memset(e, 0, sizeof *e);
+            remove(cfg->checkpoint_path);
+        }
     }
-    pthread_mutex_lock(&sh->mu);
-    if (diverged) sh->tot->diverged++;
-    else sh->tot->done++;
-    pthread_mutex_unlock(&sh->mu);
+    *log = fopen(log_path, "w");   // rewritten with what is kept: best effort, a resume needs it only
+    for (long i = 0; i < n; i++) {
+        if (*log) lm_log_write(*log, &rec[i]);
+        if (rec[i].member >= 0 && rec[i].member < g->n) lm_store_eval(sh, g->run_ids[rec[i].member], &rec[i]);
+    }
+    free(rec);
+}
+
+// Each member's final weights into DB.weights/RUN.safetensors.
+static int lm_write_weights(Shared *sh, const Group *g, const LmEnsemble *e) {
+    char path[1200];
+    for (int m = 0; m < g->n; m++) {
+        lm_weights_file(sh->store->path, g->run_ids[m], path, sizeof path);
+        if (lm_weights_write(path, e, m) != 0) return -1;
+    }
+    return 0;
+}
+
+// 0 done (weights written, the checkpoint and log removed), 1 stopped (the checkpoint kept), −1 failed.
+static int train_lm(Shared *sh, Group *g, LmSummary *sum) {
+    const RunSpec *s = g->specs[0];
+    const TextCorpus *corpus = corpus_cache_get(&sh->tasks, s);
+    if (!corpus || lm_files_mkdir(sh->store->path) != 0) return -1;
+    LmConfig cfg = spec_lm_config(s, sh->threads_per_worker);
+    cfg.stop = sh->opt->stop;
+    if (!cfg.D) cfg.D = corpus->part_bytes[TEXT_TRAIN];
+    char ckpt[1200], log_path[1200];
+    lm_checkpoint_file(sh->store->path, g->group_hash, ckpt, sizeof ckpt);
+    lm_log_file(sh->store->path, g->group_hash, log_path, sizeof log_path);
+    cfg.checkpoint_path = ckpt;
+    MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
+    for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
+    LmEnsemble e;
+    FILE *log;
+    lm_resume(sh, g, &cfg, seeds, log_path, &e, &log);
+    int resumed = e.params != NULL;   // a failing train_lm_ensemble frees only what it allocated
+    double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
+    LmSinkCtx ctx = { sh, g, log, last, last + g->n };
+    int rc = train_lm_ensemble(&cfg, corpus, seeds, g->n, &e, lm_sink, &ctx, sum);
+    if (log) fclose(log);
+    if (rc == 0 && lm_write_weights(sh, g, &e) != 0) rc = -2;
+    if (rc >= 0 || rc == -2 || resumed) lm_ensemble_free(&e);
+    if (rc == 0) {
+        remove(ckpt);
+        remove(log_path);
+    }
+    free(seeds);
+    free(last);
+    return rc < 0 ? -1 : rc;
+}
+
+static int train_mlp(Shared *sh, Group *g, MemberSummary *sum) {
+    const Task *task = task_cache_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
+    if (!task) return -1;
+    TrainConfig cfg = spec_train_config(g->specs[0], sh->threads_per_worker);
+    cfg.stop = sh->opt->stop;
+    MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
+    double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
+    for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
+    SinkCtx ctx = { sh, g, last, last + g->n };
+    Ensemble e;
+    int rc = train_ensemble(&cfg, task, seeds, g->n, &e, store_sink, &ctx, sum);
+    if (rc == 0) ensemble_free(&e);
+    free(seeds);
+    free(last);
+    return rc;
 }
 
 static void train_group(Shared *sh, Group *g) {
     long launch;
     if (store_start_launch(sh->store, g->run_ids, g->n, &launch) != 0) { store_failed(sh, "starting runs"); return; }
     double t0 = clock_now_s();
-    const Task *task = task_cache_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
-    int rc = -1;
+    int gpt = spec_is_gpt(g->specs[0]);
     MemberSummary *sum = xcalloc(g->n, sizeof *sum);
-    if (task) {
-        TrainConfig cfg = spec_train_config(g->specs[0], sh->threads_per_worker);
-        cfg.stop = sh->opt->stop;
-        MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
-        double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
-        for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
-        SinkCtx ctx = { sh, g, last, last + g->n };
-        Ensemble e;
-        rc = train_ensemble(&cfg, task, seeds, g->n, &e, store_sink, &ctx, sum);
-        if (rc == 0) ensemble_free(&e);
-        free(seeds);
-        free(last);
-    }
+    LmSummary *lsum = xcalloc(g->n, sizeof *lsum);
+    int rc = gpt ? train_lm(sh, g, lsum) : train_mlp(sh, g, sum);
     char why[512] = "";   // the training's error, before a store call records its own in jp_error()
     if (rc < 0) snprintf(why, sizeof why, "%s", jp_error());
     double wall = clock_now_s() - t0;
@@ -271,9 +428,13 @@ static void train_group(Shared *sh, Group *g) {
         sh->tot->failed += recorded;
         pthread_mutex_unlock(&sh->mu);
     } else {
-        for (int m = 0; m < g->n; m++) finish_member(sh, g->run_ids[m], &sum[m], wall);
+        for (int m = 0; m < g->n; m++) {
+            if (gpt) finish_lm_member(sh, g->run_ids[m], &lsum[m], wall);
+            else finish_member(sh, g->run_ids[m], &sum[m], wall);
+        }
     }
     free(sum);
+    free(lsum);
     if (rc >= 0 && rc != 1) {
         char label[128];
         group_label(g, label, sizeof label);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "data/task.h"
+#include "data/text.h"
 #include "store/store.h"
 #include "sweep/spec.h"
 
@@ -15,7 +16,7 @@ typedef struct {
     int n;
     const RunSpec **specs;   // [n], same group hash
     long *run_ids;           // [n]
-    double flops;            // planned training FLOPs of all members
+    double flops;            // planned training FLOPs of all members (gpt: tokens · 6N + 6·L·context·d_model)
 } Group;
 
 // Groups the selected specs (select[i] != 0) by group hash, in first-seen order.
@@ -31,11 +32,15 @@ typedef struct {
     pthread_mutex_t mu;
     int n;
     struct { char key[1024]; Task task; } t[TASK_CACHE_MAX];
+    int n_text;
+    struct { char key[1024]; TextCorpus corpus; } text[TASK_CACHE_MAX];
 } TaskCache;
 
 void task_cache_init(TaskCache *c);
 // The spec's dataset (dir_override, when not NULL, replaces task.data_dir); NULL with jp_error() set.
 const Task *task_cache_get(TaskCache *c, const RunSpec *s, const char *dir_override);
+// A text task's corpus (task.path, its split), read once per distinct key; NULL with jp_error() set.
+const TextCorpus *corpus_cache_get(TaskCache *c, const RunSpec *s);
 void task_cache_free(TaskCache *c);
 
 typedef struct {

@@ -14,10 +14,12 @@
 #include "sweep/fields.h"
 
 const char *const task_names[TASK_COUNT] = { "fashion-mnist", "sparse-parity", "zipf-concepts", "teacher-student",
-                                             "manifold" };
-const char *const family_names[FAMILY_COUNT] = { "mlp" };
+                                             "manifold", "text" };
+const char *const family_names[FAMILY_COUNT] = { "mlp", "gpt" };
 
-int spec_is_world(const RunSpec *s) { return s->task > 0; }
+int spec_is_world(const RunSpec *s) { return s->task > 0 && s->task != TASK_TEXT; }
+int spec_is_text(const RunSpec *s) { return s->task == TASK_TEXT; }
+int spec_is_gpt(const RunSpec *s) { return s->family == FAMILY_GPT; }
 
 WorldOptions spec_world(const RunSpec *s) {
     return (WorldOptions){ .kind = (WorldKind)(s->task - 1), .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
@@ -34,6 +36,11 @@ void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train) {
         *n_train = 0;
         return;
     }
+    if (spec_is_text(s)) {   // bytes in, bytes out; the corpus's size is known once it is read
+        *n_in = *n_out = GPT_VOCAB;
+        *n_train = 0;
+        return;
+    }
     *n_in = 784;
     *n_out = 10;
     *n_train = 60000;
@@ -42,6 +49,10 @@ void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train) {
 static MlpShape spec_shape(const RunSpec *s);
 
 void spec_model_label(const RunSpec *s, char *out, size_t n) {
+    if (spec_is_gpt(s)) {
+        snprintf(out, n, "gpt C%ld L%ld H%ld T%ld", s->d_model, s->n_layer, s->n_head, s->context);
+        return;
+    }
     MlpShape sh = spec_shape(s);
     size_t k = (size_t)snprintf(out, n, "%d", sh.n_in);
     for (int l = 0; l < sh.depth && k < n; l++) k += (size_t)snprintf(out + k, n - k, "-%d", sh.hidden[l]);
@@ -49,6 +60,11 @@ void spec_model_label(const RunSpec *s, char *out, size_t n) {
 }
 
 void spec_task_key(const RunSpec *s, char *out, size_t n) {
+    if (spec_is_text(s)) {
+        snprintf(out, n, "text path=%s val=%ld,%.17g test=%ld,%.17g block=%ld", s->text_path, s->text_val_bytes,
+                 s->text_val_fraction, s->text_test_bytes, s->text_test_fraction, s->text_block);
+        return;
+    }
     if (!spec_is_world(s)) {
         snprintf(out, n, "%s val=%ld standardize=%d", task_names[s->task], s->val_size, s->standardize);
         return;
@@ -72,6 +88,8 @@ void spec_defaults(RunSpec *s) {
         .ticket_rate = 0.2, .ticket_output_rate = 0.1,
         .world_k = 3, .world_classes = 4, .world_teacher_width = 32, .world_teacher_depth = 2, .world_manifold_dim = 4,
         .world_eval_per_concept = 32, .world_zipf = 1.4, .probe_concepts = 8, .probe_lr = 0.1,
+        .d_model = 64, .n_layer = 2, .n_head = 4, .context = 64, .tie_embeddings = 1, .clip = 1.0,
+        .text_val_fraction = 0.01, .text_test_fraction = 0.01, .text_block = 65536, .checkpoint_minutes = 10,
     };
 }
 
@@ -83,7 +101,61 @@ static MlpShape spec_shape(const RunSpec *s) {
     return sh;
 }
 
+GptShape spec_gpt_shape(const RunSpec *s) {
+    return (GptShape){ .d_model = (int)s->d_model, .n_layer = (int)s->n_layer, .n_head = (int)s->n_head,
+                       .d_ff = (int)(s->d_ff ? s->d_ff : 4 * s->d_model), .context = (int)s->context,
+                       .tie_embeddings = s->tie_embeddings };
+}
+
+TextSplit spec_text_split(const RunSpec *s) {
+    TextSplit t = text_split_default();
+    t.val_bytes = s->text_val_bytes;
+    t.test_bytes = s->text_test_bytes;
+    t.val_fraction = s->text_val_fraction;
+    t.test_fraction = s->text_test_fraction;
+    t.block = s->text_block;
+    return t;
+}
+
+// A gpt run: the shape, N (Kaplan) and the total, and the budget in tokens of batch·context per step.
+static int spec_resolve_gpt(RunSpec *s) {
+    if (!spec_is_text(s))
+        return jp_fail("model.family: gpt trains on text; set task.name: text (and task.path), not %s", task_names[s->task]);
+    if (!s->text_path[0]) return jp_fail("task.path: a text task needs a file, a folder or a .gz/.dz file");
+    if (s->d_ff == 0) s->d_ff = 4 * s->d_model;
+    GptShape sh = spec_gpt_shape(s);
+    if (gpt_shape_check(&sh) != 0) return jp_fail("model: %s", jp_error());
+    OptimConfig d = optim_defaults((OptimKind)s->optim);
+    if (s->lr < 0) s->lr = d.lr;
+    if (s->wd < 0) s->wd = d.weight_decay;
+    s->n_params = (long)gpt_n_params_nonembedding(&sh);
+    s->n_params_total = (long)gpt_n_params(&sh);
+    s->pool = 0;   // the corpus's size is known when it is read
+    double per_step = (double)s->batch * (double)s->context, tokens = 0;
+    switch ((BudgetKind)s->budget) {
+    case BUDGET_STEPS: tokens = s->budget_value * per_step; break;
+    case BUDGET_EXAMPLES: tokens = s->budget_value * (double)s->context; break;
+    case BUDGET_EPOCHS:
+        if (!s->train_size)
+            return jp_fail("budget.epochs: give task.train_size (the tokens per member) with it, or budget.tokens / steps");
+        tokens = s->budget_value * (double)s->train_size;
+        break;
+    case BUDGET_FLOPS: tokens = s->budget_value / gpt_train_flops_per_token(&sh); break;
+    case BUDGET_TOKENS_PER_PARAM: tokens = s->budget_value * (double)s->n_params; break;
+    case BUDGET_TOKENS: tokens = s->budget_value; break;
+    }
+    s->steps = (long)ceil(tokens / per_step - 1e-9);
+    if (s->steps < 1)
+        return jp_fail("budget: resolves to %ld steps of %ld sequences of %ld bytes; it must give at least one", s->steps,
+                       s->batch, s->context);
+    if (s->eval_every <= 0) s->eval_every = (s->steps + s->evals - 1) / s->evals;
+    return 0;
+}
+
 int spec_resolve(RunSpec *s) {
+    if (spec_is_gpt(s)) return spec_resolve_gpt(s);
+    if (spec_is_text(s)) return jp_fail("task.name: text is for model.family: gpt");
+    if (s->budget == BUDGET_TOKENS) return jp_fail("budget.tokens: for model.family: gpt; an mlp takes budget.steps, examples, epochs, flops or tokens_per_param");
     if (s->hidden_n == 0) {
         s->hidden_n = (int)s->depth;
         for (int l = 0; l < s->depth; l++) s->hidden[l] = (int)s->width;
@@ -119,7 +191,7 @@ int spec_resolve(RunSpec *s) {
         return jp_fail("task.train_size: %ld is more than the %ld examples left after task.val_size %ld", s->train_size,
                        s->pool, s->val_size);
     MlpShape sh = spec_shape(s);
-    s->n_params = (long)mlp_n_params(&sh);
+    s->n_params = s->n_params_total = (long)mlp_n_params(&sh);
     double D = s->train_size ? s->train_size : s->pool, examples = 0;
     switch ((BudgetKind)s->budget) {
     case BUDGET_STEPS: examples = s->budget_value * s->batch; break;
@@ -127,12 +199,32 @@ int spec_resolve(RunSpec *s) {
     case BUDGET_EPOCHS: examples = s->budget_value * D; break;
     case BUDGET_FLOPS: examples = s->budget_value / mlp_train_flops_per_example(&sh); break;
     case BUDGET_TOKENS_PER_PARAM: examples = s->budget_value * s->n_params; break;
+    case BUDGET_TOKENS: break;   // refused above
     }
     s->steps = (long)ceil(examples / s->batch - 1e-9);
     if (s->steps < 1)
         return jp_fail("budget: resolves to %ld steps of batch %ld; it must give at least one", s->steps, s->batch);
     if (s->eval_every <= 0) s->eval_every = (s->steps + s->evals - 1) / s->evals;
     return 0;
+}
+
+// Whether a field says something about this spec's run: a family's or a task's own fields only
+// for that family or task (so adding gpt and text left every mlp run's hash as it was).
+static int field_applies(const Field *f, const RunSpec *s) {
+    static const char *const mlp_only[] = { "model.hidden", "model.act", "model.init", "model.bias_init", "model.loss",
+                                            "model.width", "model.depth" };
+    static const char *const gpt_only[] = { "model.d_model", "model.n_layer", "model.n_head", "model.d_ff",
+                                            "model.context", "model.tie_embeddings", "optim.clip",
+                                            "budget.checkpoint_minutes", "budget.checkpoint_steps" };
+    for (size_t i = 0; i < sizeof mlp_only / sizeof *mlp_only; i++)
+        if (!strcmp(f->path, mlp_only[i])) return !spec_is_gpt(s);
+    for (size_t i = 0; i < sizeof gpt_only / sizeof *gpt_only; i++)
+        if (!strcmp(f->path, gpt_only[i])) return spec_is_gpt(s);
+    int text_field = !strcmp(f->path, "task.path") || !strncmp(f->path, "task.val_", 9) ||
+                     !strncmp(f->path, "task.test_", 10) || !strcmp(f->path, "task.split_block");
+    if (text_field && strcmp(f->path, "task.val_size")) return spec_is_text(s);
+    if (!strcmp(f->path, "task.val_size") || !strcmp(f->path, "task.standardize")) return !spec_is_text(s);
+    return 1;
 }
 
 static int cmp_lines(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -146,6 +238,7 @@ char *spec_canonical(const RunSpec *s, int with_seeds) {
         if (!strncmp(f->path, "tickets.", 8) && s->ticket_rounds == 0 && s->ticket_target_density == 0)
             continue;   // plain runs keep their hashes
         if (!strncmp(f->path, "world.", 6) && !spec_is_world(s)) continue;
+        if (!field_applies(f, s)) continue;
         field_format(f, s, value, sizeof value);
         lines[n] = xasprintf("%s=%s\n", f->path, value);
         n++;
@@ -179,15 +272,22 @@ char *spec_json(const RunSpec *s) {
         const Field *f = &spec_fields[i];
         if (f->type == F_BUDGET) continue;
         if (!spec_is_world(s) && (!strncmp(f->path, "world.", 6) || !strncmp(f->path, "probe.", 6))) continue;
+        if (!field_applies(f, s)) continue;
         if (!first) fputc(',', out);
         first = 0;
         json_key(out, f->path);
         field_format_json(f, s, out);
     }
-    static const char *const budget_keys[] = { "steps", "examples", "epochs", "flops", "tokens_per_param" };
+    static const char *const budget_keys[] = { "steps", "examples", "epochs", "flops", "tokens_per_param", "tokens" };
     format_real(value, sizeof value, s->budget_value);
-    fprintf(out, ",\"budget.%s\":%s,\"resolved.steps\":%ld,\"resolved.eval_every\":%ld,\"resolved.n_params\":%ld}",
+    fprintf(out, ",\"budget.%s\":%s,\"resolved.steps\":%ld,\"resolved.eval_every\":%ld,\"resolved.n_params\":%ld",
             budget_keys[s->budget], value, s->steps, s->eval_every, s->n_params);
+    if (spec_is_gpt(s)) {   // n_params is Kaplan's N (what laws fit); the total beside it
+        GptShape sh = spec_gpt_shape(s);
+        fprintf(out, ",\"resolved.n_params_total\":%ld,\"resolved.flops_per_token\":", s->n_params_total);
+        json_num(out, gpt_train_flops_per_token(&sh));
+    }
+    fputc('}', out);
     fclose(out);
     return text;
 }
@@ -198,6 +298,29 @@ static int spec_probe_concepts(const RunSpec *s) {
     long C = s->world_concepts, q = C / 4 > 2 ? C / 4 : 2;
     if (!spec_is_world(s) || C < 4) return 0;
     return (int)(s->probe_concepts < q ? s->probe_concepts : q);
+}
+
+LmConfig spec_lm_config(const RunSpec *s, int threads) {
+    LmConfig c = lm_config_defaults();
+    c.shape = spec_gpt_shape(s);
+    c.optim = optim_defaults((OptimKind)s->optim);
+    c.optim.lr = (float)s->lr;
+    c.optim.weight_decay = (float)s->wd;
+    c.optim.momentum = (float)s->momentum;
+    c.optim.nesterov = s->nesterov;
+    c.optim.beta1 = (float)s->beta1;
+    c.optim.beta2 = (float)s->beta2;
+    c.optim.eps = (float)s->eps;
+    c.schedule = (Schedule){ .kind = (ScheduleKind)s->schedule, .warmup = s->warmup, .min_ratio = (float)s->min_lr_ratio };
+    c.clip = (float)s->clip;
+    c.batch = (int)s->batch;
+    c.steps = s->steps;
+    c.D = s->train_size;
+    c.eval_every = s->eval_every;
+    c.threads = threads;
+    c.checkpoint_every_steps = s->checkpoint_steps;
+    c.checkpoint_every_s = 60.0 * s->checkpoint_minutes;
+    return c;
 }
 
 TrainConfig spec_train_config(const RunSpec *s, int threads) {

@@ -16,9 +16,16 @@
 
 #include "data/world.h"
 #include "nn/mlp.h"
+#include "train/lm.h"
 #include "train/trainer.h"
 
-typedef enum { BUDGET_STEPS, BUDGET_EXAMPLES, BUDGET_EPOCHS, BUDGET_FLOPS, BUDGET_TOKENS_PER_PARAM } BudgetKind;
+// For gpt runs a step is batch·context tokens: examples are sequences, epochs are passes over
+// the member's D tokens, FLOPs are tokens · gpt_train_flops_per_token, tokens_per_param is per
+// non-embedding parameter (Kaplan's N).
+typedef enum { BUDGET_STEPS, BUDGET_EXAMPLES, BUDGET_EPOCHS, BUDGET_FLOPS, BUDGET_TOKENS_PER_PARAM, BUDGET_TOKENS } BudgetKind;
+
+enum { FAMILY_MLP = 0, FAMILY_GPT = 1 };
+enum { TASK_FASHION = 0, TASK_TEXT = 5 };
 
 typedef struct {
     // task
@@ -26,13 +33,22 @@ typedef struct {
     char data_dir[256];       // "" = the default; not part of the identity
     long val_size;
     int standardize;
-    long train_size;          // D; 0 = the whole pool
+    long train_size;          // D; 0 = the whole pool (text: training tokens per member)
+    // text (task.name text): part of the identity only for it
+    char text_path[256];      // a file, a folder, or .gz/.dz files
+    long text_val_bytes, text_test_bytes;   // 0: text_val_fraction / text_test_fraction of the corpus
+    double text_val_fraction, text_test_fraction;
+    long text_block;          // split units longer than this are cut into blocks
     // model
     int family;               // index into family_names
     long width, depth;
     int hidden_n;             // > 0: explicit widths override width × depth
     int hidden[MLP_MAX_DEPTH];
     int act, init, bias_init, loss;
+    // gpt (model.family gpt): part of the identity only for it, as model.hidden… only for mlp
+    long d_model, n_layer, n_head, d_ff, context;   // d_ff 0: 4·d_model
+    int tie_embeddings;
+    double clip;              // gradient clipping by global norm (0 = off); gpt only
     // optimiser (lr, wd < 0: the optimiser's default)
     int optim;
     double lr, wd, momentum, beta1, beta2, eps;
@@ -47,6 +63,8 @@ typedef struct {
     double budget_value;
     long eval_every;          // 0: from evals
     long evals;               // evaluations after step 0 when eval_every is 0
+    double checkpoint_minutes;  // gpt: a group's checkpoint every so many minutes (0 = off); not identity
+    long checkpoint_steps;    // gpt: and/or every so many steps (0 = off); not identity
     // seeds
     uint64_t init_seed, data_seed;
     // lottery tickets (jackpot tickets): iterative magnitude pruning; rounds = 0 for plain runs
@@ -60,7 +78,8 @@ typedef struct {
     long probe_concepts;      // interference probes: q most and q least frequent concepts (0 = off)
     double probe_lr;
     // resolved by spec_resolve
-    long steps, n_params, pool;
+    long steps, n_params, pool;   // gpt: n_params = Kaplan's non-embedding N
+    long n_params_total;      // every parameter (gpt: embeddings included; mlp: = n_params)
 } RunSpec;
 
 void spec_defaults(RunSpec *s);
@@ -79,14 +98,23 @@ char *spec_json(const RunSpec *s);
 // The training configuration and model shape of a resolved spec.
 TrainConfig spec_train_config(const RunSpec *s, int threads);
 
-#define TASK_COUNT 5
-#define FAMILY_COUNT 1
+#define TASK_COUNT 6
+#define FAMILY_COUNT 2
 extern const char *const task_names[TASK_COUNT];
 extern const char *const family_names[FAMILY_COUNT];
 
 // Task facts: input size, outputs, training examples before the validation split
 // (0 for toy worlds, whose examples are generated).
 void task_info(const RunSpec *s, int *n_in, int *n_out, long *n_train);
+
+// gpt runs (model.family gpt), which train only on text, and text runs.
+int spec_is_gpt(const RunSpec *s);
+int spec_is_text(const RunSpec *s);
+// The gpt shape (d_ff 0 resolved to 4·d_model), the text split, and the LM training
+// configuration of a resolved gpt spec (D = task.train_size; 0: set by the caller from the corpus).
+GptShape spec_gpt_shape(const RunSpec *s);
+TextSplit spec_text_split(const RunSpec *s);
+LmConfig spec_lm_config(const RunSpec *s, int threads);
 
 // Toy worlds: the world a spec describes (task 1… → WorldKind 0…); 0 for fashion-mnist.
 int spec_is_world(const RunSpec *s);
