@@ -10,3 +10,4 @@ int cmd_dist(int argc, char **argv);
 int cmd_tickets(int argc, char **argv);
 int cmd_concepts(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_sample(int argc, char **argv);

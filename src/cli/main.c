@@ -20,6 +20,7 @@ static const char USAGE[] =
     "  dist    outcome distributions across seeds: spread, tails, best of k, init/data split\n"
     "  report  figures and tables in one folder: index.html, and per figure CSV, gnuplot script, SVG, PNG\n"
     "  concepts  toy worlds: concepts learned by size, learning order, α_N/α_D vs theory, interference\n"
+    "  sample  a language-model run's continuation of a prompt (model.family gpt)\n"
     "  tickets lottery tickets: iterative magnitude pruning with rewinding and controls\n"
     "  info    this machine, the BLAS kernels chosen and a GEMM speed probe\n"
     "\n"
@@ -48,6 +49,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "dist") == 0) return cmd_dist(argc - 1, argv + 1);
     if (strcmp(argv[1], "concepts") == 0) return cmd_concepts(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0) return cmd_report(argc - 1, argv + 1);
+    if (strcmp(argv[1], "sample") == 0) return cmd_sample(argc - 1, argv + 1);
     if (strcmp(argv[1], "tickets") == 0) return cmd_tickets(argc - 1, argv + 1);
     fprintf(stderr, "jackpot: unknown command '%s'\n\n%s", argv[1], USAGE);
     return 2;

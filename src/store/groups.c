@@ -12,12 +12,15 @@ enum { KIND_ABSENT, KIND_NUMBER, KIND_TEXT, KIND_JSON };
 
 int group_field_ignored(const char *f) {
     return !strncmp(f, "seed.", 5) || !strncmp(f, "resolved.", 9) || !strcmp(f, "task.data_dir") ||
-           !strcmp(f, "budget.eval_every") || !strcmp(f, "budget.evals");
+           !strcmp(f, "budget.eval_every") || !strcmp(f, "budget.evals") || !strncmp(f, "budget.checkpoint_", 18);
 }
 
 // GROUP_AXIS_* of a field (0 for others).
 static int group_field_axes(const char *f) {
-    if (!strcmp(f, "model.width") || !strcmp(f, "model.depth") || !strcmp(f, "model.hidden")) return GROUP_AXIS_N;
+    static const char *const size[] = { "model.width", "model.depth", "model.hidden",   // mlp
+                                        "model.d_model", "model.n_layer", "model.n_head", "model.d_ff" };   // gpt
+    for (size_t i = 0; i < sizeof size / sizeof *size; i++)
+        if (!strcmp(f, size[i])) return GROUP_AXIS_N;
     if (!strcmp(f, "task.train_size")) return GROUP_AXIS_D;
     if (!strncmp(f, "budget.", 7)) return GROUP_AXIS_BUDGET;
     return 0;

@@ -68,7 +68,9 @@ void group_label(const Group *g, char *out, size_t n) {
     const RunSpec *s = g->specs[0];
     spec_model_label(s, out, n);
     size_t k = strlen(out);
-    if (k < n && !s->train_size && spec_is_world(s))
+    if (k < n && !s->train_size && spec_is_text(s))
+        snprintf(out + k, n - k, " D=all %ld steps ×%d", s->steps, g->n);
+    else if (k < n && !s->train_size && spec_is_world(s))
         snprintf(out + k, n - k, " D=fresh %ld steps ×%d", s->steps, g->n);
     else if (k < n)
         snprintf(out + k, n - k, " D=%ld %ld steps ×%d", s->train_size ? s->train_size : s->pool, s->steps, g->n);
