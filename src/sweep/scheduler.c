@@ -361,6 +361,13 @@ static int train_lm(Shared *sh, Group *g, LmSummary *sum) {
     FILE *log;
     lm_resume(sh, g, &cfg, seeds, log_path, &e, &log);
     int resumed = e.params != NULL;   // a failing train_lm_ensemble frees only what it allocated
+    if (resumed && !sh->opt->quiet) {
+        char label[128];
+        group_label(g, label, sizeof label);
+        pthread_mutex_lock(&sh->mu);
+        fprintf(stderr, "jackpot run: %s resumes from its checkpoint at step %ld\n", label, e.step);
+        pthread_mutex_unlock(&sh->mu);
+    }
     double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
     LmSinkCtx ctx = { sh, g, log, last, last + g->n };
     int rc = train_lm_ensemble(&cfg, corpus, seeds, g->n, &e, lm_sink, &ctx, sum);
