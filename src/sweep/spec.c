@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "base/error.h"
 #include "base/fmt.h"
@@ -122,6 +124,8 @@ static int spec_resolve_gpt(RunSpec *s) {
     if (!spec_is_text(s))
         return jp_fail("model.family: gpt trains on text; set task.name: text (and task.path), not %s", task_names[s->task]);
     if (!s->text_path[0]) return jp_fail("task.path: a text task needs a file, a folder or a .gz/.dz file");
+    if (access(s->text_path, R_OK) != 0)   // checked before anything trains; the corpus is read later
+        return jp_fail("task.path: %s: %s", s->text_path, strerror(errno));
     if (s->d_ff == 0) s->d_ff = 4 * s->d_model;
     GptShape sh = spec_gpt_shape(s);
     if (gpt_shape_check(&sh) != 0) return jp_fail("model: %s", jp_error());
