@@ -27,7 +27,7 @@ static void expect_error(const char *yaml, const char *message) {
 static void test_error_catalogue(void **state) {
     (void)state;
     expect_error("model:\n  widht: 64\n",
-                 "s.yaml:2:3: model.widht: unknown field (model accepts: family, width, depth, hidden, act, init, bias_init, loss)");
+                 "s.yaml:2:3: model.widht: unknown field (model accepts: family, width, depth, hidden, act, init, bias_init, loss, d_model, n_layer, n_head, d_ff, context, tie_embeddings)");
     expect_error("model:\n  width: abc\n", "s.yaml:2:10: model.width: expected an integer in [1, 65536], got 'abc'");
     expect_error("model:\n  width: 0\n", "s.yaml:2:10: model.width: expected an integer in [1, 65536], got '0'");
     expect_error("model:\n  width: 2.5\n", "s.yaml:2:10: model.width: expected an integer in [1, 65536], got '2.5'");

@@ -134,6 +134,9 @@ static int spec_resolve_gpt(RunSpec *s) {
     if (s->wd < 0) s->wd = d.weight_decay;
     s->n_params = (long)gpt_n_params_nonembedding(&sh);
     s->n_params_total = (long)gpt_n_params(&sh);
+    s->width = s->d_model;   // the store's width and depth columns: d_model and n_layer
+    s->depth = s->n_layer;
+    s->hidden_n = 0;
     s->pool = 0;   // the corpus's size is known when it is read
     double per_step = (double)s->batch * (double)s->context, tokens = 0;
     switch ((BudgetKind)s->budget) {
