@@ -86,6 +86,10 @@ static void check_clean(const char *clean) {
     // adds wte 256·8 and wpe 16·8 (tied); FLOPs per token 6·888 + 6·1·16·8 = 6096, 400·8·16 tokens
     assert_int_equal((int)q(db, "SELECT count(*) FROM runs WHERE status = 'done' AND family = 'gpt' AND task = 'text'"), 4);
     assert_int_equal((int)q(db, "SELECT min(n_params) FROM runs"), 888);
+    // D: the whole training part (train_size 0), recorded once the corpus is read; validation and
+    // test take at least 400 bytes each, in whole units of at most 256 bytes (split_block): ≤ 655 each
+    double D = q(db, "SELECT min(train_size) FROM runs");
+    assert_true(D == q(db, "SELECT max(train_size) FROM runs") && D >= 4097 - 2 * 656 && D <= 4097 - 800);
     assert_int_equal((int)q(db, "SELECT min(json_extract(params, '$.\"resolved.n_params_total\"')) FROM runs"), 3064);
     assert_true(q(db, "SELECT min(planned_flops) FROM runs") == 6096.0 * 400 * 8 * 16);
     assert_true(q(db, "SELECT min(value) FROM summaries WHERE name = 'flops'") == 6096.0 * 400 * 8 * 16);

@@ -608,6 +608,28 @@ int store_end_launch(Store *s, long launch_id, double wall_s) {
     return rc;
 }
 
+typedef struct { const long *ids; int n; long train_size; } TrainSize;
+
+static int set_train_size_body(Store *s, void *arg) {
+    TrainSize *t = arg;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "UPDATE runs SET train_size = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK) return -1;
+    int rc = 0;
+    for (int i = 0; i < t->n && rc == 0; i++) {
+        sqlite3_bind_int64(st, 1, t->train_size);
+        sqlite3_bind_int64(st, 2, t->ids[i]);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_set_train_size(Store *s, const long *ids, int n, long train_size) {
+    TrainSize t = { ids, n, train_size };
+    return in_transaction(s, set_train_size_body, &t);
+}
+
 typedef struct {
     long run_id, step; double examples, flops, wall_s; const StoreMetric *m; int n; const StoreConcepts *concepts;
 } Eval;

@@ -118,6 +118,10 @@ int store_reset_runs(Store *s, const long *ids, int n);
 int store_start_launch(Store *s, const long *ids, int n, long *launch_id);
 int store_end_launch(Store *s, long launch_id, double wall_s);
 
+// Language models on a whole corpus (task.train_size 0): D, the training bytes per member, is
+// known once the corpus is read, and replaces the 0 registered in the runs' train_size.
+int store_set_train_size(Store *s, const long *ids, int n, long train_size);
+
 typedef struct { const char *split, *name; double value; } StoreMetric;
 // Toy worlds: each concept's test loss and accuracy at this evaluation (table concepts).
 typedef struct { int n; const double *loss, *acc; } StoreConcepts;

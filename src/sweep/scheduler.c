@@ -350,7 +350,13 @@ static int train_lm(Shared *sh, Group *g, LmSummary *sum) {
     if (!corpus || lm_files_mkdir(sh->store->path) != 0) return -1;
     LmConfig cfg = spec_lm_config(s, sh->threads_per_worker);
     cfg.stop = sh->opt->stop;
-    if (!cfg.D) cfg.D = corpus->part_bytes[TEXT_TRAIN];
+    if (!cfg.D) {   // the whole training part: the runs' D is known now
+        cfg.D = corpus->part_bytes[TEXT_TRAIN];
+        if (store_set_train_size(sh->store, g->run_ids, g->n, cfg.D) != 0) {
+            store_failed(sh, "recording D");
+            return 1;   // stopped, like any failed write: the runs wait for a rerun
+        }
+    }
     char ckpt[1200], log_path[1200];
     lm_checkpoint_file(sh->store->path, g->group_hash, ckpt, sizeof ckpt);
     lm_log_file(sh->store->path, g->group_hash, log_path, sizeof log_path);
