@@ -75,6 +75,10 @@ static void write_sweep(void) {
 // The uninterrupted sweep, its counts, and every command that reads it.
 static void check_clean(const char *clean) {
     char args[512], out[65536];
+    snprintf(args, sizeof args, "plan %s", yaml);   // N, and FLOPs = 400·8·16 tokens · 6096 per token
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "gpt C8 L1 H2 T16                888       2       400      8       312M"));
+    assert_non_null(strstr(out, "estimated time on"));
     snprintf(args, sizeof args, "run %s --db %s", yaml, clean);
     assert_int_equal(run(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "4 done now (0 diverged), 0 failed"));

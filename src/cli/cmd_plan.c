@@ -11,6 +11,7 @@
 #include "cli/common.h"
 #include "nn/blas.h"
 #include "sweep/config.h"
+#include "sweep/lm_probe.h"
 #include "sweep/scheduler.h"
 
 #define CMD "plan"
@@ -25,7 +26,9 @@ static const char HELP[] =
     "parameters shown under params), the totals, and a rough time estimate for this machine.\n"
     "The estimate assumes training reaches half the GEMM speed measured by a quick\n"
     "probe on T threads plus 20 µs of overhead per member-step; small models run\n"
-    "further below the GEMM speed, so treat it as an order of magnitude.\n"
+    "further below the GEMM speed, so treat it as an order of magnitude. Language-model\n"
+    "groups are estimated instead from a training step of their model timed here (one\n"
+    "member per thread) plus their evaluations' forward passes.\n"
     "\n"
     "  --threads T   threads to estimate for, 1..cores     [cores]\n"
     "  --help        this text\n";
@@ -63,6 +66,7 @@ int cmd_plan(int argc, char **argv) {
 
     blas_set_threads(1);   // the probe: one thread, scaled by T below
     double gflops = 0.5 * blas_probe_gflops(384) * threads, total_flops = 0, total_s = 0, member_steps = 0;
+    double mlp_flops = 0, lm_s = 0;
     printf("sweep '%s' (%s): %ld runs in %d groups\n\n", cfg.name, cfg.path, n, ng);
     printf("%5s  %-24s %10s %7s %9s %6s %10s %10s\n", "group", "model", "params", "members", "steps", "batch", "FLOPs/run", "FLOPs");
     for (int g = 0; g < ng; g++) {
@@ -74,8 +78,15 @@ int cmd_plan(int argc, char **argv) {
         printf("%5d  %-24s %10ld %7d %9ld %6ld %10s %10s\n", g + 1, model, s->n_params, groups[g].n, s->steps, s->batch, fr, ft);
         total_flops += groups[g].flops;
         member_steps += (double)groups[g].n * s->steps;
+        if (spec_is_gpt(s)) {   // language models: their own step, timed here
+            int k = groups[g].n < threads ? groups[g].n : threads;
+            double step_s = lm_probe_step_s(s, k);
+            if (step_s > 0) lm_s += lm_group_seconds(s, groups[g].n, threads, step_s);
+        } else {
+            mlp_flops += groups[g].flops;
+        }
     }
-    total_s = total_flops / (gflops * 1e9) + member_steps * 20e-6 / threads;
+    total_s = mlp_flops / (gflops * 1e9) + member_steps * 20e-6 / threads + lm_s;
     char ft[16];
     human(total_flops, ft, sizeof ft);
     printf("\ntotal: %ld runs, %.3g member-steps, %s training FLOPs\n", n, member_steps, ft);
