@@ -3,7 +3,8 @@
 #   make test       unit tests, then the same tests under AddressSanitizer + UBSan, then the
 #                   scheduler and store tests under ThreadSanitizer (make tsan)
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
-#   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch)
+#   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch):
+#                   MLPs (bench/train_throughput), then language models (bench/lm_throughput)
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
 BUILD    ?= build
@@ -125,9 +126,15 @@ demo: $(BIN)
 	$(BIN) dist --db $(DEMO)/runs.db --boot 300
 	$(BIN) report --db $(DEMO)/runs.db -o $(DEMO)/report
 
-bench: $(BIN)
+# bench/lm_speed: training steps of the gpt family (bench/lm_throughput runs it).
+$(BUILD)/bench/lm_speed: bench/lm_speed.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+bench: $(BIN) $(BUILD)/bench/lm_speed
 	scripts/install-deps --bench
 	bench/train_throughput $(BIN)
+	bench/lm_throughput $(BIN) $(BUILD)/bench/lm_speed
 
 # fuzz: each target for FUZZ_SECONDS; findings land in build/fuzzer/fuzz/found/TARGET/
 # (copy each, once fixed, to fuzz/regressions/TARGET/ so make test replays it).

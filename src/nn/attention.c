@@ -3,8 +3,33 @@
 #include <cblas.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "nn/linear.h"
+
+// e^x for x ≤ 0, in a form the compiler vectorises (glibc's expf is a call per element, and
+// the softmax below makes B·H·T²/2 of them per layer): x = n·ln 2 + r with |r| ≤ ln 2 / 2
+// (Cody–Waite's two-part ln 2), e^r by Cephes expf's polynomial (relative error ~1e-7, about
+// glibc's), times 2ⁿ built in the exponent bits. x is clamped at −87 so 2ⁿ stays normal:
+// e^−87 ≈ 1.6e−38 stands in for anything smaller, a softmax weight that rounds away in
+// every sum it joins.
+static inline float exp_nonpositive(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   // round(x / ln 2)
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) * (1 << 23);
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
 
 // Row t of S[T][T]: softmax over columns 0..t, zero beyond.
 static void causal_softmax(float *S, int T) {
@@ -12,13 +37,20 @@ static void causal_softmax(float *S, int T) {
         float *row = S + (size_t)t * T;
         float mx = row[0];
         for (int j = 1; j <= t; j++) mx = row[j] > mx ? row[j] : mx;
+        for (int j = 0; j <= t; j++) row[j] = exp_nonpositive(row[j] - mx);
         float sum = 0.0f;
-        for (int j = 0; j <= t; j++) { row[j] = expf(row[j] - mx); sum += row[j]; }
+        for (int j = 0; j <= t; j++) sum += row[j];
         float inv = 1.0f / sum;
         for (int j = 0; j <= t; j++) row[j] *= inv;
         for (int j = t + 1; j < T; j++) row[j] = 0.0f;
     }
 }
+
+// Causal blocks: rows r0..r1−1 of S (and of its gradient) attend to columns 0..r1−1 only,
+// so the GEMMs skip the blocks above the diagonal — about 3/8 of the square at T = 256.
+// Every entry they skip is a masked one (probability exactly 0), so the sums the GEMMs
+// form are those of the full square less exact zeros.
+#define CAUSAL_BLOCK 64
 
 void attention_core_forward(float *ctx, float *att, const float *qkv, int B, int T, int C, int H) {
     int hs = C / H, ld = 3 * C;
@@ -27,12 +59,20 @@ void attention_core_forward(float *ctx, float *att, const float *qkv, int B, int
         for (int h = 0; h < H; h++) {
             const float *Q = qkv + (size_t)b * T * ld + (size_t)h * hs, *K = Q + C, *V = Q + 2 * C;
             float *S = att + ((size_t)b * H + h) * T * T;
-            // S[T][T] = scale · Q[T][hs] · K[T][hs]ᵀ
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, Q, ld, K, ld, 0.0f, S, T);
+            float *O = ctx + (size_t)b * T * C + (size_t)h * hs;
+            for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+                int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, n = r1 - r0;
+                // S[r0:r1][0:r1] = scale · Q[r0:r1][hs] · K[0:r1][hs]ᵀ
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1, hs, scale, Q + (size_t)r0 * ld, ld,
+                            K, ld, 0.0f, S + (size_t)r0 * T, T);
+            }
             causal_softmax(S, T);
-            // ctx_h[T][hs] = S[T][T] · V[T][hs]
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, S, T, V, ld,
-                        0.0f, ctx + (size_t)b * T * C + (size_t)h * hs, C);
+            for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+                int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, n = r1 - r0;
+                // ctx_h[r0:r1][hs] = S[r0:r1][0:r1] · V[0:r1][hs]
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hs, r1, 1.0f, S + (size_t)r0 * T, T,
+                            V, ld, 0.0f, O + (size_t)r0 * C, C);
+            }
         }
 }
 
@@ -48,6 +88,31 @@ static void causal_softmax_backward(float *dS, const float *P, int T, float scal
     }
 }
 
+// One head's backward over causal blocks (see CAUSAL_BLOCK): row block r0..r1 of dP and dQ
+// reads columns / rows 0..r1−1; column block c0..c1 of dV and dK reads rows c0..T−1.
+static void head_backward(float *dQ, float *dK, float *dV, float *dS, const float *dO, int ldo,
+                          const float *Q, const float *K, const float *V, int ld, const float *P,
+                          int T, int hs, float scale) {
+    for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, n = r1 - r0;
+        // dP[r0:r1][0:r1] = dO[r0:r1][hs] · V[0:r1][hs]ᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1, hs, 1.0f, dO + (size_t)r0 * ldo, ldo,
+                    V, ld, 0.0f, dS + (size_t)r0 * T, T);
+        // dV[r0:r1] = P[r0:T][r0:r1]ᵀ · dO[r0:T]
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hs, T - r0, 1.0f, P + (size_t)r0 * T + r0, T,
+                    dO + (size_t)r0 * ldo, ldo, 0.0f, dV + (size_t)r0 * ld, ld);
+    }
+    causal_softmax_backward(dS, P, T, scale);
+    for (int r0 = 0; r0 < T; r0 += CAUSAL_BLOCK) {
+        int r1 = r0 + CAUSAL_BLOCK < T ? r0 + CAUSAL_BLOCK : T, n = r1 - r0;
+        // dQ[r0:r1] = dS[r0:r1][0:r1] · K[0:r1];   dK[r0:r1] = dS[r0:T][r0:r1]ᵀ · Q[r0:T]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hs, r1, 1.0f, dS + (size_t)r0 * T, T,
+                    K, ld, 0.0f, dQ + (size_t)r0 * ld, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, hs, T - r0, 1.0f, dS + (size_t)r0 * T + r0, T,
+                    Q + (size_t)r0 * ld, ld, 0.0f, dK + (size_t)r0 * ld, ld);
+    }
+}
+
 void attention_core_backward(float *dqkv, float *datt, const float *dctx, const float *qkv,
                              const float *att, int B, int T, int C, int H) {
     int hs = C / H, ld = 3 * C;
@@ -59,13 +124,7 @@ void attention_core_backward(float *dqkv, float *datt, const float *dctx, const 
             float *dQ = dqkv + off, *dK = dQ + C, *dV = dQ + 2 * C;
             const float *P = att + ((size_t)b * H + h) * T * T;
             const float *dO = dctx + (size_t)b * T * C + (size_t)h * hs;
-            // dP[T][T] = dO[T][hs] · V[T][hs]ᵀ;   dV[T][hs] = Pᵀ · dO
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dO, C, V, ld, 0.0f, datt, T);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, P, T, dO, C, 0.0f, dV, ld);
-            causal_softmax_backward(datt, P, T, scale);
-            // dQ = dS · K;   dK = dSᵀ · Q
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, datt, T, K, ld, 0.0f, dQ, ld);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, datt, T, Q, ld, 0.0f, dK, ld);
+            head_backward(dQ, dK, dV, datt, dO, C, Q, K, V, ld, P, T, hs, scale);
         }
 }
 
