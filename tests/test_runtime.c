@@ -20,6 +20,7 @@
 #include "store/status.h"
 #include "store/store.h"
 #include "sweep/config.h"
+#include "sweep/progress.h"
 #include "sweep/register.h"
 #include "sweep/scheduler.h"
 #include "train/setup.h"
@@ -350,8 +351,24 @@ static void test_totals(void **state) {
     assert_true(b >= a && a > 0);
 }
 
+// The ETA's text: rounded to whole seconds before it is split, so 59.7 s past a
+// minute carries into the next one ("26m60s" was printed before).
+static void test_duration_text(void **state) {
+    (void)state;
+    const struct { double s; const char *text; } cases[] = {
+        { 0, "0s" }, { 59.4, "59s" }, { 59.6, "1m00s" }, { 61, "1m01s" }, { 1619.7, "27m00s" },
+        { 3599.6, "1h00m" }, { 3900, "1h05m" }, { -1, "?" }, { NAN, "?" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[32];
+        progress_format_duration(cases[i].s, out, sizeof out);
+        assert_string_equal(out, cases[i].text);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duration_text),
         cmocka_unit_test_setup_teardown(test_stop_flag_stops_a_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_workers_finish_a_sweep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_thread_start_is_an_error, setup, teardown),

@@ -12,18 +12,19 @@ void progress_init(Progress *p, int groups, long runs, long runs_before, double 
     pthread_mutex_init(&p->mu, NULL);
 }
 
-static void format_duration(double s, char *out, size_t n) {
-    if (!isfinite(s) || s < 0) snprintf(out, n, "?");
-    else if (s < 60) snprintf(out, n, "%.0fs", s);
-    else if (s < 3600) snprintf(out, n, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
-    else snprintf(out, n, "%.0fh%02.0fm", floor(s / 3600), floor(fmod(s, 3600) / 60));
+void progress_format_duration(double s, char *out, size_t n) {
+    if (!isfinite(s) || s < 0 || s > 1e12) { snprintf(out, n, "?"); return; }
+    long t = lround(s);   // whole seconds first: 26 min 59.7 s is "27m00s", never "26m60s"
+    if (t < 60) snprintf(out, n, "%lds", t);
+    else if (t < 3600) snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(out, n, "%ldh%02ldm", t / 3600, t % 3600 / 60);
 }
 
 static void status_text(Progress *p, char *out, size_t n) {
     double elapsed = clock_now_s() - p->t0;
     double rate = elapsed > 0 ? p->member_steps / elapsed : 0;
     char eta[32], best[32] = "–";
-    format_duration(p->flops_done > 0 ? (p->flops_total - p->flops_done) * elapsed / p->flops_done : NAN, eta, sizeof eta);
+    progress_format_duration(p->flops_done > 0 ? (p->flops_total - p->flops_done) * elapsed / p->flops_done : NAN, eta, sizeof eta);
     if (isfinite(p->best_val_loss)) snprintf(best, sizeof best, "%.4f", p->best_val_loss);
     snprintf(out, n, "groups %d/%d  runs %ld/%ld  %.0f member-steps/s  ETA %s  best val loss %s", p->groups_done,
              p->groups_total, p->runs_before + p->runs_done, p->runs_before + p->runs_total, rate, eta, best);

@@ -3,6 +3,7 @@
 // second; off a terminal a plain line per finished group; nothing when quiet.
 #pragma once
 #include <pthread.h>
+#include <stddef.h>
 
 typedef struct {
     pthread_mutex_t mu;
@@ -21,3 +22,6 @@ void progress_advance(Progress *p, double flops, double member_steps, double val
 void progress_group_done(Progress *p, const char *label, int runs, double wall_s);
 // Ends the live line (a newline on a terminal).
 void progress_finish(Progress *p);
+
+// A duration as the progress line shows it: "42s", "26m59s", "1h05m"; "?" when unknown.
+void progress_format_duration(double s, char *out, size_t n);
