@@ -14,8 +14,8 @@
 // glibc's), times 2ⁿ built in the exponent bits. x is clamped at −87 so 2ⁿ stays normal:
 // e^−87 ≈ 1.6e−38 stands in for anything smaller, a softmax weight that rounds away in
 // every sum it joins.
-static inline float exp_nonpositive(float x) {
-    x = x < -87.0f ? -87.0f : x;
+static inline float exp_nonpositive(float x_in) {
+    float x = x_in > -87.0f ? x_in : -87.0f;   // NaN lands here too (the comparison is false): no NaN reaches the int conversion
     float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   // round(x / ln 2)
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -28,7 +28,7 @@ static inline float exp_nonpositive(float x) {
     int32_t bits = ((int32_t)n + 127) * (1 << 23);
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return x_in == x_in ? p * scale : x_in;   // a NaN score stays NaN: a diverged run must show it
 }
 
 // Row t of S[T][T]: softmax over columns 0..t, zero beyond.
