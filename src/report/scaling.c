@@ -36,6 +36,14 @@ typedef struct {
     int have_h;
 } LawFit;
 
+// The y axis of a figure of `metric` (a summary name): its split and its unit, bits per
+// byte for the language models' *_bpb, else nats.
+static const char *loss_axis(const char *metric) {
+    int bits = strstr(metric, "bpb") != NULL, val = strstr(metric, "val") != NULL;
+    return bits ? (val ? "validation loss (bits per byte)" : "test loss (bits per byte)")
+                : (val ? "validation loss (nats)" : "test loss (nats)");
+}
+
 // Reads and fits L against axis a on the runs of `where`; 0, or −1 (a note says why).
 static int law_fit(TaskView *v, Axis4 a, const char *where, const char *what, LawFit *L) {
     Report *r = v->r;
@@ -101,7 +109,7 @@ static void law_draw(Report *r, const LawFit *L, const char *name, double ylo, d
              "set logscale xy\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4:5 with filledcurves lc rgb '#c6dbef' fs solid 0.6 title '95%% bootstrap band', \\\n"
              "  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):3 with lines ls 2 title 'L = E + A·%s^{-α}, α = %.3g', \\\n"
-             "  '' skip 1 using (strcol(1) eq 'run' ? $2 : NaN):3 with points ls 1 pt 7 ps 0.7 title 'runs (%s)'%s",
+             "  '' skip 1 using (strcol(1) eq 'run' ? $2 : NaN):3 with points ls 1 pt 7 ps 0.7 title 'runs (%s)' noenhanced%s",
              name, sym, f->report[2], L->mname,
              L->have_h ? ", \\\n  '' skip 1 using (strcol(1) eq 'heldout' ? $2 : NaN):3:4:5 with yerrorbars ls 4 pt 5 ps 1.3 "
                          "title 'held-out prediction (fit without the largest)'" : "");
@@ -114,7 +122,7 @@ static void law_draw(Report *r, const LawFit *L, const char *name, double ylo, d
              f->report[0], f->lo[0], f->hi[0], heldout);
     char tics[512];
     log_tics(tics, sizeof tics, 'y', ylo, yhi);
-    figure_draw(r, name, title, L->unit, "test loss (nats)", tics, plot, caption);
+    figure_draw(r, name, title, L->unit, loss_axis(L->mname), tics, plot, caption);
 }
 
 // The residuals figure of the law: a trend across the axis means its form misses the data.
@@ -225,7 +233,7 @@ static void isoflop_profiles(TaskView *v, const Points *P, const IsoResult *iso,
     char tics[1024];
     log_tics(tics, sizeof tics, 'y', lim[2], lim[3]);
     log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', lim[0], lim[1]);
-    figure_draw(r, name, title, "N, parameters", "test loss (nats)", tics, plot, caption);
+    figure_draw(r, name, title, "N, parameters", loss_axis(v->metric), tics, plot, caption);
     report_fit_row(r, "IsoFLOP N_opt ∝ C^a", task, "a", iso->n_exp, iso->n_lo, iso->n_hi);
     report_fit_row(r, "IsoFLOP D_opt ∝ C^b", task, "b", iso->d_exp, iso->d_lo, iso->d_hi);
 }
