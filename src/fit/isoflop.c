@@ -89,7 +89,7 @@ static int split_budgets(const Points *p, int *order, int *start) {
     int nb = 0;
     start[0] = 0;
     for (int i = 1; i <= p->n; i++)
-        if (i == p->n || log(p->x[AXIS_C][order[i]]) - log(p->x[AXIS_C][order[start[nb]]]) > 0.05) start[++nb] = i;
+        if (i == p->n || log(p->x[AXIS_C][order[i]]) - log(p->x[AXIS_C][order[start[nb]]]) > ISOFLOP_BUDGET_WIDTH) start[++nb] = i;
     return nb;
 }
 
@@ -107,7 +107,7 @@ static int check_optima(const IsoResult *r) {
     double cmin = INFINITY, cmax = 0;
     for (int g = 0; g < nb; g++)
         if (r->budgets[g].ok) { cmin = fmin(cmin, r->budgets[g].C); cmax = fmax(cmax, r->budgets[g].C); }
-    if (cmax / cmin < ISOFLOP_MIN_SPAN) {
+    if (log(cmax / cmin) < log(ISOFLOP_MIN_SPAN) - ISOFLOP_BUDGET_WIDTH) {
         return jp_fail("isoflop: the %d budgets with an optimum span %.3g× in C (%.3g to %.3g); at least %g× is needed "
                  "to resolve N_opt ∝ C^a", r->n_ok, cmax / cmin, cmin, cmax, ISOFLOP_MIN_SPAN);
     }

@@ -32,6 +32,8 @@ typedef struct {
 
 #define ISOFLOP_MIN_BUDGETS 3     // two optima always lie on a line: a third tests it
 #define ISOFLOP_MIN_SPAN 10.0     // C_max/C_min: below a decade the slope is mostly noise
+#define ISOFLOP_BUDGET_WIDTH 0.05 // points within this much of log C are one budget; the span is checked to
+                                  // the same tolerance (runs trained to a budget stop a little short of it)
 #define ISOFLOP_MAX_INTERVAL 0.5  // a wider 95% interval cannot tell N_opt ∝ C^0.25 from C^0.75
 
 // What the points of a metric are, for captions: "final evaluations of runs trained to each

@@ -23,9 +23,12 @@ static char *points_sql(const char *sweep, const char *metric) {
     char *sql = sqlite3_mprintf(
         per_eval ? "SELECT r.n_params, m.examples, m.flops, m.step, m.value, r.group_hash FROM metrics m"
                    " JOIN runs r ON r.id = m.run_id WHERE m.split = %Q AND m.name = %Q AND m.step > 0"
-                 : "SELECT r.n_params, r.train_size, s2.value, r.steps, s.value, r.group_hash FROM runs r"
+                 // D: a language model's training tokens seen (Kaplan's and Chinchilla's D: runs trained to a
+                 // budget over one corpus differ in it), else the training-set size
+                 : "SELECT r.n_params, COALESCE(s3.value, r.train_size), s2.value, r.steps, s.value, r.group_hash FROM runs r"
                    " JOIN summaries s ON s.run_id = r.id AND s.name = %Q"
                    " LEFT JOIN summaries s2 ON s2.run_id = r.id AND s2.name = 'flops'"
+                   " LEFT JOIN summaries s3 ON s3.run_id = r.id AND s3.name = 'tokens'"
                    " WHERE r.status = 'done' AND %Q IS NOT NULL",
         per_eval ? split : metric, per_eval ? name : "");
     char *filter = sweep ? sqlite3_mprintf(" AND r.id IN (SELECT run_id FROM sweep_runs JOIN sweeps"
