@@ -307,17 +307,23 @@ static int spec_probe_concepts(const RunSpec *s) {
     return (int)(s->probe_concepts < q ? s->probe_concepts : q);
 }
 
+// The optimiser a run's fields set (both families).
+static OptimConfig spec_optim(const RunSpec *s) {
+    OptimConfig o = optim_defaults((OptimKind)s->optim);
+    o.lr = (float)s->lr;
+    o.weight_decay = (float)s->wd;
+    o.momentum = (float)s->momentum;
+    o.nesterov = s->nesterov;
+    o.beta1 = (float)s->beta1;
+    o.beta2 = (float)s->beta2;
+    o.eps = (float)s->eps;
+    return o;
+}
+
 LmConfig spec_lm_config(const RunSpec *s, int threads) {
     LmConfig c = lm_config_defaults();
     c.shape = spec_gpt_shape(s);
-    c.optim = optim_defaults((OptimKind)s->optim);
-    c.optim.lr = (float)s->lr;
-    c.optim.weight_decay = (float)s->wd;
-    c.optim.momentum = (float)s->momentum;
-    c.optim.nesterov = s->nesterov;
-    c.optim.beta1 = (float)s->beta1;
-    c.optim.beta2 = (float)s->beta2;
-    c.optim.eps = (float)s->eps;
+    c.optim = spec_optim(s);
     c.schedule = (Schedule){ .kind = (ScheduleKind)s->schedule, .warmup = s->warmup, .min_ratio = (float)s->min_lr_ratio };
     c.clip = (float)s->clip;
     c.batch = (int)s->batch;
@@ -333,19 +339,12 @@ LmConfig spec_lm_config(const RunSpec *s, int threads) {
 TrainConfig spec_train_config(const RunSpec *s, int threads) {
     TrainConfig c = {
         .shape = spec_shape(s), .weight_init = (WeightInit)s->init, .bias_init = (BiasInit)s->bias_init,
-        .loss = (LossKind)s->loss, .optim = optim_defaults((OptimKind)s->optim),
+        .loss = (LossKind)s->loss, .optim = spec_optim(s),
         .schedule = { .kind = (ScheduleKind)s->schedule, .warmup = s->warmup, .min_ratio = (float)s->min_lr_ratio },
         .batch = (int)s->batch, .steps = s->steps, .eval_every = s->eval_every, .train_size = s->train_size,
         .threads = threads, .eval_rows = 1000,
         .probe_concepts = spec_probe_concepts(s),
         .probe_lr = (float)s->probe_lr,
     };
-    c.optim.lr = (float)s->lr;
-    c.optim.weight_decay = (float)s->wd;
-    c.optim.momentum = (float)s->momentum;
-    c.optim.nesterov = s->nesterov;
-    c.optim.beta1 = (float)s->beta1;
-    c.optim.beta2 = (float)s->beta2;
-    c.optim.eps = (float)s->eps;
     return c;
 }
