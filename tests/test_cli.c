@@ -12,23 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *bin(void) {
-    const char *b = getenv("JACKPOT_BIN");
-    return b ? b : "build/jackpot";
-}
-
-// Runs `jackpot ARGS`, capturing stdout+stderr; returns the exit status.
-static int run(const char *args, char *out, size_t cap) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 // Runs `jackpot ARGS` (a --json command) for its stdout alone, which must then be one
 // JSON document; fails the test, showing stderr, unless it exits 0.
 static void run_json(const char *args, char *out, size_t cap) {

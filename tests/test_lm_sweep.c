@@ -28,20 +28,6 @@ static const char SWEEP[] =
     "grid: {model.d_model: [8, 16]}\n"
     "seeds: {init: 2}\n";
 
-static const char *bin(void) { return getenv("JACKPOT_BIN") ? getenv("JACKPOT_BIN") : "build/jackpot"; }
-
-// Runs `jackpot ARGS`, capturing stdout+stderr; returns the exit status.
-static int run(const char *args, char *out, size_t cap) {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static double q(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);

@@ -12,11 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *bin(void) {
-    const char *b = getenv("JACKPOT_BIN");
-    return b ? b : "build/jackpot";
-}
-
 static int sh(const char *cmd) {
     int status = system(cmd);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -22,7 +22,7 @@
 #include "store/store.h"
 
 static char bin_copy[128];   // a copy nobody can run, when the build tree is closed to it
-static const char *bin(void) {
+static const char *bin_or_copy(void) {
     return bin_copy[0] ? bin_copy : getenv("JACKPOT_BIN") ? getenv("JACKPOT_BIN") : "build/jackpot";
 }
 
@@ -84,7 +84,7 @@ static int sh(const char *cmd, char *out, size_t cap, Opts o) {
 
 static int jp(const char *args, char *out, size_t cap, Opts o) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s", bin(), args);
+    snprintf(cmd, sizeof cmd, "%s %s", bin_or_copy(), args);
     return sh(cmd, out, cap, o);
 }
 
@@ -222,7 +222,7 @@ static void test_one_runner_per_file_whatever_its_name(void **state) {
         dup2(nul, 2);
         char yaml[128];
         snprintf(yaml, sizeof yaml, "%s/long.yaml", dir);
-        execl(bin(), bin(), "run", yaml, "--db", db, "--quiet", "--workers", "1", "--threads", "1", (char *)NULL);
+        execl(bin_or_copy(), bin_or_copy(), "run", yaml, "--db", db, "--quiet", "--workers", "1", "--threads", "1", (char *)NULL);
         _exit(127);
     }
     assert_true(wait_running(db));
@@ -361,11 +361,11 @@ static void test_read_only_directory(void **state) {
         nobody = 1;
         if (jp("--help", out, sizeof out, (Opts){ .nobody = 1 }) != 0) {   // the checkout is closed to nobody
             char cp[400];
-            snprintf(cp, sizeof cp, "cp %s %s/jackpot && chmod 755 %s/jackpot", bin(), dir, dir);
+            snprintf(cp, sizeof cp, "cp %s %s/jackpot && chmod 755 %s/jackpot", bin_or_copy(), dir, dir);
             if (sh(cp, out, sizeof out, (Opts){ 0 }) == 0) snprintf(bin_copy, sizeof bin_copy, "%s/jackpot", dir);
         }
         if (sh(probe, out, sizeof out, (Opts){ .nobody = 1 }) == 0 || jp("--help", out, sizeof out, (Opts){ .nobody = 1 }) != 0) {
-            print_message("skipped: no read-only directory for this process (root, and uid 65534 cannot run %s)\n", bin());
+            print_message("skipped: no read-only directory for this process (root, and uid 65534 cannot run %s)\n", bin_or_copy());
             bin_copy[0] = 0;
             remove_dir();
             skip();

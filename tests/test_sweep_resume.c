@@ -26,8 +26,6 @@ static const char SWEEP[] =
     "grid: {model.width: [4, 8, 16, 32]}\n"
     "seeds: {init: 3}\n";
 
-static const char *bin(void) { return getenv("JACKPOT_BIN") ? getenv("JACKPOT_BIN") : "build/jackpot"; }
-
 static pid_t spawn_run(const char *db) {
     pid_t pid = fork();
     if (pid == 0) {

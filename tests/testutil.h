@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 // The whole file as one NUL-terminated string (free it), or NULL if it cannot be opened.
 static inline char *slurp(const char *path) {
@@ -22,6 +23,24 @@ static inline char *slurp(const char *path) {
     s[fread(s, 1, n, f)] = 0;
     fclose(f);
     return s;
+}
+
+// The jackpot binary under test: $JACKPOT_BIN (tests/run sets it), else build/jackpot.
+static inline const char *bin(void) {
+    const char *b = getenv("JACKPOT_BIN");
+    return b ? b : "build/jackpot";
+}
+
+// Runs `jackpot ARGS`, capturing stdout and stderr into out[cap]; returns the exit status.
+static inline int run(const char *args, char *out, size_t cap) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // A fresh folder /tmp/jackpot-NAME-XXXXXX, its path in dir[n]: 0, or −1.
