@@ -28,14 +28,6 @@ static const char SWEEP[] =
     "grid: {model.d_model: [8, 16]}\n"
     "seeds: {init: 2}\n";
 
-static double q(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
 // Files in folder ending in `suffix`.
 static int count_files(const char *folder, const char *suffix) {
     DIR *d = opendir(folder);
@@ -50,8 +42,7 @@ static int count_files(const char *folder, const char *suffix) {
 }
 
 static void write_sweep(void) {
-    snprintf(dir, sizeof dir, "/tmp/jackpot-lmsweep-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "lmsweep"), 0);
     snprintf(yaml, sizeof yaml, "%s/lm.yaml", dir);
     FILE *f = fopen(yaml, "w");
     fputs(SWEEP, f);
@@ -74,22 +65,22 @@ static void check_clean(const char *clean) {
     assert_int_equal(sqlite3_open(clean, &db), SQLITE_OK);
     // d_model 8: N = L(4C² + 2C·d_ff + 9C + d_ff) + 2C = 256 + 512 + 72 + 32 + 16 = 888; total
     // adds wte 256·8 and wpe 16·8 (tied); FLOPs per token 6·888 + 6·1·16·8 = 6096, 400·8·16 tokens
-    assert_int_equal((int)q(db, "SELECT count(*) FROM runs WHERE status = 'done' AND family = 'gpt' AND task = 'text'"), 4);
-    assert_int_equal((int)q(db, "SELECT min(n_params) FROM runs"), 888);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM runs WHERE status = 'done' AND family = 'gpt' AND task = 'text'"), 4);
+    assert_int_equal((int)sql_value(db, "SELECT min(n_params) FROM runs"), 888);
     // D: the whole training part (train_size 0), recorded once the corpus is read; validation and
     // test take at least 400 bytes each, in whole units of at most 256 bytes (split_block): ≤ 655 each
-    double D = q(db, "SELECT min(train_size) FROM runs");
-    assert_true(D == q(db, "SELECT max(train_size) FROM runs") && D >= 4097 - 2 * 656 && D <= 4097 - 800);
-    assert_int_equal((int)q(db, "SELECT min(json_extract(params, '$.\"resolved.n_params_total\"')) FROM runs"), 3064);
-    assert_true(q(db, "SELECT min(planned_flops) FROM runs") == 6096.0 * 400 * 8 * 16);
-    assert_true(q(db, "SELECT min(value) FROM summaries WHERE name = 'flops'") == 6096.0 * 400 * 8 * 16);
-    assert_true(q(db, "SELECT min(value) FROM summaries WHERE name = 'tokens'") == 400.0 * 8 * 16);
+    double D = sql_value(db, "SELECT min(train_size) FROM runs");
+    assert_true(D == sql_value(db, "SELECT max(train_size) FROM runs") && D >= 4097 - 2 * 656 && D <= 4097 - 800);
+    assert_int_equal((int)sql_value(db, "SELECT min(json_extract(params, '$.\"resolved.n_params_total\"')) FROM runs"), 3064);
+    assert_true(sql_value(db, "SELECT min(planned_flops) FROM runs") == 6096.0 * 400 * 8 * 16);
+    assert_true(sql_value(db, "SELECT min(value) FROM summaries WHERE name = 'flops'") == 6096.0 * 400 * 8 * 16);
+    assert_true(sql_value(db, "SELECT min(value) FROM summaries WHERE name = 'tokens'") == 400.0 * 8 * 16);
     // evaluations at steps 0, 100, 200, 300, 400; bits per byte = nats / ln 2
-    assert_int_equal((int)q(db, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 4 * 5);
-    assert_true(q(db, "SELECT max(abs(b.value - l.value / 0.6931471805599453)) FROM metrics b JOIN metrics l"
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 4 * 5);
+    assert_true(sql_value(db, "SELECT max(abs(b.value - l.value / 0.6931471805599453)) FROM metrics b JOIN metrics l"
                       " ON l.run_id = b.run_id AND l.step = b.step AND l.split = b.split AND l.name = 'loss'"
                       " WHERE b.name = 'bpb'") < 1e-12);
-    assert_true(q(db, "SELECT max(value) FROM summaries WHERE name = 'final_val_loss'") < 5.545);   // below ln 256
+    assert_true(sql_value(db, "SELECT max(value) FROM summaries WHERE name = 'final_val_loss'") < 5.545);   // below ln 256
     sqlite3_close(db);
     snprintf(args, sizeof args, "fit --db %s --law power", clean);
     assert_int_equal(run(args, out, sizeof out), 0);
@@ -144,17 +135,17 @@ static void test_lm_sweep(void **state) {
 
     sqlite3 *db;
     assert_int_equal(sqlite3_open(killed, &db), SQLITE_OK);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM runs WHERE status = 'done'"), 4);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 4 * 5);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM runs WHERE status = 'done'"), 4);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 4 * 5);
     char attach[256];
     snprintf(attach, sizeof attach, "ATTACH '%s' AS c", clean);
     assert_int_equal(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM summaries"), (int)q(db, "SELECT count(*) FROM c.summaries"));
-    assert_int_equal((int)q(db, "SELECT count(*) FROM metrics"), (int)q(db, "SELECT count(*) FROM c.metrics"));
-    assert_int_equal((int)q(db, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id"
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM summaries"), (int)sql_value(db, "SELECT count(*) FROM c.summaries"));
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM metrics"), (int)sql_value(db, "SELECT count(*) FROM c.metrics"));
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id"
                                 " JOIN c.runs cr ON cr.hash = r.hash JOIN c.summaries cs ON cs.run_id = cr.id"
                                 " AND cs.name = s.name WHERE cs.value IS NOT s.value"), 0);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
                                 " JOIN c.runs cr ON cr.hash = r.hash JOIN c.metrics cm ON cm.run_id = cr.id"
                                 " AND cm.step = m.step AND cm.split = m.split AND cm.name = m.name"
                                 " WHERE cm.value IS NOT m.value OR cm.examples IS NOT m.examples OR cm.flops IS NOT m.flops"), 0);
@@ -164,9 +155,7 @@ static void test_lm_sweep(void **state) {
         snprintf(cmd, sizeof cmd, "cmp -s %s.weights/%d.safetensors %s.weights/%d.safetensors", clean, id, killed, id);
         assert_int_equal(system(cmd), 0);
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(temp_dir_remove(dir), 0);
 }
 
 int main(void) {

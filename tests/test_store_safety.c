@@ -107,14 +107,6 @@ static void remove_dir(void) {
     assert_int_equal(system(cmd), 0);
 }
 
-static double q(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void expect_integrity(sqlite3 *db) {
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
@@ -144,7 +136,7 @@ static void test_disk_full_stops_and_resumes(void **state) {
         sqlite3 *h;
         done_before = 0;
         if (access(db, F_OK) == 0 && sqlite3_open(db, &h) == SQLITE_OK) {
-            done_before = (int)q(h, "SELECT count(*) FROM runs WHERE status = 'done'");
+            done_before = (int)sql_value(h, "SELECT count(*) FROM runs WHERE status = 'done'");
             sqlite3_close(h);
         }
     }
@@ -158,9 +150,9 @@ static void test_disk_full_stops_and_resumes(void **state) {
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     expect_integrity(h);
     // every finished run complete: evaluations at steps 0, 30, 60 and 13 summaries each
-    assert_int_equal((int)q(h, "SELECT count(*) FROM (SELECT r.id FROM runs r JOIN metrics m ON m.run_id = r.id"
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM (SELECT r.id FROM runs r JOIN metrics m ON m.run_id = r.id"
                                " WHERE r.status = 'done' GROUP BY r.id HAVING count(DISTINCT m.step) = 3)"), done_before);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id WHERE r.status = 'done'"),
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id WHERE r.status = 'done'"),
                      13 * done_before);
     assert_int_equal(sqlite3_exec(h, "CREATE TEMP TABLE before AS SELECT id, finished FROM runs WHERE status = 'done'",
                                   NULL, NULL, NULL), SQLITE_OK);
@@ -169,11 +161,11 @@ static void test_disk_full_stops_and_resumes(void **state) {
     rc = jp(args, out, sizeof out, (Opts){ 0 });
     if (rc != 0) fail_msg("rerun: exit %d, output:\n%s", rc, out);
     expect_integrity(h);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM runs WHERE status = 'done'"), 8);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM runs r JOIN temp.before b ON b.id = r.id"
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM runs WHERE status = 'done'"), 8);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM runs r JOIN temp.before b ON b.id = r.id"
                                " WHERE r.finished = b.finished AND r.attempts = 1"), done_before);   // not retrained
-    assert_int_equal((int)q(h, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 8 * 3);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM summaries"), 8 * 13);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 8 * 3);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM summaries"), 8 * 13);
     sqlite3_close(h);
     remove_dir();
 }
@@ -243,9 +235,9 @@ static void test_one_runner_per_file_whatever_its_name(void **state) {
     // the first runner's runs were never reset: each trained once, every evaluation kept
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     expect_integrity(h);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM runs WHERE status = 'done' AND attempts = 1"), 8);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 8 * 41);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM launches WHERE pid IS NOT NULL"), 4);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM runs WHERE status = 'done' AND attempts = 1"), 8);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 8 * 41);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM launches WHERE pid IS NOT NULL"), 4);
     sqlite3_close(h);
     remove_dir();
 }
@@ -301,10 +293,10 @@ static void test_foreign_database_refused_untouched(void **state) {
     rc = jp(args, out, sizeof out, (Opts){ 0 });
     if (rc != 0) fail_msg("--force-foreign-db: exit %d, output '%s'", rc, out);
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM notes"), 1);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM runs WHERE status = 'done'"), 8);
-    assert_int_equal((int)q(h, "PRAGMA application_id"), STORE_APPLICATION_ID);
-    assert_int_equal((int)q(h, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM notes"), 1);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM runs WHERE status = 'done'"), 8);
+    assert_int_equal((int)sql_value(h, "PRAGMA application_id"), STORE_APPLICATION_ID);
+    assert_int_equal((int)sql_value(h, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     // an older jackpot's database has no marker: it is recognised by its tables, and stamped
     assert_int_equal(sqlite3_exec(h, "PRAGMA application_id = 0", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
@@ -312,7 +304,7 @@ static void test_foreign_database_refused_untouched(void **state) {
     rc = jp(args, out, sizeof out, (Opts){ 0 });
     if (rc != 0) fail_msg("unmarked jackpot database: exit %d, output '%s'", rc, out);
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal((int)q(h, "PRAGMA application_id"), STORE_APPLICATION_ID);
+    assert_int_equal((int)sql_value(h, "PRAGMA application_id"), STORE_APPLICATION_ID);
     // another application's marked file stays refused, and its marker is never overwritten
     assert_int_equal(sqlite3_exec(h, "PRAGMA application_id = 42", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
@@ -341,7 +333,7 @@ static void test_read_only_directory(void **state) {
     // at rest in rollback-journal mode: one self-contained file
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
-    assert_int_equal((int)q(h, "SELECT count(*) FROM runs WHERE status = 'done'"), 8);
+    assert_int_equal((int)sql_value(h, "SELECT count(*) FROM runs WHERE status = 'done'"), 8);
     sqlite3_stmt *jm;
     assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &jm, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(jm), SQLITE_ROW);

@@ -42,8 +42,6 @@ static int wait_status(pid_t pid) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static double q(sqlite3 *db, const char *sql);
-
 // Waits (up to 30 s) until the database holds at least `n` runs in `status`.
 static int wait_for(const char *path, const char *status, int n) {
     char sql[128];
@@ -65,18 +63,9 @@ static int wait_for(const char *path, const char *status, int n) {
     return 0;
 }
 
-static double q(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void test_sigkill_and_resume(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/jackpot-resume-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "resume"), 0);
     snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
     FILE *f = fopen(yaml, "w");
     fputs(SWEEP, f);
@@ -113,30 +102,28 @@ static void test_sigkill_and_resume(void **state) {
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM runs"), 12);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM runs WHERE status = 'done'"), 12);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM runs"), 12);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM runs WHERE status = 'done'"), 12);
     // each run: evaluations at steps 0, 200, 400, 600, each once; 13 summaries
-    assert_int_equal((int)q(db, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 12 * 4);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM summaries"), 12 * 13);
-    assert_int_equal((int)q(db, "SELECT count(DISTINCT hash) FROM runs"), 12);
-    print_message("attempts in all: %.0f for 12 runs\n", q(db, "SELECT sum(attempts) FROM runs"));
-    assert_true(q(db, "SELECT sum(attempts) FROM runs") > 12);   // some kills hit runs in training
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM (SELECT run_id, step FROM metrics GROUP BY run_id, step)"), 12 * 4);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM summaries"), 12 * 13);
+    assert_int_equal((int)sql_value(db, "SELECT count(DISTINCT hash) FROM runs"), 12);
+    print_message("attempts in all: %.0f for 12 runs\n", sql_value(db, "SELECT sum(attempts) FROM runs"));
+    assert_true(sql_value(db, "SELECT sum(attempts) FROM runs") > 12);   // some kills hit runs in training
     // bit-for-bit the uninterrupted results
     char attach[256];
     snprintf(attach, sizeof attach, "ATTACH '%s' AS c", clean);
     assert_int_equal(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM c.summaries"), 12 * 13);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id"
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM c.summaries"), 12 * 13);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id"
                                 " JOIN c.runs cr ON cr.hash = r.hash JOIN c.summaries cs ON cs.run_id = cr.id"
                                 " AND cs.name = s.name WHERE cs.value IS NOT s.value AND s.name NOT IN ('flops')"), 0);
-    assert_int_equal((int)q(db, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
                                 " JOIN c.runs cr ON cr.hash = r.hash JOIN c.metrics cm ON cm.run_id = cr.id"
                                 " AND cm.step = m.step AND cm.split = m.split AND cm.name = m.name"
                                 " WHERE cm.value IS NOT m.value"), 0);
     sqlite3_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(temp_dir_remove(dir), 0);
 }
 
 int main(void) {

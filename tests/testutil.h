@@ -43,6 +43,16 @@ static inline int run(const char *args, char *out, size_t cap) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// The first column of the first row of a query (−1 when it gives no row); a query
+// that does not prepare fails the test, naming it.
+static inline double sql_value(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    double v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_double(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
 // A fresh folder /tmp/jackpot-NAME-XXXXXX, its path in dir[n]: 0, or −1.
 static inline int temp_dir_make(char *dir, size_t n, const char *name) {
     snprintf(dir, n, "/tmp/jackpot-%s-XXXXXX", name);
