@@ -4,6 +4,7 @@
 // which each member draws its own D examples (data/sampler.h); validation and
 // test are shared by all members so that their numbers compare.
 #pragma once
+#include <stdint.h>
 
 typedef struct {
     int n;              // examples
@@ -31,3 +32,10 @@ typedef struct Task {
 } Task;
 
 void task_free(Task *t);
+
+// Examples of a split as the model reads them: X[n][dim] floats, labels[n] (when the split has
+// labels and `labels` is not NULL) and targets[n][n_out] (likewise). Rows are rows[0..n), or
+// start..start+n when rows is NULL. The one way to read a split's inputs: how they are stored
+// (float, or bytes converted here) is the split's business.
+void task_gather(const Task *t, const Split *s, const uint32_t *rows, int start, int n,
+                 float *X, int *labels, float *targets);

@@ -61,7 +61,6 @@ static void member_free(Member *mb) {
 }
 
 static void gather_batch(Member *mb, const Task *task, long step, int B) {
-    const Split *pool = &task->train;
     int dim = task->dim, n_out = task->n_out;
     if (task->world) {
         // Example r of this member's data seed; fresh sampling never repeats an index.
@@ -74,12 +73,7 @@ static void gather_batch(Member *mb, const Task *task, long step, int B) {
         return;
     }
     sampler_batch(&mb->sampler, step, B, mb->rows);
-    for (int j = 0; j < B; j++) {
-        size_t r = mb->rows[j];
-        memcpy(mb->X + (size_t)j * dim, pool->x + r * dim, sizeof(float) * dim);
-        if (pool->y) mb->labels[j] = pool->y[r];
-        if (mb->targets) memcpy(mb->targets + (size_t)j * n_out, pool->t + r * n_out, sizeof(float) * n_out);
-    }
+    task_gather(task, &task->train, mb->rows, 0, B, mb->X, mb->labels, mb->targets);
 }
 
 static int validate(const TrainConfig *cfg, const Task *task, int M) {
