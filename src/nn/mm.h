@@ -7,6 +7,15 @@
 //
 // No packing: the operands are read in place, which is where OpenBLAS loses most
 // of its time on the thin products of small ensembles (784 → 8…64).
+//
+// The order of summation (every build gives the same bits; the *_portable loops are
+// its definition, and the build's path where the compiler targets no AVX-512):
+//   mm_nt  C[r][j]: 16 lane sums s[l] = Σ A[r][k]·W[j][k] over k ≡ l (mod 16), each a
+//          chain of fmaf in increasing k from 0; then halves added pairwise:
+//          s[l] += s[l+8] (l < 8), s[l] += s[l+4] (l < 4), s[l] += s[l+2], s[0] + s[1].
+//   mm_tn  C[j][k]: one chain of fmaf over r = 0, 1, …, B−1 from 0.
+//   mm_nn  C[r][k]: one chain of fmaf over j = 0, 1, …, N−1 from 0.
+// Any B, N, K ≥ 1 and any leading dimensions (≥ the row length); C must not overlap inputs.
 #pragma once
 
 // C[B][N] = A[B][K] · W[N][K]ᵀ              (forward: inputs times weights)
@@ -21,3 +30,8 @@ void mm_nn(int B, int N, int K, const float *D, int ldd, const float *W, int ldw
 // Whether these kernels beat OpenBLAS on a layer of this shape (B rows, in → out). A function
 // of the shape alone (never of the member count or threads), so a member's arithmetic is fixed.
 int mm_prefer(int B, int in, int out);
+
+// The definition of the order above in plain loops (the tests hold the vector kernels to it).
+void mm_nt_portable(int B, int N, int K, const float *A, int lda, const float *W, int ldw, float *C, int ldc);
+void mm_tn_portable(int B, int N, int K, const float *D, int ldd, const float *A, int lda, float *C, int ldc);
+void mm_nn_portable(int B, int N, int K, const float *D, int ldd, const float *W, int ldw, float *C, int ldc);
