@@ -131,6 +131,11 @@ $(BUILD)/bench/lm_speed: bench/lm_speed.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
+# bench/mm_small: the small-product kernels (nn/mm) against 1-thread sgemm, per layer shape.
+$(BUILD)/bench/mm_small: bench/mm_small.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
 bench: $(BIN) $(BUILD)/bench/lm_speed
 	scripts/install-deps --bench
 	bench/train_throughput $(BIN)

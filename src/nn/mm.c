@@ -46,12 +46,15 @@ void mm_nn_portable(int B, int N, int K, const float *D, int ldd, const float *W
 #ifdef __AVX512F__
 
 #define INLINE static inline __attribute__((always_inline))
+// Accumulators as a plain vector type: __m512 may alias any float, so arrays of it are kept
+// in memory across the loads of the operands; these are kept in registers.
+typedef float V16 __attribute__((vector_size(64)));
 
 // ---- mm_nt: tiles of up to 4 rows × 4 columns, 16 accumulators over k ----
 
 // Adds each 16-lane vector's halves pairwise (the tree of nt_dot) for 16 vectors at once:
 // lane 4i+j of the result is the sum of v[4j+i]. Each level pairs the halves of two vectors.
-INLINE __m512 reduce16(const __m512 *v) {
+INLINE __m512 reduce16(const V16 *v) {
     __m512 t[8], u[4], w[2];
     for (int q = 0; q < 8; q++)   // lanes 0-7: v[2q] lo+hi; 8-15: v[2q+1]
         t[q] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0x44),
@@ -65,29 +68,41 @@ INLINE __m512 reduce16(const __m512 *v) {
     return _mm512_add_ps(_mm512_shuffle_ps(w[0], w[1], 0x88), _mm512_shuffle_ps(w[0], w[1], 0xdd));
 }
 
-// C[R][J] = A[R][K] · W[J][K]ᵀ for constant R, J ≤ 4 (the compiler unrolls each instance).
-// Accumulator 4j+i is row i, column j; the unused ones stay zero and cost a few adds.
+// Accumulators are named variables, not arrays: GCC keeps an array of vectors in memory,
+// storing it every step, because the loads of the operands (may_alias) could read it.
+#define ZERO4(x) V16 x##0 = { 0 }, x##1 = { 0 }, x##2 = { 0 }, x##3 = { 0 }
+
+// C[R][J] = A[R][K] · W[J][K]ᵀ for constant R, J ≤ 4 (the compiler drops what R and J rule out).
+// Accumulator cIJ is row I, column J; the unused ones stay zero and cost a few adds.
+#define NT_COL(j, LOAD, FMA) \
+    if (J > j) { \
+        V16 w = LOAD(W + j * ldw + k); \
+        c0##j = FMA(a0, w, c0##j); \
+        if (R > 1) c1##j = FMA(a1, w, c1##j); \
+        if (R > 2) c2##j = FMA(a2, w, c2##j); \
+        if (R > 3) c3##j = FMA(a3, w, c3##j); \
+    }
+#define NT_STEP(LOAD, FMA) \
+    { \
+        V16 a0 = LOAD(A + k), a1 = R > 1 ? LOAD(A + lda + k) : a0, a2 = R > 2 ? LOAD(A + 2 * lda + k) : a0, \
+            a3 = R > 3 ? LOAD(A + 3 * lda + k) : a0; \
+        NT_COL(0, LOAD, FMA) NT_COL(1, LOAD, FMA) NT_COL(2, LOAD, FMA) NT_COL(3, LOAD, FMA) \
+    }
+#define LOAD_ALL(p) (V16) _mm512_loadu_ps(p)
+#define LOAD_M(p) (V16) _mm512_maskz_loadu_ps(m, p)
+#define FMA_ALL(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define FMA_M(a, b, c) _mm512_mask3_fmadd_ps(a, b, c, m)   // lanes past K keep their sums, as in nt_dot
 INLINE void nt_tile(int R, int J, int K, const float *A, long lda, const float *W, long ldw, float *C, long ldc) {
-    __m512 acc[16], a[4];
-    for (int q = 0; q < 16; q++) acc[q] = _mm512_setzero_ps();
+    ZERO4(c0); ZERO4(c1); ZERO4(c2); ZERO4(c3);
     int k = 0;
-    for (; k + 16 <= K; k += 16) {
-        for (int i = 0; i < R; i++) a[i] = _mm512_loadu_ps(A + i * lda + k);
-        for (int j = 0; j < J; j++) {
-            __m512 w = _mm512_loadu_ps(W + j * ldw + k);
-            for (int i = 0; i < R; i++) acc[4 * j + i] = _mm512_fmadd_ps(a[i], w, acc[4 * j + i]);
-        }
-    }
-    if (k < K) {   // lanes past K keep their sums (masked FMA), as nt_dot never adds to them
+    for (; k + 16 <= K; k += 16) NT_STEP(LOAD_ALL, FMA_ALL)
+    if (k < K) {
         __mmask16 m = (__mmask16)((1u << (K - k)) - 1);
-        for (int i = 0; i < R; i++) a[i] = _mm512_maskz_loadu_ps(m, A + i * lda + k);
-        for (int j = 0; j < J; j++) {
-            __m512 w = _mm512_maskz_loadu_ps(m, W + j * ldw + k);
-            for (int i = 0; i < R; i++) acc[4 * j + i] = _mm512_mask3_fmadd_ps(a[i], w, acc[4 * j + i], m);
-        }
+        NT_STEP(LOAD_M, FMA_M)
     }
+    const V16 v[16] = { c00, c10, c20, c30, c01, c11, c21, c31, c02, c12, c22, c32, c03, c13, c23, c33 };
     float s[16];
-    _mm512_storeu_ps(s, reduce16(acc));
+    _mm512_storeu_ps(s, reduce16(v));
     for (int i = 0; i < R; i++)
         for (int j = 0; j < J; j++) C[i * ldc + j] = s[4 * i + j];
 }
@@ -115,23 +130,38 @@ void mm_nt(int B, int N, int K, const float *A, int lda, const float *W, int ldw
 
 // Tiles of R ≤ 4 output rows × V ≤ 4 vectors of 16 along k (the last one masked by m); P[i,s] is
 // P[i·pi + s·ps]: D's column j for mm_tn (pi 1, ps ldd), D's row r for mm_nn (pi ldd, ps 1).
+INLINE V16 get(const float *q, int last, __mmask16 m) {
+    return last ? _mm512_maskz_loadu_ps(m, q) : _mm512_loadu_ps(q);
+}
+INLINE void put(float *c, int last, __mmask16 m, V16 x) {
+    if (last) _mm512_mask_storeu_ps(c, m, x);
+    else _mm512_storeu_ps(c, x);
+}
+#define BC_FMA(i) \
+    if (R > i) { \
+        V16 p = _mm512_set1_ps(P[i * pi + s * ps]); \
+        c##i##0 = _mm512_fmadd_ps(p, q0, c##i##0); \
+        if (V > 1) c##i##1 = _mm512_fmadd_ps(p, q1, c##i##1); \
+        if (V > 2) c##i##2 = _mm512_fmadd_ps(p, q2, c##i##2); \
+        if (V > 3) c##i##3 = _mm512_fmadd_ps(p, q3, c##i##3); \
+    }
+#define BC_PUT(i) \
+    if (R > i) { \
+        put(C + i * ldc, V == 1, m, c##i##0); \
+        if (V > 1) put(C + i * ldc + 16, V == 2, m, c##i##1); \
+        if (V > 2) put(C + i * ldc + 32, V == 3, m, c##i##2); \
+        if (V > 3) put(C + i * ldc + 48, 1, m, c##i##3); \
+    }
 INLINE void bc_tile(int R, int V, __mmask16 m, int S, const float *P, long pi, long ps, const float *Q, long ldq,
                     float *C, long ldc) {
-    __m512 acc[4][4], q[4];
-    for (int i = 0; i < R; i++)
-        for (int v = 0; v < V; v++) acc[i][v] = _mm512_setzero_ps();
+    ZERO4(c0); ZERO4(c1); ZERO4(c2); ZERO4(c3);
     for (int s = 0; s < S; s++) {
-        for (int v = 0; v < V - 1; v++) q[v] = _mm512_loadu_ps(Q + s * ldq + 16 * v);
-        q[V - 1] = _mm512_maskz_loadu_ps(m, Q + s * ldq + 16 * (V - 1));
-        for (int i = 0; i < R; i++) {
-            __m512 p = _mm512_set1_ps(P[i * pi + s * ps]);
-            for (int v = 0; v < V; v++) acc[i][v] = _mm512_fmadd_ps(p, q[v], acc[i][v]);
-        }
+        const float *q = Q + s * ldq;
+        V16 q0 = get(q, V == 1, m), q1 = V > 1 ? get(q + 16, V == 2, m) : q0,
+            q2 = V > 2 ? get(q + 32, V == 3, m) : q0, q3 = V > 3 ? get(q + 48, 1, m) : q0;
+        BC_FMA(0) BC_FMA(1) BC_FMA(2) BC_FMA(3)
     }
-    for (int i = 0; i < R; i++) {
-        for (int v = 0; v < V - 1; v++) _mm512_storeu_ps(C + i * ldc + 16 * v, acc[i][v]);
-        _mm512_mask_storeu_ps(C + i * ldc + 16 * (V - 1), m, acc[i][V - 1]);
-    }
+    BC_PUT(0) BC_PUT(1) BC_PUT(2) BC_PUT(3)
 }
 
 typedef void BcTile(__mmask16 m, int S, const float *P, long pi, long ps, const float *Q, long ldq, float *C, long ldc);
