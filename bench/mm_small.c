@@ -1,0 +1,109 @@
+// The small-product kernels (src/nn/mm.h) against 1-thread OpenBLAS on the products of
+// a linear layer: forward C = X·Wᵀ (mm_nt), weight gradient dW = dYᵀ·X (mm_tn) and input
+// gradient dX = dY·W (mm_nn, left out for the input layer, where it is never formed).
+// Kernel and sgemm alternate (ABAB), best of REPS trials each; the 1-thread sgemm ceiling
+// (2048³) is probed in the same run, before and after. The layer line is the three (or two)
+// products together, which is what mm_prefer decides on.
+//
+// usage: mm_small [REPS]          (default 7)
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "base/clock.h"
+#include "base/xalloc.h"
+#include "nn/blas.h"
+#include "nn/mm.h"
+
+typedef struct {
+    int B, in, out;
+    float *X, *W, *Y, *dY, *dW, *dX;
+} Layer;
+
+// Runs product p (0 forward, 1 weight gradient, 2 input gradient) n times, by the kernels
+// (blas 0) or by sgemm (blas 1).
+static void product(const Layer *L, int p, int blas, int n) {
+    int B = L->B, in = L->in, out = L->out;
+    for (int t = 0; t < n; t++) {
+        if (p == 0 && !blas) mm_nt(B, out, in, L->X, in, L->W, in, L->Y, out);
+        if (p == 0 && blas)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, L->X, in, L->W, in, 0.0f, L->Y, out);
+        if (p == 1 && !blas) mm_tn(B, out, in, L->dY, out, L->X, in, L->dW, in);
+        if (p == 1 && blas)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, L->dY, out, L->X, in, 0.0f, L->dW, in);
+        if (p == 2 && !blas) mm_nn(B, out, in, L->dY, out, L->W, in, L->dX, in);
+        if (p == 2 && blas)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, L->dY, out, L->W, in, 0.0f, L->dX, in);
+    }
+}
+
+static float *filled(long n) {
+    float *a = xmalloc_array((size_t)n, sizeof(float));
+    for (long i = 0; i < n; i++) a[i] = (float)((i * 7919) % 1000) * 1e-3f - 0.5f;
+    return a;
+}
+
+static double cpu_s(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Best seconds per call of product p by each side, alternating kernel and sgemm trial by trial.
+static void race(const Layer *L, int p, int reps, double best[2]) {
+    double flops = 2.0 * L->B * L->in * L->out;
+    int n = (int)(4e7 / flops) + 1;   // ~0.3 ms a trial at the ceiling
+    best[0] = best[1] = 1e30;
+    product(L, p, 0, n);
+    product(L, p, 1, n);   // warm caches and OpenBLAS's buffers
+    for (int r = 0; r < 2 * reps; r++) {
+        double t0 = clock_now_s();
+        product(L, p, r % 2, n);
+        double dt = (clock_now_s() - t0) / n;
+        if (dt < best[r % 2]) best[r % 2] = dt;
+    }
+}
+
+static void bench_layer(int B, int in, int out, int reps, double ceiling) {
+    Layer L = { B, in, out, filled((long)B * in), filled((long)out * in), filled((long)B * out),
+                filled((long)B * out), filled((long)out * in), filled((long)B * in) };
+    static const char *NAME[3] = { "nt  X·Wᵀ", "tn  dYᵀ·X", "nn  dY·W" };
+    double sum[2] = { 0, 0 }, flops = 2.0 * B * in * out;
+    int products = in == 784 ? 2 : 3;
+    for (int p = 0; p < products; p++) {
+        double best[2];
+        race(&L, p, reps, best);
+        sum[0] += best[0];
+        sum[1] += best[1];
+        printf("%4d×%4d→%-4d  %-10s  %7.1f  %7.1f  %5.2f  %5.0f%%  %5.0f%%\n", B, in, out, NAME[p], flops / best[0] / 1e9,
+               flops / best[1] / 1e9, best[1] / best[0], 100 * flops / best[0] / 1e9 / ceiling,
+               100 * flops / best[1] / 1e9 / ceiling);
+    }
+    printf("%4d×%4d→%-4d  %-8s  %7.1f  %7.1f  %5.2f  %5.0f%%  %5.0f%%   mm_prefer %d\n", B, in, out, "layer",
+           products * flops / sum[0] / 1e9, products * flops / sum[1] / 1e9, sum[1] / sum[0],
+           100 * products * flops / sum[0] / 1e9 / ceiling, 100 * products * flops / sum[1] / 1e9 / ceiling,
+           mm_prefer(B, in, out));
+    free(L.X); free(L.W); free(L.Y); free(L.dY); free(L.dW); free(L.dX);
+}
+
+int main(int argc, char **argv) {
+    blas_select_kernels(argv);
+    blas_set_threads(1);
+    int reps = argc > 1 ? atoi(argv[1]) : 7;
+    double w0 = clock_now_s(), c0 = cpu_s(), ceiling = blas_probe_gflops(2048);
+    printf("OpenBLAS %s, 1 thread; sgemm 2048³ ceiling %.1f GFLOP/s; best of %d, ABAB\n", blas_core_name(), ceiling, reps);
+    printf("layer B×in→out  product     mm GF/s  blas GF/s  blas/mm time  mm %%ceil  blas %%ceil\n");
+    static const int WIDTH[4] = { 8, 16, 32, 64 };
+    for (int i = 0; i < 4; i++) {
+        int w = WIDTH[i];
+        bench_layer(128, 784, w, reps, ceiling);
+        bench_layer(128, w, w, reps, ceiling);
+        bench_layer(128, w, 10, reps, ceiling);
+    }
+    bench_layer(256, 784, 1024, reps, ceiling);
+    bench_layer(256, 1024, 1024, reps, ceiling);
+    double after = blas_probe_gflops(2048), wall = clock_now_s() - w0;
+    printf("ceiling after: %.1f GFLOP/s; wall %.1f s, cpu (user+sys) %.1f s\n", after, wall, cpu_s() - c0);
+    return 0;
+}
