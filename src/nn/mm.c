@@ -70,6 +70,9 @@ INLINE __m512 reduce16(const V16 *v) {
 
 // Accumulators are named variables, not arrays: GCC keeps an array of vectors in memory,
 // storing it every step, because the loads of the operands (may_alias) could read it.
+// GCC folds a load into every FMA that uses it (four loads of one vector); held in a register,
+// each operand is loaded once and the kernel is bound by the FMAs, not by the loads.
+#define IN_REGISTER(x) __asm__("" : "+v"(x))
 #define ZERO4(x) V16 x##0 = { 0 }, x##1 = { 0 }, x##2 = { 0 }, x##3 = { 0 }
 
 // C[R][J] = A[R][K] · W[J][K]ᵀ for constant R, J ≤ 4 (the compiler drops what R and J rule out).
@@ -77,6 +80,7 @@ INLINE __m512 reduce16(const V16 *v) {
 #define NT_COL(j, LOAD, FMA) \
     if (J > j) { \
         V16 w = LOAD(W + j * ldw + k); \
+        IN_REGISTER(w); \
         c0##j = FMA(a0, w, c0##j); \
         if (R > 1) c1##j = FMA(a1, w, c1##j); \
         if (R > 2) c2##j = FMA(a2, w, c2##j); \
@@ -86,6 +90,10 @@ INLINE __m512 reduce16(const V16 *v) {
     { \
         V16 a0 = LOAD(A + k), a1 = R > 1 ? LOAD(A + lda + k) : a0, a2 = R > 2 ? LOAD(A + 2 * lda + k) : a0, \
             a3 = R > 3 ? LOAD(A + 3 * lda + k) : a0; \
+        IN_REGISTER(a0); \
+        IN_REGISTER(a1); \
+        IN_REGISTER(a2); \
+        IN_REGISTER(a3); \
         NT_COL(0, LOAD, FMA) NT_COL(1, LOAD, FMA) NT_COL(2, LOAD, FMA) NT_COL(3, LOAD, FMA) \
     }
 #define LOAD_ALL(p) (V16) _mm512_loadu_ps(p)
@@ -159,6 +167,10 @@ INLINE void bc_tile(int R, int V, __mmask16 m, int S, const float *P, long pi, l
         const float *q = Q + s * ldq;
         V16 q0 = get(q, V == 1, m), q1 = V > 1 ? get(q + 16, V == 2, m) : q0,
             q2 = V > 2 ? get(q + 32, V == 3, m) : q0, q3 = V > 3 ? get(q + 48, 1, m) : q0;
+        IN_REGISTER(q0);
+        IN_REGISTER(q1);
+        IN_REGISTER(q2);
+        IN_REGISTER(q3);
         BC_FMA(0) BC_FMA(1) BC_FMA(2) BC_FMA(3)
     }
     BC_PUT(0) BC_PUT(1) BC_PUT(2) BC_PUT(3)
