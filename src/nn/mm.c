@@ -6,10 +6,20 @@
 #include <immintrin.h>
 #endif
 
+// Where mm_nt's order switches from one chain to 16 lanes (see mm.h): a short dot product is
+// computed as a broadcast product against Wᵀ, which a lane reduction per element would dominate.
+#define NT_LANES_K 128
+
 // ---- The definition: scalar loops in the order of mm.h (and the build's path without AVX-512) ----
 
-// One element of mm_nt: 16 lane sums over k ≡ lane (mod 16), then halves added pairwise.
+// One element of mm_nt: below NT_LANES_K, one chain in increasing k; from it on, 16 lane sums
+// over k ≡ lane (mod 16), then halves added pairwise.
 static float nt_dot(const float *a, const float *w, int K) {
+    if (K < NT_LANES_K) {
+        float s = 0.0f;
+        for (int k = 0; k < K; k++) s = fmaf(a[k], w[k], s);
+        return s;
+    }
     float s[16];
     for (int l = 0; l < 16; l++) {
         s[l] = 0.0f;
@@ -127,11 +137,11 @@ static NtTile *const NT_TILES[4][4] = {
     { nt_31, nt_32, nt_33, nt_34 }, { nt_41, nt_42, nt_43, nt_44 },
 };
 
-void mm_nt(int B, int N, int K, const float *A, int lda, const float *W, int ldw, float *C, int ldc) {
+static void nt_lanes(int B, int N, int K, const float *A, long lda, const float *W, long ldw, float *C, long ldc) {
     for (int r = 0; r < B; r += 4)
         for (int j = 0; j < N; j += 4)
             NT_TILES[(B - r < 4 ? B - r : 4) - 1][(N - j < 4 ? N - j : 4) - 1](
-                K, A + (long)r * lda, lda, W + (long)j * ldw, ldw, C + (long)r * ldc + j, ldc);
+                K, A + r * lda, lda, W + j * ldw, ldw, C + r * ldc + j, ldc);
 }
 
 // ---- mm_tn and mm_nn: one broadcast kernel, C[I][K] = Σ_s P[i,s] · Q[s][K] in increasing s ----
@@ -197,6 +207,23 @@ static void bc(int I, int S, int K, const float *P, long pi, long ps, const floa
         for (int i = 0; i < I; i += 4)
             BC_TILES[(I - i < 4 ? I - i : 4) - 1][V - 1](m, S, P + i * pi, pi, ps, Q + k, ldq, C + i * ldc + k, ldc);
     }
+}
+
+// mm_nt with K < NT_LANES_K: C[r][j] = Σ_k A[r][k] · Wᵀ[k][j], 64 columns at a time through
+// a copy of Wᵀ on the stack (K·64 floats; the copy is 1/B of the work).
+static void nt_chain(int B, int N, int K, const float *A, long lda, const float *W, long ldw, float *C, long ldc) {
+    float T[NT_LANES_K * 64];
+    for (int j0 = 0; j0 < N; j0 += 64) {
+        int jn = N - j0 < 64 ? N - j0 : 64;
+        for (int j = 0; j < jn; j++)
+            for (int k = 0; k < K; k++) T[k * 64 + j] = W[(j0 + j) * ldw + k];
+        bc(B, K, jn, A, lda, 1, T, 64, C + j0, ldc);
+    }
+}
+
+void mm_nt(int B, int N, int K, const float *A, int lda, const float *W, int ldw, float *C, int ldc) {
+    if (K < NT_LANES_K) nt_chain(B, N, K, A, lda, W, ldw, C, ldc);
+    else nt_lanes(B, N, K, A, lda, W, ldw, C, ldc);
 }
 
 void mm_tn(int B, int N, int K, const float *D, int ldd, const float *A, int lda, float *C, int ldc) {

@@ -10,7 +10,8 @@
 //
 // The order of summation (every build gives the same bits; the *_portable loops are
 // its definition, and the build's path where the compiler targets no AVX-512):
-//   mm_nt  C[r][j]: 16 lane sums s[l] = Σ A[r][k]·W[j][k] over k ≡ l (mod 16), each a
+//   mm_nt  C[r][j], K < 128: one chain of fmaf over k = 0, 1, …, K−1 from 0.
+//          K ≥ 128: 16 lane sums s[l] = Σ A[r][k]·W[j][k] over k ≡ l (mod 16), each a
 //          chain of fmaf in increasing k from 0; then halves added pairwise:
 //          s[l] += s[l+8] (l < 8), s[l] += s[l+4] (l < 4), s[l] += s[l+2], s[0] + s[1].
 //   mm_tn  C[j][k]: one chain of fmaf over r = 0, 1, …, B−1 from 0.
