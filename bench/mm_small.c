@@ -5,7 +5,7 @@
 // (2048³, best of three probes) is measured in the same run, before and after. The layer line is the three (or two)
 // products together, which is what mm_prefer decides on.
 //
-// usage: mm_small [REPS]          (default 7)
+// usage: mm_small [REPS [B IN OUT]...]   (REPS default 7; layers given replace the table's)
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,17 +96,26 @@ int main(int argc, char **argv) {
         double g = blas_probe_gflops(2048);
         ceiling = g > ceiling ? g : ceiling;
     }
-    printf("OpenBLAS %s, 1 thread; sgemm 2048³ ceiling %.1f GFLOP/s; best of %d, ABAB\n", blas_core_name(), ceiling, reps);
+    double small = 0;   // 512³ trials are short enough to fall between other processes' slices
+    for (int i = 0; i < 10; i++) {
+        double g = blas_probe_gflops(512);
+        small = g > small ? g : small;
+    }
+    printf("OpenBLAS %s, 1 thread; sgemm 2048³ ceiling %.1f GFLOP/s (512³: %.1f); best of %d, ABAB\n", blas_core_name(),
+           ceiling, small, reps);
     printf("layer B×in→out  product     mm GF/s  blas GF/s  blas/mm time  mm %%ceil  blas %%ceil\n");
+    for (int i = 2; i + 2 < argc; i += 3) bench_layer(atoi(argv[i]), atoi(argv[i + 1]), atoi(argv[i + 2]), reps, ceiling);
     static const int WIDTH[4] = { 8, 16, 32, 64 };
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4 && argc <= 2; i++) {
         int w = WIDTH[i];
         bench_layer(128, 784, w, reps, ceiling);
         bench_layer(128, w, w, reps, ceiling);
         bench_layer(128, w, 10, reps, ceiling);
     }
-    bench_layer(256, 784, 1024, reps, ceiling);
-    bench_layer(256, 1024, 1024, reps, ceiling);
+    if (argc <= 2) {
+        bench_layer(256, 784, 1024, reps, ceiling);
+        bench_layer(256, 1024, 1024, reps, ceiling);
+    }
     double after = blas_probe_gflops(2048), wall = clock_now_s() - w0;
     printf("ceiling after: %.1f GFLOP/s; wall %.1f s, cpu (user+sys) %.1f s\n", after, wall, cpu_s() - c0);
     return 0;

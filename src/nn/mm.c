@@ -234,7 +234,10 @@ void mm_nn(int B, int N, int K, const float *D, int ldd, const float *W, int ldw
     bc(B, N, K, D, ldd, 1, W, ldw, C, ldc);
 }
 
-int mm_prefer(int B, int in, int out) { (void)B; return (long)in * out <= 784L * 64; }
+// Measured by bench/mm_small against 1-thread OpenBLAS (Zen 4, 2026-12-02), a layer's three
+// products together: at or above it for B 32…512 while W fits in L2 with room to spare
+// (784→8…256, 512→512 ties); below it from 784→1024 on (L2 misses, no blocking here).
+int mm_prefer(int B, int in, int out) { (void)B; return (long)in * out <= 784L * 256; }
 
 #else   // no AVX-512: the definition itself, and OpenBLAS is faster everywhere
 
