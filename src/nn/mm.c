@@ -56,15 +56,12 @@ void mm_nn_portable(int B, int N, int K, const float *D, int ldd, const float *W
 #ifdef __AVX512F__
 
 #define INLINE static inline __attribute__((always_inline))
-// Accumulators as a plain vector type: __m512 may alias any float, so arrays of it are kept
-// in memory across the loads of the operands; these are kept in registers.
-typedef float V16 __attribute__((vector_size(64)));
 
 // ---- mm_nt: tiles of up to 4 rows × 4 columns, 16 accumulators over k ----
 
 // Adds each 16-lane vector's halves pairwise (the tree of nt_dot) for 16 vectors at once:
 // lane 4i+j of the result is the sum of v[4j+i]. Each level pairs the halves of two vectors.
-INLINE __m512 reduce16(const V16 *v) {
+INLINE __m512 reduce16(const __m512 *v) {
     __m512 t[8], u[4], w[2];
     for (int q = 0; q < 8; q++)   // lanes 0-7: v[2q] lo+hi; 8-15: v[2q+1]
         t[q] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * q], v[2 * q + 1], 0x44),
@@ -83,13 +80,13 @@ INLINE __m512 reduce16(const V16 *v) {
 // GCC folds a load into every FMA that uses it (four loads of one vector); held in a register,
 // each operand is loaded once and the kernel is bound by the FMAs, not by the loads.
 #define IN_REGISTER(x) __asm__("" : "+v"(x))
-#define ZERO4(x) V16 x##0 = { 0 }, x##1 = { 0 }, x##2 = { 0 }, x##3 = { 0 }
+#define ZERO4(x) __m512 x##0 = _mm512_setzero_ps(), x##1 = x##0, x##2 = x##0, x##3 = x##0
 
 // C[R][J] = A[R][K] · W[J][K]ᵀ for constant R, J ≤ 4 (the compiler drops what R and J rule out).
 // Accumulator cIJ is row I, column J; the unused ones stay zero and cost a few adds.
 #define NT_COL(j, LOAD, FMA) \
     if (J > j) { \
-        V16 w = LOAD(W + j * ldw + k); \
+        __m512 w = LOAD(W + j * ldw + k); \
         IN_REGISTER(w); \
         c0##j = FMA(a0, w, c0##j); \
         if (R > 1) c1##j = FMA(a1, w, c1##j); \
@@ -98,7 +95,7 @@ INLINE __m512 reduce16(const V16 *v) {
     }
 #define NT_STEP(LOAD, FMA) \
     { \
-        V16 a0 = LOAD(A + k), a1 = R > 1 ? LOAD(A + lda + k) : a0, a2 = R > 2 ? LOAD(A + 2 * lda + k) : a0, \
+        __m512 a0 = LOAD(A + k), a1 = R > 1 ? LOAD(A + lda + k) : a0, a2 = R > 2 ? LOAD(A + 2 * lda + k) : a0, \
             a3 = R > 3 ? LOAD(A + 3 * lda + k) : a0; \
         IN_REGISTER(a0); \
         IN_REGISTER(a1); \
@@ -106,8 +103,8 @@ INLINE __m512 reduce16(const V16 *v) {
         IN_REGISTER(a3); \
         NT_COL(0, LOAD, FMA) NT_COL(1, LOAD, FMA) NT_COL(2, LOAD, FMA) NT_COL(3, LOAD, FMA) \
     }
-#define LOAD_ALL(p) (V16) _mm512_loadu_ps(p)
-#define LOAD_M(p) (V16) _mm512_maskz_loadu_ps(m, p)
+#define LOAD_ALL(p) _mm512_loadu_ps(p)
+#define LOAD_M(p) _mm512_maskz_loadu_ps(m, p)
 #define FMA_ALL(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define FMA_M(a, b, c) _mm512_mask3_fmadd_ps(a, b, c, m)   // lanes past K keep their sums, as in nt_dot
 INLINE void nt_tile(int R, int J, int K, const float *A, long lda, const float *W, long ldw, float *C, long ldc) {
@@ -118,7 +115,7 @@ INLINE void nt_tile(int R, int J, int K, const float *A, long lda, const float *
         __mmask16 m = (__mmask16)((1u << (K - k)) - 1);
         NT_STEP(LOAD_M, FMA_M)
     }
-    const V16 v[16] = { c00, c10, c20, c30, c01, c11, c21, c31, c02, c12, c22, c32, c03, c13, c23, c33 };
+    const __m512 v[16] = { c00, c10, c20, c30, c01, c11, c21, c31, c02, c12, c22, c32, c03, c13, c23, c33 };
     float s[16];
     _mm512_storeu_ps(s, reduce16(v));
     for (int i = 0; i < R; i++)
@@ -148,16 +145,16 @@ static void nt_lanes(int B, int N, int K, const float *A, long lda, const float 
 
 // Tiles of R ≤ 4 output rows × V ≤ 4 vectors of 16 along k (the last one masked by m); P[i,s] is
 // P[i·pi + s·ps]: D's column j for mm_tn (pi 1, ps ldd), D's row r for mm_nn (pi ldd, ps 1).
-INLINE V16 get(const float *q, int last, __mmask16 m) {
+INLINE __m512 get(const float *q, int last, __mmask16 m) {
     return last ? _mm512_maskz_loadu_ps(m, q) : _mm512_loadu_ps(q);
 }
-INLINE void put(float *c, int last, __mmask16 m, V16 x) {
+INLINE void put(float *c, int last, __mmask16 m, __m512 x) {
     if (last) _mm512_mask_storeu_ps(c, m, x);
     else _mm512_storeu_ps(c, x);
 }
 #define BC_FMA(i) \
     if (R > i) { \
-        V16 p = _mm512_set1_ps(P[i * pi + s * ps]); \
+        __m512 p = _mm512_set1_ps(P[i * pi + s * ps]); \
         c##i##0 = _mm512_fmadd_ps(p, q0, c##i##0); \
         if (V > 1) c##i##1 = _mm512_fmadd_ps(p, q1, c##i##1); \
         if (V > 2) c##i##2 = _mm512_fmadd_ps(p, q2, c##i##2); \
@@ -175,7 +172,7 @@ INLINE void bc_tile(int R, int V, __mmask16 m, int S, const float *P, long pi, l
     ZERO4(c0); ZERO4(c1); ZERO4(c2); ZERO4(c3);
     for (int s = 0; s < S; s++) {
         const float *q = Q + s * ldq;
-        V16 q0 = get(q, V == 1, m), q1 = V > 1 ? get(q + 16, V == 2, m) : q0,
+        __m512 q0 = get(q, V == 1, m), q1 = V > 1 ? get(q + 16, V == 2, m) : q0,
             q2 = V > 2 ? get(q + 32, V == 3, m) : q0, q3 = V > 3 ? get(q + 48, 1, m) : q0;
         IN_REGISTER(q0);
         IN_REGISTER(q1);
@@ -234,9 +231,10 @@ void mm_nn(int B, int N, int K, const float *D, int ldd, const float *W, int ldw
     bc(B, N, K, D, ldd, 1, W, ldw, C, ldc);
 }
 
-// Measured by bench/mm_small against 1-thread OpenBLAS (Zen 4, 2026-12-02), a layer's three
-// products together: at or above it for B 32…512 while W fits in L2 with room to spare
-// (784→8…256, 512→512 ties); below it from 784→1024 on (L2 misses, no blocking here).
+// Measured by bench/mm_small against 1-thread OpenBLAS (AMD Zen 4, 2026-12-02), a layer's three
+// products together: as fast or faster (to 1.4×) for B 32…512 while W fits in L2 with room to
+// spare (784→8…256; 512→512 ties); from 784→1024 on, no cache blocking here, and rows 4 KiB
+// apart (in = 1024) fall in the same L1 sets: OpenBLAS, which packs, is faster.
 int mm_prefer(int B, int in, int out) { (void)B; return (long)in * out <= 784L * 256; }
 
 #else   // no AVX-512: the definition itself, and OpenBLAS is faster everywhere
