@@ -17,6 +17,7 @@
 //   mm_tn  C[j][k]: one chain of fmaf over r = 0, 1, …, B−1 from 0.
 //   mm_nn  C[r][k]: one chain of fmaf over j = 0, 1, …, N−1 from 0.
 // Any B, N, K ≥ 1 and any leading dimensions (≥ the row length); C must not overlap inputs.
+// No allocation; mm_nt with K < 128 uses 32 KiB of stack (a copy of 64 columns of Wᵀ).
 #pragma once
 
 // C[B][N] = A[B][K] · W[N][K]ᵀ              (forward: inputs times weights)
@@ -29,7 +30,9 @@ void mm_tn(int B, int N, int K, const float *D, int ldd, const float *A, int lda
 void mm_nn(int B, int N, int K, const float *D, int ldd, const float *W, int ldw, float *C, int ldc);
 
 // Whether these kernels beat OpenBLAS on a layer of this shape (B rows, in → out). A function
-// of the shape alone (never of the member count or threads), so a member's arithmetic is fixed.
+// of the shape alone (never of the member count or threads), so a member's arithmetic is fixed:
+// in·out ≤ 784·256 where they are AVX-512 code; never in a build without it (the portable
+// loops, with fmaf a library call below x86-64-v3, are a definition, not a fast path).
 int mm_prefer(int B, int in, int out);
 
 // The definition of the order above in plain loops (the tests hold the vector kernels to it).
