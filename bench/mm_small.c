@@ -3,8 +3,9 @@
 // gradient dX = dY·W (mm_nn, left out for the input layer, where it is never formed).
 // Kernel and sgemm alternate (ABAB), best of REPS trials each. The 1-thread sgemm ceiling is
 // probed in the same run, before and after: 2048³ (best of three) and 512³ (best of ten), whose
-// short trials survive a loaded machine better; %ceil is against the higher. The layer line is
-// the three (or two) products together, which is what mm_prefer decides on.
+// short trials survive a loaded machine better; %ceil is against the higher. %peak is against
+// the core's FMA peak (fma_peak_gflops), which load cannot inflate. The layer line is the three
+// (or two) products together, which is what mm_prefer decides on.
 //
 // usage: mm_small [REPS [B IN OUT]...]   (REPS default 7; layers given replace the table's)
 #include <cblas.h>
@@ -45,6 +46,38 @@ static float *filled(long n) {
     return a;
 }
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+// The core's own ceiling: 12 independent chains of 16-lane FMAs in registers (best of 20 short
+// trials), what no GEMM can pass. The asm keeps the chains apart (equal chains would be merged).
+static volatile float sink;
+static double fma_peak_gflops(void) {
+    __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-3f), a[12];
+    for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps((float)i);
+    double best = 1e30;
+    const long n = 200000;
+    for (int t = 0; t < 20; t++) {
+        double t0 = clock_now_s();
+        __m512 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8],
+               a9 = a[9], a10 = a[10], a11 = a[11];
+        for (long i = 0; i < n; i++) {
+            a0 = _mm512_fmadd_ps(a0, x, y), a1 = _mm512_fmadd_ps(a1, x, y), a2 = _mm512_fmadd_ps(a2, x, y);
+            a3 = _mm512_fmadd_ps(a3, x, y), a4 = _mm512_fmadd_ps(a4, x, y), a5 = _mm512_fmadd_ps(a5, x, y);
+            a6 = _mm512_fmadd_ps(a6, x, y), a7 = _mm512_fmadd_ps(a7, x, y), a8 = _mm512_fmadd_ps(a8, x, y);
+            a9 = _mm512_fmadd_ps(a9, x, y), a10 = _mm512_fmadd_ps(a10, x, y), a11 = _mm512_fmadd_ps(a11, x, y);
+            __asm__("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7), "+v"(a8),
+                    "+v"(a9), "+v"(a10), "+v"(a11));
+        }
+        double dt = clock_now_s() - t0;
+        best = dt < best ? dt : best;
+        sink = a0[0] + a11[0];
+    }
+    return 12.0 * 32 * n / best / 1e9;
+}
+#else
+static double fma_peak_gflops(void) { return 0; }
+#endif
+
 static double cpu_s(void) {
     struct rusage u;
     getrusage(RUSAGE_SELF, &u);
@@ -66,6 +99,8 @@ static void race(const Layer *L, int p, int reps, double best[2]) {
     }
 }
 
+static double peak;   // the FMA peak, GFLOP/s
+
 static void bench_layer(int B, int in, int out, int reps, double ceiling) {
     Layer L = { B, in, out, filled((long)B * in), filled((long)out * in), filled((long)B * out),
                 filled((long)B * out), filled((long)out * in), filled((long)B * in) };
@@ -77,14 +112,14 @@ static void bench_layer(int B, int in, int out, int reps, double ceiling) {
         race(&L, p, reps, best);
         sum[0] += best[0];
         sum[1] += best[1];
-        printf("%4d×%4d→%-4d  %-10s  %7.1f  %7.1f  %5.2f  %5.0f%%  %5.0f%%\n", B, in, out, NAME[p], flops / best[0] / 1e9,
-               flops / best[1] / 1e9, best[1] / best[0], 100 * flops / best[0] / 1e9 / ceiling,
-               100 * flops / best[1] / 1e9 / ceiling);
+        printf("%4d×%4d→%-4d  %-10s  %7.1f  %7.1f  %5.2f  %5.0f%%  %5.0f%%  %5.0f%%\n", B, in, out, NAME[p],
+               flops / best[0] / 1e9, flops / best[1] / 1e9, best[1] / best[0], 100 * flops / best[0] / 1e9 / ceiling,
+               100 * flops / best[1] / 1e9 / ceiling, 100 * flops / best[0] / 1e9 / peak);
     }
-    printf("%4d×%4d→%-4d  %-8s  %7.1f  %7.1f  %5.2f  %5.0f%%  %5.0f%%   mm_prefer %d\n", B, in, out, "layer",
+    printf("%4d×%4d→%-4d  %-8s  %7.1f  %7.1f  %5.2f  %5.0f%%  %5.0f%%  %5.0f%%   mm_prefer %d\n", B, in, out, "layer",
            products * flops / sum[0] / 1e9, products * flops / sum[1] / 1e9, sum[1] / sum[0],
            100 * products * flops / sum[0] / 1e9 / ceiling, 100 * products * flops / sum[1] / 1e9 / ceiling,
-           mm_prefer(B, in, out));
+           100 * products * flops / sum[0] / 1e9 / peak, mm_prefer(B, in, out));
     free(L.X); free(L.W); free(L.Y); free(L.dY); free(L.dW); free(L.dX);
 }
 
@@ -104,8 +139,10 @@ int main(int argc, char **argv) {
     }
     printf("OpenBLAS %s, 1 thread; sgemm 2048³ %.1f GFLOP/s, 512³ %.1f: ceiling (%%ceil) the higher; best of %d, ABAB\n",
            blas_core_name(), ceiling, small, reps);
+    peak = fma_peak_gflops();
+    printf("FMA peak of one core (16-lane FMAs in registers): %.1f GFLOP/s (%%peak)\n", peak);
     ceiling = small > ceiling ? small : ceiling;
-    printf("layer B×in→out  product     mm GF/s  blas GF/s  blas/mm time  mm %%ceil  blas %%ceil\n");
+    printf("layer B×in→out  product     mm GF/s  blas GF/s  blas/mm time  mm %%ceil  blas %%ceil  mm %%peak\n");
     for (int i = 2; i + 2 < argc; i += 3) bench_layer(atoi(argv[i]), atoi(argv[i + 1]), atoi(argv[i + 2]), reps, ceiling);
     static const int WIDTH[4] = { 8, 16, 32, 64 };
     for (int i = 0; i < 4 && argc <= 2; i++) {
