@@ -17,7 +17,9 @@ static int argmax(const float *row, int C) {
 #pragma omp declare simd notinbranch
 static inline float exp_nonpos(float x) {
     x = x < -87.0f ? -87.0f : x;
-    float n = __builtin_roundf(x * 1.44269504088896341f);
+    // n = round(x / ln2): adding 1.5·2²³ rounds to an integer in the float unit (no libm call, so the
+    // loop vectorises); |x / ln2| < 2²² here.
+    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = __builtin_fmaf(n, -0.693359375f, x);       // ln2 in two parts: r exact enough
     r = __builtin_fmaf(n, 2.12194440e-4f, r);
     float p = 1.9875691500e-4f;
