@@ -18,6 +18,7 @@ typedef struct {
     // Members with the same data seed see the same batches: the first of them (the lead) gathers each
     // batch once and the others read it (shared, read-only). These are NULL except in a lead.
     int lead;              // the member whose batch this one reads (itself when it leads)
+    int group_size;        // (a lead) members reading its batches, itself included
     int needed;            // (a lead) some member of its group is still training
     float *X;              // [batch][dim] gathered inputs
     int *labels;           // [batch]
@@ -126,6 +127,7 @@ typedef struct {
     double t0, eval_s, flops_per_example;
     EvalBatch eval;        // one chunk of a held-out split, shared by every member
     char *live;            // [M] not diverged
+    int *order;            // [M] the members by group (a group's members one after another)
     double *sums;          // [2][M] a split's mean loss and accuracy per member
 } Training;
 
@@ -212,7 +214,9 @@ static void evaluate_all(Training *t, long step, float lr, EvalSink sink, void *
 
 // One optimiser step of every live member at learning rate lr; a non-finite loss
 // marks the member diverged at this step (it stops; the others go on). Each data seed's
-// batch is gathered once, by its group's lead, and read by every member of the group.
+// batch is gathered once, by its group's lead, and read by every member of the group: a
+// group of several first (all gathers, then all members, in group order), a member alone
+// right before its step (its batch still in cache).
 static void step_all(Training *t, long step, float lr) {
     const TrainConfig *cfg = t->cfg;
     Member *mbs = t->mbs;
@@ -225,11 +229,13 @@ static void step_all(Training *t, long step, float lr) {
     {
         #pragma omp for schedule(dynamic, 1)
         for (int m = 0; m < M; m++)
-            if (mbs[m].lead == m && mbs[m].needed) gather_batch(&mbs[m], t->task, step, cfg->batch);
+            if (mbs[m].lead == m && mbs[m].group_size > 1 && mbs[m].needed) gather_batch(&mbs[m], t->task, step, cfg->batch);
         #pragma omp for schedule(dynamic, 1)
-        for (int m = 0; m < M; m++) {
+        for (int i = 0; i < M; i++) {
+            int m = t->order[i];
             Member *mb = &mbs[m], *src = &mbs[mb->lead];
             if (mb->diverged) continue;
+            if (src->group_size == 1) gather_batch(mb, t->task, step, cfg->batch);
             double loss = train_step(t->e, m, src->X, targets ? NULL : src->labels, src->targets,
                                      cfg->batch, cfg->loss, &cfg->optim, lr, &mb->work);
             if (!isfinite(loss)) {
@@ -252,9 +258,10 @@ static int lead_of(const MemberSeeds *seeds, int m) {
 static int training_init(Training *t, const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
                          Ensemble *e, MemberSummary *summaries) {
     *t = (Training){ cfg, task, seeds, M, cfg->threads < M ? cfg->threads : M, e, NULL, summaries,
-                     clock_now_s(), 0, mlp_train_flops_per_example(&cfg->shape), { 0 }, NULL, NULL };
+                     clock_now_s(), 0, mlp_train_flops_per_example(&cfg->shape), { 0 }, NULL, NULL, NULL };
     t->mbs = xcalloc(M, sizeof(Member));
     t->live = xcalloc(M, 1);
+    t->order = xcalloc(M, sizeof(int));
     t->sums = xcalloc(2 * (size_t)M, sizeof(double));
     eval_batch_init(&t->eval, task, train_eval_chunk(cfg));
     for (int m = 0; m < M; m++) {
@@ -263,13 +270,18 @@ static int training_init(Training *t, const TrainConfig *cfg, const Task *task, 
         if (cfg->start_params) memcpy(member_params(e, m), cfg->start_params + (size_t)m * e->P, sizeof(float) * e->P);
         summaries[m] = (MemberSummary){ .diverged_step = -1 };
         summaries[m].best.val_loss = INFINITY;
+        t->mbs[t->mbs[m].lead].group_size++;
     }
+    int n = 0;
+    for (int lead = 0; lead < M; lead++)
+        for (int m = lead; m < M && t->mbs[lead].lead == lead; m++)
+            if (t->mbs[m].lead == lead) t->order[n++] = m;
     return 0;
 }
 
 static void training_free(Training *t) {
     for (int m = 0; m < t->M && t->mbs; m++) member_free(&t->mbs[m]);
-    free(t->mbs); free(t->live); free(t->sums);
+    free(t->mbs); free(t->live); free(t->order); free(t->sums);
     eval_batch_free(&t->eval);
 }
 
