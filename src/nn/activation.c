@@ -42,10 +42,15 @@ void act_backward(float *dZ, const float *dA, const float *Z, const float *A, lo
 
 void act_bias_forward(float *A, float *Z, const float *b, int rows, int cols, Activation act) {
     for (int r = 0; r < rows; r++) {
-        float *z = Z + (size_t)r * cols;
+        float *z = Z + (size_t)r * cols, *a = A ? A + (size_t)r * cols : NULL;
+        if (a && act == ACT_RELU) {   // the common case in one loop
+            #pragma omp simd
+            for (int j = 0; j < cols; j++) { float v = z[j] + b[j]; z[j] = v; a[j] = v > 0.0f ? v : 0.0f; }
+            continue;
+        }
         #pragma omp simd
         for (int j = 0; j < cols; j++) z[j] += b[j];
-        if (A) act_forward(A + (size_t)r * cols, z, cols, act);   // the row is still in L1
+        if (a) act_forward(a, z, cols, act);   // the row is still in L1
     }
 }
 

@@ -53,16 +53,22 @@ static void adamw_masked(const OptimConfig *c, float lr, long t, float wd, float
     float step = (float)(lr / (1.0 - pow((double)b1, (double)t)));
     float bc2_sqrt = (float)sqrt(1.0 - pow((double)b2, (double)t));
     float shrink = 1.0f - lr * wd;
-    int decay = wd != 0.0f;
-    #pragma omp simd
-    for (size_t i = 0; i < n; i++) {
-        float pi = decay ? p[i] * shrink : p[i];
-        float mi = m[i] * b1 + g[i] * (1.0f - b1);
-        float vi = v[i] * b2 + g[i] * g[i] * (1.0f - b2);
+    // The update of element i into pi, mi, vi (a macro so that the dense and the masked loop share it:
+    // one loop testing k would make gcc load k under a vector mask, which faults in microcode
+    // assists when k is NULL).
+#define ADAMW_ELEMENT                                                        \
+        float pi = p[i] * shrink;                                            \
+        float mi = m[i] * b1 + g[i] * (1.0f - b1);                           \
+        float vi = v[i] * b2 + g[i] * g[i] * (1.0f - b2);                    \
         pi -= step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-        if (k) { pi *= k[i]; mi *= k[i]; vi *= k[i]; }
-        p[i] = pi; m[i] = mi; v[i] = vi;
+    if (!k) {
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) { ADAMW_ELEMENT p[i] = pi; m[i] = mi; v[i] = vi; }
+        return;
     }
+    #pragma omp simd
+    for (size_t i = 0; i < n; i++) { ADAMW_ELEMENT p[i] = pi * k[i]; m[i] = mi * k[i]; v[i] = vi * k[i]; }
+#undef ADAMW_ELEMENT
 }
 
 void ensemble_optim_step(Ensemble *e, int m, const OptimConfig *c, float lr) {
