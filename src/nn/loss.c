@@ -13,13 +13,15 @@ static int argmax(const float *row, int C) {
 
 // e^x for x ≤ 0 (a logit minus its row's maximum), written so that `omp simd` loops vectorise it:
 // x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial (Cephes' expf coefficients, about
-// 1 ulp), 2^n put into the exponent bits. Below −87 the result would be denormal: it is 0.
+// 1 ulp), 2^n put into the exponent bits. Below −87 (where 2^n would leave the normal range) it
+// returns e^−87 ≈ 1.6e−38, which changes no row's sum: the row's maximum contributes 1. NaN stays NaN.
 #pragma omp declare simd notinbranch
 static inline float exp_nonpos(float x) {
     x = x < -87.0f ? -87.0f : x;
-    // n = round(x / ln2): adding 1.5·2²³ rounds to an integer in the float unit (no libm call, so the
-    // loop vectorises); |x / ln2| < 2²² here.
-    float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    // n = round(x / ln2) by adding 1.5·2²³, which leaves n in the low bits of the sum (no libm call
+    // and no float-to-int conversion, so the loop vectorises and NaN is no undefined cast).
+    union { float f; uint32_t u; } t = { .f = x * 1.44269504088896341f + 12582912.0f };
+    float n = t.f - 12582912.0f;
     float r = __builtin_fmaf(n, -0.693359375f, x);       // ln2 in two parts: r exact enough
     r = __builtin_fmaf(n, 2.12194440e-4f, r);
     float p = 1.9875691500e-4f;
@@ -29,7 +31,7 @@ static inline float exp_nonpos(float x) {
     p = __builtin_fmaf(p, r, 1.6666665459e-1f);
     p = __builtin_fmaf(p, r, 5.0000001201e-1f);
     p = __builtin_fmaf(p * r, r, r) + 1.0f;
-    union { uint32_t u; float f; } s = { .u = (uint32_t)((int32_t)n + 127) << 23 };
+    union { uint32_t u; float f; } s = { .u = (t.u - 0x4B400000u + 127u) << 23 };   // 2^n
     return p * s.f;
 }
 
