@@ -178,6 +178,79 @@ static void test_divergence_is_per_member(void **state) {
     task_free(&task);
 }
 
+// Member `m` of an ensemble (params, every evaluation) is bit-for-bit its run alone.
+static void check_alone(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int m,
+                        const Ensemble *e, const Log *log) {
+    TrainConfig one = *cfg;
+    if (cfg->start_params) one.start_params = cfg->start_params + (size_t)m * e->P;
+    Ensemble alone;
+    MemberSummary s1;
+    Log log1 = { 0 };
+    assert_int_equal(train_ensemble(&one, task, &seeds[m], 1, &alone, log_sink, &log1, &s1), 0);
+    assert_memory_equal(member_params(&alone, 0), member_params(e, m), sizeof(float) * e->P);
+    int k = 0;
+    for (int i = 0; i < log->n; i++) {
+        if (log->recs[i].member != m) continue;
+        assert_true(k < log1.n);
+        assert_int_equal(log1.recs[k].step, log->recs[i].step);
+        assert_memory_equal(&log1.recs[k].val_loss, &log->recs[i].val_loss, sizeof(double));
+        assert_memory_equal(&log1.recs[k].test_loss, &log->recs[i].test_loss, sizeof(double));
+        assert_memory_equal(&log1.recs[k].test_acc, &log->recs[i].test_acc, sizeof(double));
+        if (k > 0) assert_memory_equal(&log1.recs[k].train_loss, &log->recs[i].train_loss, sizeof(double));
+        k++;
+    }
+    assert_int_equal(k, log1.n);
+    ensemble_free(&alone);
+}
+
+// Init-seed ensembles: members sharing a data seed read one gathered batch per step (and every
+// member one gathered evaluation chunk); each is still exactly its solo run, on 1 or 2 threads.
+static void test_shared_data_seed_members_equal_solo_runs(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    MemberSeeds seeds[6] = { { 10, 7 }, { 11, 7 }, { 12, 8 }, { 13, 7 }, { 14, 8 }, { 15, 9 } };
+    for (int threads = 1; threads <= 2; threads++) {
+        TrainConfig cfg = small_config(16, threads);
+        cfg.eval_rows = 24;   // 64 held-out rows: chunks of 24, 24 and 16
+        Ensemble e;
+        MemberSummary sum[6];
+        Log log = { 0 };
+        assert_int_equal(train_ensemble(&cfg, &task, seeds, 6, &e, log_sink, &log, sum), 0);
+        assert_int_equal(log.n, 6 * 5);
+        assert_true(memcmp(member_params(&e, 0), member_params(&e, 1), sizeof(float) * e.P) != 0);
+        for (int m = 0; m < 6; m++) check_alone(&cfg, &task, seeds, m, &e, &log);
+        ensemble_free(&e);
+    }
+    task_free(&task);
+}
+
+// The member that gathers its group's batches diverges at step 0; the group's other members
+// still get their batches and stay exactly their solo runs.
+static void test_group_lead_diverging_leaves_group_intact(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    TrainConfig cfg = small_config(8, 2);
+    MemberSeeds seeds[3] = { { 1, 5 }, { 2, 5 }, { 3, 5 } };
+    Ensemble init;
+    assert_int_equal(ensemble_init(&init, &cfg.shape, 3), 0);
+    for (int m = 0; m < 3; m++) ensemble_init_member(&init, m, cfg.weight_init, cfg.bias_init, seeds[m].init_seed);
+    member_params(&init, 0)[0] = INFINITY;   // member 0's first forward pass is not finite
+    cfg.start_params = init.params;
+    Ensemble e;
+    MemberSummary sum[3];
+    Log log = { 0 };
+    assert_int_equal(train_ensemble(&cfg, &task, seeds, 3, &e, log_sink, &log, sum), 0);
+    assert_int_equal(sum[0].diverged_step, 0);
+    assert_int_equal(sum[1].diverged_step, -1);
+    assert_int_equal(sum[2].diverged_step, -1);
+    for (int m = 1; m < 3; m++) check_alone(&cfg, &task, seeds, m, &e, &log);
+    ensemble_free(&e);
+    ensemble_free(&init);
+    task_free(&task);
+}
+
 static void test_flops_and_examples(void **state) {
     (void)state;
     Task task;
@@ -203,6 +276,8 @@ int main(void) {
         cmocka_unit_test(test_member_alone_equals_member_in_ensemble),
         cmocka_unit_test(test_thread_count_does_not_change_bits),
         cmocka_unit_test(test_divergence_is_per_member),
+        cmocka_unit_test(test_shared_data_seed_members_equal_solo_runs),
+        cmocka_unit_test(test_group_lead_diverging_leaves_group_intact),
         cmocka_unit_test(test_flops_and_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,32 @@ void act_backward(float *dZ, const float *dA, const float *Z, const float *A, lo
     }
 }
 
+void act_bias_forward(float *A, float *Z, const float *b, int rows, int cols, Activation act) {
+    for (int r = 0; r < rows; r++) {
+        float *z = Z + (size_t)r * cols, *a = A ? A + (size_t)r * cols : NULL;
+        if (a && act == ACT_RELU) {   // the common case in one loop
+            #pragma omp simd
+            for (int j = 0; j < cols; j++) { float v = z[j] + b[j]; z[j] = v; a[j] = v > 0.0f ? v : 0.0f; }
+            continue;
+        }
+        #pragma omp simd
+        for (int j = 0; j < cols; j++) z[j] += b[j];
+        if (a) act_forward(a, z, cols, act);   // the row is still in L1
+    }
+}
+
+void act_bias_backward(float *dZ, float *db, const float *dA, const float *Z, const float *A, int rows, int cols,
+                       Activation act) {
+    memset(db, 0, sizeof(float) * cols);
+    for (int r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        if (act != ACT_IDENTITY) act_backward(dZ + o, dA + o, Z + o, A + o, cols, act);
+        else if (dZ != dA) memcpy(dZ + o, dA + o, sizeof(float) * cols);
+        #pragma omp simd
+        for (int j = 0; j < cols; j++) db[j] += dZ[o + j];   // rows in order: the sum's order is fixed
+    }
+}
+
 const char *const act_names[ACT_COUNT] = { "relu", "gelu", "tanh", "identity" };
 
 const char *act_name(Activation act) { return act_names[act]; }

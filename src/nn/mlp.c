@@ -1,10 +1,11 @@
 #include "nn/mlp.h"
 
+#include <cblas.h>
 #include <stdlib.h>
 
 #include "base/error.h"
 #include "base/xalloc.h"
-#include "nn/linear.h"
+#include "nn/mm.h"
 
 int mlp_layers(const MlpShape *s, MlpLayer layers[MLP_MAX_DEPTH + 1]) {
     size_t off = 0;
@@ -74,31 +75,53 @@ void mlp_work_free(MlpWork *w) {
     *w = (MlpWork){ 0 };
 }
 
+// The layer's products: nn/mm's packing-free kernels where mm_prefer says they win on this shape,
+// else OpenBLAS. The choice depends on the shape alone, so a member's arithmetic never depends on
+// its ensemble.
+// Z[B][out] = X[B][in] · W[out][in]ᵀ   (the bias comes after, in act_bias_forward)
+static void product_forward(float *Z, const float *X, const float *W, int B, int in, int out) {
+    if (mm_prefer(B, in, out)) mm_nt(B, out, in, X, in, W, in, Z, out);
+    else cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, X, in, W, in, 0.0f, Z, out);
+}
+
+// dW[out][in] = dZ[B][out]ᵀ · X[B][in];  dX[B][in] = dZ[B][out] · W[out][in] (skipped when NULL)
+static void product_backward(float *dX, float *dW, const float *dZ, const float *X, const float *W,
+                             int B, int in, int out) {
+    if (mm_prefer(B, in, out)) {
+        mm_tn(B, out, in, dZ, out, X, in, dW, in);
+        if (dX) mm_nn(B, out, in, dZ, out, W, in, dX, in);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dZ, out, X, in, 0.0f, dW, in);
+    if (dX) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dZ, out, W, in, 0.0f, dX, in);
+}
+
 const float *mlp_forward(const MlpShape *s, const float *params, const float *X, int B, MlpWork *w) {
     MlpLayer L[MLP_MAX_DEPTH + 1];
     int n = mlp_layers(s, L);
     const float *in = X;
     for (int l = 0; l < n; l++) {
-        linear_forward(w->Z[l], in, params + L[l].w, params + L[l].b, B, L[l].in, L[l].out);
-        if (l < s->depth) {
-            act_forward(w->A[l], w->Z[l], (long)B * L[l].out, s->act);
-            in = w->A[l];
-        }
+        product_forward(w->Z[l], in, params + L[l].w, B, L[l].in, L[l].out);
+        float *A = l < s->depth ? w->A[l] : NULL;   // the output layer: bias only
+        act_bias_forward(A, w->Z[l], params + L[l].b, B, L[l].out, s->act);
+        in = A;
     }
     return w->Z[s->depth];
 }
 
 void mlp_backward(const MlpShape *s, const float *params, const float *X, int B, MlpWork *w, float *grads) {
-    MlpLayer L[MLP_MAX_DEPTH + 1];
+    MlpLayer L[MLP_MAX_DEPTH + 1] = { { 0 } };   // (initialised: gcc cannot see that n ≥ 1)
     int n = mlp_layers(s, L);
-    const float *dY = w->dout;
+    const float *dZ = w->dout;
+    // The output layer's bias gradient; the hidden layers' come with their activation's derivative.
+    act_bias_backward(w->dout, grads + L[n - 1].b, w->dout, NULL, NULL, B, s->n_out, ACT_IDENTITY);
     for (int l = n - 1; l >= 0; l--) {
         const float *in = l > 0 ? w->A[l - 1] : X;
         float *dX = l > 0 ? w->scratch[l & 1] : NULL;
-        linear_backward(dX, grads + L[l].w, grads + L[l].b, dY, in, params + L[l].w, B, L[l].in, L[l].out);
+        product_backward(dX, grads + L[l].w, dZ, in, params + L[l].w, B, L[l].in, L[l].out);
         if (l > 0) {
-            act_backward(dX, dX, w->Z[l - 1], w->A[l - 1], (long)B * L[l].in, s->act);
-            dY = dX;
+            act_bias_backward(dX, grads + L[l - 1].b, dX, w->Z[l - 1], w->A[l - 1], B, L[l].in, s->act);
+            dZ = dX;
         }
     }
 }

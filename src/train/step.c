@@ -1,6 +1,9 @@
 #include "train/step.h"
 
 #include <math.h>
+#include <stdlib.h>
+
+#include "base/xalloc.h"
 
 double train_step(Ensemble *e, int m, const float *X, const int *labels, const float *targets, int B,
                   LossKind loss, const OptimConfig *opt, float lr, MlpWork *w) {
@@ -64,4 +67,44 @@ void evaluate_member(const Ensemble *e, int m, const Split *s, LossKind loss, Ml
     double total = rows_loss(sh, params, s->x, s->y, s->t, s->n, loss, w, &hits);
     *mean_loss = s->n ? total / s->n : NAN;
     *accuracy = s->n && s->y ? (double)hits / s->n : NAN;
+}
+
+void eval_batch_init(EvalBatch *b, const Task *task, int rows) {
+    *b = (EvalBatch){ .rows = rows };
+    b->X = xmalloc(sizeof(float) * (size_t)rows * task->dim);
+    b->labels = xmalloc(sizeof(int) * rows);
+    b->targets = xmalloc(sizeof(float) * (size_t)rows * task->n_out);
+}
+
+void eval_batch_free(EvalBatch *b) {
+    free(b->X); free(b->labels); free(b->targets);
+    *b = (EvalBatch){ 0 };
+}
+
+void evaluate_split(const Task *task, const Split *s, const Ensemble *e, const char *live, LossKind loss,
+                    EvalBatch *b, MlpWork *const *w, int threads, double *mean_loss, double *accuracy) {
+    const MlpShape *sh = &e->shape;
+    int M = e->M;
+    long hits[M];
+    for (int m = 0; m < M; m++) { mean_loss[m] = 0.0; hits[m] = 0; }
+    (void)threads;   // read only by the omp pragma
+    #pragma omp parallel num_threads(threads)
+    for (int start = 0; start < s->n; start += b->rows) {   // every thread walks the chunks
+        int n = s->n - start < b->rows ? s->n - start : b->rows;
+        #pragma omp single
+        task_gather(task, s, NULL, start, n, b->X, b->labels, b->targets);
+        #pragma omp for schedule(dynamic, 1)
+        for (int m = 0; m < M; m++) {
+            if (!live[m]) continue;
+            const float *Y = mlp_forward(sh, member_params(e, m), b->X, n, w[m]);
+            long c = 0;
+            mean_loss[m] += loss_eval(loss, Y, s->t ? b->targets : NULL, s->y ? b->labels : NULL, n, sh->n_out,
+                                      0.0f, NULL, &c);
+            hits[m] += c;
+        }
+    }
+    for (int m = 0; m < M; m++) {
+        mean_loss[m] = s->n ? mean_loss[m] / s->n : NAN;
+        accuracy[m] = s->n && s->y ? (double)hits[m] / s->n : NAN;
+    }
 }

@@ -11,6 +11,24 @@
 double train_step(Ensemble *e, int m, const float *X, const int *labels, const float *targets, int B,
                   LossKind loss, const OptimConfig *opt, float lr, MlpWork *w);
 
+// One chunk of a held-out split as the models read it (task_gather), shared read-only by every member.
+typedef struct {
+    int rows;          // capacity
+    float *X;          // [rows][dim]
+    int *labels;       // [rows]
+    float *targets;    // [rows][n_out]
+} EvalBatch;
+
+void eval_batch_init(EvalBatch *b, const Task *task, int rows);
+void eval_batch_free(EvalBatch *b);
+
+// Mean loss and accuracy of every member m with live[m] != 0 on an ordinary (unstratified) split into
+// mean_loss[m], accuracy[m] (NaN as in evaluate_member). Each chunk of b->rows examples is gathered
+// once into b and evaluated by all members, `threads` of them at a time, w[m] being member m's work
+// (at least b->rows rows). A member's numbers do not depend on which others are evaluated with it.
+void evaluate_split(const Task *task, const Split *s, const Ensemble *e, const char *live, LossKind loss,
+                    EvalBatch *b, MlpWork *const *w, int threads, double *mean_loss, double *accuracy);
+
 // Mean loss and accuracy of member m on a split, in chunks of w->rows examples
 // (accuracy is NaN for regression targets without labels; both NaN for an empty split).
 // A stratified split (s->n_concepts > 0) reports Σ_c p_c · (concept c's mean), and
@@ -18,6 +36,7 @@ double train_step(Ensemble *e, int m, const float *X, const int *labels, const f
 void evaluate_member(const Ensemble *e, int m, const Split *s, LossKind loss, MlpWork *w,
                      double *mean_loss, double *accuracy, double *concept_loss, double *concept_acc);
 
+// (Reads s->x directly: for toy worlds' stratified splits, which are stored as float.)
 // Concept c's mean loss (and accuracy, when not NULL) on a stratified split, for any parameter vector.
 void concept_eval(const MlpShape *sh, const float *params, const Split *s, int c, LossKind loss, MlpWork *w,
                   double *mean_loss, double *accuracy);

@@ -23,7 +23,7 @@ typedef struct {
     long eval_every;     // steps between evaluations (0: only at start and end)
     long train_size;     // D: examples each member draws from the pool (0: the whole pool; toy worlds: fresh samples)
     int threads;         // total threads (members in parallel, or BLAS threads for one member)
-    int eval_rows;       // evaluation chunk (default 1000)
+    int eval_rows;       // the most rows evaluated at once (chunks: train_eval_chunk)
     const atomic_int *stop;   // when it becomes non-zero (any thread, a signal handler), training
                               // stops at the next step (may be NULL)
     // Lottery tickets (all optional, NULL = off):
@@ -70,6 +70,12 @@ typedef void (*EvalSink)(void *ctx, const EvalRecord *r);
 // BLAS thread each, or one member (or one thread) gets every thread in BLAS. OpenBLAS's count is
 // process-wide, so the command sets it (blas_set_threads) before training; the trainer does not.
 int train_blas_threads(int threads, int M);
+
+// Held-out splits are evaluated in chunks of min(eval_rows, max(batch, 256)) examples, each gathered
+// once for all members; a member's work holds train_work_rows examples (the batch, a chunk, and a toy
+// world's largest concept).
+int train_eval_chunk(const TrainConfig *cfg);
+int train_work_rows(const TrainConfig *cfg, const Task *task);
 
 // Trains M members; `e` is initialised here (the caller frees it after a 0 return) and holds the final
 // weights. Returns 0, 1 if stopped through cfg->stop (summaries incomplete), or −1. sink (may be NULL) receives every evaluation of every member, in
