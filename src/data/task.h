@@ -8,7 +8,13 @@
 
 typedef struct {
     int n;              // examples
-    float *x;           // [n][dim]
+    // Inputs in one of two storages, read only through task_gather: floats (toy worlds' generated
+    // features, tests' hand-made splits), or bytes in the dataset's stored width (Fashion-MNIST's
+    // pixels: a quarter of the memory, and of the cache misses of a random-row gather) that the
+    // gather converts through a 256-entry table.
+    float *x;           // [n][dim], or NULL when the split stores bytes
+    uint8_t *x8;        // [n][dim] when x is NULL
+    float *lut;         // [256] the float the model reads for each byte of x8
     int *y;             // [n] class labels (classification), or NULL
     float *t;           // [n][n_out] regression targets, or NULL
     // Toy worlds' held-out sets are stratified: concept c fills rows
