@@ -131,6 +131,11 @@ $(BUILD)/bench/lm_speed: bench/lm_speed.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
+# bench/gather: the batch gather of random rows, float rows against byte rows (issue 16).
+$(BUILD)/bench/gather: bench/gather.c $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
 bench: $(BIN) $(BUILD)/bench/lm_speed
 	scripts/install-deps --bench
 	bench/train_throughput $(BIN)

@@ -383,6 +383,39 @@ static void test_gather_float_split(void **state) {
     assert_memory_equal(T, ts + 5 * OUT, sizeof(float) * 3 * OUT);
 }
 
+// A byte split of any width (the vector path converts 64 bytes at a time, the rest masked) gives
+// lut[byte] for every byte, by rows and in order, with its labels.
+static void test_gather_byte_split(void **state) {
+    (void)state;
+    enum { N = 30 };
+    int dims[] = { 1, 5, 63, 64, 65, 100, 128, 784 + 3 };
+    float lut[256];
+    for (int v = 0; v < 256; v++) lut[v] = (float)(v * v) * 1e-3f - (v & 1 ? 7.25f : -0.5f);
+    for (size_t d = 0; d < sizeof dims / sizeof *dims; d++) {
+        int dim = dims[d];
+        Task t = { .dim = dim, .n_out = 10 };
+        uint8_t *x8 = malloc((size_t)N * dim);
+        int y[N], labels[N];
+        for (int i = 0; i < N * dim; i++) x8[i] = (uint8_t)(i * 37 + i / 7);
+        for (int i = 0; i < N; i++) y[i] = i % 10;
+        Split s = { .n = N, .x8 = x8, .lut = lut, .y = y };
+        uint32_t rows[N];
+        rng_permutation(9, 0, rows, N);
+        float *X = malloc(sizeof(float) * N * dim);
+        task_gather(&t, &s, rows, 0, N, X, labels, NULL);
+        for (int j = 0; j < N; j++) {
+            for (int k = 0; k < dim; k++)
+                if (memcmp(&X[j * dim + k], &lut[x8[rows[j] * dim + k]], 4))
+                    fail_msg("dim %d row %d column %d: %g, expected %g", dim, j, k, X[j * dim + k], lut[x8[rows[j] * dim + k]]);
+            assert_int_equal(labels[j], y[rows[j]]);
+        }
+        task_gather(&t, &s, NULL, 3, N - 3, X, NULL, NULL);
+        for (int i = 0; i < (N - 3) * dim; i++) assert_memory_equal(&X[i], &lut[x8[3 * dim + i]], 4);
+        free(X);
+        free(x8);
+    }
+}
+
 static void test_sampler(void **state) {
     (void)state;
     enum { POOL = 100, D = 30, B = 7 };
@@ -419,6 +452,7 @@ int main(void) {
         cmocka_unit_test(test_fashion_loader),
         cmocka_unit_test(test_fashion_bytes_match_old_floats),
         cmocka_unit_test(test_gather_float_split),
+        cmocka_unit_test(test_gather_byte_split),
         cmocka_unit_test(test_sampler),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
