@@ -244,6 +244,8 @@ static void test_fashion_loader(void **state) {
     assert_int_equal(fashion_load(&opt, &t), 0);
     assert_int_equal(t.dim, 784); assert_int_equal(t.n_out, 10);
     assert_int_equal(t.train.n, 8); assert_int_equal(t.val.n, 4); assert_int_equal(t.test.n, 5);
+    // held in the files' width: a byte per pixel, an int per label, one 256-float table per split
+    assert_int_equal(task_bytes(&t), 17 * (784 + sizeof(int)) + 3 * 256 * sizeof(float));
     // every training image is in exactly one of pool and validation; pixels scaled to [0,1]; labels kept
     int seen[12] = { 0 };
     Split *parts[2] = { &t.train, &t.val };

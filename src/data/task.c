@@ -25,6 +25,20 @@ void task_free(Task *t) {
     t->world = NULL;
 }
 
+static size_t split_bytes(const Split *s, int dim, int n_out) {
+    size_t n = (size_t)s->n, bytes = 0;
+    if (s->x) bytes += n * dim * sizeof(float);
+    if (s->x8) bytes += n * dim + 256 * sizeof(float);
+    if (s->y) bytes += n * sizeof(int);
+    if (s->t) bytes += n * n_out * sizeof(float);
+    return bytes;
+}
+
+size_t task_bytes(const Task *t) {
+    return split_bytes(&t->train, t->dim, t->n_out) + split_bytes(&t->val, t->dim, t->n_out) +
+           split_bytes(&t->test, t->dim, t->n_out);
+}
+
 // Rows requested ahead of the one being converted. A random row of the pool misses every cache
 // level; asking for the next rows' lines while converting this one keeps several misses in flight
 // instead of one (bench/gather.c measures it).

@@ -4,6 +4,7 @@
 // which each member draws its own D examples (data/sampler.h); validation and
 // test are shared by all members so that their numbers compare.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -38,6 +39,10 @@ typedef struct Task {
 } Task;
 
 void task_free(Task *t);
+
+// Bytes the task's three splits hold: inputs in their stored width (floats or bytes and the byte
+// table), labels and targets. What the dataset costs in memory, for the trainer's accounting.
+size_t task_bytes(const Task *t);
 
 // Examples of a split as the model reads them: X[n][dim] floats, labels[n] (when the split has
 // labels and `labels` is not NULL) and targets[n][n_out] (likewise). Rows are rows[0..n), or
