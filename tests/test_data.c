@@ -425,22 +425,35 @@ static void test_sampler(void **state) {
     assert_int_equal(sampler_init(&a, 5, D, POOL), 0);
     assert_int_equal(sampler_init(&b, 6, D, POOL), 0);
     assert_int_equal(sampler_init(&small, 5, 10, POOL), 0);
+    // before the first batch the rows are the subset: the first D of the pool's permutation by the seed
+    uint32_t subset[D], perm[POOL];
+    memcpy(subset, a.rows, sizeof subset);
+    rng_permutation(5, RNG_STREAM_SUBSET, perm, POOL);
+    assert_memory_equal(subset, perm, sizeof subset);
     // a smaller D with the same seed is a subset of the larger one
-    for (int i = 0; i < 10; i++) assert_int_equal(small.subset[i], a.subset[i]);
-    assert_true(memcmp(a.subset, b.subset, sizeof(uint32_t) * D) != 0);
+    for (int i = 0; i < 10; i++) assert_int_equal(small.rows[i], subset[i]);
+    assert_true(memcmp(subset, b.rows, sizeof(uint32_t) * D) != 0);
     // each epoch visits each of the D examples exactly once, across batch boundaries
     uint32_t rows[B * 30];
     for (long s = 0; s < 30; s++) sampler_batch(&a, s, B, rows + s * B);
     for (int e = 0; e < 7; e++) {
         int hits[POOL] = { 0 };
         for (int j = 0; j < D; j++) hits[rows[e * D + j]]++;
-        for (int j = 0; j < D; j++) assert_int_equal(hits[a.subset[j]], 1);
+        for (int j = 0; j < D; j++) assert_int_equal(hits[subset[j]], 1);
+        // epoch e is the subset in the order of its own permutation (stream RNG_STREAM_ORDER + 16·e)
+        uint32_t order[D];
+        rng_permutation(5, RNG_STREAM_ORDER + 16 * (uint64_t)e, order, D);
+        for (int j = 0; j < D; j++) assert_int_equal(rows[e * D + j], subset[order[j]]);
     }
-    // epochs are reshuffled, and random access gives the same batches as sequential
+    // epochs are reshuffled, and random access, back and forth across epochs, gives the same
+    // batches as sequential
     assert_true(memcmp(rows, rows + D, sizeof(uint32_t) * D) != 0);
     uint32_t again[B];
-    sampler_batch(&a, 13, B, again);
-    assert_memory_equal(again, rows + 13 * B, sizeof again);
+    long steps[] = { 13, 2, 29, 0, 17 };
+    for (int k = 0; k < 5; k++) {
+        sampler_batch(&a, steps[k], B, again);
+        assert_memory_equal(again, rows + steps[k] * B, sizeof again);
+    }
     sampler_free(&a); sampler_free(&b); sampler_free(&small);
     assert_int_equal(sampler_init(&a, 1, POOL + 1, POOL), -1);
 }
