@@ -1,12 +1,13 @@
 // The batch gather of Fashion-MNIST-sized data: B random rows of 784 from a pool of N, held as
 // floats (a memcpy per row, the loader before issue 16) or as bytes converted through the split's
-// 256-entry table with the rows 8 ahead prefetched (task_gather today). The two alternate, so both
-// see the same machine; each round gathers R batches of each and keeps the round's mean, and the
-// best and median rounds are printed. A third form converts bytes without prefetching, to show
-// what the prefetch buys. Single-threaded; CPU time beside wall time.
+// 256-entry table with the rows 8 ahead prefetched (task_gather today: AVX-512 VBMI where the
+// build has it, else a scalar loop). The forms alternate, so all see the same machine; each round
+// gathers R batches of each and keeps the round's mean, and the best and median rounds are
+// printed. A third form is the naive byte gather (a scalar table lookup, no prefetch), to show
+// what the vector conversion and the prefetch buy. Single-threaded; CPU time beside wall time.
 //
 // usage: gather [--pool N] [--batch B] [--rounds K] [--reps R]
-// prints: float_us, bytes_us, bytes_noprefetch_us per gather (best / median of rounds), loadavg.
+// prints µs per gather of each form (best and median of the rounds, wall and CPU), the load average.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ int main(int argc, char **argv) {
             wall[kind][k] = tm.wall;
             cpu[kind][k] = tm.cpu;
         }
-    const char *name[3] = { "float memcpy", "bytes+lut, prefetch 8", "bytes+lut, no prefetch" };
+    const char *name[3] = { "float memcpy", "bytes+lut, prefetch 8", "bytes, scalar lut, no prefetch" };
     printf("gather of %d random rows of %d from a pool of %d; %d rounds of %d, alternating\n", B, DIM, N, K, R);
     for (int kind = 0; kind < 3; kind++) {
         qsort(wall[kind], K, sizeof(double), cmp);

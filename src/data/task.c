@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#endif
 
 #include "data/world.h"
 
@@ -50,8 +53,6 @@ static void prefetch_bytes(const uint8_t *p, int n) {
 }
 
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
-#include <immintrin.h>
-
 // The 256-float table as four byte planes (plane p: byte p of every entry), 4 × 64 bytes each, and
 // the byte order that makes the interleaving come out in element order (see convert_64).
 typedef struct { __m512i plane[4][4], order; } ByteTable;
