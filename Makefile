@@ -126,13 +126,9 @@ demo: $(BIN)
 	$(BIN) dist --db $(DEMO)/runs.db --boot 300
 	$(BIN) report --db $(DEMO)/runs.db -o $(DEMO)/report
 
-# bench/lm_speed: training steps of the gpt family (bench/lm_throughput runs it).
-$(BUILD)/bench/lm_speed: bench/lm_speed.c $(LIB) | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
-
-# bench/mm_small: the small-product kernels (nn/mm) against 1-thread sgemm, per layer shape.
-$(BUILD)/bench/mm_small: bench/mm_small.c $(LIB) | $(DEPS_STAMP)
+# bench/NAME.c: one C benchmark each (lm_speed: gpt training steps, run by bench/lm_throughput;
+# mm_small: nn/mm's products against 1-thread sgemm per layer shape; gather: float rows against byte rows).
+$(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 

@@ -30,29 +30,51 @@ fail:
     return -1;
 }
 
-// Copies the examples rows[0..n) of (img, lab) into a split, scaling pixels to [0,1].
-static int fill_split(Split *s, const IdxArray *img, const IdxArray *lab, const uint32_t *rows, int n) {
-    s->n = n;
-    s->x = xmalloc(sizeof(float) * (size_t)n * 784);
-    s->y = xmalloc(sizeof(int) * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        uint32_t r = rows ? rows[i] : (uint32_t)i;
-        const uint8_t *px = img->data + (size_t)r * 784;
-        for (int j = 0; j < 784; j++) s->x[(size_t)i * 784 + j] = px[j] * (1.0f / 255.0f);
-        s->y[i] = lab->data[r];
-    }
-    return 0;
+// A split's labels: lab[rows[i]] (rows NULL: file order).
+static int *labels_of(const IdxArray *lab, const uint32_t *rows, int n) {
+    int *y = xmalloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) y[i] = lab->data[rows ? rows[i] : (uint32_t)i];
+    return y;
 }
 
-static void standardize(Task *t) {
-    double sum = 0, sq = 0;
-    size_t n = (size_t)t->train.n * 784;
-    for (size_t i = 0; i < n; i++) { sum += t->train.x[i]; sq += (double)t->train.x[i] * t->train.x[i]; }
-    double mean = sum / n, std = sqrt(sq / n - mean * mean);
+// The float each pixel byte stands for, shared by the three splits: byte/255, and with
+// standardisation (x − mean)/std with mean and std over the pool. These are, bit for bit, the
+// floats the loader stored before it kept bytes: the same expressions, and the sums over the pool
+// taken in the same order over the same float values.
+static void pixel_table(Task *t, int standardize) {
+    float lut[256];
+    for (int b = 0; b < 256; b++) lut[b] = b * (1.0f / 255.0f);
+    if (standardize) {
+        double sum = 0, sq = 0;
+        size_t n = (size_t)t->train.n * 784;
+        const uint8_t *x8 = t->train.x8;
+        for (size_t i = 0; i < n; i++) { float v = lut[x8[i]]; sum += v; sq += (double)v * v; }
+        double mean = sum / n, std = sqrt(sq / n - mean * mean);
+        for (int b = 0; b < 256; b++) lut[b] = (float)((lut[b] - mean) / std);
+    }
     Split *splits[3] = { &t->train, &t->val, &t->test };
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < (size_t)splits[k]->n * 784; i++)
-            splits[k]->x[i] = (float)((splits[k]->x[i] - mean) / std);
+    for (int k = 0; k < 3; k++) {
+        splits[k]->lut = xmalloc(sizeof lut);
+        memcpy(splits[k]->lut, lut, sizeof lut);
+    }
+}
+
+// The splits keep the files' bytes, converted only when gathered, and take them over rather than
+// copy them: the test split owns the t10k images, and the pool is the training images compacted in
+// place over the validation rows (which alone are copied out). So the loader's peak memory is the
+// images once, in their stored width.
+static void take_splits(Task *t, IdxArray *img, const IdxArray *lab, IdxArray *timg, const IdxArray *tlab,
+                        const uint32_t *order, int val, int pool) {
+    t->val = (Split){ .n = val, .x8 = xmalloc((size_t)val * 784), .y = labels_of(lab, order, val) };
+    for (int i = 0; i < val; i++) memcpy(t->val.x8 + (size_t)i * 784, img->data + (size_t)order[i] * 784, 784);
+    t->train = (Split){ .n = pool, .y = labels_of(lab, order + val, pool) };
+    // order[val..) is increasing, so row i moves down from row order[val + i] ≥ i: never over a row still to move
+    for (int i = 0; i < pool; i++)
+        memmove(img->data + (size_t)i * 784, img->data + (size_t)order[val + i] * 784, 784);
+    t->train.x8 = xrealloc(img->data, (size_t)pool * 784);
+    img->data = NULL;
+    t->test = (Split){ .n = (int)tlab->dims[0], .x8 = timg->data, .y = labels_of(tlab, NULL, (int)tlab->dims[0]) };
+    timg->data = NULL;
 }
 
 int fashion_load(const FashionOptions *opt, Task *task) {
@@ -78,13 +100,8 @@ int fashion_load(const FashionOptions *opt, Task *task) {
         if (!is_val[i]) order[opt->val_size + pool++] = (uint32_t)i;
     free(is_val);
     // order[0..val) are validation rows (random order), order[val..n) the pool (file order).
-    if (fill_split(&task->val, &img, &lab, order, opt->val_size) != 0 ||
-        fill_split(&task->train, &img, &lab, order + opt->val_size, pool) != 0 ||
-        fill_split(&task->test, &timg, &tlab, NULL, (int)tlab.dims[0]) != 0) {
-        task_free(task);
-        goto done;
-    }
-    if (opt->standardize) standardize(task);
+    take_splits(task, &img, &lab, &timg, &tlab, order, opt->val_size, pool);
+    pixel_table(task, opt->standardize);
     rc = 0;
 done:
     free(order);

@@ -13,9 +13,12 @@
 typedef struct {
     uint64_t data_seed;
     uint32_t D;
-    uint32_t *subset;     // [D] pool rows
-    uint32_t *order;      // [D] permutation of 0..D-1 for the current epoch
-    long epoch;           // epoch `order` was made for, −1 before the first
+    // [D] the member's pool rows in the order of epoch `epoch`: subset[perm_e[i]]. Before the
+    // first batch (epoch −1) the subset itself, in the order drawn. One array, not the subset and
+    // the epoch's permutation: the shuffle is undone and redone in place (4 bytes per example per
+    // member, which for ensembles on a whole pool is more than the pool's own bytes).
+    uint32_t *rows;
+    long epoch;
 } Sampler;
 
 int sampler_init(Sampler *s, uint64_t data_seed, uint32_t D, uint32_t pool_size);

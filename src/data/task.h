@@ -4,11 +4,18 @@
 // which each member draws its own D examples (data/sampler.h); validation and
 // test are shared by all members so that their numbers compare.
 #pragma once
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
     int n;              // examples
-    float *x;           // [n][dim]
+    // Inputs in one of two storages, read only through task_gather: floats (toy worlds' generated
+    // features, tests' hand-made splits), or bytes in the dataset's stored width (Fashion-MNIST's
+    // pixels: a quarter of the memory, and of the cache misses of a random-row gather) that the
+    // gather converts through a 256-entry table.
+    float *x;           // [n][dim], or NULL when the split stores bytes
+    uint8_t *x8;        // [n][dim] when x is NULL
+    float *lut;         // [256] the float the model reads for each byte of x8
     int *y;             // [n] class labels (classification), or NULL
     float *t;           // [n][n_out] regression targets, or NULL
     // Toy worlds' held-out sets are stratified: concept c fills rows
@@ -32,6 +39,10 @@ typedef struct Task {
 } Task;
 
 void task_free(Task *t);
+
+// Bytes the task's three splits hold: inputs in their stored width (floats or bytes and the byte
+// table), labels and targets. What the dataset costs in memory, for the trainer's accounting.
+size_t task_bytes(const Task *t);
 
 // Examples of a split as the model reads them: X[n][dim] floats, labels[n] (when the split has
 // labels and `labels` is not NULL) and targets[n][n_out] (likewise). Rows are rows[0..n), or
