@@ -336,7 +336,7 @@ static void test_totals(void **state) {
     (void)state;
     TrainConfig c = { .shape = { .n_in = 10, .n_out = 2, .depth = 1, .hidden = { 4 }, .act = ACT_RELU }, .batch = 16,
                       .steps = 100, .eval_rows = 1000 };
-    Task task = { .dim = 10, .train = { .n = 500 }, .val = { .n = 50 }, .test = { .n = 50 } };
+    Task task = { .dim = 10, .n_out = 2, .train = { .n = 500 }, .val = { .n = 50 }, .test = { .n = 50 } };
     MemberSummary s[2] = { { .eval_s = 1.0 }, { .eval_s = 1.0 } };
     s[0].final.wall_s = 3.0;
     s[1].final.wall_s = 5.0;   // the slowest member's clock
@@ -345,8 +345,16 @@ static void test_totals(void **state) {
     assert_true(t.wall_s == 5.0 && t.eval_s == 1.0);
     assert_true(t.steps_per_s == 200.0 / 5.0 && t.train_steps_per_s == 200.0 / 4.0);
     assert_true(t.gflops == flops / 5.0 / 1e9 && t.train_gflops == flops / 4.0 / 1e9);
-    double held = (double)ensemble_bytes(&c.shape, 2) + 2 * ((double)mlp_work_bytes(&c.shape, 1000) + 16.0 * 48) + 600.0 * 44;
+    // two data seeds (0 and 1): two samplers over the 500-example pool and two batches; work for the
+    // evaluation chunk (256 rows, more than the batch); the chunk itself; the dataset (no arrays here: 0 bytes)
+    s[1].final.data_seed = 1;
+    t = train_totals(&c, &task, s, 2);
+    double held = (double)ensemble_bytes(&c.shape, 2) + 2 * (double)mlp_work_bytes(&c.shape, 256) +
+                  2 * (16.0 * 48 + 500 * 4) + 256.0 * (10 + 1 + 2) * 4 + (double)task_bytes(&task);
     assert_true(t.held_bytes == held);
+    s[1].final.data_seed = 0;   // one data seed: one sampler and one batch
+    t = train_totals(&c, &task, s, 2);
+    assert_true(t.held_bytes == held - (16.0 * 48 + 500 * 4));
     double a = clock_now_s(), b = clock_now_s();
     assert_true(b >= a && a > 0);
 }

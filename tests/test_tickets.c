@@ -181,11 +181,11 @@ static void test_barrier_of_identical_copies_is_zero(void **state) {
     MemberSummary sum[2];
     assert_int_equal(train_ensemble(&c, &task, seeds, 2, &e, NULL, NULL, sum), 0);
     double err[11];
-    double b = lmc_barrier(&c.shape, member_params(&e, 0), member_params(&e, 0), &task.test, LOSS_CROSS_ENTROPY, 11, err);
+    double b = lmc_barrier(&c.shape, member_params(&e, 0), member_params(&e, 0), &task, &task.test, LOSS_CROSS_ENTROPY, 11, err);
     assert_true(b == 0.0);
     for (int i = 1; i < 11; i++) assert_true(err[i] == err[0]);
     // two different networks: a barrier that is a number, end points their own errors
-    b = lmc_barrier(&c.shape, member_params(&e, 0), member_params(&e, 1), &task.test, LOSS_CROSS_ENTROPY, 11, err);
+    b = lmc_barrier(&c.shape, member_params(&e, 0), member_params(&e, 1), &task, &task.test, LOSS_CROSS_ENTROPY, 11, err);
     assert_true(isfinite(b) && b >= 0);
     assert_float_equal(err[0], 1 - sum[0].final.test_acc, 1e-12);
     assert_float_equal(err[10], 1 - sum[1].final.test_acc, 1e-12);

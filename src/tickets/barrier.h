@@ -6,7 +6,7 @@
 #include "nn/loss.h"
 #include "nn/mlp.h"
 
-// errors[points] at α = i/(points−1), θ(α) = a + α·(b − a), error = 1 − accuracy on `split`.
-// Returns the barrier, or NaN on error (points < 2, no labels).
-double lmc_barrier(const MlpShape *s, const float *a, const float *b, const Split *split, LossKind loss,
-                   int points, double *errors);
+// errors[points] at α = i/(points−1), θ(α) = a + α·(b − a), error = 1 − accuracy on `split` (an
+// ordinary split of `task`). Returns the barrier, or NaN on error (points < 2, no labels).
+double lmc_barrier(const MlpShape *s, const float *a, const float *b, const Task *task, const Split *split,
+                   LossKind loss, int points, double *errors);

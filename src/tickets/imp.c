@@ -85,7 +85,7 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
             if ((rc = train(&x, alt, start, masks, copy, NULL, s2)) != 0) { free(s2); goto done; }
             free(s2);
             for (int m = 0; m < M; m++)
-                barrier[m] = lmc_barrier(&base->shape, prev + (size_t)m * x.P, copy + (size_t)m * x.P, &task->test, base->loss,
+                barrier[m] = lmc_barrier(&base->shape, prev + (size_t)m * x.P, copy + (size_t)m * x.P, task, &task->test, base->loss,
                                          o->instability_points, errors);
             bar = barrier;
         }

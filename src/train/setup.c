@@ -26,9 +26,17 @@ TrainTotals train_totals(const TrainConfig *cfg, const Task *task, const MemberS
     t.gflops = flops / t.wall_s / 1e9;
     t.train_steps_per_s = member_steps / train_s;
     t.train_gflops = flops / train_s / 1e9;
-    int rows = cfg->batch > cfg->eval_rows ? cfg->batch : cfg->eval_rows;
+    // Members sharing a data seed share one sampler and one batch (the group's lead holds them).
+    int groups = 0;
+    for (int m = 0; m < M; m++) {
+        int seen = 0;
+        for (int k = 0; k < m && !seen; k++) seen = sum[k].final.data_seed == sum[m].final.data_seed;
+        groups += !seen;
+    }
+    double D = cfg->train_size ? (double)cfg->train_size : (double)task->train.n;
     t.held_bytes = (double)ensemble_bytes(&cfg->shape, M) +
-                   M * ((double)mlp_work_bytes(&cfg->shape, rows) + (double)cfg->batch * (task->dim * 4 + 8)) +
-                   (double)(task->train.n + task->val.n + task->test.n) * (task->dim * 4 + 4);
+                   M * (double)mlp_work_bytes(&cfg->shape, train_work_rows(cfg, task)) +
+                   groups * ((double)cfg->batch * (task->dim * 4 + 8) + (task->world && !cfg->train_size ? 0 : D * 4)) +
+                   (double)train_eval_chunk(cfg) * (task->dim + 1 + task->n_out) * 4 + (double)task_bytes(task);
     return t;
 }

@@ -21,8 +21,9 @@ typedef struct {
     double eval_s;              // of it, evaluating
     double steps_per_s, gflops; // member-steps/s and training GFLOP/s over wall_s
     double train_steps_per_s, train_gflops;   // the same over the time not spent evaluating
-    double held_bytes;          // what training must hold: parameters, gradients, optimiser state,
-                                // activations and batches of every member, and the dataset
+    double held_bytes;          // what training must hold: parameters, gradients, optimiser state and
+                                // activations of every member, each data seed's sampler and batch, the
+                                // evaluation chunk, and the dataset in its stored width
 } TrainTotals;
 
 TrainTotals train_totals(const TrainConfig *cfg, const Task *task, const MemberSummary *sum, int M);

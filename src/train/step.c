@@ -48,25 +48,18 @@ void evaluate_member(const Ensemble *e, int m, const Split *s, LossKind loss, Ml
                      double *mean_loss, double *accuracy, double *concept_loss, double *concept_acc) {
     const MlpShape *sh = &e->shape;
     const float *params = member_params(e, m);
-    if (s->n_concepts > 0) {
-        // A stratified split: the expected loss under the concept frequencies.
-        double L = 0, A = 0;
-        for (int c = 0; c < s->n_concepts; c++) {
-            double lc, ac;
-            concept_eval(sh, params, s, c, loss, w, &lc, &ac);
-            L += s->concept_weight[c] * lc;
-            A += s->concept_weight[c] * ac;
-            if (concept_loss) concept_loss[c] = lc;
-            if (concept_acc) concept_acc[c] = ac;
-        }
-        *mean_loss = L;
-        *accuracy = A;
-        return;
+    // The expected loss under the concept frequencies.
+    double L = s->n_concepts > 0 ? 0 : NAN, A = L;
+    for (int c = 0; c < s->n_concepts; c++) {
+        double lc, ac;
+        concept_eval(sh, params, s, c, loss, w, &lc, &ac);
+        L += s->concept_weight[c] * lc;
+        A += s->concept_weight[c] * ac;
+        if (concept_loss) concept_loss[c] = lc;
+        if (concept_acc) concept_acc[c] = ac;
     }
-    long hits;
-    double total = rows_loss(sh, params, s->x, s->y, s->t, s->n, loss, w, &hits);
-    *mean_loss = s->n ? total / s->n : NAN;
-    *accuracy = s->n && s->y ? (double)hits / s->n : NAN;
+    *mean_loss = L;
+    *accuracy = A;
 }
 
 void eval_batch_init(EvalBatch *b, const Task *task, int rows) {

@@ -23,16 +23,17 @@ void eval_batch_init(EvalBatch *b, const Task *task, int rows);
 void eval_batch_free(EvalBatch *b);
 
 // Mean loss and accuracy of every member m with live[m] != 0 on an ordinary (unstratified) split into
-// mean_loss[m], accuracy[m] (NaN as in evaluate_member). Each chunk of b->rows examples is gathered
+// mean_loss[m], accuracy[m] (accuracy NaN for regression targets without labels; both NaN for an
+// empty split). Each chunk of b->rows examples is gathered
 // once into b and evaluated by all members, `threads` of them at a time, w[m] being member m's work
 // (at least b->rows rows). A member's numbers do not depend on which others are evaluated with it.
 void evaluate_split(const Task *task, const Split *s, const Ensemble *e, const char *live, LossKind loss,
                     EvalBatch *b, MlpWork *const *w, int threads, double *mean_loss, double *accuracy);
 
-// Mean loss and accuracy of member m on a split, in chunks of w->rows examples
-// (accuracy is NaN for regression targets without labels; both NaN for an empty split).
-// A stratified split (s->n_concepts > 0) reports Σ_c p_c · (concept c's mean), and
-// each concept's mean loss and accuracy in concept_loss/concept_acc[n_concepts] when not NULL.
+// Member m on a toy world's stratified split (s->n_concepts > 0, stored as float; both NaN for any
+// other split, which evaluate_split reads): Σ_c p_c · (concept c's mean loss and accuracy), in
+// chunks of w->rows examples, and each concept's mean loss and accuracy in
+// concept_loss/concept_acc[n_concepts] when not NULL.
 void evaluate_member(const Ensemble *e, int m, const Split *s, LossKind loss, MlpWork *w,
                      double *mean_loss, double *accuracy, double *concept_loss, double *concept_acc);
 
