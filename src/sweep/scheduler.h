@@ -72,7 +72,7 @@ typedef struct {
 
 // The parts the workers take, largest planned FLOPs first (longest first keeps the workers'
 // finishing times close). With several workers an MLP group larger than half a worker's share of
-// all FLOPs is split into parts of that size (members dealt out evenly, at least one each), so that
+// all FLOPs is split into parts no larger (members dealt out evenly, at least one each), so that
 // one big group does not leave the other workers idle at the end; a member trains bit-for-bit as in
 // its whole group, so results do not change. gpt groups stay whole (a checkpoint is the group's).
 int group_parts(const Group *groups, int n_groups, int workers, GroupPart **parts);
@@ -80,7 +80,7 @@ int group_parts(const Group *groups, int n_groups, int workers, GroupPart **part
 // How many groups (or parts of groups) to train at once: `workers` when set (> 0), else one per
 // thread as long as there are members (of MLP groups, or whole gpt groups) to go around, each
 // worker on one thread: two threads on one ensemble wait for each other at every step (OpenMP's
-// barrier spins, ~25% more CPU time on 2 cores), two workers on one thread each do not. Never
+// barrier spins: 25–45% more CPU time on 2 cores), two workers on one thread each do not. Never
 // more than `threads`, at least 1.
 int run_workers(const Group *groups, int n_groups, int workers, int threads);
 // The OpenBLAS thread count for run_groups with these options, for the command to set once before
