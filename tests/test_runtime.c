@@ -119,7 +119,7 @@ static void test_stop_flag_stops_a_run(void **state) {
     double took = clock_now_s() - t0;
     pthread_join(th, NULL);
     assert_true(took >= 0.3 && took < 60);
-    assert_int_equal(tot.interrupted, 4);
+    assert_int_equal(tot.interrupted, 2);   // the two parts in flight (a member each); the two not taken stay pending
     assert_int_equal(tot.done + tot.diverged + tot.failed, 0);
     assert_int_equal(tot.aborted, 0);
     expect_counts(&w.st, 0, 0, 0, 4, 0);
@@ -140,7 +140,8 @@ static void test_two_workers_finish_a_sweep(void **state) {
     StoreStatus s;
     if (store_read_status(&w.st, &s) != 0) fail_msg("%s", jp_error());
     assert_int_equal(s.all.by_status[STATUS_DONE] + s.all.by_status[STATUS_DIVERGED], 4);
-    assert_int_equal(s.launches, 2);   // one per group
+    assert_int_equal(s.launches, 4);   // one per part: each group is half the FLOPs, over half a worker's share
+
     assert_true(s.used_s > 0 && isnan(s.left_flops));
     store_status_free(&s);
     sweep_close(&w);
@@ -290,17 +291,106 @@ static void test_register_again(void **state) {
     sweep_close(&w);
 }
 
+// The parts of groups the workers take: largest first, big groups split into near-equal parts
+// that together hold every member once, in order; gpt groups and single workers never split.
+static void test_group_parts(void **state) {
+    (void)state;
+    RunSpec specs[13] = { 0 };
+    const RunSpec *ps[13];
+    long ids[13];
+    for (int i = 0; i < 13; i++) { ps[i] = &specs[i]; ids[i] = 100 + i; }
+    // 5 members of 10 FLOPs, 5 of 2, 3 of 1: 63 in all
+    Group g[3] = { { .n = 5, .specs = ps, .run_ids = ids, .flops = 50 },
+                   { .n = 5, .specs = ps + 5, .run_ids = ids + 5, .flops = 10 },
+                   { .n = 3, .specs = ps + 10, .run_ids = ids + 10, .flops = 3 } };
+    GroupPart *p;
+    int n = group_parts(g, 3, 1, &p);                // one worker: whole groups, largest first
+    assert_int_equal(n, 3);
+    assert_true(p[0].group == 0 && p[1].group == 1 && p[2].group == 2 && p[0].g.n == 5 && p[0].g.flops == 50);
+    free(p);
+    n = group_parts(g, 3, 2, &p);                    // half a worker's share: 63 / 2 / 2 = 15.75
+    assert_int_equal(n, 6);                          // 50 FLOPs: ceil(50 / 15.75) = 4 parts of 2, 1, 1, 1
+    int members[3] = { 0 };
+    for (int i = 0; i < n; i++) {
+        if (i) assert_true(p[i].g.flops <= p[i - 1].g.flops);
+        assert_true(p[i].g.n >= 1 && p[i].g.flops == g[p[i].group].flops * p[i].g.n / g[p[i].group].n);
+        for (int m = 0; m < p[i].g.n; m++) {   // a view of consecutive members, run ids beside their specs
+            long k = p[i].g.specs[m] - specs;
+            assert_true(p[i].g.run_ids[m] == 100 + k && k >= g[p[i].group].specs[0] - specs);
+            members[p[i].group]++;
+        }
+        assert_string_equal(p[i].g.group_hash, g[p[i].group].group_hash);
+    }
+    assert_true(members[0] == 5 && members[1] == 5 && members[2] == 3);
+    assert_true(p[0].group == 0 && p[0].g.n == 2 && p[0].g.specs == ps && p[1].g.specs == ps + 2);
+    assert_true(p[4].group == 1 && p[4].g.n == 5 && p[5].group == 2);
+    free(p);
+    n = group_parts(g, 3, 64, &p);                   // never below one member a part
+    assert_int_equal(n, 13);
+    free(p);
+    specs[0].family = FAMILY_GPT;                    // a gpt group's checkpoint is the group's: whole
+    n = group_parts(g, 3, 2, &p);
+    assert_true(n == 3 && p[0].g.n == 5);
+    free(p);
+}
+
+// A sweep trained in parts by two workers of one thread gives every run bit-for-bit the metrics
+// and summaries of the same sweep trained group by group on one thread.
+static void test_parts_train_like_whole_groups(void **state) {
+    (void)state;
+    char whole[160];
+    snprintf(whole, sizeof whole, "%s/whole.db", dir);
+    for (int pass = 0; pass < 2; pass++) {
+        Sweep w;
+        sweep_open(&w, 40);
+        atomic_int stop = 0;
+        RunOptions o = { .workers = pass ? 2 : 1, .threads = pass ? 2 : 1, .quiet = 1, .stop = &stop };
+        blas_set_threads(run_blas_threads(w.groups, w.n_groups, &o));
+        RunTotals tot;
+        assert_int_equal(run_groups(&w.st, w.groups, w.n_groups, &o, &tot), 0);
+        assert_int_equal(tot.done + tot.diverged, 4);
+        if (pass) {
+            char attach[256];
+            snprintf(attach, sizeof attach, "ATTACH '%s' AS c", whole);
+            sqlite3 *db = w.st.db;
+            assert_int_equal(sqlite3_exec(db, attach, NULL, NULL, NULL), SQLITE_OK);
+            assert_int_equal((int)sql_value(db, "SELECT count(*) FROM launches"), 4);   // each group in two parts
+            assert_int_equal((int)sql_value(db, "SELECT count(*) FROM c.launches"), 2);
+            assert_int_equal((int)sql_value(db, "SELECT count(*) FROM metrics"), (int)sql_value(db, "SELECT count(*) FROM c.metrics"));
+            assert_int_equal((int)sql_value(db, "SELECT count(*) FROM summaries"), (int)sql_value(db, "SELECT count(*) FROM c.summaries"));
+            assert_true(sql_value(db, "SELECT count(*) FROM metrics") > 4 * 6);
+            assert_int_equal((int)sql_value(db, "SELECT count(*) FROM metrics m JOIN runs r ON r.id = m.run_id"
+                                        " JOIN c.runs cr ON cr.hash = r.hash JOIN c.metrics cm ON cm.run_id = cr.id"
+                                        " AND cm.step = m.step AND cm.split = m.split AND cm.name = m.name"
+                                        " WHERE cm.value IS m.value"), (int)sql_value(db, "SELECT count(*) FROM metrics"));
+            assert_int_equal((int)sql_value(db, "SELECT count(*) FROM summaries s JOIN runs r ON r.id = s.run_id"
+                                        " JOIN c.runs cr ON cr.hash = r.hash JOIN c.summaries cs ON cs.run_id = cr.id"
+                                        " AND cs.name = s.name WHERE cs.value IS s.value"), (int)sql_value(db, "SELECT count(*) FROM summaries"));
+        }
+        sweep_close(&w);
+        if (!pass) assert_int_equal(rename(db, whole), 0);
+    }
+}
+
 // What the commands now ask the library: BLAS threads, workers, the budget, the members.
 static void test_command_arithmetic(void **state) {
     (void)state;
     assert_int_equal(train_blas_threads(8, 1), 8);   // one member: every thread in BLAS
     assert_int_equal(train_blas_threads(1, 4), 1);
     assert_int_equal(train_blas_threads(8, 4), 1);   // members in parallel: one BLAS thread each
-    Group g[3] = { { .n = 3 }, { .n = 5 }, { .n = 1 } };
-    assert_int_equal(run_workers(g, 2, 0, 8), 3);    // ceil(8 / 3)
-    assert_int_equal(run_workers(g, 3, 0, 8), 8);    // a one-member group: one worker per thread
+    RunSpec specs[9] = { 0 };
+    const RunSpec *ps[9];
+    for (int i = 0; i < 9; i++) ps[i] = &specs[i];
+    Group g[3] = { { .n = 3, .specs = ps }, { .n = 5, .specs = ps + 3 }, { .n = 1, .specs = ps + 8 } };
+    assert_int_equal(run_workers(g, 2, 0, 8), 8);    // one worker per thread: 8 members to deal out
+    assert_int_equal(run_workers(g, 1, 0, 8), 3);    // no more workers than members
+    assert_int_equal(run_workers(g, 1, 0, 2), 2);
+    assert_int_equal(run_workers(&g[2], 1, 0, 8), 1);   // one member: one worker, every thread in BLAS
     assert_int_equal(run_workers(g, 2, 16, 8), 8);   // never more than threads
     assert_int_equal(run_workers(g, 0, 0, 8), 1);
+    specs[3].family = FAMILY_GPT;                    // a gpt group is not split: one worker for it
+    assert_int_equal(run_workers(&g[1], 1, 0, 8), 1);
+    specs[3].family = FAMILY_MLP;
     assert_int_equal(groups_runs(g, 3), 9);
     RunOptions o = { .workers = 1, .threads = 8 };
     assert_int_equal(run_blas_threads(&g[2], 1, &o), 8);
@@ -384,6 +474,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_status_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_register_again, setup, teardown),
         cmocka_unit_test(test_command_arithmetic),
+        cmocka_unit_test(test_group_parts),
+        cmocka_unit_test_setup_teardown(test_parts_train_like_whole_groups, setup, teardown),
         cmocka_unit_test(test_totals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

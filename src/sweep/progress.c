@@ -47,9 +47,9 @@ void progress_advance(Progress *p, double flops, double member_steps, double val
     pthread_mutex_unlock(&p->mu);
 }
 
-void progress_group_done(Progress *p, const char *label, int runs, double wall_s) {
+void progress_group_done(Progress *p, const char *label, int runs, double wall_s, int group_done) {
     pthread_mutex_lock(&p->mu);
-    p->groups_done++;
+    p->groups_done += group_done != 0;
     p->runs_done += runs;
     if (!p->quiet) {
         if (p->tty) {

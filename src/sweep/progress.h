@@ -18,8 +18,9 @@ typedef struct {
 void progress_init(Progress *p, int groups, long runs, long runs_before, double flops, int quiet);
 // Training advanced: FLOPs and member-steps since the last call, a validation loss seen.
 void progress_advance(Progress *p, double flops, double member_steps, double val_loss);
-// A group finished: its label (e.g. "784-64-64-10 × 4"), its runs, its wall time.
-void progress_group_done(Progress *p, const char *label, int runs, double wall_s);
+// A group, or a part of one, finished: its label (e.g. "784-64-64-10 × 4"), its runs, its wall
+// time; group_done: the group's last part (groups count whole groups).
+void progress_group_done(Progress *p, const char *label, int runs, double wall_s, int group_done);
 // Ends the live line (a newline on a terminal).
 void progress_finish(Progress *p);
 

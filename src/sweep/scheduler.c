@@ -147,14 +147,57 @@ long groups_runs(const Group *groups, int n_groups) {
     return runs;
 }
 
+// Parts of a group needed so that none is over `share` FLOPs: at most one per member; gpt groups whole.
+static int parts_of(const Group *g, double share) {
+    if (spec_is_gpt(g->specs[0]) || !(share > 0) || g->flops <= share) return 1;
+    double p = ceil(g->flops / share);
+    return p < g->n ? (int)p : g->n;
+}
+
+static int part_cmp(const void *a, const void *b) {   // largest first; ties in group and member order
+    const GroupPart *x = a, *y = b;
+    if (x->g.flops != y->g.flops) return x->g.flops > y->g.flops ? -1 : 1;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    return x->g.specs < y->g.specs ? -1 : x->g.specs > y->g.specs;
+}
+
+int group_parts(const Group *groups, int n_groups, int workers, GroupPart **parts) {
+    double total = 0;
+    long n = 0;
+    for (int k = 0; k < n_groups; k++) total += groups[k].flops;
+    // Half a worker's share: an even split leaves the last part to start at most that much
+    // before the others finish (so LPT's tail is short), and splits only the groups that must be.
+    double share = workers > 1 ? total / workers / 2 : 0;
+    for (int k = 0; k < n_groups; k++) n += parts_of(&groups[k], share);
+    GroupPart *p = xcalloc(n ? n : 1, sizeof *p);
+    long i = 0;
+    for (int k = 0; k < n_groups; k++) {
+        const Group *g = &groups[k];
+        int np = parts_of(g, share);
+        for (int j = 0, first = 0; j < np; j++) {
+            int m = g->n / np + (j < g->n % np);
+            p[i].group = k;
+            p[i].g = *g;
+            p[i].g.n = m;
+            p[i].g.specs = g->specs + first;
+            p[i].g.run_ids = g->run_ids + first;
+            p[i++].g.flops = g->flops * m / g->n;
+            first += m;
+        }
+    }
+    qsort(p, n, sizeof *p, part_cmp);
+    *parts = p;
+    return (int)n;
+}
+
 int run_workers(const Group *groups, int n_groups, int workers, int threads) {
     if (!workers) {
-        int fewest = 1 << 30;
-        for (int g = 0; g < n_groups; g++)
-            if (groups[g].n < fewest) fewest = groups[g].n;
-        workers = n_groups ? (threads + fewest - 1) / fewest : 1;
+        long units = 0;   // members of MLP groups (group_parts splits those), whole gpt groups
+        for (int g = 0; g < n_groups; g++) units += spec_is_gpt(groups[g].specs[0]) ? 1 : groups[g].n;
+        workers = units < threads ? (int)units : threads;
     }
-    return workers > threads ? threads : workers;   // never more threads than cores
+    if (workers > threads) workers = threads;   // never more threads than cores
+    return workers > 1 ? workers : 1;
 }
 
 int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt) {
@@ -167,11 +210,13 @@ int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt) {
 
 typedef struct {
     Store *store;
-    Group *groups;
-    int n_groups, next;
+    const Group *groups;
+    GroupPart *parts;        // [n_parts], taken in order
+    int n_parts, next;
+    int *parts_left;         // [group]: parts not yet finished, for the progress's group count
     const RunOptions *opt;
     int threads_per_worker;
-    pthread_mutex_t mu;      // guards next and tot (and stderr lines of the workers)
+    pthread_mutex_t mu;      // guards next, parts_left and tot (and stderr lines of the workers)
     TaskCache tasks;
     Progress progress;
     RunTotals *tot;
@@ -179,7 +224,7 @@ typedef struct {
 
 static int queue_next(Shared *sh) {
     pthread_mutex_lock(&sh->mu);
-    int g = (atomic_load(sh->opt->stop) || sh->tot->aborted || sh->next >= sh->n_groups) ? -1 : sh->next++;
+    int g = (atomic_load(sh->opt->stop) || sh->tot->aborted || sh->next >= sh->n_parts) ? -1 : sh->next++;
     pthread_mutex_unlock(&sh->mu);
     return g;
 }
@@ -406,7 +451,20 @@ static int train_mlp(Shared *sh, Group *g, MemberSummary *sum) {
     return rc;
 }
 
-static void train_group(Shared *sh, Group *g) {
+// A part finished: its line, and the group counted done with its last part.
+static void part_done(Shared *sh, const GroupPart *part, double wall) {
+    const Group *whole = &sh->groups[part->group];
+    char label[160];
+    group_label(&part->g, label, sizeof label);
+    if (part->g.n < whole->n) snprintf(label + strlen(label), sizeof label - strlen(label), " of %d", whole->n);
+    pthread_mutex_lock(&sh->mu);
+    int last = --sh->parts_left[part->group] == 0;
+    pthread_mutex_unlock(&sh->mu);
+    progress_group_done(&sh->progress, label, part->g.n, wall, last);
+}
+
+static void train_group(Shared *sh, GroupPart *part) {
+    Group *g = &part->g;
     long launch;
     if (store_start_launch(sh->store, g->run_ids, g->n, &launch) != 0) { store_failed(sh, "starting runs"); return; }
     double t0 = clock_now_s();
@@ -450,17 +508,13 @@ static void train_group(Shared *sh, Group *g) {
     }
     free(sum);
     free(lsum);
-    if (rc >= 0 && rc != 1) {
-        char label[128];
-        group_label(g, label, sizeof label);
-        progress_group_done(&sh->progress, label, g->n, wall);
-    }
+    if (rc >= 0 && rc != 1) part_done(sh, part, wall);
 }
 
 static void *worker_main(void *arg) {
     Shared *sh = arg;
     int g;
-    while ((g = queue_next(sh)) >= 0) train_group(sh, &sh->groups[g]);
+    while ((g = queue_next(sh)) >= 0) train_group(sh, &sh->parts[g]);
     return NULL;
 }
 
@@ -481,11 +535,14 @@ static int start_workers(Shared *sh, pthread_t *th, int workers) {
 
 int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
     memset(tot, 0, sizeof *tot);
-    Shared sh = { .store = store, .groups = groups, .n_groups = n_groups, .opt = opt, .tot = tot };
-    int workers = opt->workers < n_groups ? opt->workers : n_groups;
+    Shared sh = { .store = store, .groups = groups, .opt = opt, .tot = tot };
+    sh.n_parts = group_parts(groups, n_groups, opt->workers, &sh.parts);
+    int workers = opt->workers < sh.n_parts ? opt->workers : sh.n_parts;
     if (workers < 1) workers = 1;
     sh.threads_per_worker = opt->threads / workers > 0 ? opt->threads / workers : 1;
     if (workers > 64) workers = 64;
+    sh.parts_left = xcalloc(n_groups ? n_groups : 1, sizeof(int));
+    for (int i = 0; i < sh.n_parts; i++) sh.parts_left[sh.parts[i].group]++;
     pthread_mutex_init(&sh.mu, NULL);
     task_cache_init(&sh.tasks);
     double flops = 0;
@@ -497,5 +554,7 @@ int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt,
     progress_finish(&sh.progress);
     task_cache_free(&sh.tasks);
     pthread_mutex_destroy(&sh.mu);
+    free(sh.parts);
+    free(sh.parts_left);
     return tot->aborted ? jp_fail("%s", tot->error) : 0;
 }

@@ -44,7 +44,7 @@ const TextCorpus *corpus_cache_get(TaskCache *c, const RunSpec *s);
 void task_cache_free(TaskCache *c);
 
 typedef struct {
-    int workers;             // groups trained at once
+    int workers;             // groups (or parts of groups) trained at once
     int threads;             // threads in all (never above the cores)
     int quiet;
     const char *data_dir;    // overrides task.data_dir when set
@@ -62,9 +62,26 @@ typedef struct {
 
 // The runs in groups[n].
 long groups_runs(const Group *groups, int n_groups);
-// How many groups to train at once: `workers` when set (> 0), else the threads over the members of
-// the smallest group (an ensemble already spreads its members over the threads), at least 1; never
-// more than `threads`.
+
+// A part of groups[group]: a view of some of its members (g.specs and g.run_ids point into the
+// group's arrays; free the parts with free(), never groups_free), trained as one ensemble.
+typedef struct {
+    Group g;
+    int group;
+} GroupPart;
+
+// The parts the workers take, largest planned FLOPs first (longest first keeps the workers'
+// finishing times close). With several workers an MLP group larger than half a worker's share of
+// all FLOPs is split into parts no larger (members dealt out evenly, at least one each), so that
+// one big group does not leave the other workers idle at the end; a member trains bit-for-bit as in
+// its whole group, so results do not change. gpt groups stay whole (a checkpoint is the group's).
+int group_parts(const Group *groups, int n_groups, int workers, GroupPart **parts);
+
+// How many groups (or parts of groups) to train at once: `workers` when set (> 0), else one per
+// thread as long as there are members (of MLP groups, or whole gpt groups) to go around, each
+// worker on one thread: two threads on one ensemble wait for each other at every step (OpenMP's
+// barrier spins: 25–45% more CPU time on 2 cores), two workers on one thread each do not. Never
+// more than `threads`, at least 1.
 int run_workers(const Group *groups, int n_groups, int workers, int threads);
 // The OpenBLAS thread count for run_groups with these options, for the command to set once before
 // (OpenBLAS's count is process-wide): 1 when several workers share the process; with one worker
@@ -72,5 +89,6 @@ int run_workers(const Group *groups, int n_groups, int workers, int threads);
 // different counts.
 int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt);
 
-// Trains the groups on opt->workers threads. 0, or −1 when aborted (tot->error, and jp_error()).
+// Trains the groups' parts (group_parts) on opt->workers workers of opt->threads / workers
+// threads each. 0, or −1 when aborted (tot->error, and jp_error()).
 int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot);
