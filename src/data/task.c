@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX512VBMI__) && defined(__AVX512BW__)
+#if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -98,6 +98,24 @@ static void convert_64(const ByteTable *bt, const uint8_t *src, float *dst, int 
 static void convert_row(const ByteTable *bt, const float *lut, const uint8_t *src, float *dst, int dim) {
     (void)lut;
     for (int k = 0; k < dim; k += 64) convert_64(bt, src + k, dst + k, dim - k < 64 ? dim - k : 64);
+}
+#elif defined(__AVX512F__)
+// AVX-512 without VBMI (Intel before Ice Lake). Pixels scaled to [0,1] (the table is v · (1/255), the
+// default) convert arithmetically, to the same floats; any other table, 16 entries per gather.
+typedef int ByteTable;   // 1: the table is v · (1/255)
+static void byte_table(const float *lut, ByteTable *bt) {
+    *bt = 1;
+    for (int v = 0; v < 256; v++) *bt &= lut[v] == (float)v * (1.0f / 255.0f);
+}
+static void convert_row(const ByteTable *bt, const float *lut, const uint8_t *src, float *dst, int dim) {
+    int k = 0;
+    for (; k + 16 <= dim; k += 16) {
+        __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(src + k)));
+        __m512 x = *bt ? _mm512_mul_ps(_mm512_cvtepi32_ps(idx), _mm512_set1_ps(1.0f / 255.0f))
+                       : _mm512_i32gather_ps(idx, lut, 4);
+        _mm512_storeu_ps(dst + k, x);
+    }
+    for (; k < dim; k++) dst[k] = lut[src[k]];
 }
 #else
 typedef int ByteTable;
