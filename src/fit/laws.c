@@ -3,13 +3,13 @@
 #include <math.h>
 #include <string.h>
 
+// One exp per term: the softmax weights reuse them (e_i / Σ e), as the value does.
 double log_sum_exp(const double *u, int n, double *p) {
-    double m = u[0], s = 0;
+    double m = u[0], s = 0, e[8];
     for (int i = 1; i < n; i++) if (u[i] > m) m = u[i];
-    for (int i = 0; i < n; i++) s += exp(u[i] - m);
-    double lse = m + log(s);
-    if (p) for (int i = 0; i < n; i++) p[i] = exp(u[i] - lse);
-    return lse;
+    for (int i = 0; i < n; i++) s += e[i] = exp(u[i] - m);
+    if (p) for (int i = 0; i < n; i++) p[i] = e[i] / s;
+    return m + log(s);
 }
 
 // ---- power: log L̂ = LSE(e, a − α·lx)

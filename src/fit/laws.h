@@ -28,5 +28,5 @@ typedef struct Law {
 const Law *law_find(const char *name);
 extern const Law law_power, law_chinchilla, law_kaplan;
 
-// log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n].
+// log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n] (may be NULL); n ≤ 8.
 double log_sum_exp(const double *u, int n, double *p);
