@@ -136,20 +136,67 @@ static void top_insert(Top *top, double f, const double *t) {
     memcpy(top->t[at], t, sizeof top->t[0]);
 }
 
-// Stage 1 over the grid (an odometer over the per-parameter lists); returns the starts tried.
-static int scout(const Problem *pr, Top *top) {
-    const Law *L = pr->law;
-    int starts = 0, idx[LAW_MAX_THETA] = { 0 };
-    for (;;) {
-        double t0[LAW_MAX_THETA] = { 0 };
-        for (int j = 0; j < L->n_theta; j++) t0[j] = L->start[j][idx[j]];
-        double f = objective(pr, t0, NULL);
-        starts++;
-        if (isfinite(f)) top_insert(top, f, t0);
+// The law's start grid, [n][LAW_MAX_THETA] in odometer order (the last parameter fastest); returns n.
+static int grid_starts(const Law *L, double **out) {
+    int n = 1, idx[LAW_MAX_THETA] = { 0 };
+    for (int j = 0; j < L->n_theta; j++) n *= L->n_start[j];
+    double *t = *out = xcalloc((size_t)n * LAW_MAX_THETA, sizeof(double));
+    for (int s = 0; s < n; s++) {
+        for (int j = 0; j < L->n_theta; j++) t[(size_t)s * LAW_MAX_THETA + j] = L->start[j][idx[j]];
         int j = L->n_theta - 1;
         while (j >= 0 && ++idx[j] == L->n_start[j]) idx[j--] = 0;
-        if (j < 0) return starts;
     }
+    return n;
+}
+
+// f[s] = the objective at every start t[n][LAW_MAX_THETA] of a law with terms (laws.h), one
+// log per point and start: L̂ = Σ_k exp(θ[coef_k])·x^(−θ[expo_k]) directly (the grid's values
+// keep it finite), with exp(θ[coef_k]) once per start and each power x^(−v) of the grid's
+// exponent values v once per point group.
+static void grid_terms(const Problem *pr, const double *t, int n, double *f) {
+    const Law *L = pr->law;
+    const HuberData *d = pr->d;
+    int K = L->n_terms, *vs = xmalloc(sizeof(int) * n * K);
+    double *cs = xmalloc(sizeof(double) * n * K), pw[3][8];
+    for (int s = 0; s < n; s++) {
+        f[s] = 0;
+        for (int k = 0, e; k < K; k++) {
+            const double *ts = t + (size_t)s * LAW_MAX_THETA;
+            cs[s * K + k] = exp(ts[L->term[k].coef]);
+            vs[s * K + k] = 0;
+            if ((e = L->term[k].expo) >= 0) while (L->start[e][vs[s * K + k]] != ts[e]) vs[s * K + k]++;
+        }
+    }
+    for (int G = 0; G < d->G; G++) {
+        for (int k = 0; k < K; k++) {
+            int e = L->term[k].expo;
+            pw[k][0] = 1;
+            for (int v = 0; e >= 0 && v < L->n_start[e]; v++) pw[k][v] = exp(-L->start[e][v] * d->logx[(size_t)G * d->n_x + L->term[k].axis]);
+        }
+        // a group of one point (distinct x, the common case): its term inline
+        int one = d->start[G + 1] - d->start[G] == 1;
+        double w1 = pr->p->w[d->start[G] + G + 1], y1 = d->y[d->start[G]] + d->center[G];
+        for (int s = 0; s < n; s++) {
+            double sum = 0, dh;
+            for (int k = 0; k < K; k++) sum += cs[s * K + k] * pw[k][vs[s * K + k]];
+            f[s] += (one ? huber_point(w1, log(sum) - y1, pr->delta)
+                         : huber_group(d, pr->p, G, log(sum) - d->center[G], pr->delta, NULL, &dh)) / pr->delta;
+        }
+    }
+    free(vs); free(cs);
+}
+
+// Stage 1: the objective at every start of the grid, the POLISH best kept; returns the starts tried.
+static int scout(const Problem *pr, Top *top) {
+    const Law *L = pr->law;
+    double *t;
+    int n = grid_starts(L, &t);
+    double *f = xmalloc(sizeof(double) * n);
+    if (L->n_terms) grid_terms(pr, t, n, f);
+    else for (int s = 0; s < n; s++) f[s] = objective(pr, t + (size_t)s * LAW_MAX_THETA, NULL);
+    for (int s = 0; s < n; s++) if (isfinite(f[s])) top_insert(top, f[s], t + (size_t)s * LAW_MAX_THETA);
+    free(f); free(t);
+    return n;
 }
 
 // Stage 2: θ of the best converged end point into r->theta, the count into r->converged.
