@@ -149,41 +149,63 @@ static int grid_starts(const Law *L, double **out) {
     return n;
 }
 
-// f[s] = the objective at every start t[n][LAW_MAX_THETA] of a law with terms (laws.h), one
-// log per point and start: L̂ = Σ_k exp(θ[coef_k])·x^(−θ[expo_k]) directly (the grid's values
-// keep it finite), with exp(θ[coef_k]) once per start and each power x^(−v) of the grid's
-// exponent values v once per point group.
-static void grid_terms(const Problem *pr, const double *t, int n, double *f) {
-    const Law *L = pr->law;
-    const HuberData *d = pr->d;
-    int K = L->n_terms, *vs = xmalloc(sizeof(int) * n * K);
-    double *cs = xmalloc(sizeof(double) * n * K), pw[3][8];
-    for (int s = 0; s < n; s++) {
-        f[s] = 0;
-        for (int k = 0, e; k < K; k++) {
-            const double *ts = t + (size_t)s * LAW_MAX_THETA;
-            cs[s * K + k] = exp(ts[L->term[k].coef]);
-            vs[s * K + k] = 0;
-            if ((e = L->term[k].expo) >= 0) while (L->start[e][vs[s * K + k]] != ts[e]) vs[s * K + k]++;
-        }
-    }
-    for (int G = 0; G < d->G; G++) {
+// Powers x^(−v) of every grid exponent value v, [G][K][8], for a law with K terms (laws.h):
+// computed once per point group rather than once per start.
+static double *grid_powers(const Law *L, const HuberData *d) {
+    int K = L->n_terms;
+    double *pw = xmalloc(sizeof(double) * d->G * K * 8);
+    for (int G = 0; G < d->G; G++)
         for (int k = 0; k < K; k++) {
             int e = L->term[k].expo;
-            pw[k][0] = 1;
-            for (int v = 0; e >= 0 && v < L->n_start[e]; v++) pw[k][v] = exp(-L->start[e][v] * d->logx[(size_t)G * d->n_x + L->term[k].axis]);
+            double *p = pw + ((size_t)G * K + k) * 8;
+            p[0] = 1;
+            for (int v = 0; e >= 0 && v < L->n_start[e]; v++) p[v] = exp(-L->start[e][v] * d->logx[(size_t)G * d->n_x + L->term[k].axis]);
         }
-        // a group of one point (distinct x, the common case): its term inline
-        int one = d->start[G + 1] - d->start[G] == 1;
-        double w1 = pr->p->w[d->start[G] + G + 1], y1 = d->y[d->start[G]] + d->center[G];
-        for (int s = 0; s < n; s++) {
-            double sum = 0, dh;
-            for (int k = 0; k < K; k++) sum += cs[s * K + k] * pw[k][vs[s * K + k]];
-            f[s] += (one ? huber_point(w1, log(sum) - y1, pr->delta)
-                         : huber_group(d, pr->p, G, log(sum) - d->center[G], pr->delta, NULL, &dh)) / pr->delta;
+    return pw;
+}
+
+// Start s's objective for a law with terms: L̂ = Σ_k c[k]·x^(−v_k) directly (c = exp(θ[coef_k]),
+// the grid's values keep it finite), one log per point, the powers from pw (grid_powers) or,
+// when it is NULL, computed here; abandoned, returning ∞, once the sum reaches `stop` (every
+// term is ≥ 0: it could not enter the Top).
+static double grid_value(const Problem *pr, const double *pw, const double *c, const int *v, double stop) {
+    const Law *L = pr->law;
+    const HuberData *d = pr->d;
+    int K = L->n_terms;
+    double f = 0, dh;
+    for (int G = 0; G < d->G; G++) {
+        const double *p = pw + (size_t)G * K * 8, *lx = d->logx + (size_t)G * d->n_x;
+        double sum = 0;
+        for (int k = 0; k < K; k++) {
+            int e = L->term[k].expo;
+            sum += c[k] * (e < 0 ? 1 : pw ? p[k * 8 + v[k]] : exp(-L->start[e][v[k]] * lx[L->term[k].axis]));
         }
+        int s = d->start[G];
+        f += (d->start[G + 1] - s == 1 ? huber_point(pr->p->w[s + G + 1], log(sum) - (d->y[s] + d->center[G]), pr->delta)
+                                       : huber_group(d, pr->p, G, log(sum) - d->center[G], pr->delta, NULL, &dh)) / pr->delta;
+        if (f >= stop) return INFINITY;
     }
-    free(vs); free(cs);
+    return f;
+}
+
+// The grid of a law with terms into the Top, start by start: a start is abandoned once its sum
+// reaches the POLISH-th best so far, so most starts (far from the data) cost a few points, and
+// the Top is the one a full evaluation of every start gives. The powers are tabled for up to
+// 2^16 point groups (≤ 12 MB).
+static void grid_terms(const Problem *pr, const double *t, int n, Top *top) {
+    const Law *L = pr->law;
+    double *pw = pr->d->G <= 1 << 16 ? grid_powers(L, pr->d) : NULL, c[3];
+    for (int s = 0; s < n; s++) {
+        const double *ts = t + (size_t)s * LAW_MAX_THETA;
+        int v[3] = { 0 };
+        for (int k = 0, e; k < L->n_terms; k++) {
+            c[k] = exp(ts[L->term[k].coef]);
+            if ((e = L->term[k].expo) >= 0) while (L->start[e][v[k]] != ts[e]) v[k]++;
+        }
+        double f = grid_value(pr, pw, c, v, top->n == POLISH ? top->f[POLISH - 1] : INFINITY);
+        if (isfinite(f)) top_insert(top, f, ts);
+    }
+    free(pw);
 }
 
 // Stage 1: the objective at every start of the grid, the POLISH best kept; returns the starts tried.
@@ -191,11 +213,13 @@ static int scout(const Problem *pr, Top *top) {
     const Law *L = pr->law;
     double *t;
     int n = grid_starts(L, &t);
-    double *f = xmalloc(sizeof(double) * n);
-    if (L->n_terms) grid_terms(pr, t, n, f);
-    else for (int s = 0; s < n; s++) f[s] = objective(pr, t + (size_t)s * LAW_MAX_THETA, NULL);
-    for (int s = 0; s < n; s++) if (isfinite(f[s])) top_insert(top, f[s], t + (size_t)s * LAW_MAX_THETA);
-    free(f); free(t);
+    if (L->n_terms) grid_terms(pr, t, n, top);
+    else
+        for (int s = 0; s < n; s++) {
+            double f = objective(pr, t + (size_t)s * LAW_MAX_THETA, NULL);
+            if (isfinite(f)) top_insert(top, f, t + (size_t)s * LAW_MAX_THETA);
+        }
+    free(t);
     return n;
 }
 
