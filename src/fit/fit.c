@@ -250,16 +250,34 @@ static void fit_residuals(const Law *L, const FitData *fd, FitResult *r) {
     r->r2_log = 1 - ss_res / ss_tot;
 }
 
-// Resample b's multiplicity of each cluster, draws[nc], from its own counter-based streams.
-// A resample with fewer distinct clusters than the law has parameters does not determine it
-// (the refit would stay where it starts): drawn again, up to 64 times.
-static void boot_draws(const FitOptions *o, int nc, int b, double *draws) {
+// draws[c] += how many of the nc cluster ids j[nc] equal c. Past 2^16 clusters through 1024
+// buckets of the ids' high bits (tmp[nc] holds them bucket by bucket), so that each bucket's
+// increments stay within a cache-sized range: incrementing at random in an array larger than the
+// cache took 70% of a bootstrap over 10^6 single-row clusters. The counts are the same.
+static void count_ids(const uint32_t *j, int nc, uint32_t *tmp, double *draws) {
+    if (nc <= 1 << 16) {
+        for (int c = 0; c < nc; c++) draws[j[c]] += 1;
+        return;
+    }
+    int s = 0, at[1025] = { 0 };
+    while (((uint32_t)(nc - 1) >> s) >= 1024) s++;
+    for (int c = 0; c < nc; c++) at[(j[c] >> s) + 1]++;
+    for (int k = 0; k < 1024; k++) at[k + 1] += at[k];
+    for (int c = 0; c < nc; c++) tmp[at[j[c] >> s]++] = j[c];
+    for (int c = 0; c < nc; c++) draws[tmp[c]] += 1;
+}
+
+// Resample b's multiplicity of each cluster, draws[nc], from its own counter-based streams
+// (ids[2·nc]: scratch). A resample with fewer distinct clusters than the law has parameters
+// does not determine it (the refit would stay where it starts): drawn again, up to 64 times.
+static void boot_draws(const FitOptions *o, int nc, int b, double *draws, uint32_t *ids) {
     for (int attempt = 0, distinct = 0; attempt < 64 && distinct < o->law->n_theta && distinct < nc; attempt++) {
         memset(draws, 0, sizeof(double) * nc);
         for (int c = 0; c < nc; c++)
-            draws[attempt == 0 ? rng_below(o->seed, RNG_STREAM_FIT_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
-                               : rng_below(o->seed, RNG_STREAM_FIT_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
-                                           (uint32_t)nc)] += 1;
+            ids[c] = attempt == 0 ? rng_below(o->seed, RNG_STREAM_FIT_BOOTSTRAP, (uint64_t)b * nc + c, (uint32_t)nc)
+                                  : rng_below(o->seed, RNG_STREAM_FIT_REDRAW, ((uint64_t)b * 64 + attempt) * nc + c,
+                                              (uint32_t)nc);
+        count_ids(ids, nc, ids + nc, draws);
         distinct = 0;
         for (int c = 0; c < nc; c++) distinct += draws[c] > 0;
     }
@@ -286,13 +304,14 @@ static void fit_bootstrap(const FitOptions *o, int nc, const FitData *fd, FitRes
     {
         const HuberData *d = fd->by_cluster ? &fd->hb : &fd->hd;
         double *draws = xcalloc(nc, sizeof(double));
+        uint32_t *ids = xmalloc(sizeof(uint32_t) * 2 * nc);
         int *hint_b = xcalloc(2 * (size_t)d->G + 1, sizeof(int));
         HuberPrefix pf = { 0 };
         if (!fd->by_cluster) huber_prefix_alloc(&fd->hd, &pf);
         Problem pb = { L, d, fd->by_cluster ? &fd->ones_b : &pf, fd->by_cluster ? draws : NULL, hint_b, o->delta };
         #pragma omp for schedule(dynamic)
         for (int b = 0; b < o->n_boot; b++) {
-            boot_draws(o, nc, b, draws);
+            boot_draws(o, nc, b, draws, ids);
             if (!fd->by_cluster) huber_prefix_set(&fd->hd, draws, &pf);
             double t[LAW_MAX_THETA];
             double f;   // warm-started from the fit, as scipy gets Epoch's intervals
@@ -301,7 +320,7 @@ static void fit_bootstrap(const FitOptions *o, int nc, const FitData *fd, FitRes
             L->report(t, r->boot + (size_t)b * L->n_report);
         }
         huber_prefix_free(&pf);
-        free(hint_b); free(draws);
+        free(hint_b); free(draws); free(ids);
     }
     r->n_boot = o->n_boot;
     boot_intervals(L, r);
