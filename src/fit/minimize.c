@@ -67,7 +67,12 @@ int bfgs_minimize(MinFn fn, void *ctx, int n, const double *t0, const MinOptions
         }
         // Until H has a scale, the first step is one unit of θ long (scipy does the same).
         double step = updated ? 1 : fmin(1, 1 / sqrt(dot(d, d, n))), fn_new;
-        if (!line_search(fn, ctx, n, x, fx, d, gd, step, xn, &fn_new, gn)) break;
+        // No decrease along a descent direction: f is at its floor in rounding; as GSL's
+        // ENOPROG was, a stop counted as converged where the gradient is small.
+        if (!line_search(fn, ctx, n, x, fx, d, gd, step, xn, &fn_new, gn)) {
+            ok = max_abs(g, n) <= 1e-3 * (1 + fabs(fx));
+            break;
+        }
         for (int i = 0; i < n; i++) { s[i] = xn[i] - x[i]; y[i] = gn[i] - g[i]; }
         int small = fx - fn_new <= o->ftol * fmax(fmax(fabs(fx), fabs(fn_new)), 1);
         memcpy(x, xn, sizeof x); memcpy(g, gn, sizeof g);

@@ -16,5 +16,6 @@ typedef struct {
 } MinOptions;
 
 // Minimises from t0[n]; the end point into t[n] and *f. Returns 1 when a stopping test
-// passed, 0 when it ran out of iterations or the line search found no decrease.
+// passed (or the line search found no decrease where max |g| ≤ 1e-3·(1 + |f|)), 0 when it
+// ran out of iterations or stopped elsewhere.
 int bfgs_minimize(MinFn fn, void *ctx, int n, const double *t0, const MinOptions *o, double *t, double *f);
