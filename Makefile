@@ -5,6 +5,7 @@
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
 #   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch):
 #                   MLPs (bench/train_throughput), then language models (bench/lm_throughput)
+#   make bench-fit  `jackpot fit` against scipy on a committed 240-point set (bench/fit_vs_scipy)
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
 BUILD    ?= build
@@ -60,7 +61,7 @@ FUZZ_SECONDS ?= 60
 LIB      := $(BUILD)/libjackpot.a
 BIN      := $(BUILD)/jackpot
 
-.PHONY: all deps test check tsan demo bench fuzz fuzz-build clean
+.PHONY: all deps test check tsan demo bench bench-fit fuzz fuzz-build clean
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/install-deps
@@ -136,6 +137,11 @@ bench: $(BIN) $(BUILD)/bench/lm_speed
 	scripts/install-deps --bench
 	bench/train_throughput $(BIN)
 	bench/lm_throughput $(BIN) $(BUILD)/bench/lm_speed
+
+# `jackpot fit --law chinchilla` against scipy on bench/fit_data (ABAB, best of 3; ~2 min).
+bench-fit: $(BIN)
+	scripts/install-deps --bench
+	bench/fit_vs_scipy $(BIN)
 
 # fuzz: each target for FUZZ_SECONDS; findings land in build/fuzzer/fuzz/found/TARGET/
 # (copy each, once fixed, to fuzz/regressions/TARGET/ so make test replays it).

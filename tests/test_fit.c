@@ -20,6 +20,10 @@
 #include "fit/fit.h"
 #include "fit/huber.h"
 #include "fit/isoflop.h"
+#include "fit/minimize.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 
 static void points_make(Points *p, int n) {
@@ -240,6 +244,8 @@ static void test_heldout_predicts_the_largest(void **state) {
 
 // scipy.optimize on committed data (tests/reference/scipy_fits.py): the same
 // objective from the same start grid must land on the same minimum.
+// scipy ran to gtol 1e-12; agreement measured 1.6e-10 (power) and 9.7e-12 (chinchilla).
+#define TOL 1e-8
 static void test_agrees_with_scipy(void **state) {
     (void)state;
     const char *dir = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
@@ -260,11 +266,13 @@ static void test_agrees_with_scipy(void **state) {
         FitOptions o = { .law = L, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 0 };
         FitResult r;
         if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
+        double worst = 0;
         for (int j = 0; j < n; j++) {
             double rel = fabs(r.theta[j] - want[j]) / fmax(fabs(want[j]), 1e-12);
-            if (rel > 1e-4) fail_msg("%s: theta[%d] = %.10g, scipy %.10g (relative %.2g)", law, j, r.theta[j], want[j], rel);
+            worst = fmax(worst, rel);
+            if (rel > TOL) fail_msg("%s: theta[%d] = %.10g, scipy %.10g (relative %.2g)", law, j, r.theta[j], want[j], rel);
         }
-        print_message("%s: %d parameters agree with scipy to 1e-4\n", law, n);
+        print_message("%s: %d parameters agree with scipy to %.2g (allowed %.2g)\n", law, n, worst, TOL);
         fit_result_free(&r);
         points_free(&p);
     }
@@ -579,6 +587,70 @@ static void test_csv_of_many_rows(void **state) {
     remove(path);
 }
 
+// The minimiser alone: Rosenbrock's valley from its classic start, to the minimum (1, 1).
+static double rosenbrock(void *ctx, const double *t, double *g) {
+    (void)ctx;
+    double a = 1 - t[0], b = t[1] - t[0] * t[0];
+    if (g) { g[0] = -2 * a - 400 * t[0] * b; g[1] = 200 * b; }
+    return a * a + 100 * b * b;
+}
+
+// Σ w_i·Huber_δ(x − c_i) for c = 0, 1, 2 (δ = 1e-3): minimised at the weighted median, on a kink.
+static double kinked(void *ctx, const double *t, double *g) {
+    const double *w = ctx, c[3] = { 0, 1, 2 }, delta = 1e-3;
+    double f = 0;
+    if (g) g[0] = 0;
+    for (int i = 0; i < 3; i++) {
+        double r = t[0] - c[i];
+        f += huber_point(w[i], r, delta) / delta;
+        if (g) g[0] += w[i] * (fabs(r) <= delta ? r : copysign(delta, r)) / delta;
+    }
+    return f;
+}
+
+static void test_bfgs_minimize(void **state) {
+    (void)state;
+    const MinOptions o = { .max_iter = 1000, .ftol = 1e-15, .gtol = 1e-10 };
+    double t0[2] = { -1.2, 1 }, t[2], f;
+    assert_int_equal(bfgs_minimize(rosenbrock, NULL, 2, t0, &o, t, &f), 1);
+    assert_float_equal(t[0], 1, 1e-6);
+    assert_float_equal(t[1], 1, 1e-6);
+    assert_true(f < 1e-12);
+    // A warm start on the old optimum's kink (the median, 1) must walk to the new weights'
+    // optimum (2): the bootstrap's refits start where the fit ended.
+    double w[3] = { 1, 0, 3 }, x0 = 1, x;
+    assert_int_equal(bfgs_minimize(kinked, w, 1, &x0, &o, &x, &f), 1);
+    // there the pull of the point at 0 (w·δ/δ = 1) balances the one at 2 (3·r/δ): x = 2 − δ/3,
+    // f = (x − δ/2) + 3·(δ/3)²/(2δ) = 2 − 2δ/3
+    assert_float_equal(x, 2 - 1e-3 / 3, 1e-9);
+    assert_float_equal(f, 2 - 2e-3 / 3, 1e-12);
+}
+
+// The bootstrap spreads its resamples over threads: every number is the same on one thread.
+static void test_bootstrap_independent_of_threads(void **state) {
+    (void)state;
+    Points p;
+    synth(&p, 1, 5, 1, 0.01, 77);
+    FitOptions o = { .law = &law_chinchilla, .axes = { AXIS_N, AXIS_D }, .delta = 1e-3, .n_boot = 40, .seed = 3 };
+    FitResult r1, r2;
+#ifdef _OPENMP   // (the TSan build has no OpenMP: one thread both times)
+    int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+#endif
+    if (fit_law(&o, &p, NULL, &r1) != 0) fail_msg("%s", jp_error());
+#ifdef _OPENMP
+    omp_set_num_threads(4);
+#endif
+    if (fit_law(&o, &p, NULL, &r2) != 0) fail_msg("%s", jp_error());
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#endif
+    assert_memory_equal(r1.boot_theta, r2.boot_theta, sizeof(double) * 40 * 5);
+    assert_memory_equal(r1.lo, r2.lo, sizeof r1.lo);
+    fit_result_free(&r1); fit_result_free(&r2);
+    points_free(&p);
+}
+
 int main(void) {
     gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     const struct CMUnitTest tests[] = {
@@ -596,6 +668,8 @@ int main(void) {
         cmocka_unit_test(test_csv_with_300_columns),
         cmocka_unit_test(test_grouped_objective_equals_the_sum),
         cmocka_unit_test(test_csv_of_many_rows),
+        cmocka_unit_test(test_bfgs_minimize),
+        cmocka_unit_test(test_bootstrap_independent_of_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

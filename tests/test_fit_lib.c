@@ -15,6 +15,8 @@
 #include "fit/analysis.h"
 #include "fit/budget.h"
 #include "fit/fit.h"
+#include "base/rng.h"
+#include "stats/sort.h"
 #include "store/read_fit.h"
 #include "store/store.h"
 
@@ -370,6 +372,37 @@ static void test_groups_check(void **state) {
     remove(path);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
+// dist's sort (stats/sort.h, a radix sort past 512 values): the order qsort gives, over
+// negatives, zeros, ties and magnitudes from 1e-300 to 1e300, at sizes on both paths.
+static void test_sort_doubles(void **state) {
+    (void)state;
+    const int sizes[] = { 0, 1, 7, 511, 512, 513, 5000, 100000 };
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        int n = sizes[t];
+        double *x = malloc(sizeof(double) * (n + 1)), *y = malloc(sizeof(double) * (n + 1));
+        for (int i = 0; i < n; i++) {
+            double u = rng_uniform53(9, 1, (uint64_t)i), sign = rng_uniform53(9, 2, (uint64_t)i) < 0.5 ? -1 : 1;
+            x[i] = i % 17 == 0 ? 0 : i % 13 == 0 ? x[i / 2] : sign * pow(10, 600 * u - 300);
+        }
+        memcpy(y, x, sizeof(double) * n);
+        sort_doubles(x, n);
+        qsort(y, n, sizeof(double), cmp_double);
+        assert_memory_equal(x, y, sizeof(double) * n);
+        free(x); free(y);
+    }
+    // values of one magnitude (their high digits equal: the passes skipped)
+    double z[1000], w[1000];
+    for (int i = 0; i < 1000; i++) z[i] = w[i] = 2.5 + (i * 7919 % 1000) * 1e-9;
+    sort_doubles(z, 1000);
+    qsort(w, 1000, sizeof(double), cmp_double);
+    assert_memory_equal(z, w, sizeof z);
+}
+
 int main(void) {
     gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     snprintf(path, sizeof path, "%s/jackpot_test_fit_lib_%d.db", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
@@ -382,6 +415,7 @@ int main(void) {
         cmocka_unit_test(test_group_axes),
         cmocka_unit_test(test_store_reader_round_trip),
         cmocka_unit_test(test_groups_check),
+        cmocka_unit_test(test_sort_doubles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,8 @@
-// Fitting a law: minimise Σ Huber_δ(log L̂ − log L) over θ with GSL's BFGS
-// (vector_bfgs2): a short run from every point of the law's start grid, then the
-// best 24 end points run to convergence, keeping the best;
-// bootstrap by resampling whole clusters (seed groups) with replacement and
-// refitting from the best θ; 95% percentile intervals for every reported
-// parameter and derived quantity.
+// Fitting a law: minimise Σ Huber_δ(log L̂ − log L) over θ: the objective at every
+// point of the law's start grid, then BFGS (fit/minimize.h) from the best 24 to
+// convergence, keeping the best; bootstrap by resampling whole clusters (seed groups)
+// with replacement and refitting by BFGS warm-started from the best θ; 95% percentile
+// intervals for every reported parameter and derived quantity.
 #pragma once
 #include <stdint.h>
 

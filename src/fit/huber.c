@@ -2,6 +2,7 @@
 
 #include "base/xalloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,25 @@ static int bound(const double *y, int lo, int hi, double v, int strict, int *hin
     return a;
 }
 
+double huber_group(const HuberData *d, const HuberPrefix *p, int G, double mu, double delta, int *hint,
+                   double *dh) {
+    int s = d->start[G], e = d->start[G + 1], o = s + G;   // prefix index of sorted entry k: o + (k − s) + 1
+    if (e - s == 1) {
+        double w = p->w[o + 1], r = mu - d->y[s];
+        *dh = w * (fabs(r) <= delta ? r : copysign(delta, r));
+        return huber_point(w, r, delta);
+    }
+    int a = bound(d->y, s, e, mu - delta, 0, hint ? &hint[2 * G] : NULL);
+    int b = bound(d->y, a, e, mu + delta, 1, hint ? &hint[2 * G + 1] : NULL);
+    // runs [s, a): r = μ − y > δ;  [a, b): |r| ≤ δ;  [b, e): r < −δ
+    double WA = p->w[o + a - s], SA = p->wy[o + a - s];
+    double WB = p->w[o + b - s] - WA, SB = p->wy[o + b - s] - SA, QB = p->wy2[o + b - s] - p->wy2[o + a - s];
+    double WC = p->w[o + e - s] - p->w[o + b - s], SC = p->wy[o + e - s] - p->wy[o + b - s];
+    *dh = delta * (WA - WC) + WB * mu - SB;
+    return delta * (WA * mu - SA - WA * delta / 2) + delta * (SC - WC * mu - WC * delta / 2)
+           + 0.5 * (WB * mu * mu - 2 * mu * SB + QB);
+}
+
 double huber_objective(const HuberData *d, const HuberPrefix *p, const double *scale, int *hint, const Law *L,
                        const double *theta, double delta, double *grad) {
     double f = 0, g[LAW_MAX_THETA];
@@ -118,21 +138,10 @@ double huber_objective(const HuberData *d, const HuberPrefix *p, const double *s
     for (int G = 0; G < d->G; G++) {
         double wg = scale ? scale[d->gcl[G]] : 1.0;
         if (wg == 0) continue;
-        int s = d->start[G], e = d->start[G + 1], o = s + G;   // prefix index of sorted entry k: o + (k − s) + 1
-        double mu = L->log_predict(theta, d->logx + (size_t)G * d->n_x, grad ? g : NULL) - d->center[G];
-        int a = bound(d->y, s, e, mu - delta, 0, hint ? &hint[2 * G] : NULL);
-        int b = bound(d->y, a, e, mu + delta, 1, hint ? &hint[2 * G + 1] : NULL);
-        // runs [s, a): r = μ − y > δ;  [a, b): |r| ≤ δ;  [b, e): r < −δ
-        double WA = p->w[o + a - s], SA = p->wy[o + a - s];
-        double WB = p->w[o + b - s] - WA, SB = p->wy[o + b - s] - SA, QB = p->wy2[o + b - s] - p->wy2[o + a - s];
-        double WC = p->w[o + e - s] - p->w[o + b - s], SC = p->wy[o + e - s] - p->wy[o + b - s];
-        double h = delta * (WA * mu - SA - WA * delta / 2) + delta * (SC - WC * mu - WC * delta / 2)
-                   + 0.5 * (WB * mu * mu - 2 * mu * SB + QB);
-        f += wg * h / delta;
-        if (grad) {
-            double dh = wg * (delta * (WA - WC) + WB * mu - SB) / delta;
-            for (int k = 0; k < L->n_theta; k++) grad[k] += dh * g[k];
-        }
+        double mu = L->log_predict(theta, d->logx + (size_t)G * d->n_x, grad ? g : NULL) - d->center[G], dh;
+        f += wg * huber_group(d, p, G, mu, delta, hint, &dh) / delta;
+        if (grad)
+            for (int k = 0; k < L->n_theta; k++) grad[k] += wg * dh / delta * g[k];
     }
     return f;
 }

@@ -7,6 +7,8 @@
 // points each, and exactly the same value as the sum over points (up to
 // rounding: y is centred per x to keep the quadratic part's cancellation small).
 #pragma once
+#include <math.h>
+
 #include "fit/laws.h"
 
 typedef struct {
@@ -43,3 +45,15 @@ void huber_prefix_free(HuberPrefix *p);
 // than over the whole group (whose y for 10^4 seeds would miss the cache each step).
 double huber_objective(const HuberData *d, const HuberPrefix *p, const double *scale, int *hint, const Law *L,
                        const double *theta, double delta, double *grad);
+
+// Group G's Σ w·Huber_δ(μ − y) at its prediction μ (log L̂ − the group's centre; the
+// objective divides it by δ), and its derivative in μ into *dh: from the runs of its sorted y, or for a group
+// of one point (distinct x, the common case) directly. hint: as above (may be NULL).
+double huber_group(const HuberData *d, const HuberPrefix *p, int G, double mu, double delta, int *hint,
+                   double *dh);
+
+// w·Huber_δ(r) of one point: r²/2 within δ, δ·(|r| − δ/2) beyond.
+static inline double huber_point(double w, double r, double delta) {
+    double a = fabs(r);
+    return a <= delta ? 0.5 * w * r * r : w * delta * (a - delta / 2);
+}

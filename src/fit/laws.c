@@ -3,19 +3,20 @@
 #include <math.h>
 #include <string.h>
 
+// n − 1 exps: the largest term's is 1, and the softmax weights reuse the value's (e_i / Σ e).
 double log_sum_exp(const double *u, int n, double *p) {
-    double m = u[0], s = 0;
-    for (int i = 1; i < n; i++) if (u[i] > m) m = u[i];
-    for (int i = 0; i < n; i++) s += exp(u[i] - m);
-    double lse = m + log(s);
-    if (p) for (int i = 0; i < n; i++) p[i] = exp(u[i] - lse);
-    return lse;
+    int k = 0;
+    double s = 0, e[8];
+    for (int i = 1; i < n; i++) if (u[i] > u[k]) k = i;
+    for (int i = 0; i < n; i++) s += e[i] = i == k ? 1 : exp(u[i] - u[k]);
+    if (p) for (int i = 0; i < n; i++) p[i] = e[i] / s;
+    return u[k] + log(s);
 }
 
 // ---- power: log L̂ = LSE(e, a − α·lx)
 static double power_predict(const double *t, const double *lx, double *g) {
     double u[2] = { t[0], t[1] - t[2] * lx[0] }, p[2];
-    double v = log_sum_exp(u, 2, p);
+    double v = log_sum_exp(u, 2, g ? p : NULL);
     if (g) { g[0] = p[0]; g[1] = p[1]; g[2] = -lx[0] * p[1]; }
     return v;
 }
@@ -28,12 +29,13 @@ const Law law_power = {
     "power", 3, 1, { "e", "a", "alpha" }, power_predict,
     { 5, 6, 5 }, { { -1, -0.5, 0, 0.5, 1 }, { 0, 5, 10, 15, 20, 25 }, { 0, 0.5, 1, 1.5, 2 } },
     3, { "E", "A", "alpha" }, power_report,
+    2, { { 0, -1, 0 }, { 1, 2, 0 } },
 };
 
 // ---- chinchilla: log L̂ = LSE(e, a − α·lN, b − β·lD)
 static double chinchilla_predict(const double *t, const double *lx, double *g) {
     double u[3] = { t[0], t[1] - t[3] * lx[0], t[2] - t[4] * lx[1] }, p[3];
-    double v = log_sum_exp(u, 3, p);
+    double v = log_sum_exp(u, 3, g ? p : NULL);
     if (g) { g[0] = p[0]; g[1] = p[1]; g[2] = p[2]; g[3] = -lx[0] * p[1]; g[4] = -lx[1] * p[2]; }
     return v;
 }
@@ -53,6 +55,7 @@ const Law law_chinchilla = {
     { 5, 6, 6, 5, 5 },
     { { -1, -0.5, 0, 0.5, 1 }, { 0, 5, 10, 15, 20, 25 }, { 0, 5, 10, 15, 20, 25 }, { 0, 0.5, 1, 1.5, 2 }, { 0, 0.5, 1, 1.5, 2 } },
     8, { "E", "A", "B", "alpha", "beta", "N_opt_exponent", "D_opt_exponent", "G" }, chinchilla_report,
+    3, { { 0, -1, 0 }, { 1, 3, 0 }, { 2, 4, 1 } },
 };
 
 // ---- kaplan: log L̂ = α_D · LSE((α_N/α_D)(lN_c − lN), lD_c − lD)
@@ -77,6 +80,7 @@ const Law law_kaplan = {
     "kaplan", 4, 2, { "log_Nc", "log_Dc", "alpha_N", "alpha_D" }, kaplan_predict,
     { 4, 4, 4, 4 }, { { 5, 15, 25, 35 }, { 5, 15, 25, 35 }, { 0.05, 0.1, 0.3, 0.6 }, { 0.05, 0.1, 0.3, 0.6 } },
     4, { "N_c", "D_c", "alpha_N", "alpha_D" }, kaplan_report,
+    0, { { 0, 0, 0 } },
 };
 
 const Law *law_find(const char *name) {

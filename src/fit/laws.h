@@ -23,10 +23,15 @@ typedef struct Law {
     int n_report;
     const char *report_names[LAW_MAX_REPORT];
     void (*report)(const double *theta, double *out);
+    // Laws of the form log L̂ = log Σ_k exp(θ[coef_k]) · x[axis_k]^(−θ[expo_k]) (expo_k < 0: a
+    // constant term) name their terms, so that the start grid costs one log per point: each
+    // power x^(−v) of a grid value v is computed once per point (fit.c scout_terms). 0: none.
+    int n_terms;
+    struct { int coef, expo, axis; } term[3];
 } Law;
 
 const Law *law_find(const char *name);
 extern const Law law_power, law_chinchilla, law_kaplan;
 
-// log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n].
+// log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n] (may be NULL); n ≤ 8.
 double log_sum_exp(const double *u, int n, double *p);

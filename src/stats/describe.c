@@ -3,7 +3,6 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "base/error.h"
 #include "base/xalloc.h"
 #include "base/rng.h"
+#include "stats/sort.h"
 
 
 const char *const describe_names[DESCRIBE_STATS] = {
@@ -20,7 +20,7 @@ const char *const describe_names[DESCRIBE_STATS] = {
 };
 
 static void stats_of(double *x, int n, double *v) {   // sorts x
-    gsl_sort(x, 1, n);
+    sort_doubles(x, n);
     double m = gsl_stats_mean(x, 1, n), s = n > 1 ? gsl_stats_sd_m(x, 1, n, m) : NAN;
     static const double q[] = { 0.05, 0.25, 0.5, 0.75, 0.95 };
     v[0] = m;
@@ -88,7 +88,7 @@ double hill_alpha(const double *y, int n, int k) {
     if (k < 2 || k >= n) return NAN;
     double *s = xmalloc(sizeof(double) * n);
     memcpy(s, y, sizeof(double) * n);
-    gsl_sort(s, 1, n);   // ascending: the k largest are s[n−k..n−1], the threshold s[n−k−1]
+    sort_doubles(s, n);   // ascending: the k largest are s[n−k..n−1], the threshold s[n−k−1]
     double thr = s[n - k - 1], sum = 0;
     for (int i = n - k; i < n; i++) sum += log(s[i] / thr);
     free(s);
@@ -103,7 +103,7 @@ double anderson_darling(const double *x, int n, double *p_value) {
     if (n < 3) return NAN;
     double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
-    gsl_sort(s, 1, n);
+    sort_doubles(s, n);
     double m = gsl_stats_mean(s, 1, n), sd = gsl_stats_sd_m(s, 1, n, m), a = 0;
     for (int i = 0; i < n; i++) {
         double zi = (s[i] - m) / sd, zj = (s[n - 1 - i] - m) / sd;
@@ -166,7 +166,7 @@ double expected_best_of_k(const double *x, int n, int k) {
     if (k < 1 || k > n) return NAN;
     double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
-    gsl_sort(s, 1, n);
+    sort_doubles(s, n);
     double e = 0, lc = gsl_sf_lnchoose((unsigned)n, (unsigned)k);
     for (int i = 1; i <= n - k + 1; i++)   // C(n−i, k−1) is zero beyond n − k + 1
         e += s[i - 1] * exp(gsl_sf_lnchoose((unsigned)(n - i), (unsigned)(k - 1)) - lc);
