@@ -4,7 +4,7 @@
 #                   scheduler and store tests under ThreadSanitizer (make tsan)
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
 #   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch):
-#                   MLPs (bench/train_throughput), then language models (bench/lm_throughput)
+#                   MLPs (bench/mlp_throughput, ~8 minutes), then language models (bench/lm_throughput)
 #   make bench-fit  `jackpot fit` against scipy on a committed 240-point set (bench/fit_vs_scipy)
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
@@ -135,7 +135,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 
 bench: $(BIN) $(BUILD)/bench/lm_speed
 	scripts/install-deps --bench
-	bench/train_throughput $(BIN)
+	bench/mlp_throughput $(BIN)
 	bench/lm_throughput $(BIN) $(BUILD)/bench/lm_speed
 
 # `jackpot fit --law chinchilla` against scipy on bench/fit_data (ABAB, best of 3; ~2 min).

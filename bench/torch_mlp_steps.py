@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch peer for bench/train_step_vs_torch: steps/s of one MLP on random
-Fashion-MNIST-shaped batches (the data pipeline is not what is measured).
-usage: torch_mlp_steps.py HIDDEN(e.g. 256,256) BATCH STEPS THREADS"""
-import sys, time
+"""PyTorch peer for bench/mlp_throughput: one MLP, AdamW, on random Fashion-MNIST-shaped
+batches (the data pipeline is not what is measured).
+usage: torch_mlp_steps.py HIDDEN(e.g. 1024,1024) BATCH STEPS THREADS
+prints one JSON line: steps, params, cpu_s (user+sys of the process over the timed
+steps: all its threads), wall_s, after 20 untimed warm-up steps."""
+import json, sys, time
 import torch
 
 hidden = [int(h) for h in sys.argv[1].split(",")]
@@ -25,9 +27,8 @@ def step(i):
     opt.step()
 for i in range(20):
     step(i)
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 for i in range(steps):
     step(i)
-dt = time.perf_counter() - t0
-params = sum(p.numel() for p in model.parameters())
-print("%.1f steps/s %.1f GFLOP/s" % (steps / dt, steps * batch * 6 * params / dt / 1e9))
+print(json.dumps({"steps": steps, "params": sum(p.numel() for p in model.parameters()),
+                  "cpu_s": round(time.process_time() - c0, 4), "wall_s": round(time.perf_counter() - t0, 4)}))
