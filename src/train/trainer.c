@@ -13,73 +13,80 @@
 #include "train/step.h"
 
 typedef struct {
-    Sampler sampler;
     MlpWork work;
-    // Members with the same data seed see the same batches: the first of them (the lead) gathers each
-    // batch once and the others read it (shared, read-only). These are NULL except in a lead.
-    int lead;              // the member whose batch this one reads (itself when it leads)
-    int group_size;        // (a lead) members reading its batches, itself included
-    int needed;            // (a lead) some member of its group is still training
-    float *X;              // [batch][dim] gathered inputs
-    int *labels;           // [batch]
-    float *targets;        // [batch][n_out] or NULL
-    uint32_t *rows;        // [batch]
     double loss_sum;       // since the last evaluation
     long loss_count;
     int diverged;
-    uint64_t data_seed;
     double *concept_metrics; // [2][n_concepts] test loss, accuracy (toy worlds)
     float *probe_scratch;
 } Member;
 
+// Members of one data seed that one thread steps together: they see the same batches, so each
+// batch is gathered once for all of them (shared, read-only). A data seed's members are one piece,
+// or two where the split of the members among threads falls inside them (each piece then draws the
+// same batches with a sampler of its own).
+typedef struct {
+    Sampler sampler;
+    uint64_t data_seed;
+    int first, n;          // its members: order[first .. first + n)
+    float *X;              // [batch][dim] gathered inputs
+    int *labels;           // [batch]
+    float *targets;        // [batch][n_out] or NULL
+    uint32_t *rows;        // [batch]
+} Piece;
+
 // Class labels (cross-entropy) or regression targets (MSE)?
 static int task_has_targets(const Task *task) { return task->world ? task->world->regression : task->train.t != NULL; }
 
-static int member_init(Member *mb, const TrainConfig *cfg, const Task *task, uint64_t data_seed, int m, int lead) {
+static int member_init(Member *mb, const TrainConfig *cfg, const Task *task) {
     memset(mb, 0, sizeof *mb);
-    mb->data_seed = data_seed;
-    mb->lead = lead;
     int C = task->test.n_concepts;
     if (C > 0) mb->concept_metrics = xmalloc(sizeof(double) * 2 * C);
     if (C > 0 && cfg->probe_concepts > 0)
         mb->probe_scratch = xmalloc(sizeof(float) * probe_scratch_floats(cfg->probe_concepts, mlp_n_params(&cfg->shape)));
-    if (mlp_work_init(&mb->work, &cfg->shape, train_work_rows(cfg, task)) != 0) return -1;
-    if (lead != m) return 0;   // it reads its lead's batches
-    if (task->world) {   // a fixed D of generated examples, or (D = 0) a fresh one every time
-        if (cfg->train_size && sampler_init(&mb->sampler, data_seed, (uint32_t)cfg->train_size, (uint32_t)cfg->train_size) != 0)
-            return -1;
-    } else {
-        uint32_t D = cfg->train_size ? (uint32_t)cfg->train_size : (uint32_t)task->train.n;
-        if (sampler_init(&mb->sampler, data_seed, D, (uint32_t)task->train.n) != 0) return -1;
-    }
-    mb->X = xmalloc(sizeof(float) * (size_t)cfg->batch * task->dim);
-    mb->labels = xmalloc(sizeof(int) * cfg->batch);
-    mb->rows = xmalloc(sizeof(uint32_t) * cfg->batch);
-    if (task_has_targets(task)) mb->targets = xmalloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
-    return 0;
+    return mlp_work_init(&mb->work, &cfg->shape, train_work_rows(cfg, task));
 }
 
 static void member_free(Member *mb) {
-    sampler_free(&mb->sampler);
     mlp_work_free(&mb->work);
-    free(mb->X); free(mb->labels); free(mb->targets); free(mb->rows);
     free(mb->concept_metrics); free(mb->probe_scratch);
 }
 
-static void gather_batch(Member *mb, const Task *task, long step, int B) {
+static int piece_init(Piece *p, const TrainConfig *cfg, const Task *task, uint64_t data_seed, int first, int n) {
+    *p = (Piece){ .data_seed = data_seed, .first = first, .n = n };
+    if (task->world) {   // a fixed D of generated examples, or (D = 0) a fresh one every time
+        if (cfg->train_size && sampler_init(&p->sampler, data_seed, (uint32_t)cfg->train_size, (uint32_t)cfg->train_size) != 0)
+            return -1;
+    } else {
+        uint32_t D = cfg->train_size ? (uint32_t)cfg->train_size : (uint32_t)task->train.n;
+        if (sampler_init(&p->sampler, data_seed, D, (uint32_t)task->train.n) != 0) return -1;
+    }
+    p->X = xmalloc(sizeof(float) * (size_t)cfg->batch * task->dim);
+    p->labels = xmalloc(sizeof(int) * cfg->batch);
+    p->rows = xmalloc(sizeof(uint32_t) * cfg->batch);
+    if (task_has_targets(task)) p->targets = xmalloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
+    return 0;
+}
+
+static void piece_free(Piece *p) {
+    sampler_free(&p->sampler);
+    free(p->X); free(p->labels); free(p->targets); free(p->rows);
+}
+
+static void gather_batch(Piece *p, const Task *task, long step, int B) {
     int dim = task->dim, n_out = task->n_out;
     if (task->world) {
-        // Example r of this member's data seed; fresh sampling never repeats an index.
-        if (mb->sampler.D) sampler_batch(&mb->sampler, step, B, mb->rows);
+        // Example r of this piece's data seed; fresh sampling never repeats an index.
+        if (p->sampler.D) sampler_batch(&p->sampler, step, B, p->rows);
         for (int j = 0; j < B; j++) {
-            uint64_t index = mb->sampler.D ? mb->rows[j] : (uint64_t)step * B + j;
-            world_example(task->world, mb->data_seed, RNG_STREAM_FRESH, index, -1,
-                          mb->X + (size_t)j * dim, mb->labels + j, mb->targets ? mb->targets + (size_t)j * n_out : NULL);
+            uint64_t index = p->sampler.D ? p->rows[j] : (uint64_t)step * B + j;
+            world_example(task->world, p->data_seed, RNG_STREAM_FRESH, index, -1,
+                          p->X + (size_t)j * dim, p->labels + j, p->targets ? p->targets + (size_t)j * n_out : NULL);
         }
         return;
     }
-    sampler_batch(&mb->sampler, step, B, mb->rows);
-    task_gather(task, &task->train, mb->rows, 0, B, mb->X, mb->labels, mb->targets);
+    sampler_batch(&p->sampler, step, B, p->rows);
+    task_gather(task, &task->train, p->rows, 0, B, p->X, p->labels, p->targets);
 }
 
 static int validate(const TrainConfig *cfg, const Task *task, int M) {
@@ -127,8 +134,12 @@ typedef struct {
     double t0, eval_s, flops_per_example;
     EvalBatch eval;        // one chunk of a held-out split, shared by every member
     char *live;            // [M] not diverged
-    int *order;            // [M] the members by group (a group's members one after another)
+    int *order;            // [M] the members by data seed (a data seed's members one after another)
     double *sums;          // [2][M] a split's mean loss and accuracy per member
+    Schedule sch;          // cfg->schedule over cfg->steps
+    Piece *pieces;         // [n_pieces] in order: thread share k is pieces [share[k], share[k + 1])
+    int n_pieces, *share;  // share[member_threads + 1]
+    atomic_int stopped;    // some thread saw cfg->stop
 } Training;
 
 // Every live member's mean loss and accuracy on split s into loss[M], acc[M] (and, for the
@@ -212,31 +223,38 @@ static void evaluate_all(Training *t, long step, float lr, EvalSink sink, void *
     }
 }
 
-// One optimiser step of every live member at learning rate lr; a non-finite loss
-// marks the member diverged at this step (it stops; the others go on). Each data seed's
-// batch is gathered once, by its group's lead, and read by every member of the group: a
-// group of several first (all gathers, then all members, in group order), a member alone
-// right before its step (its batch still in cache).
-static void step_all(Training *t, long step, float lr) {
+static float lr_at(const Training *t, long step) { return t->cfg->optim.lr * schedule_factor(&t->sch, step); }
+
+// The first step after `step` at which the threads meet: an evaluation, the capture, or the end.
+static long segment_end(const TrainConfig *cfg, long step) {
+    long end = cfg->steps;
+    if (cfg->eval_every > 0 && (step / cfg->eval_every + 1) * cfg->eval_every < end)
+        end = (step / cfg->eval_every + 1) * cfg->eval_every;
+    if (cfg->capture && cfg->capture_step > step && cfg->capture_step < end) end = cfg->capture_step;
+    return end;
+}
+
+// Steps [from, to) of one piece: each batch gathered once, then every live member's optimiser step
+// on it; a non-finite loss marks the member diverged at that step (it stops; the others go on).
+// The stop flag is polled before every step; the thread that sees it tells the others (stopped).
+static void run_piece(Training *t, Piece *p, long from, long to) {
     const TrainConfig *cfg = t->cfg;
-    Member *mbs = t->mbs;
-    int M = t->M, member_threads = t->member_threads, targets = task_has_targets(t->task);
-    (void)member_threads;
-    for (int m = 0; m < M; m++) mbs[m].needed = 0;
-    for (int m = 0; m < M; m++)
-        if (!mbs[m].diverged) mbs[mbs[m].lead].needed = 1;
-    #pragma omp parallel num_threads(member_threads)
-    {
-        #pragma omp for schedule(dynamic, 1)
-        for (int m = 0; m < M; m++)
-            if (mbs[m].lead == m && mbs[m].group_size > 1 && mbs[m].needed) gather_batch(&mbs[m], t->task, step, cfg->batch);
-        #pragma omp for schedule(dynamic, 1)
-        for (int i = 0; i < M; i++) {
+    int targets = task_has_targets(t->task);
+    for (long step = from; step < to; step++) {
+        if (atomic_load_explicit(&t->stopped, memory_order_relaxed) || (cfg->stop && atomic_load(cfg->stop))) {
+            atomic_store(&t->stopped, 1);
+            return;
+        }
+        int live = 0;
+        for (int i = p->first; i < p->first + p->n; i++) live |= !t->mbs[t->order[i]].diverged;
+        if (!live) continue;
+        float lr = lr_at(t, step);
+        gather_batch(p, t->task, step, cfg->batch);
+        for (int i = p->first; i < p->first + p->n; i++) {
             int m = t->order[i];
-            Member *mb = &mbs[m], *src = &mbs[mb->lead];
+            Member *mb = &t->mbs[m];
             if (mb->diverged) continue;
-            if (src->group_size == 1) gather_batch(mb, t->task, step, cfg->batch);
-            double loss = train_step(t->e, m, src->X, targets ? NULL : src->labels, src->targets,
+            double loss = train_step(t->e, m, p->X, targets ? NULL : p->labels, p->targets,
                                      cfg->batch, cfg->loss, &cfg->optim, lr, &mb->work);
             if (!isfinite(loss)) {
                 mb->diverged = 1;
@@ -249,39 +267,73 @@ static void step_all(Training *t, long step, float lr) {
     }
 }
 
+// Steps [from, to) of every member, with no barrier between steps (a barrier per step left the
+// thread with fewer members spinning in libgomp: a third of the CPU time of 5 members on 2 threads).
+// Each thread runs its share's pieces one after another through all the steps. Returns 1 if stopped.
+static int run_segment(Training *t, long from, long to) {
+    int shares = t->member_threads;
+    #pragma omp parallel for num_threads(shares) schedule(dynamic, 1)
+    for (int k = 0; k < shares; k++)
+        for (int q = t->share[k]; q < t->share[k + 1]; q++) run_piece(t, &t->pieces[q], from, to);
+    return atomic_load(&t->stopped);
+}
+
 static int lead_of(const MemberSeeds *seeds, int m) {
     int k = 0;
     while (seeds[k].data_seed != seeds[m].data_seed) k++;
     return k;
 }
 
+// Thread share k steps the members order[k·M/S, (k + 1)·M/S) (S = member_threads shares, sizes
+// within one member of each other), cut into pieces where the data seed changes or a share begins.
+static int split_pieces(Training *t) {
+    int M = t->M, S = t->member_threads;
+    for (int k = 0; k < S; k++) {
+        t->share[k] = t->n_pieces;
+        int hi = (int)((long)(k + 1) * M / S);
+        for (int i = (int)((long)k * M / S), j; i < hi; i = j) {
+            uint64_t ds = t->seeds[t->order[i]].data_seed;
+            for (j = i + 1; j < hi && t->seeds[t->order[j]].data_seed == ds; j++) {}
+            if (piece_init(&t->pieces[t->n_pieces++], t->cfg, t->task, ds, i, j - i) != 0) return -1;
+        }
+    }
+    t->share[S] = t->n_pieces;
+    return 0;
+}
+
 static int training_init(Training *t, const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
                          Ensemble *e, MemberSummary *summaries) {
-    *t = (Training){ cfg, task, seeds, M, cfg->threads < M ? cfg->threads : M, e, NULL, summaries,
-                     clock_now_s(), 0, mlp_train_flops_per_example(&cfg->shape), { 0 }, NULL, NULL, NULL };
+    int S = cfg->threads < M ? cfg->threads : M;
+    *t = (Training){ .cfg = cfg, .task = task, .seeds = seeds, .M = M, .member_threads = S, .e = e,
+                     .summaries = summaries, .t0 = clock_now_s(),
+                     .flops_per_example = mlp_train_flops_per_example(&cfg->shape), .sch = cfg->schedule };
+    t->sch.total = cfg->steps;
+    atomic_init(&t->stopped, 0);
     t->mbs = xcalloc(M, sizeof(Member));
     t->live = xcalloc(M, 1);
     t->order = xcalloc(M, sizeof(int));
     t->sums = xcalloc(2 * (size_t)M, sizeof(double));
+    t->pieces = xcalloc(M, sizeof(Piece));   // a piece holds one member at least
+    t->share = xcalloc(S + 1, sizeof(int));
     eval_batch_init(&t->eval, task, train_eval_chunk(cfg));
     for (int m = 0; m < M; m++) {
-        if (member_init(&t->mbs[m], cfg, task, seeds[m].data_seed, m, lead_of(seeds, m)) != 0) return -1;
+        if (member_init(&t->mbs[m], cfg, task) != 0) return -1;
         ensemble_init_member(e, m, cfg->weight_init, cfg->bias_init, seeds[m].init_seed);
         if (cfg->start_params) memcpy(member_params(e, m), cfg->start_params + (size_t)m * e->P, sizeof(float) * e->P);
         summaries[m] = (MemberSummary){ .diverged_step = -1 };
         summaries[m].best.val_loss = INFINITY;
-        t->mbs[t->mbs[m].lead].group_size++;
     }
     int n = 0;
     for (int lead = 0; lead < M; lead++)
-        for (int m = lead; m < M && t->mbs[lead].lead == lead; m++)
-            if (t->mbs[m].lead == lead) t->order[n++] = m;
-    return 0;
+        for (int m = lead; m < M && lead_of(seeds, lead) == lead; m++)
+            if (seeds[m].data_seed == seeds[lead].data_seed) t->order[n++] = m;
+    return split_pieces(t);
 }
 
 static void training_free(Training *t) {
     for (int m = 0; m < t->M && t->mbs; m++) member_free(&t->mbs[m]);
-    free(t->mbs); free(t->live); free(t->order); free(t->sums);
+    for (int q = 0; q < t->n_pieces; q++) piece_free(&t->pieces[q]);
+    free(t->mbs); free(t->live); free(t->order); free(t->sums); free(t->pieces); free(t->share);
     eval_batch_free(&t->eval);
 }
 
@@ -298,17 +350,14 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     e->mask = cfg->mask;
     for (int m = 0; m < M; m++) ensemble_apply_mask(e, m);
     t.t0 = clock_now_s();
-    Schedule sch = cfg->schedule;
-    sch.total = cfg->steps;
     float lr = 0.0f;
-    for (long step = 0; step <= cfg->steps; step++) {
-        int last = step == cfg->steps;
+    for (long step = 0;; step = segment_end(cfg, step)) {
         if (cfg->capture && step == cfg->capture_step) memcpy(cfg->capture, e->params, sizeof(float) * e->P * M);
-        if (step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0)) evaluate_all(&t, step, lr, sink, ctx);
-        if (last) break;
-        if (cfg->stop && atomic_load(cfg->stop)) { rc = 1; goto done; }
-        lr = cfg->optim.lr * schedule_factor(&sch, step);
-        step_all(&t, step, lr);
+        if (step == 0 || step == cfg->steps || (cfg->eval_every > 0 && step % cfg->eval_every == 0))
+            evaluate_all(&t, step, lr, sink, ctx);
+        if (step == cfg->steps) break;
+        if (run_segment(&t, step, segment_end(cfg, step)) != 0) { rc = 1; goto done; }
+        lr = lr_at(&t, segment_end(cfg, step) - 1);
     }
     rc = 0;
 done:
