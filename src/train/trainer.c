@@ -132,15 +132,42 @@ typedef struct {
     Member *mbs;
     MemberSummary *summaries;
     double t0, eval_s, flops_per_example;
-    EvalBatch eval;        // one chunk of a held-out split, shared by every member
+    EvalBatch *evals;      // [member_threads] a chunk of a held-out split for each thread's members
     char *live;            // [M] not diverged
     int *order;            // [M] the members by data seed (a data seed's members one after another)
     double *sums;          // [2][M] a split's mean loss and accuracy per member
+    double *share_sums;    // [member_threads][2][M] the same, as each thread's evaluate_split writes them
+    char *share_live;      // [member_threads][M] the members each thread evaluates
     Schedule sch;          // cfg->schedule over cfg->steps
     Piece *pieces;         // [n_pieces] in order: thread share k is pieces [share[k], share[k + 1])
     int n_pieces, *share;  // share[member_threads + 1]
     atomic_int stopped;    // some thread saw cfg->stop
 } Training;
+
+// An ordinary split: thread k evaluates its share of the live members (shares within one member of
+// each other) chunk by chunk, each chunk gathered once for them. A gather per thread rather than one
+// for all: one chunk for all members needs two barriers per chunk, and a thread spinning at them
+// while the other is descheduled cost 6 of 7 s of evaluation on this shared machine.
+static void evaluate_shares(Training *t, const Split *s, double *loss, double *acc) {
+    int M = t->M, S = t->member_threads, n_live = 0;
+    int live[M];
+    MlpWork *w[M];
+    for (int m = 0; m < M; m++) {
+        w[m] = &t->mbs[m].work;
+        loss[m] = acc[m] = NAN;
+        if (t->live[m]) live[n_live++] = m;
+    }
+    #pragma omp parallel for num_threads(S) schedule(dynamic, 1)
+    for (int k = 0; k < S; k++) {
+        char *mine = t->share_live + (size_t)k * M;
+        double *L = t->share_sums + (size_t)k * 2 * M, *A = L + M;
+        int lo = (int)((long)k * n_live / S), hi = (int)((long)(k + 1) * n_live / S);
+        memset(mine, 0, M);
+        for (int i = lo; i < hi; i++) mine[live[i]] = 1;
+        if (lo < hi) evaluate_split(t->task, s, t->e, mine, t->cfg->loss, &t->evals[k], w, 1, L, A);
+        for (int i = lo; i < hi; i++) { loss[live[i]] = L[live[i]]; acc[live[i]] = A[live[i]]; }
+    }
+}
 
 // Every live member's mean loss and accuracy on split s into loss[M], acc[M] (and, for the
 // test split of a toy world, each member's per-concept metrics).
@@ -148,10 +175,8 @@ static void evaluate_split_all(Training *t, const Split *s, double *loss, double
     Member *mbs = t->mbs;
     int M = t->M, member_threads = t->member_threads;
     (void)member_threads;
-    if (s->n_concepts == 0) {   // an ordinary split: each chunk gathered once for all members
-        MlpWork *w[M];
-        for (int m = 0; m < M; m++) w[m] = &mbs[m].work;
-        evaluate_split(t->task, s, t->e, t->live, t->cfg->loss, &t->eval, w, t->member_threads, loss, acc);
+    if (s->n_concepts == 0) {   // an ordinary split
+        evaluate_shares(t, s, loss, acc);
         return;
     }
     // A toy world's stratified split (stored as float): a concept at a time, member by member.
@@ -315,7 +340,10 @@ static int training_init(Training *t, const TrainConfig *cfg, const Task *task, 
     t->sums = xcalloc(2 * (size_t)M, sizeof(double));
     t->pieces = xcalloc(M, sizeof(Piece));   // a piece holds one member at least
     t->share = xcalloc(S + 1, sizeof(int));
-    eval_batch_init(&t->eval, task, train_eval_chunk(cfg));
+    t->share_sums = xcalloc(2 * (size_t)S * M, sizeof(double));
+    t->share_live = xcalloc((size_t)S * M, 1);
+    t->evals = xcalloc(S, sizeof(EvalBatch));
+    for (int k = 0; k < S; k++) eval_batch_init(&t->evals[k], task, train_eval_chunk(cfg));
     for (int m = 0; m < M; m++) {
         if (member_init(&t->mbs[m], cfg, task) != 0) return -1;
         ensemble_init_member(e, m, cfg->weight_init, cfg->bias_init, seeds[m].init_seed);
@@ -334,7 +362,8 @@ static void training_free(Training *t) {
     for (int m = 0; m < t->M && t->mbs; m++) member_free(&t->mbs[m]);
     for (int q = 0; q < t->n_pieces; q++) piece_free(&t->pieces[q]);
     free(t->mbs); free(t->live); free(t->order); free(t->sums); free(t->pieces); free(t->share);
-    eval_batch_free(&t->eval);
+    for (int k = 0; k < t->member_threads && t->evals; k++) eval_batch_free(&t->evals[k]);
+    free(t->evals); free(t->share_sums); free(t->share_live);
 }
 
 int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
