@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,28 @@ int train_work_rows(const TrainConfig *cfg, const Task *task) {
     return rows;
 }
 
+// Where the threads of a parallel region wait for each other's shares asleep, not in libgomp's
+// barrier, which spins (GOMP_SPINCOUNT: 300,000 pauses, longer than the imbalance of a segment, so
+// 5 members on 2 threads burned the imbalance in full: 1.2× the CPU of 1 thread). Each share done
+// is counted; a thread that has none left sleeps until all are, and then the barrier is brief.
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t all_done;
+    int done;
+} Meet;
+
+static void meet_share_done(Meet *mt, int shares) {
+    pthread_mutex_lock(&mt->lock);
+    if (++mt->done == shares) pthread_cond_broadcast(&mt->all_done);
+    pthread_mutex_unlock(&mt->lock);
+}
+
+static void meet_wait(Meet *mt, int shares) {
+    pthread_mutex_lock(&mt->lock);
+    while (mt->done < shares) pthread_cond_wait(&mt->all_done, &mt->lock);
+    pthread_mutex_unlock(&mt->lock);
+}
+
 // One training run of M members in progress: what the evaluation and the step share.
 typedef struct {
     const TrainConfig *cfg;
@@ -142,12 +165,25 @@ typedef struct {
     Piece *pieces;         // [n_pieces] in order: thread share k is pieces [share[k], share[k + 1])
     int n_pieces, *share;  // share[member_threads + 1]
     atomic_int stopped;    // some thread saw cfg->stop
+    Meet meet;             // reset (done = 0) before each parallel region over the shares
 } Training;
 
 // An ordinary split: thread k evaluates its share of the live members (shares within one member of
 // each other) chunk by chunk, each chunk gathered once for them. A gather per thread rather than one
 // for all: one chunk for all members needs two barriers per chunk, and a thread spinning at them
 // while the other is descheduled cost 6 of 7 s of evaluation on this shared machine.
+static void evaluate_share(Training *t, const Split *s, int k, const int *live, int n_live, MlpWork *const *w,
+                           double *loss, double *acc) {
+    int M = t->M, S = t->member_threads;
+    char *mine = t->share_live + (size_t)k * M;
+    double *L = t->share_sums + (size_t)k * 2 * M, *A = L + M;
+    int lo = (int)((long)k * n_live / S), hi = (int)((long)(k + 1) * n_live / S);
+    memset(mine, 0, M);
+    for (int i = lo; i < hi; i++) mine[live[i]] = 1;
+    if (lo < hi) evaluate_split(t->task, s, t->e, mine, t->cfg->loss, &t->evals[k], w, 1, L, A);
+    for (int i = lo; i < hi; i++) { loss[live[i]] = L[live[i]]; acc[live[i]] = A[live[i]]; }
+}
+
 static void evaluate_shares(Training *t, const Split *s, double *loss, double *acc) {
     int M = t->M, S = t->member_threads, n_live = 0;
     int live[M];
@@ -157,15 +193,15 @@ static void evaluate_shares(Training *t, const Split *s, double *loss, double *a
         loss[m] = acc[m] = NAN;
         if (t->live[m]) live[n_live++] = m;
     }
-    #pragma omp parallel for num_threads(S) schedule(dynamic, 1)
-    for (int k = 0; k < S; k++) {
-        char *mine = t->share_live + (size_t)k * M;
-        double *L = t->share_sums + (size_t)k * 2 * M, *A = L + M;
-        int lo = (int)((long)k * n_live / S), hi = (int)((long)(k + 1) * n_live / S);
-        memset(mine, 0, M);
-        for (int i = lo; i < hi; i++) mine[live[i]] = 1;
-        if (lo < hi) evaluate_split(t->task, s, t->e, mine, t->cfg->loss, &t->evals[k], w, 1, L, A);
-        for (int i = lo; i < hi; i++) { loss[live[i]] = L[live[i]]; acc[live[i]] = A[live[i]]; }
+    t->meet.done = 0;
+    #pragma omp parallel num_threads(S)
+    {
+        #pragma omp for schedule(dynamic, 1) nowait
+        for (int k = 0; k < S; k++) {
+            evaluate_share(t, s, k, live, n_live, w, loss, acc);
+            meet_share_done(&t->meet, S);
+        }
+        meet_wait(&t->meet, S);
     }
 }
 
@@ -297,9 +333,16 @@ static void run_piece(Training *t, Piece *p, long from, long to) {
 // Each thread runs its share's pieces one after another through all the steps. Returns 1 if stopped.
 static int run_segment(Training *t, long from, long to) {
     int shares = t->member_threads;
-    #pragma omp parallel for num_threads(shares) schedule(dynamic, 1)
-    for (int k = 0; k < shares; k++)
-        for (int q = t->share[k]; q < t->share[k + 1]; q++) run_piece(t, &t->pieces[q], from, to);
+    t->meet.done = 0;
+    #pragma omp parallel num_threads(shares)
+    {
+        #pragma omp for schedule(dynamic, 1) nowait
+        for (int k = 0; k < shares; k++) {
+            for (int q = t->share[k]; q < t->share[k + 1]; q++) run_piece(t, &t->pieces[q], from, to);
+            meet_share_done(&t->meet, shares);
+        }
+        meet_wait(&t->meet, shares);
+    }
     return atomic_load(&t->stopped);
 }
 
@@ -334,6 +377,8 @@ static int training_init(Training *t, const TrainConfig *cfg, const Task *task, 
                      .flops_per_example = mlp_train_flops_per_example(&cfg->shape), .sch = cfg->schedule };
     t->sch.total = cfg->steps;
     atomic_init(&t->stopped, 0);
+    pthread_mutex_init(&t->meet.lock, NULL);
+    pthread_cond_init(&t->meet.all_done, NULL);
     t->mbs = xcalloc(M, sizeof(Member));
     t->live = xcalloc(M, 1);
     t->order = xcalloc(M, sizeof(int));
@@ -364,6 +409,8 @@ static void training_free(Training *t) {
     free(t->mbs); free(t->live); free(t->order); free(t->sums); free(t->pieces); free(t->share);
     for (int k = 0; k < t->member_threads && t->evals; k++) eval_batch_free(&t->evals[k]);
     free(t->evals); free(t->share_sums); free(t->share_live);
+    pthread_mutex_destroy(&t->meet.lock);
+    pthread_cond_destroy(&t->meet.all_done);
 }
 
 int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
