@@ -123,25 +123,25 @@ int train_work_rows(const TrainConfig *cfg, const Task *task) {
     return rows;
 }
 
-// Where the threads of a parallel region wait for each other's shares asleep, not in libgomp's
-// barrier, which spins (GOMP_SPINCOUNT: 300,000 pauses, longer than the imbalance of a segment, so
-// 5 members on 2 threads burned the imbalance in full: 1.2× the CPU of 1 thread). Each share done
-// is counted; a thread that has none left sleeps until all are, and then the barrier is brief.
+// Where the threads of a parallel region wait for each other asleep, not in libgomp's barrier,
+// which spins (GOMP_SPINCOUNT: 300,000 pauses, longer than the imbalance of a segment, so 5 members
+// on 2 threads burned the imbalance in full: 1.2× the CPU of 1 thread). Each item done is counted;
+// a thread that finds none left sleeps until all are, and then the region's barrier is brief.
 typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t all_done;
     int done;
 } Meet;
 
-static void meet_share_done(Meet *mt, int shares) {
+static void meet_item_done(Meet *mt, int n) {
     pthread_mutex_lock(&mt->lock);
-    if (++mt->done == shares) pthread_cond_broadcast(&mt->all_done);
+    if (++mt->done == n) pthread_cond_broadcast(&mt->all_done);
     pthread_mutex_unlock(&mt->lock);
 }
 
-static void meet_wait(Meet *mt, int shares) {
+static void meet_wait(Meet *mt, int n) {
     pthread_mutex_lock(&mt->lock);
-    while (mt->done < shares) pthread_cond_wait(&mt->all_done, &mt->lock);
+    while (mt->done < n) pthread_cond_wait(&mt->all_done, &mt->lock);
     pthread_mutex_unlock(&mt->lock);
 }
 
@@ -165,64 +165,77 @@ typedef struct {
     Piece *pieces;         // [n_pieces] in order: thread share k is pieces [share[k], share[k + 1])
     int n_pieces, *share;  // share[member_threads + 1]
     atomic_int stopped;    // some thread saw cfg->stop
-    Meet meet;             // reset (done = 0) before each parallel region over the shares
+    Meet meet;             // run_items's
 } Training;
 
-// An ordinary split: thread k evaluates its share of the live members (shares within one member of
-// each other) chunk by chunk, each chunk gathered once for them. A gather per thread rather than one
-// for all: one chunk for all members needs two barriers per chunk, and a thread spinning at them
-// while the other is descheduled cost 6 of 7 s of evaluation on this shared machine.
-static void evaluate_share(Training *t, const Split *s, int k, const int *live, int n_live, MlpWork *const *w,
-                           double *loss, double *acc) {
+typedef void (*ItemFn)(Training *t, int i, void *ctx);
+
+// fn(t, i, ctx) for every i in [0, n), dynamically on member_threads threads (fewer if n is), each
+// thread that runs out of items asleep until all are done.
+static void run_items(Training *t, int n, ItemFn fn, void *ctx) {
+    int threads = t->member_threads < n ? t->member_threads : n;
+    (void)threads;   // read only by the omp pragma (ignored without OpenMP: make TSAN=1)
+    t->meet.done = 0;
+    #pragma omp parallel num_threads(threads)
+    {
+        #pragma omp for schedule(dynamic, 1) nowait
+        for (int i = 0; i < n; i++) {
+            fn(t, i, ctx);
+            meet_item_done(&t->meet, n);
+        }
+        meet_wait(&t->meet, n);
+    }
+}
+
+// A split being evaluated: where the members' numbers go, and (an ordinary split) the live members.
+typedef struct {
+    const Split *s;
+    double *loss, *acc;    // [M]
+    int concepts;          // keep each member's per-concept metrics
+    int *live, n_live;     // [n_live] the live members
+    MlpWork **w;           // [M]
+} SplitEval;
+
+// Item k of an ordinary split: thread share k of the live members (shares within one member of each
+// other), chunk by chunk, each chunk gathered once for them. A gather per share rather than one for
+// all members: that needs two barriers per chunk, and a thread spinning at them while the other was
+// descheduled cost 6 of 7 s of evaluation at 2 threads on this shared machine.
+static void evaluate_share(Training *t, int k, void *ctx) {
+    SplitEval *v = ctx;
     int M = t->M, S = t->member_threads;
     char *mine = t->share_live + (size_t)k * M;
     double *L = t->share_sums + (size_t)k * 2 * M, *A = L + M;
-    int lo = (int)((long)k * n_live / S), hi = (int)((long)(k + 1) * n_live / S);
+    int lo = (int)((long)k * v->n_live / S), hi = (int)((long)(k + 1) * v->n_live / S);
     memset(mine, 0, M);
-    for (int i = lo; i < hi; i++) mine[live[i]] = 1;
-    if (lo < hi) evaluate_split(t->task, s, t->e, mine, t->cfg->loss, &t->evals[k], w, 1, L, A);
-    for (int i = lo; i < hi; i++) { loss[live[i]] = L[live[i]]; acc[live[i]] = A[live[i]]; }
+    for (int i = lo; i < hi; i++) mine[v->live[i]] = 1;
+    if (lo < hi) evaluate_split(t->task, v->s, t->e, mine, t->cfg->loss, &t->evals[k], v->w, 1, L, A);
+    for (int i = lo; i < hi; i++) { v->loss[v->live[i]] = L[v->live[i]]; v->acc[v->live[i]] = A[v->live[i]]; }
 }
 
-static void evaluate_shares(Training *t, const Split *s, double *loss, double *acc) {
-    int M = t->M, S = t->member_threads, n_live = 0;
-    int live[M];
-    MlpWork *w[M];
-    for (int m = 0; m < M; m++) {
-        w[m] = &t->mbs[m].work;
-        loss[m] = acc[m] = NAN;
-        if (t->live[m]) live[n_live++] = m;
-    }
-    t->meet.done = 0;
-    #pragma omp parallel num_threads(S)
-    {
-        #pragma omp for schedule(dynamic, 1) nowait
-        for (int k = 0; k < S; k++) {
-            evaluate_share(t, s, k, live, n_live, w, loss, acc);
-            meet_share_done(&t->meet, S);
-        }
-        meet_wait(&t->meet, S);
-    }
+// Item m of a toy world's stratified split (stored as float): member m, a concept at a time.
+static void evaluate_stratified(Training *t, int m, void *ctx) {
+    SplitEval *v = ctx;
+    Member *mb = &t->mbs[m];
+    int C = v->s->n_concepts;
+    double *cm = v->concepts ? mb->concept_metrics : NULL;
+    if (t->live[m])
+        evaluate_member(t->e, m, v->s, t->cfg->loss, &mb->work, &v->loss[m], &v->acc[m], cm, cm ? cm + C : NULL);
 }
 
 // Every live member's mean loss and accuracy on split s into loss[M], acc[M] (and, for the
 // test split of a toy world, each member's per-concept metrics).
 static void evaluate_split_all(Training *t, const Split *s, double *loss, double *acc, int concepts) {
-    Member *mbs = t->mbs;
-    int M = t->M, member_threads = t->member_threads;
-    (void)member_threads;
-    if (s->n_concepts == 0) {   // an ordinary split
-        evaluate_shares(t, s, loss, acc);
-        return;
-    }
-    // A toy world's stratified split (stored as float): a concept at a time, member by member.
-    int C = s->n_concepts;
-    #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
+    int M = t->M;
+    int live[M];
+    MlpWork *w[M];
+    SplitEval v = { s, loss, acc, concepts, live, 0, w };
     for (int m = 0; m < M; m++) {
-        if (!t->live[m]) continue;
-        double *cm = concepts ? mbs[m].concept_metrics : NULL;
-        evaluate_member(t->e, m, s, t->cfg->loss, &mbs[m].work, &loss[m], &acc[m], cm, cm ? cm + C : NULL);
+        w[m] = &t->mbs[m].work;
+        loss[m] = acc[m] = NAN;
+        if (t->live[m]) live[v.n_live++] = m;
     }
+    if (s->n_concepts == 0) run_items(t, t->member_threads, evaluate_share, &v);
+    else run_items(t, M, evaluate_stratified, &v);
 }
 
 static EvalRecord eval_record(Training *t, int m, long step, float lr) {
@@ -237,17 +250,15 @@ static EvalRecord eval_record(Training *t, int m, long step, float lr) {
     return r;
 }
 
-static void probe_all(Training *t, EvalRecord *recs) {
+// Item m of the interference probes: member m's, into recs[m].
+static void probe_member(Training *t, int m, void *ctx) {
+    EvalRecord *recs = ctx;
     const TrainConfig *cfg = t->cfg;
-    Member *mbs = t->mbs;
-    int M = t->M, member_threads = t->member_threads;
-    (void)member_threads;
-    #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
-    for (int m = 0; m < M; m++)
-        if (t->live[m] && mbs[m].probe_scratch)
-            recs[m].probed = interference_probe(&t->e->shape, member_params(t->e, m), t->e->P, &t->task->test,
-                                                cfg->loss, cfg->probe_concepts, cfg->probe_lr, &mbs[m].work,
-                                                mbs[m].probe_scratch, &recs[m].probe) == 0;
+    Member *mb = &t->mbs[m];
+    if (t->live[m] && mb->probe_scratch)
+        recs[m].probed = interference_probe(&t->e->shape, member_params(t->e, m), t->e->P, &t->task->test,
+                                            cfg->loss, cfg->probe_concepts, cfg->probe_lr, &mb->work,
+                                            mb->probe_scratch, &recs[m].probe) == 0;
 }
 
 // Evaluates every live member at `step` on the validation and test sets (and the
@@ -264,7 +275,7 @@ static void evaluate_all(Training *t, long step, float lr, EvalSink sink, void *
     for (int m = 0; m < M; m++) { recs[m].val_loss = L[m]; recs[m].val_acc = A[m]; }
     evaluate_split_all(t, &task->test, L, A, 1);
     for (int m = 0; m < M; m++) { recs[m].test_loss = L[m]; recs[m].test_acc = A[m]; }
-    probe_all(t, recs);
+    if (t->mbs[0].probe_scratch) run_items(t, M, probe_member, recs);
     double wall = clock_now_s() - t->t0;
     t->eval_s += clock_now_s() - te;
     for (int m = 0; m < M; m++) {
@@ -328,21 +339,19 @@ static void run_piece(Training *t, Piece *p, long from, long to) {
     }
 }
 
+// Item k of a segment of steps [from, to): thread share k's pieces one after another, each through
+// all the steps (a member's weights and moments stay in cache; a piece's members share each batch).
+static void run_share(Training *t, int k, void *ctx) {
+    const long *steps = ctx;
+    for (int q = t->share[k]; q < t->share[k + 1]; q++) run_piece(t, &t->pieces[q], steps[0], steps[1]);
+}
+
 // Steps [from, to) of every member, with no barrier between steps (a barrier per step left the
 // thread with fewer members spinning in libgomp: a third of the CPU time of 5 members on 2 threads).
-// Each thread runs its share's pieces one after another through all the steps. Returns 1 if stopped.
+// Returns 1 if stopped.
 static int run_segment(Training *t, long from, long to) {
-    int shares = t->member_threads;
-    t->meet.done = 0;
-    #pragma omp parallel num_threads(shares)
-    {
-        #pragma omp for schedule(dynamic, 1) nowait
-        for (int k = 0; k < shares; k++) {
-            for (int q = t->share[k]; q < t->share[k + 1]; q++) run_piece(t, &t->pieces[q], from, to);
-            meet_share_done(&t->meet, shares);
-        }
-        meet_wait(&t->meet, shares);
-    }
+    long steps[2] = { from, to };
+    run_items(t, t->member_threads, run_share, steps);
     return atomic_load(&t->stopped);
 }
 
