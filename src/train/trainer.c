@@ -123,30 +123,26 @@ int train_work_rows(const TrainConfig *cfg, const Task *task) {
     return rows;
 }
 
-// Where the threads of a parallel region wait for each other asleep, not in libgomp's barrier,
-// which spins (GOMP_SPINCOUNT: 300,000 pauses, longer than the imbalance of a segment, so 5 members
-// on 2 threads burned the imbalance in full: 1.2× the CPU of 1 thread). Each item done is counted;
-// a thread that finds none left sleeps until all are, and then the region's barrier is brief.
+// The trainer's threads: member_threads − 1 helpers and the caller, which wait for work asleep (a
+// condition variable), never spinning. OpenMP's threads spin at every barrier and between regions
+// (GOMP_SPINCOUNT: 300,000 pauses, and OMP_WAIT_POLICY is read before main): with members unbalanced
+// against threads, or a loaded machine, that cost up to 1.3× the CPU of one thread at 2.
+typedef struct Training Training;
+typedef void (*ItemFn)(Training *t, int i, void *ctx);
+
 typedef struct {
     pthread_mutex_t lock;
-    pthread_cond_t all_done;
-    int done;
-} Meet;
-
-static void meet_item_done(Meet *mt, int n) {
-    pthread_mutex_lock(&mt->lock);
-    if (++mt->done == n) pthread_cond_broadcast(&mt->all_done);
-    pthread_mutex_unlock(&mt->lock);
-}
-
-static void meet_wait(Meet *mt, int n) {
-    pthread_mutex_lock(&mt->lock);
-    while (mt->done < n) pthread_cond_wait(&mt->all_done, &mt->lock);
-    pthread_mutex_unlock(&mt->lock);
-}
+    pthread_cond_t work, idle;   // helpers wait for a round; run_items for its items done
+    pthread_t *helpers;          // [n_helpers]
+    int n_helpers, quit;
+    long round;                  // bumped by each run_items
+    ItemFn fn;                   // this round's: fn(t, i, ctx) for i in [0, n_items)
+    void *ctx;
+    int n_items, next, done;
+} Crew;
 
 // One training run of M members in progress: what the evaluation and the step share.
-typedef struct {
+struct Training {
     const TrainConfig *cfg;
     const Task *task;
     const MemberSeeds *seeds;
@@ -165,26 +161,72 @@ typedef struct {
     Piece *pieces;         // [n_pieces] in order: thread share k is pieces [share[k], share[k + 1])
     int n_pieces, *share;  // share[member_threads + 1]
     atomic_int stopped;    // some thread saw cfg->stop
-    Meet meet;             // run_items's
-} Training;
+    Crew crew;
+};
 
-typedef void (*ItemFn)(Training *t, int i, void *ctx);
-
-// fn(t, i, ctx) for every i in [0, n), dynamically on member_threads threads (fewer if n is), each
-// thread that runs out of items asleep until all are done.
-static void run_items(Training *t, int n, ItemFn fn, void *ctx) {
-    int threads = t->member_threads < n ? t->member_threads : n;
-    (void)threads;   // read only by the omp pragma (ignored without OpenMP: make TSAN=1)
-    t->meet.done = 0;
-    #pragma omp parallel num_threads(threads)
-    {
-        #pragma omp for schedule(dynamic, 1) nowait
-        for (int i = 0; i < n; i++) {
-            fn(t, i, ctx);
-            meet_item_done(&t->meet, n);
-        }
-        meet_wait(&t->meet, n);
+// Takes this round's items until none is left (called, and returning, with the lock held).
+static void crew_work(Training *t) {
+    Crew *c = &t->crew;
+    while (c->next < c->n_items) {
+        int i = c->next++, n = c->n_items;
+        ItemFn fn = c->fn;
+        void *ctx = c->ctx;
+        pthread_mutex_unlock(&c->lock);
+        fn(t, i, ctx);
+        pthread_mutex_lock(&c->lock);
+        if (++c->done == n) pthread_cond_broadcast(&c->idle);
     }
+}
+
+static void *crew_helper(void *arg) {
+    Training *t = arg;
+    Crew *c = &t->crew;
+    long seen = 0;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (c->round == seen && !c->quit) pthread_cond_wait(&c->work, &c->lock);
+        if (c->quit) break;
+        seen = c->round;
+        crew_work(t);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+// fn(t, i, ctx) for every i in [0, n), taken one at a time by the caller and the helpers; returns
+// when all are done.
+static void run_items(Training *t, int n, ItemFn fn, void *ctx) {
+    Crew *c = &t->crew;
+    pthread_mutex_lock(&c->lock);
+    c->fn = fn; c->ctx = ctx; c->n_items = n; c->next = c->done = 0;
+    c->round++;
+    if (n > 1) pthread_cond_broadcast(&c->work);
+    crew_work(t);
+    while (c->done < n) pthread_cond_wait(&c->idle, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+}
+
+// member_threads − 1 helpers (as many as start: items are taken, not assigned, so fewer still do all).
+static void crew_start(Training *t) {
+    Crew *c = &t->crew;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->work, NULL);
+    pthread_cond_init(&c->idle, NULL);
+    c->helpers = xcalloc(t->member_threads, sizeof(pthread_t));
+    while (c->n_helpers < t->member_threads - 1 && pthread_create(&c->helpers[c->n_helpers], NULL, crew_helper, t) == 0)
+        c->n_helpers++;
+}
+
+static void crew_stop(Crew *c) {
+    pthread_mutex_lock(&c->lock);
+    c->quit = 1;
+    pthread_cond_broadcast(&c->work);
+    pthread_mutex_unlock(&c->lock);
+    for (int k = 0; k < c->n_helpers; k++) pthread_join(c->helpers[k], NULL);
+    free(c->helpers);
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->work);
+    pthread_cond_destroy(&c->idle);
 }
 
 // A split being evaluated: where the members' numbers go, and (an ordinary split) the live members.
@@ -386,8 +428,7 @@ static int training_init(Training *t, const TrainConfig *cfg, const Task *task, 
                      .flops_per_example = mlp_train_flops_per_example(&cfg->shape), .sch = cfg->schedule };
     t->sch.total = cfg->steps;
     atomic_init(&t->stopped, 0);
-    pthread_mutex_init(&t->meet.lock, NULL);
-    pthread_cond_init(&t->meet.all_done, NULL);
+    crew_start(t);
     t->mbs = xcalloc(M, sizeof(Member));
     t->live = xcalloc(M, 1);
     t->order = xcalloc(M, sizeof(int));
@@ -418,8 +459,7 @@ static void training_free(Training *t) {
     free(t->mbs); free(t->live); free(t->order); free(t->sums); free(t->pieces); free(t->share);
     for (int k = 0; k < t->member_threads && t->evals; k++) eval_batch_free(&t->evals[k]);
     free(t->evals); free(t->share_sums); free(t->share_live);
-    pthread_mutex_destroy(&t->meet.lock);
-    pthread_cond_destroy(&t->meet.all_done);
+    crew_stop(&t->crew);
 }
 
 int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *seeds, int M,
