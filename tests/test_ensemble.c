@@ -4,8 +4,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/rng.h"
 #include "nn/blas.h"
@@ -251,6 +254,110 @@ static void test_group_lead_diverging_leaves_group_intact(void **state) {
     task_free(&task);
 }
 
+// 5 members on 2 and 3 threads, unbalanced against them, in data-seed groups of 3, 1 and 1 (the split
+// of the members among threads falls inside the group of 3): every evaluation, the weights and the
+// weights captured at step 13 (between two evaluations) are bit-for-bit those of 1 thread, and the
+// capture is the weights of a 13-step run.
+static void test_unbalanced_members_and_capture_do_not_depend_on_threads(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    MemberSeeds seeds[5] = { { 10, 7 }, { 11, 7 }, { 12, 8 }, { 13, 7 }, { 14, 9 } };
+    Ensemble e[3];
+    MemberSummary sum[3][5];
+    static Log log[3];
+    float *capture[3];
+    for (int threads = 1; threads <= 3; threads++) {
+        TrainConfig cfg = small_config(16, threads);
+        cfg.schedule = (Schedule){ .kind = SCHED_CONSTANT };   // a 13-step run takes the same 13 steps
+        cfg.capture_step = 13;
+        cfg.capture = capture[threads - 1] = malloc(sizeof(float) * 5 * mlp_n_params(&cfg.shape));
+        blas_set_threads(train_blas_threads(threads, 5));
+        log[threads - 1].n = 0;
+        assert_int_equal(train_ensemble(&cfg, &task, seeds, 5, &e[threads - 1], log_sink, &log[threads - 1],
+                                        sum[threads - 1]), 0);
+    }
+    size_t bytes = sizeof(float) * e[0].P * 5;
+    assert_int_equal(log[0].n, 5 * 5);
+    assert_true(memcmp(capture[0], e[0].params, bytes) != 0);   // training went on after the capture
+    for (int k = 1; k < 3; k++) {
+        assert_memory_equal(e[k].params, e[0].params, bytes);
+        assert_memory_equal(capture[k], capture[0], bytes);
+        assert_int_equal(log[k].n, log[0].n);
+        for (int i = 0; i < log[0].n; i++) {
+            const EvalRecord *a = &log[0].recs[i], *b = &log[k].recs[i];
+            assert_int_equal(a->member, b->member);
+            assert_int_equal(a->step, b->step);
+            assert_memory_equal(&a->lr, &b->lr, sizeof(float));
+            assert_memory_equal(&a->val_loss, &b->val_loss, sizeof(double));
+            assert_memory_equal(&a->test_acc, &b->test_acc, sizeof(double));
+            if (a->step > 0) assert_memory_equal(&a->train_loss, &b->train_loss, sizeof(double));
+        }
+        for (int m = 0; m < 5; m++) assert_int_equal(sum[k][m].best.step, sum[0][m].best.step);
+    }
+    TrainConfig c13 = small_config(16, 2);
+    c13.schedule = (Schedule){ .kind = SCHED_CONSTANT };
+    c13.steps = 13;
+    Ensemble e13;
+    MemberSummary s13[5];
+    blas_set_threads(train_blas_threads(2, 5));
+    assert_int_equal(train_ensemble(&c13, &task, seeds, 5, &e13, NULL, NULL, s13), 0);
+    assert_memory_equal(capture[0], e13.params, bytes);
+    ensemble_free(&e13);
+    for (int k = 0; k < 3; k++) { ensemble_free(&e[k]); free(capture[k]); }
+    task_free(&task);
+}
+
+// Raises the stop flag at the evaluation of step `at` (from the sink, between two segments).
+typedef struct { Log log; atomic_int *stop, started; long at; } StopLog;
+static void stop_sink(void *ctx, const EvalRecord *r) {
+    StopLog *s = ctx;
+    log_sink(&s->log, r);
+    atomic_store(&s->started, 1);
+    if (r->step == s->at) atomic_store(s->stop, 1);
+}
+
+// Raises the stop flag from another thread 20 ms after training has begun (mid-segment).
+static void *stop_later(void *arg) {
+    StopLog *s = arg;
+    while (!atomic_load(&s->started)) nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+    atomic_store(s->stop, 1);
+    return NULL;
+}
+
+// A raised stop flag ends training with 1 on any thread count: at the next step after an
+// evaluation, or in the middle of a run with no evaluation before its end.
+static void test_stop_flag_ends_training(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    MemberSeeds seeds[5] = { { 10, 7 }, { 11, 7 }, { 12, 8 }, { 13, 7 }, { 14, 9 } };
+    for (int threads = 1; threads <= 2; threads++) {
+        atomic_int stop = 0;
+        static StopLog s;
+        s = (StopLog){ .stop = &stop, .at = 10 };
+        TrainConfig cfg = small_config(8, threads);
+        cfg.stop = &stop;
+        Ensemble e;
+        MemberSummary sum[5];
+        assert_int_equal(train_ensemble(&cfg, &task, seeds, 5, &e, stop_sink, &s, sum), 1);
+        assert_int_equal(s.log.n, 2 * 5);   // the evaluations at 0 and 10, none after
+        assert_int_equal(s.log.recs[5].step, 10);
+
+        stop = 0;
+        s = (StopLog){ .stop = &stop, .at = -1 };
+        cfg.steps = 100000000;   // hours of steps in one segment: only a flag polled every step ends it
+        cfg.eval_every = 0;
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, stop_later, &s), 0);
+        assert_int_equal(train_ensemble(&cfg, &task, seeds, 5, &e, stop_sink, &s, sum), 1);
+        pthread_join(th, NULL);
+        assert_int_equal(s.log.n, 5);   // step 0 only
+    }
+    task_free(&task);
+}
+
 static void test_flops_and_examples(void **state) {
     (void)state;
     Task task;
@@ -278,6 +385,8 @@ int main(void) {
         cmocka_unit_test(test_divergence_is_per_member),
         cmocka_unit_test(test_shared_data_seed_members_equal_solo_runs),
         cmocka_unit_test(test_group_lead_diverging_leaves_group_intact),
+        cmocka_unit_test(test_unbalanced_members_and_capture_do_not_depend_on_threads),
+        cmocka_unit_test(test_stop_flag_ends_training),
         cmocka_unit_test(test_flops_and_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
