@@ -3,9 +3,11 @@
 #   make test       unit tests, then the same tests under AddressSanitizer + UBSan, then the
 #                   scheduler and store tests under ThreadSanitizer (make tsan)
 #   make demo       installs what is missing, builds, trains LeNet-300-100 on Fashion-MNIST
-#   make bench      training speed against the GEMM ceiling and PyTorch (installs python3-torch):
-#                   MLPs (bench/mlp_throughput, ~8 minutes), then language models (bench/lm_throughput)
-#   make bench-fit  `jackpot fit` against scipy on a committed 240-point set (bench/fit_vs_scipy)
+#   make bench      MLP training speed against the GEMM ceiling and PyTorch (bench/mlp_throughput,
+#                   ~7 minutes), then `jackpot fit` against scipy (bench/fit_vs_scipy, under a minute);
+#                   installs python3-torch and python3-scipy
+#   make bench-lm   language-model training against PyTorch (bench/lm_throughput, ~5 minutes)
+#   make bench-fit  the fit benchmark alone
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
 BUILD    ?= build
@@ -61,7 +63,7 @@ FUZZ_SECONDS ?= 60
 LIB      := $(BUILD)/libjackpot.a
 BIN      := $(BUILD)/jackpot
 
-.PHONY: all deps test check tsan demo bench bench-fit fuzz fuzz-build clean
+.PHONY: all deps test check tsan demo bench bench-lm bench-fit fuzz fuzz-build clean
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/install-deps
@@ -133,12 +135,17 @@ $(BUILD)/bench/%: bench/%.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
 
-bench: $(BIN) $(BUILD)/bench/lm_speed
+# bench: MLP training and fits (~8 minutes); bench-lm: language models (~5 minutes).
+bench: $(BIN)
 	scripts/install-deps --bench
 	bench/mlp_throughput $(BIN)
+	bench/fit_vs_scipy $(BIN)
+
+bench-lm: $(BIN) $(BUILD)/bench/lm_speed
+	scripts/install-deps --bench
 	bench/lm_throughput $(BIN) $(BUILD)/bench/lm_speed
 
-# `jackpot fit --law chinchilla` against scipy on bench/fit_data (ABAB, best of 3; ~2 min).
+# `jackpot fit --law chinchilla` against scipy on bench/fit_data (ABAB, best of 3; under a minute).
 bench-fit: $(BIN)
 	scripts/install-deps --bench
 	bench/fit_vs_scipy $(BIN)
