@@ -27,7 +27,7 @@ double lmc_barrier(const MlpShape *s, const float *a, const float *b, const Task
         wp[i] = &w[i];
         live[i] = 1;
     }
-    evaluate_split(task, split, &e, live, loss, &batch, wp, 1, loss_of, errors);
+    evaluate_split(task, split, &e, live, loss, &batch, wp, loss_of, errors);
     double worst = -INFINITY;
     for (int i = 0; i < points; i++) {
         errors[i] = 1.0 - errors[i];   // evaluate_split wrote accuracies

@@ -33,10 +33,12 @@ TrainTotals train_totals(const TrainConfig *cfg, const Task *task, const MemberS
         for (int k = 0; k < m && !seen; k++) seen = sum[k].final.data_seed == sum[m].final.data_seed;
         groups += !seen;
     }
+    int threads = cfg->threads < M ? cfg->threads : M;   // each evaluates its share from a chunk of its own
+    if (threads < 1) threads = 1;
     double D = cfg->train_size ? (double)cfg->train_size : (double)task->train.n;
     t.held_bytes = (double)ensemble_bytes(&cfg->shape, M) +
                    M * (double)mlp_work_bytes(&cfg->shape, train_work_rows(cfg, task)) +
                    groups * ((double)cfg->batch * (task->dim * 4 + 8) + (task->world && !cfg->train_size ? 0 : D * 4)) +
-                   (double)train_eval_chunk(cfg) * (task->dim + 1 + task->n_out) * 4 + (double)task_bytes(task);
+                   threads * (double)train_eval_chunk(cfg) * (task->dim + 1 + task->n_out) * 4 + (double)task_bytes(task);
     return t;
 }

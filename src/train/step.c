@@ -75,18 +75,14 @@ void eval_batch_free(EvalBatch *b) {
 }
 
 void evaluate_split(const Task *task, const Split *s, const Ensemble *e, const char *live, LossKind loss,
-                    EvalBatch *b, MlpWork *const *w, int threads, double *mean_loss, double *accuracy) {
+                    EvalBatch *b, MlpWork *const *w, double *mean_loss, double *accuracy) {
     const MlpShape *sh = &e->shape;
     int M = e->M;
     long hits[M];
     for (int m = 0; m < M; m++) { mean_loss[m] = 0.0; hits[m] = 0; }
-    (void)threads;   // read only by the omp pragma
-    #pragma omp parallel num_threads(threads)
-    for (int start = 0; start < s->n; start += b->rows) {   // every thread walks the chunks
+    for (int start = 0; start < s->n; start += b->rows) {
         int n = s->n - start < b->rows ? s->n - start : b->rows;
-        #pragma omp single
         task_gather(task, s, NULL, start, n, b->X, b->labels, b->targets);
-        #pragma omp for schedule(dynamic, 1)
         for (int m = 0; m < M; m++) {
             if (!live[m]) continue;
             const float *Y = mlp_forward(sh, member_params(e, m), b->X, n, w[m]);

@@ -24,11 +24,11 @@ void eval_batch_free(EvalBatch *b);
 
 // Mean loss and accuracy of every member m with live[m] != 0 on an ordinary (unstratified) split into
 // mean_loss[m], accuracy[m] (accuracy NaN for regression targets without labels; both NaN for an
-// empty split). Each chunk of b->rows examples is gathered
-// once into b and evaluated by all members, `threads` of them at a time, w[m] being member m's work
-// (at least b->rows rows). A member's numbers do not depend on which others are evaluated with it.
+// empty split). Each chunk of b->rows examples is gathered once into b and evaluated by all those
+// members, w[m] being member m's work (at least b->rows rows). A member's numbers do not depend on
+// which others are evaluated with it. (One thread: the trainer gives each thread its own share.)
 void evaluate_split(const Task *task, const Split *s, const Ensemble *e, const char *live, LossKind loss,
-                    EvalBatch *b, MlpWork *const *w, int threads, double *mean_loss, double *accuracy);
+                    EvalBatch *b, MlpWork *const *w, double *mean_loss, double *accuracy);
 
 // Member m on a toy world's stratified split (s->n_concepts > 0, stored as float; both NaN for any
 // other split, which evaluate_split reads): Σ_c p_c · (concept c's mean loss and accuracy), in

@@ -250,7 +250,7 @@ static void evaluate_share(Training *t, int k, void *ctx) {
     int lo = (int)((long)k * v->n_live / S), hi = (int)((long)(k + 1) * v->n_live / S);
     memset(mine, 0, M);
     for (int i = lo; i < hi; i++) mine[v->live[i]] = 1;
-    if (lo < hi) evaluate_split(t->task, v->s, t->e, mine, t->cfg->loss, &t->evals[k], v->w, 1, L, A);
+    if (lo < hi) evaluate_split(t->task, v->s, t->e, mine, t->cfg->loss, &t->evals[k], v->w, L, A);
     for (int i = lo; i < hi; i++) { v->loss[v->live[i]] = L[v->live[i]]; v->acc[v->live[i]] = A[v->live[i]]; }
 }
 
