@@ -12,6 +12,8 @@
 
 #include "base/rng.h"
 #include "nn/blas.h"
+#include "data/sampler.h"
+#include "train/step.h"
 #include "train/trainer.h"
 
 // A synthetic task: Gaussian inputs, labels = argmax of a fixed random linear map.
@@ -358,6 +360,41 @@ static void test_stop_flag_ends_training(void **state) {
     task_free(&task);
 }
 
+// The trainer's batches are the sampler's, step by step across epochs (it computes the next step's
+// rows ahead to prefetch them): training by hand from sampler_batch and task_gather gives the same bits.
+static void test_trainer_batches_are_the_samplers(void **state) {
+    (void)state;
+    Task task;
+    make_task(&task, 10, 3, 300);
+    TrainConfig cfg = small_config(12, 1);   // D = 200, batch 16: epochs end mid-batch
+    MemberSeeds seed = { .init_seed = 5, .data_seed = 77 };
+    Ensemble e, by_hand;
+    MemberSummary sum;
+    assert_int_equal(train_ensemble(&cfg, &task, &seed, 1, &e, NULL, NULL, &sum), 0);
+    assert_int_equal(ensemble_init(&by_hand, &cfg.shape, 1), 0);
+    ensemble_init_member(&by_hand, 0, cfg.weight_init, cfg.bias_init, seed.init_seed);
+    Sampler smp;
+    assert_int_equal(sampler_init(&smp, seed.data_seed, (uint32_t)cfg.train_size, (uint32_t)task.train.n), 0);
+    MlpWork w;
+    mlp_work_init(&w, &cfg.shape, cfg.batch);
+    float X[16 * 10];
+    int y[16];
+    uint32_t rows[16];
+    Schedule sch = cfg.schedule;
+    sch.total = cfg.steps;
+    for (long step = 0; step < cfg.steps; step++) {
+        sampler_batch(&smp, step, cfg.batch, rows);
+        task_gather(&task, &task.train, rows, 0, cfg.batch, X, y, NULL);
+        train_step(&by_hand, 0, X, y, NULL, cfg.batch, cfg.loss, &cfg.optim, cfg.optim.lr * schedule_factor(&sch, step), &w);
+    }
+    assert_memory_equal(member_params(&e, 0), member_params(&by_hand, 0), sizeof(float) * e.P);
+    mlp_work_free(&w);
+    sampler_free(&smp);
+    ensemble_free(&by_hand);
+    ensemble_free(&e);
+    task_free(&task);
+}
+
 static void test_flops_and_examples(void **state) {
     (void)state;
     Task task;
@@ -387,6 +424,7 @@ int main(void) {
         cmocka_unit_test(test_group_lead_diverging_leaves_group_intact),
         cmocka_unit_test(test_unbalanced_members_and_capture_do_not_depend_on_threads),
         cmocka_unit_test(test_stop_flag_ends_training),
+        cmocka_unit_test(test_trainer_batches_are_the_samplers),
         cmocka_unit_test(test_flops_and_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

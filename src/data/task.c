@@ -52,6 +52,15 @@ static void prefetch_bytes(const uint8_t *p, int n) {
     __builtin_prefetch(p + n - 1, 0, 0);   // a row need not start on a line
 }
 
+void task_prefetch(const Task *t, const Split *s, const uint32_t *rows, int n) {
+    size_t bytes = s->x8 ? (size_t)t->dim : sizeof(float) * t->dim;
+    for (int j = 0; j < n; j++) {
+        const char *row = s->x8 ? (const char *)(s->x8 + (size_t)rows[j] * t->dim) : (const char *)(s->x + (size_t)rows[j] * t->dim);
+        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(row + o, 0, 2);
+        __builtin_prefetch(row + bytes - 1, 0, 2);
+    }
+}
+
 #if defined(__AVX512VBMI__) && defined(__AVX512BW__)
 // The 256-float table as four byte planes (plane p: byte p of every entry), 4 × 64 bytes each, and
 // the byte order that makes the interleaving come out in element order (see convert_64).

@@ -44,6 +44,10 @@ void task_free(Task *t);
 // table), labels and targets. What the dataset costs in memory, for the trainer's accounting.
 size_t task_bytes(const Task *t);
 
+// Asks for rows[0..n) of a split's inputs to be brought towards the core (level 2), so that the
+// task_gather of a batch to come finds them there: a random row otherwise misses every cache.
+void task_prefetch(const Task *t, const Split *s, const uint32_t *rows, int n);
+
 // Examples of a split as the model reads them: X[n][dim] floats, labels[n] (when the split has
 // labels and `labels` is not NULL) and targets[n][n_out] (likewise). Rows are rows[0..n), or
 // start..start+n when rows is NULL. The one way to read a split's inputs: how they are stored

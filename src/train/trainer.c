@@ -34,6 +34,8 @@ typedef struct {
     int *labels;           // [batch]
     float *targets;        // [batch][n_out] or NULL
     uint32_t *rows;        // [batch]
+    uint32_t *next_rows;   // [batch] the rows of step next_step, asked for ahead (task_prefetch)
+    long next_step;
 } Piece;
 
 // Class labels (cross-entropy) or regression targets (MSE)?
@@ -65,13 +67,15 @@ static int piece_init(Piece *p, const TrainConfig *cfg, const Task *task, uint64
     p->X = xmalloc(sizeof(float) * (size_t)cfg->batch * task->dim);
     p->labels = xmalloc(sizeof(int) * cfg->batch);
     p->rows = xmalloc(sizeof(uint32_t) * cfg->batch);
+    p->next_rows = xmalloc(sizeof(uint32_t) * cfg->batch);
+    p->next_step = -1;
     if (task_has_targets(task)) p->targets = xmalloc(sizeof(float) * (size_t)cfg->batch * task->n_out);
     return 0;
 }
 
 static void piece_free(Piece *p) {
     sampler_free(&p->sampler);
-    free(p->X); free(p->labels); free(p->targets); free(p->rows);
+    free(p->X); free(p->labels); free(p->targets); free(p->rows); free(p->next_rows);
 }
 
 static void gather_batch(Piece *p, const Task *task, long step, int B) {
@@ -86,8 +90,13 @@ static void gather_batch(Piece *p, const Task *task, long step, int B) {
         }
         return;
     }
-    sampler_batch(&p->sampler, step, B, p->rows);
+    if (p->next_step == step) { uint32_t *r = p->rows; p->rows = p->next_rows; p->next_rows = r; }
+    else sampler_batch(&p->sampler, step, B, p->rows);
     task_gather(task, &task->train, p->rows, 0, B, p->X, p->labels, p->targets);
+    // The next batch's rows, fetched while this one trains: its gather then mostly hits the cache.
+    sampler_batch(&p->sampler, step + 1, B, p->next_rows);
+    p->next_step = step + 1;
+    task_prefetch(task, &task->train, p->next_rows, B);
 }
 
 static int validate(const TrainConfig *cfg, const Task *task, int M) {
