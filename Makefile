@@ -115,7 +115,7 @@ TSAN_TESTS := $(addprefix build/tsan/tests/,test_store test_store_safety test_sw
 tsan: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/jackpot $(TSAN_TESTS)
 	rm -rf build/tsan/reports && mkdir -p build/tsan/reports
-	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/reports/race" tests/run build/tsan $(TSAN_TESTS)
+	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/reports/race suppressions=$(CURDIR)/tests/tsan.supp" tests/run build/tsan $(TSAN_TESTS)
 	@if ls build/tsan/reports/race.* >/dev/null 2>&1; then \
 	    cat build/tsan/reports/race.*; echo "ThreadSanitizer: the reports above" >&2; exit 1; fi
 
