@@ -25,9 +25,9 @@ ifeq ($(SAN),1)
 endif
 # TSAN=1 (make test sets it, BUILD=build/tsan): ThreadSanitizer over the scheduler and the store,
 # built without OpenMP: GCC's libgomp is not instrumented, so TSan cannot see its barriers and
-# reports every write in a parallel loop read after it (false races in the trainer). The `omp`
-# pragmas are then ignored and an ensemble's members run one after another; the threads under
-# test are the scheduler's workers, the store's writers and the stop flag.
+# reports every write in a parallel loop read after it. The `omp` pragmas left (the fit's bootstrap)
+# are then ignored; the threads under test are the scheduler's workers, the trainers' crews
+# (base/crew, plain pthreads), the store's writers and the stop flag.
 OPENMP := -fopenmp
 ifeq ($(TSAN),1)
   ARCH := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
@@ -111,7 +111,7 @@ test: $(DEPS_STAMP)
 # tsan: the scheduler and store tests under ThreadSanitizer (the CLI they run too). Every
 # report, a child's included (some tests silence their children's stderr), lands in
 # build/tsan/reports; any one fails the pass.
-TSAN_TESTS := $(addprefix build/tsan/tests/,test_store test_store_safety test_sweep_resume test_runtime)
+TSAN_TESTS := $(addprefix build/tsan/tests/,test_store test_store_safety test_sweep_resume test_runtime test_crew)
 tsan: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/jackpot $(TSAN_TESTS)
 	rm -rf build/tsan/reports && mkdir -p build/tsan/reports

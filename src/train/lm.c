@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/crew.h"
 #include "base/error.h"
 #include "base/xalloc.h"
 #include "nn/clip.h"
@@ -106,6 +107,8 @@ typedef struct {
     long n_eval[2];          // windows evaluated: validation, test
     double t0, wall0;        // clock at this session's start; e->wall_s then
     double flops_per_token;
+    Crew crew;               // member_threads threads taking members (base/crew.h), once set up
+    int crew_on;
 } LmRun;
 
 static double run_wall(const LmRun *r) { return r->wall0 + (clock_now_s() - r->t0); }
@@ -141,16 +144,21 @@ static void eval_member(const LmRun *r, int m, long step, float lr, LmRecord *re
     rec->test_bpb = rec->test_loss / M_LN2;
 }
 
+typedef struct { LmRun *r; long step; float lr; LmRecord *recs; } LmRound;
+
+static void eval_item(void *arg, int m) {
+    LmRound *q = arg;
+    if (q->r->e->member[m].summary.diverged_step < 0) eval_member(q->r, m, q->step, q->lr, &q->recs[m]);
+}
+
 // Evaluates every live member at `step`, keeps final and best, hands the records to the sink.
 static void evaluate_all(LmRun *r, long step, float lr, LmSink sink, void *ctx) {
     LmEnsemble *e = r->e;
-    int M = e->M, member_threads = r->member_threads;
-    (void)member_threads;   // read only by the omp pragma (ignored without OpenMP: make TSAN=1)
+    int M = e->M;
     double te = clock_now_s();
     LmRecord *recs = xcalloc(M, sizeof(LmRecord));
-    #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
-    for (int m = 0; m < M; m++)
-        if (e->member[m].summary.diverged_step < 0) eval_member(r, m, step, lr, &recs[m]);
+    LmRound q = { r, step, lr, recs };
+    crew_run(&r->crew, M, eval_item, &q);
     e->eval_s += clock_now_s() - te;
     e->evaluated_step = step;
     double wall = run_wall(r);
@@ -194,12 +202,14 @@ static void step_member(const LmRun *r, int m, long step, float lr) {
     st->grad_norm = norm;
 }
 
+static void step_item(void *arg, int m) {
+    LmRound *q = arg;
+    if (q->r->e->member[m].summary.diverged_step < 0) step_member(q->r, m, q->step, q->lr);
+}
+
 static void step_all(LmRun *r, long step, float lr) {
-    int M = r->e->M, member_threads = r->member_threads;
-    (void)member_threads;
-    #pragma omp parallel for num_threads(member_threads) schedule(dynamic, 1)
-    for (int m = 0; m < M; m++)
-        if (r->e->member[m].summary.diverged_step < 0) step_member(r, m, step, lr);
+    LmRound q = { r, step, lr, NULL };
+    crew_run(&r->crew, r->e->M, step_item, &q);
 }
 
 static int validate(const LmConfig *cfg, const TextCorpus *c, int M) {
@@ -260,10 +270,13 @@ static int run_setup(LmRun *r, const LmConfig *cfg, const TextCorpus *c) {
     int cap = r->eval_B > cfg->batch ? r->eval_B : cfg->batch;
     for (int m = 0; m < e->M; m++)
         if (member_setup(&r->mbs[m], cfg, c, e->member[m].data_seed, cap) != 0) return -1;
+    crew_start(&r->crew, r->member_threads);
+    r->crew_on = 1;
     return 0;
 }
 
 static void run_free(LmRun *r) {
+    if (r->crew_on) crew_stop(&r->crew);
     for (int m = 0; r->mbs && m < r->e->M; m++) member_free(&r->mbs[m]);
     free(r->mbs);
     free(r->tensors);

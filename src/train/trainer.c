@@ -1,11 +1,11 @@
 #include "train/trainer.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/crew.h"
 #include "base/error.h"
 #include "base/rng.h"
 #include "base/xalloc.h"
@@ -139,16 +139,6 @@ int train_work_rows(const TrainConfig *cfg, const Task *task) {
 typedef struct Training Training;
 typedef void (*ItemFn)(Training *t, int i, void *ctx);
 
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t work, idle;   // helpers wait for a round; run_items for its items done
-    pthread_t *helpers;          // [n_helpers]
-    int n_helpers, quit;
-    long round;                  // bumped by each run_items
-    ItemFn fn;                   // this round's: fn(t, i, ctx) for i in [0, n_items)
-    void *ctx;
-    int n_items, next, done;
-} Crew;
 
 // One training run of M members in progress: what the evaluation and the step share.
 struct Training {
@@ -173,69 +163,15 @@ struct Training {
     Crew crew;
 };
 
-// Takes this round's items until none is left (called, and returning, with the lock held).
-static void crew_work(Training *t) {
-    Crew *c = &t->crew;
-    while (c->next < c->n_items) {
-        int i = c->next++, n = c->n_items;
-        ItemFn fn = c->fn;
-        void *ctx = c->ctx;
-        pthread_mutex_unlock(&c->lock);
-        fn(t, i, ctx);
-        pthread_mutex_lock(&c->lock);
-        if (++c->done == n) pthread_cond_broadcast(&c->idle);
-    }
+// fn(t, i, ctx) for every i in [0, n) on the training's crew (base/crew.h); returns when all are done.
+typedef struct { Training *t; ItemFn fn; void *ctx; } Items;
+static void run_item(void *arg, int i) {
+    Items *items = arg;
+    items->fn(items->t, i, items->ctx);
 }
-
-static void *crew_helper(void *arg) {
-    Training *t = arg;
-    Crew *c = &t->crew;
-    long seen = 0;
-    pthread_mutex_lock(&c->lock);
-    for (;;) {
-        while (c->round == seen && !c->quit) pthread_cond_wait(&c->work, &c->lock);
-        if (c->quit) break;
-        seen = c->round;
-        crew_work(t);
-    }
-    pthread_mutex_unlock(&c->lock);
-    return NULL;
-}
-
-// fn(t, i, ctx) for every i in [0, n), taken one at a time by the caller and the helpers; returns
-// when all are done.
 static void run_items(Training *t, int n, ItemFn fn, void *ctx) {
-    Crew *c = &t->crew;
-    pthread_mutex_lock(&c->lock);
-    c->fn = fn; c->ctx = ctx; c->n_items = n; c->next = c->done = 0;
-    c->round++;
-    if (n > 1) pthread_cond_broadcast(&c->work);
-    crew_work(t);
-    while (c->done < n) pthread_cond_wait(&c->idle, &c->lock);
-    pthread_mutex_unlock(&c->lock);
-}
-
-// member_threads − 1 helpers (as many as start: items are taken, not assigned, so fewer still do all).
-static void crew_start(Training *t) {
-    Crew *c = &t->crew;
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->work, NULL);
-    pthread_cond_init(&c->idle, NULL);
-    c->helpers = xcalloc(t->member_threads, sizeof(pthread_t));
-    while (c->n_helpers < t->member_threads - 1 && pthread_create(&c->helpers[c->n_helpers], NULL, crew_helper, t) == 0)
-        c->n_helpers++;
-}
-
-static void crew_stop(Crew *c) {
-    pthread_mutex_lock(&c->lock);
-    c->quit = 1;
-    pthread_cond_broadcast(&c->work);
-    pthread_mutex_unlock(&c->lock);
-    for (int k = 0; k < c->n_helpers; k++) pthread_join(c->helpers[k], NULL);
-    free(c->helpers);
-    pthread_mutex_destroy(&c->lock);
-    pthread_cond_destroy(&c->work);
-    pthread_cond_destroy(&c->idle);
+    Items items = { t, fn, ctx };
+    crew_run(&t->crew, n, run_item, &items);
 }
 
 // A split being evaluated: where the members' numbers go, and (an ordinary split) the live members.
@@ -437,7 +373,7 @@ static int training_init(Training *t, const TrainConfig *cfg, const Task *task, 
                      .flops_per_example = mlp_train_flops_per_example(&cfg->shape), .sch = cfg->schedule };
     t->sch.total = cfg->steps;
     atomic_init(&t->stopped, 0);
-    crew_start(t);
+    crew_start(&t->crew, t->member_threads);
     t->mbs = xcalloc(M, sizeof(Member));
     t->live = xcalloc(M, 1);
     t->order = xcalloc(M, sizeof(int));
