@@ -330,6 +330,28 @@ static void test_dist_csv_with_300_columns(void **state) {
     remove(path);
 }
 
+// A resample drawn by rank counting is the sorted draw, ties and all; the best-of-k weights
+// reproduce expected_best_of_k bit for bit.
+static void test_resampler_equals_sorted_draws(void **state) {
+    (void)state;
+    int n = 700;
+    double x[700], got[700], want[700], w[700];
+    for (int i = 0; i < n; i++) x[i] = floor(rng_normal(5, 1, (uint64_t)i) * 8) / 8;   // many ties
+    Resampler rs;
+    resampler_init(&rs, x, n);
+    for (uint64_t b = 0; b < 5; b++) {
+        resampler_draw(&rs, 42, RNG_STREAM_DESCRIBE, b, got);
+        for (int i = 0; i < n; i++) want[i] = x[rng_below(42, RNG_STREAM_DESCRIBE, b * n + i, (uint32_t)n)];
+        gsl_sort(want, 1, n);
+        assert_memory_equal(got, want, sizeof got);
+        for (int k = 1; k <= n; k *= 3) {
+            double e = expected_best_of_k(want, n, k);
+            assert_true(best_of_k_weighted(got, w, best_of_k_weights(n, k, w)) == e);
+        }
+    }
+    resampler_free(&rs);
+}
+
 int main(void) {
     gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     const struct CMUnitTest tests[] = {
@@ -345,6 +367,7 @@ int main(void) {
         cmocka_unit_test(test_spread_slope_verdict),
         cmocka_unit_test(test_percentile_interval_equals_sorting),
         cmocka_unit_test(test_dist_csv_with_300_columns),
+        cmocka_unit_test(test_resampler_equals_sorted_draws),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,21 +39,22 @@ static HillTail tail_index(const double *x, int n, int upper, int n_boot, uint64
     double *s = xmalloc(sizeof(double) * n), *y = xmalloc(sizeof(double) * n), *al = xmalloc(sizeof(double) * (n_boot + 1));
     HillTail t = { 0, NAN, NAN, NAN };
     int kept = 0;
+    Resampler rs;
+    resampler_init(&rs, x, n);
     for (int b = -1; b < n_boot; b++) {   // b = −1: the sample itself
-        for (int i = 0; i < n; i++) s[i] = b < 0 ? x[i] : x[rng_below(seed, RNG_STREAM_DIST_TAILS, (uint64_t)b * n + i, (uint32_t)n)];
-        gsl_sort(s, 1, n);   // the order of s does not matter below
+        if (b < 0) memcpy(s, rs.sorted, sizeof(double) * n);
+        else resampler_draw(&rs, seed, RNG_STREAM_DIST_TAILS, (uint64_t)b, s);
         double med = gsl_stats_median_from_sorted_data(s, 1, n);
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            double d = upper ? s[i] - med : med - s[i];
-            if (d > 0) y[m++] = d;
-        }
+        int m = 0;   // the distances beyond the median, ascending
+        if (upper) { for (int i = 0; i < n; i++) if (s[i] - med > 0) y[m++] = s[i] - med; }
+        else { for (int i = n - 1; i >= 0; i--) if (med - s[i] > 0) y[m++] = med - s[i]; }
         int k = (int)floor(sqrt(m));
-        double h = hill_alpha(y, m, k);
+        double h = hill_alpha_sorted(y, m, k);
         if (b < 0) { t.alpha = h; t.k = k; }
         else if (isfinite(h)) al[kept++] = h;
     }
     if (kept > 1) percentile_interval(al, kept, &t.lo, &t.hi);
+    resampler_free(&rs);
     free(s); free(y); free(al);
     return t;
 }
@@ -110,28 +111,38 @@ static int next_k(int k, int n) {
 // Expected best of k seeds of group G with bootstrap intervals (resamples of its runs,
 // index = resample·n + position), against L(k·N) from the law fr (NULL: none).
 static void best_of_k(const SeedGroup *G, const FitResult *fr, int n_boot, uint64_t seed, SeedGroupStats *out) {
-    out->n_best = 0;
-    for (int k = 1; k; k = next_k(k, G->n)) out->n_best++;
-    out->best = xmalloc(sizeof(BestOfK) * out->n_best);
+    int n = G->n, K = 0;
+    for (int k = 1; k; k = next_k(k, n)) K++;
+    out->n_best = K;
+    out->best = xmalloc(sizeof(BestOfK) * K);
     int nb = fr && fr->n_boot > n_boot ? fr->n_boot : n_boot;
-    double *boot = xmalloc(sizeof(double) * (nb + 1)), *s = xmalloc(sizeof(double) * G->n);
+    double *boot = xmalloc(sizeof(double) * ((size_t)K * n_boot + nb + 1)), *s = xmalloc(sizeof(double) * n);
+    double *w = xmalloc(sizeof(double) * (size_t)K * n), *law = boot + (size_t)K * n_boot;
+    int *n_w = xmalloc(sizeof(int) * K);
     BestOfK *e = out->best;
-    for (int k = 1; k; k = next_k(k, G->n), e++) {
-        *e = (BestOfK){ .k = k, .best = expected_best_of_k(G->loss, G->n, k), .lo = NAN, .hi = NAN, .law = NAN,
-                        .law_lo = NAN, .law_hi = NAN };
-        for (int b = 0; b < n_boot; b++) {
-            for (int i = 0; i < G->n; i++) s[i] = G->loss[rng_below(seed, RNG_STREAM_DIST_BEST_OF_K, (uint64_t)b * G->n + i, (uint32_t)G->n)];
-            boot[b] = expected_best_of_k(s, G->n, k);
-        }
-        if (n_boot > 1) percentile_interval(boot, n_boot, &e->lo, &e->hi);
-        double xk = k * G->N;
-        if (fr) e->law = fit_predict(&law_power, fr->theta, &xk);
+    for (int k = 1, j = 0; k; k = next_k(k, n), j++) {
+        e[j] = (BestOfK){ .k = k, .best = expected_best_of_k(G->loss, n, k), .lo = NAN, .hi = NAN, .law = NAN,
+                          .law_lo = NAN, .law_hi = NAN };
+        n_w[j] = best_of_k_weights(n, k, w + (size_t)j * n);   // the same for every resample
+    }
+    // Each resample drawn once and weighed for every k: boot[j·n_boot + b].
+    Resampler rs;
+    resampler_init(&rs, G->loss, n);
+    for (int b = 0; b < n_boot; b++) {
+        resampler_draw(&rs, seed, RNG_STREAM_DIST_BEST_OF_K, (uint64_t)b, s);
+        for (int j = 0; j < K; j++) boot[(size_t)j * n_boot + b] = best_of_k_weighted(s, w + (size_t)j * n, n_w[j]);
+    }
+    resampler_free(&rs);
+    for (int j = 0; j < K; j++) {
+        if (n_boot > 1) percentile_interval(boot + (size_t)j * n_boot, n_boot, &e[j].lo, &e[j].hi);
+        double xk = e[j].k * G->N;
+        if (fr) e[j].law = fit_predict(&law_power, fr->theta, &xk);
         if (fr && fr->n_boot > 1) {
-            for (int b = 0; b < fr->n_boot; b++) boot[b] = fit_predict(&law_power, fr->boot_theta + (size_t)b * 3, &xk);
-            percentile_interval(boot, fr->n_boot, &e->law_lo, &e->law_hi);
+            for (int b = 0; b < fr->n_boot; b++) law[b] = fit_predict(&law_power, fr->boot_theta + (size_t)b * 3, &xk);
+            percentile_interval(law, fr->n_boot, &e[j].law_lo, &e[j].law_hi);
         }
     }
-    free(boot); free(s);
+    free(boot); free(s); free(w); free(n_w);
 }
 
 // The init × data split of group G's loss, y[I·J] in grid order, with bootstrap intervals:

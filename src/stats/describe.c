@@ -19,8 +19,7 @@ const char *const describe_names[DESCRIBE_STATS] = {
     "mean", "std", "cv", "min", "q05", "q25", "median", "q75", "q95", "max", "iqr", "skewness", "excess_kurtosis",
 };
 
-static void stats_of(double *x, int n, double *v) {   // sorts x
-    sort_doubles(x, n);
+static void stats_of_sorted(const double *x, int n, double *v) {
     double m = gsl_stats_mean(x, 1, n), s = n > 1 ? gsl_stats_sd_m(x, 1, n, m) : NAN;
     static const double q[] = { 0.05, 0.25, 0.5, 0.75, 0.95 };
     v[0] = m;
@@ -32,6 +31,38 @@ static void stats_of(double *x, int n, double *v) {   // sorts x
     v[10] = v[7] - v[5];
     v[11] = s > 0 ? gsl_stats_skew_m_sd(x, 1, n, m, s) : NAN;
     v[12] = s > 0 ? gsl_stats_kurtosis_m_sd(x, 1, n, m, s) : NAN;
+}
+
+static void stats_of(double *x, int n, double *v) {   // sorts x
+    sort_doubles(x, n);
+    stats_of_sorted(x, n, v);
+}
+
+static int by_value(const void *a, const void *b, void *x) {
+    double u = ((const double *)x)[*(const int *)a], v = ((const double *)x)[*(const int *)b];
+    return (u > v) - (u < v);
+}
+
+void resampler_init(Resampler *r, const double *x, int n) {
+    *r = (Resampler){ .n = n, .sorted = xmalloc(sizeof(double) * (n ? n : 1)),
+                      .rank = xmalloc(sizeof(int) * (n ? n : 1)), .count = xmalloc(sizeof(int) * (n ? n : 1)) };
+    int *order = r->count;   // scratch until the first draw
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, n, sizeof(int), by_value, (void *)x);
+    for (int j = 0; j < n; j++) { r->sorted[j] = x[order[j]]; r->rank[order[j]] = j; }
+}
+
+void resampler_draw(Resampler *r, uint64_t seed, uint64_t stream, uint64_t b, double *out) {
+    int n = r->n;
+    memset(r->count, 0, sizeof(int) * n);
+    for (int i = 0; i < n; i++) r->count[r->rank[rng_below(seed, stream, b * n + i, (uint32_t)n)]]++;
+    for (int j = 0, o = 0; j < n; j++)
+        for (int c = r->count[j]; c > 0; c--) out[o++] = r->sorted[j];
+}
+
+void resampler_free(Resampler *r) {
+    free(r->sorted); free(r->rank); free(r->count);
+    *r = (Resampler){ 0 };
 }
 
 // gsl_stats_quantile_from_sorted_data's value (linear between the order statistics
@@ -64,10 +95,13 @@ int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d) {
     for (int j = 0; j < DESCRIBE_STATS; j++) d->lo[j] = d->hi[j] = NAN;
     if (n_boot > 0) {
         double *all = xmalloc(sizeof(double) * n_boot * DESCRIBE_STATS), *col = xmalloc(sizeof(double) * n_boot);
+        Resampler rs;
+        resampler_init(&rs, x, n);
         for (int b = 0; b < n_boot; b++) {
-            for (int i = 0; i < n; i++) s[i] = x[rng_below(seed, RNG_STREAM_DESCRIBE, (uint64_t)b * n + i, (uint32_t)n)];
-            stats_of(s, n, all + (size_t)b * DESCRIBE_STATS);
+            resampler_draw(&rs, seed, RNG_STREAM_DESCRIBE, (uint64_t)b, s);
+            stats_of_sorted(s, n, all + (size_t)b * DESCRIBE_STATS);
         }
+        resampler_free(&rs);
         for (int j = 0; j < DESCRIBE_STATS; j++) {
             int m = 0;
             for (int b = 0; b < n_boot; b++) {
@@ -84,15 +118,21 @@ int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d) {
     return 0;
 }
 
+double hill_alpha_sorted(const double *s, int n, int k) {
+    if (k < 2 || k >= n) return NAN;
+    double thr = s[n - k - 1], sum = 0;   // ascending: the k largest are s[n−k..n−1], the threshold s[n−k−1]
+    for (int i = n - k; i < n; i++) sum += log(s[i] / thr);
+    return thr > 0 && sum > 0 ? k / sum : NAN;
+}
+
 double hill_alpha(const double *y, int n, int k) {
     if (k < 2 || k >= n) return NAN;
     double *s = xmalloc(sizeof(double) * n);
     memcpy(s, y, sizeof(double) * n);
-    sort_doubles(s, n);   // ascending: the k largest are s[n−k..n−1], the threshold s[n−k−1]
-    double thr = s[n - k - 1], sum = 0;
-    for (int i = n - k; i < n; i++) sum += log(s[i] / thr);
+    sort_doubles(s, n);
+    double a = hill_alpha_sorted(s, n, k);
     free(s);
-    return thr > 0 && sum > 0 ? k / sum : NAN;
+    return a;
 }
 
 // log Φ(z) for any z: log(erfc(−z/√2)/2), finite far into either tail where Φ or 1 − Φ underflows.
@@ -162,14 +202,33 @@ const char *spread_slope_verdict(double lo, double hi) {
     return "falls, slower than N^-1/2";   // −1/2 < lo ≤ hi < 0
 }
 
+int best_of_k_weights(int n, int k, double *w) {
+    double lc = gsl_sf_lnchoose((unsigned)n, (unsigned)k);
+    for (int i = 1; i <= n - k + 1; i++)   // C(n−i, k−1) is zero beyond n − k + 1
+        w[i - 1] = exp(gsl_sf_lnchoose((unsigned)(n - i), (unsigned)(k - 1)) - lc);
+    return n - k + 1;
+}
+
+double best_of_k_weighted(const double *s, const double *w, int n_w) {
+    double e = 0;
+    for (int i = 0; i < n_w; i++) e += s[i] * w[i];
+    return e;
+}
+
+double expected_best_of_k_sorted(const double *s, int n, int k) {
+    if (k < 1 || k > n) return NAN;
+    double *w = xmalloc(sizeof(double) * n);
+    double e = best_of_k_weighted(s, w, best_of_k_weights(n, k, w));
+    free(w);
+    return e;
+}
+
 double expected_best_of_k(const double *x, int n, int k) {
     if (k < 1 || k > n) return NAN;
     double *s = xmalloc(sizeof(double) * n);
     memcpy(s, x, sizeof(double) * n);
     sort_doubles(s, n);
-    double e = 0, lc = gsl_sf_lnchoose((unsigned)n, (unsigned)k);
-    for (int i = 1; i <= n - k + 1; i++)   // C(n−i, k−1) is zero beyond n − k + 1
-        e += s[i - 1] * exp(gsl_sf_lnchoose((unsigned)(n - i), (unsigned)(k - 1)) - lc);
+    double e = expected_best_of_k_sorted(s, n, k);
     free(s);
     return e;
 }

@@ -25,6 +25,15 @@ typedef struct {
 // Returns 0, or −1 (jp_error() says why) below 3 values, with a non-finite value, or no spread.
 int describe(const double *x, int n, int n_boot, uint64_t seed, Describe *d);
 
+// Bootstrap resamples that come out sorted without a sort. Value i of resample b is
+// x[rng_below(seed, stream, b·n + i, n)], as every bootstrap here draws it; each draw is counted at
+// its rank among x and the counts are written out in rank order: O(n) a resample, where sorting
+// the draws was O(n log n) (most of `jackpot dist` on large groups), and the same sorted values.
+typedef struct { int n; double *sorted; int *rank, *count; } Resampler;
+void resampler_init(Resampler *r, const double *x, int n);
+void resampler_draw(Resampler *r, uint64_t seed, uint64_t stream, uint64_t b, double *out);   // out[n] ascending
+void resampler_free(Resampler *r);
+
 // 2.5% and 97.5% quantiles of v[n] (reordered in place; the values GSL's quantile of
 // the sorted data gives, found by selection in O(n)): a 95% percentile interval.
 void percentile_interval(double *v, int n, double *lo, double *hi);
@@ -32,6 +41,7 @@ void percentile_interval(double *v, int n, double *lo, double *hi);
 // Hill's estimator of the tail index α from the k largest of y[n] (y > 0):
 // α̂ = 1 / mean(log y_(i) / y_(k+1)), i = 1..k. NaN if k < 2 or k ≥ n.
 double hill_alpha(const double *y, int n, int k);
+double hill_alpha_sorted(const double *y, int n, int k);   // y ascending
 
 // Anderson–Darling test of normality with mean and variance estimated:
 // A*² = A²·(1 + 0.75/n + 2.25/n²) and its p-value (D'Agostino & Stephens 1986).
@@ -63,6 +73,11 @@ const char *spread_slope_verdict(double lo, double hi);
 // Unbiased expected minimum of k draws from the n observed values:
 // E[min of k] = Σ_i x_(i) C(n−i, k−1) / C(n, k), x ascending, i = 1..n.
 double expected_best_of_k(const double *x, int n, int k);
+double expected_best_of_k_sorted(const double *x, int n, int k);   // x ascending
+// The same in two parts, for many resamples of one n and k: w[i] = C(n−1−i, k−1)/C(n, k), the
+// weight of the (i+1)-th smallest (returns their count, n − k + 1; w has room for n), and the sum.
+int best_of_k_weights(int n, int k, double *w);
+double best_of_k_weighted(const double *x, const double *w, int n_w);
 
 // The crossed seed grid of one group: the distinct init seeds (I of them) and data
 // seeds (J), and cell[r] = i·J + j of run r. Returns 0 when every (init, data) pair
