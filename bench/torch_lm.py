@@ -15,11 +15,15 @@ prints: tokens/s X kaplan_gflops Y cpu_per_wall R step_s S loss Q   (tokens of a
 Set OPENBLAS_NUM_THREADS and OMP_NUM_THREADS to THREADS in the environment as well:
 torch.set_num_threads does not limit OpenBLAS."""
 import math
+import os
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from gpt_reference import logits_of  # noqa: E402  (the same model the parity tests check)
 
 mode = sys.argv[1]
 M, C, L, H, T, B, STEPS, THREADS = map(int, sys.argv[2:10])
@@ -52,22 +56,8 @@ def init(stack):
 
 
 def forward(p, tokens, targets):
-    """One model: tests/reference/gpt_reference.py's forward at this shape."""
-    x = p["transformer.wte.weight"][tokens] + p["transformer.wpe.weight"][:T]
-    for l in range(L):
-        q = lambda n: p["transformer.h.%d.%s" % (l, n)]
-        h = F.layer_norm(x, (C,), q("ln_1.weight"), q("ln_1.bias"), eps=1e-5)
-        qkv = F.linear(h, q("attn.c_attn.weight"), q("attn.c_attn.bias"))
-        qq, kk, vv = (t.view(B, T, H, hs).transpose(1, 2) for t in qkv.split(C, dim=2))
-        att = (qq @ kk.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
-        att = F.softmax(att.masked_fill(~MASK, float("-inf")), dim=-1)
-        y = (att @ vv).transpose(1, 2).contiguous().view(B, T, C)
-        x = x + F.linear(y, q("attn.c_proj.weight"), q("attn.c_proj.bias"))
-        h = F.layer_norm(x, (C,), q("ln_2.weight"), q("ln_2.bias"), eps=1e-5)
-        h = F.gelu(F.linear(h, q("mlp.c_fc.weight"), q("mlp.c_fc.bias")))
-        x = x + F.linear(h, q("mlp.c_proj.weight"), q("mlp.c_proj.bias"))
-    x = F.layer_norm(x, (C,), p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps=1e-5)
-    logits = F.linear(x, p["transformer.wte.weight"])
+    """One model: tests/reference/gpt_reference.py's forward (the parity tests' model) at this shape."""
+    logits = logits_of(p, tokens, L, H, p["transformer.wte.weight"])
     return F.cross_entropy(logits.view(-1, V), targets.view(-1))
 
 

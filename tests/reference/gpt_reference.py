@@ -50,24 +50,32 @@ def make_params(tied):
     return p
 
 
-def forward(p, tied, tokens, targets):
-    hs = C // H
-    x = p["transformer.wte.weight"][tokens] + p["transformer.wpe.weight"][:T]
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    for l in range(L):
+def logits_of(p, tokens, n_layer, n_head, head):
+    """nanoGPT's forward at any shape: tokens[B][T] → logits[B][T][V] through head (wte when tied).
+    bench/torch_lm.py times this same function."""
+    Bn, Tn = tokens.shape
+    Cn = p["transformer.wte.weight"].shape[1]
+    hs = Cn // n_head
+    x = p["transformer.wte.weight"][tokens] + p["transformer.wpe.weight"][:Tn]
+    mask = torch.tril(torch.ones(Tn, Tn, dtype=torch.bool))
+    for l in range(n_layer):
         q = lambda n: p["transformer.h.%d.%s" % (l, n)]
-        h = F.layer_norm(x, (C,), q("ln_1.weight"), q("ln_1.bias"), eps=1e-5)
+        h = F.layer_norm(x, (Cn,), q("ln_1.weight"), q("ln_1.bias"), eps=1e-5)
         qkv = F.linear(h, q("attn.c_attn.weight"), q("attn.c_attn.bias"))
-        qq, kk, vv = (t.view(B, T, H, hs).transpose(1, 2) for t in qkv.split(C, dim=2))
+        qq, kk, vv = (t.view(Bn, Tn, n_head, hs).transpose(1, 2) for t in qkv.split(Cn, dim=2))
         att = (qq @ kk.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
         att = F.softmax(att.masked_fill(~mask, float("-inf")), dim=-1)
-        y = (att @ vv).transpose(1, 2).contiguous().view(B, T, C)
+        y = (att @ vv).transpose(1, 2).contiguous().view(Bn, Tn, Cn)
         x = x + F.linear(y, q("attn.c_proj.weight"), q("attn.c_proj.bias"))
-        h = F.layer_norm(x, (C,), q("ln_2.weight"), q("ln_2.bias"), eps=1e-5)
+        h = F.layer_norm(x, (Cn,), q("ln_2.weight"), q("ln_2.bias"), eps=1e-5)
         h = F.gelu(F.linear(h, q("mlp.c_fc.weight"), q("mlp.c_fc.bias")))
         x = x + F.linear(h, q("mlp.c_proj.weight"), q("mlp.c_proj.bias"))
-    x = F.layer_norm(x, (C,), p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps=1e-5)
-    logits = F.linear(x, p["transformer.wte.weight"] if tied else p["lm_head.weight"])
+    x = F.layer_norm(x, (Cn,), p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps=1e-5)
+    return F.linear(x, head)
+
+
+def forward(p, tied, tokens, targets):
+    logits = logits_of(p, tokens, L, H, p["transformer.wte.weight"] if tied else p["lm_head.weight"])
     return logits, F.cross_entropy(logits.view(-1, V), targets.view(-1))
 
 
