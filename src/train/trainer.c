@@ -121,15 +121,20 @@ int train_eval_chunk(const TrainConfig *cfg) {
     return rows < cfg->eval_rows ? rows : cfg->eval_rows;
 }
 
+// The most examples of any one concept of a stratified split (0 for an ordinary split).
+static int largest_concept(const Split *s) {
+    int most = 0;
+    for (int c = 0; c < s->n_concepts; c++)
+        if (s->concept_start[c + 1] - s->concept_start[c] > most) most = s->concept_start[c + 1] - s->concept_start[c];
+    return most;
+}
+
 int train_work_rows(const TrainConfig *cfg, const Task *task) {
     int rows = cfg->batch > train_eval_chunk(cfg) ? cfg->batch : train_eval_chunk(cfg);
-    const Split *s = &task->test;   // stratified splits are evaluated (and probed) a concept at a time
-    for (int c = 0; c < s->n_concepts; c++)
-        if (s->concept_start[c + 1] - s->concept_start[c] > rows) rows = s->concept_start[c + 1] - s->concept_start[c];
-    const Split *v = &task->val;
-    for (int c = 0; c < v->n_concepts; c++)
-        if (v->concept_start[c + 1] - v->concept_start[c] > rows) rows = v->concept_start[c + 1] - v->concept_start[c];
-    return rows;
+    // stratified splits are evaluated (and probed) a concept at a time
+    int test = largest_concept(&task->test), val = largest_concept(&task->val);
+    if (test > rows) rows = test;
+    return val > rows ? val : rows;
 }
 
 // The trainer's threads: member_threads − 1 helpers and the caller, which wait for work asleep (a
