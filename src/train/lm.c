@@ -103,11 +103,11 @@ typedef struct {
     LmEnsemble *e;
     LmMember *mbs;
     GptTensor *tensors;
-    int n_tensors, member_threads, eval_B;
+    int n_tensors, eval_B;
     long n_eval[2];          // windows evaluated: validation, test
     double t0, wall0;        // clock at this session's start; e->wall_s then
     double flops_per_token;
-    Crew crew;               // member_threads threads taking members (base/crew.h), once set up
+    Crew crew;               // min(threads, M) threads taking members (base/crew.h), once set up
     int crew_on;
 } LmRun;
 
@@ -264,13 +264,12 @@ static int run_setup(LmRun *r, const LmConfig *cfg, const TextCorpus *c) {
     r->n_tensors = gpt_n_tensors(&cfg->shape);
     r->tensors = xmalloc_array((size_t)r->n_tensors, sizeof(GptTensor));
     gpt_tensors(&cfg->shape, r->tensors);
-    r->member_threads = cfg->threads < e->M ? cfg->threads : e->M;
     r->flops_per_token = gpt_train_flops_per_token(&cfg->shape);
     r->mbs = xcalloc(e->M, sizeof(LmMember));
     int cap = r->eval_B > cfg->batch ? r->eval_B : cfg->batch;
     for (int m = 0; m < e->M; m++)
         if (member_setup(&r->mbs[m], cfg, c, e->member[m].data_seed, cap) != 0) return -1;
-    crew_start(&r->crew, r->member_threads);
+    crew_start(&r->crew, cfg->threads < e->M ? cfg->threads : e->M);
     r->crew_on = 1;
     return 0;
 }
