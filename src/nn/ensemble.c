@@ -1,6 +1,5 @@
 #include "nn/ensemble.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,33 +43,6 @@ void ensemble_apply_mask(Ensemble *e, int m) {
     for (size_t i = 0; i < e->P; i++) { p[i] *= k[i]; s1[i] *= k[i]; s2[i] *= k[i]; }
 }
 
-// AdamW on n values, as optim_update (the same operations in the same order), with the mask k
-// (NULL: dense) applied in the same pass. restrict: the arrays are distinct slices, so the loop
-// vectorises without a run-time overlap check.
-static void adamw_masked(const OptimConfig *c, float lr, long t, float wd, float *restrict p, const float *restrict g,
-                         float *restrict m, float *restrict v, const float *restrict k, size_t n) {
-    float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-    float step = (float)(lr / (1.0 - pow((double)b1, (double)t)));
-    float bc2_sqrt = (float)sqrt(1.0 - pow((double)b2, (double)t));
-    float shrink = 1.0f - lr * wd;
-    // The update of element i into pi, mi, vi (a macro so that the dense and the masked loop share it:
-    // one loop testing k would make gcc load k under a vector mask, which faults in microcode
-    // assists when k is NULL).
-#define ADAMW_ELEMENT                                                        \
-        float pi = p[i] * shrink;                                            \
-        float mi = m[i] * b1 + g[i] * (1.0f - b1);                           \
-        float vi = v[i] * b2 + g[i] * g[i] * (1.0f - b2);                    \
-        pi -= step * (mi / (sqrtf(vi) / bc2_sqrt + eps));
-    if (!k) {
-        #pragma omp simd
-        for (size_t i = 0; i < n; i++) { ADAMW_ELEMENT p[i] = pi; m[i] = mi; v[i] = vi; }
-        return;
-    }
-    #pragma omp simd
-    for (size_t i = 0; i < n; i++) { ADAMW_ELEMENT p[i] = pi * k[i]; m[i] = mi * k[i]; v[i] = vi * k[i]; }
-#undef ADAMW_ELEMENT
-}
-
 void ensemble_optim_step(Ensemble *e, int m, const OptimConfig *c, float lr) {
     MlpLayer L[MLP_MAX_DEPTH + 1];
     int n = mlp_layers(&e->shape, L);
@@ -89,7 +61,7 @@ void ensemble_optim_step(Ensemble *e, int m, const OptimConfig *c, float lr) {
     for (int l = 0; l < n; l++)
         for (int part = 0; part < 2; part++) {
             size_t at = off + (part ? L[l].b : L[l].w), len = part ? (size_t)L[l].out : (size_t)L[l].in * L[l].out;
-            adamw_masked(c, lr, t, part ? 0.0f : c->weight_decay, e->params + at, e->grads + at, e->state1 + at,
+            adamw_update(c, lr, t, part ? 0.0f : c->weight_decay, e->params + at, e->grads + at, e->state1 + at,
                          e->state2 + at, e->mask ? e->mask + at : NULL, len);
         }
 }

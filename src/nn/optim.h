@@ -24,6 +24,11 @@ OptimConfig optim_defaults(OptimKind kind);
 void optim_update(const OptimConfig *c, float lr, long t, int decay,
                   float *p, const float *g, float *state1, float *state2, size_t n);
 
+// AdamW's update of n parameters with weight decay wd, and the pruning mask k (1 kept, 0 pruned;
+// NULL: dense) applied to the parameters and both moments in the same pass. optim_update's AdamW.
+void adamw_update(const OptimConfig *c, float lr, long t, float wd, float *p, const float *g, float *m, float *v,
+                  const float *k, size_t n);
+
 #define OPTIM_COUNT 2
 extern const char *const optim_names[OPTIM_COUNT];
 const char *optim_name(OptimKind kind);
