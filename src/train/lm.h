@@ -60,6 +60,21 @@ typedef struct {
     const char *checkpoint_path;
     long checkpoint_every_steps;
     double checkpoint_every_s;
+    // Data parallelism (optional; dp.ranks <= 1 or dp.sum NULL: one process). This process is
+    // rank dp.rank of dp.ranks processes that train the same members, each step's batch split
+    // among them: rank r takes sequences [first_r, first_r + B_r) of text_batch's B, B_r =
+    // B/ranks (+1 for r < B % ranks), its gradient weighted by B_r/B; dp.sum(dp.ctx, buf, n)
+    // replaces buf[n] by its elementwise sum over the ranks (MPI_Allreduce), and every rank
+    // then applies the same clip and update, so their parameters stay identical. sum is called
+    // by every rank in the same order with the same n, always from the thread that called
+    // train_lm_ensemble. The stop flag is agreed through the same sums (any rank's stop stops
+    // all at the same step). Every rank evaluates; a caller passes the sink on one rank only,
+    // and the checkpoint path on one rank only (all ranks may read it to resume).
+    struct {
+        int ranks, rank;
+        void (*sum)(void *ctx, float *buf, size_t n);
+        void *ctx;
+    } dp;
 } LmConfig;
 
 // Peak lr 1e-3, AdamW (β 0.9, 0.95, ε 1e-8, weight decay 0.1), warmup 0, cosine to 0.1,
