@@ -40,8 +40,16 @@ endif
 
 # -fno-math-errno: lets sqrtf vectorise in the optimiser (no errno is ever read).
 # Recursive (=) so pkg-config runs only after the dependency stamp exists.
-PKGS     = openblas zlib sqlite3 libfyaml gsl
-CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPENMP) -fno-math-errno $(ARCH) -Isrc $(shell pkg-config --cflags $(PKGS))
+# MPI: built in when an MPI library's pkg-config file is there (Debian's OpenMPI, which
+# scripts/install-deps installs: mpi-c), defining JACKPOT_MPI; MPI=0 builds without it (one
+# process; `jackpot info` says which). Recursive, like PKGS, so it is asked after install-deps.
+MPI ?= $(shell pkg-config --exists mpi-c && echo 1 || echo 0)
+ifeq ($(FUZZ),1)
+  MPI := 0
+endif
+MPI_ON    = $(filter 1,$(MPI))
+PKGS     = openblas zlib sqlite3 libfyaml gsl $(if $(MPI_ON),mpi-c)
+CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPENMP) -fno-math-errno $(ARCH) -Isrc $(if $(MPI_ON),-DJACKPOT_MPI) $(shell pkg-config --cflags $(PKGS))
 # GSL's own CBLAS is left out: OpenBLAS provides the CBLAS symbols GSL calls.
 LDLIBS   = $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS))) -lpthread -lm
 TESTLIBS = $(shell pkg-config --libs cmocka)

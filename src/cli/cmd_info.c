@@ -6,6 +6,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "base/ranks.h"
 #include "nn/blas.h"
 
 static void print_cpu_model(void) {
@@ -25,7 +26,7 @@ int cmd_info(int argc, char **argv) {
         if (strcmp(argv[i], "--help") == 0) {
             puts("usage: jackpot info [--no-probe]\n\n"
                  "Prints the CPU, the core count, the OpenBLAS kernels in use (and whether jackpot\n"
-                 "chose them), and sgemm 2048² GFLOP/s on 1 thread and on all cores.\n\n"
+                 "chose them), the MPI library jackpot was built with (or none), and sgemm 2048² GFLOP/s on 1 thread and on all cores.\n\n"
                  "  --no-probe   skip the GEMM speed probe");
             return 0;
         }
@@ -43,6 +44,10 @@ int cmd_info(int argc, char **argv) {
         printf("blas kernels:   %s (%s%s)\n", blas_core_name(), env ? "OPENBLAS_CORETYPE=" : "detected by OpenBLAS",
                env ? env : "");
     printf("blas config:    %s\n", blas_config());
+    if (ranks_built_with_mpi())
+        printf("mpi:            %s (built with MPI: mpirun -np P jackpot run … trains on P processes)\n", ranks_library());
+    else
+        printf("mpi:            %s\n", ranks_library());
     if (probe) {
         blas_set_threads(1);
         printf("sgemm 2048²:    %.0f GFLOP/s on 1 thread\n", blas_probe_gflops(2048));
