@@ -13,6 +13,7 @@
 #include "data/fashion.h"
 #include "sweep/lm_files.h"
 #include "sweep/progress.h"
+#include "sweep/run_shared.h"
 #include "train/lm_checkpoint.h"
 
 double spec_planned_flops(const RunSpec *s) {
@@ -208,28 +209,14 @@ int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt) {
     return blas;
 }
 
-typedef struct {
-    Store *store;
-    const Group *groups;
-    GroupPart *parts;        // [n_parts], taken in order
-    int n_parts, next;
-    int *parts_left;         // [group]: parts not yet finished, for the progress's group count
-    const RunOptions *opt;
-    int threads_per_worker;
-    pthread_mutex_t mu;      // guards next, parts_left and tot (and stderr lines of the workers)
-    TaskCache tasks;
-    Progress progress;
-    RunTotals *tot;
-} Shared;
-
-static int queue_next(Shared *sh) {
+int queue_next(Shared *sh) {
     pthread_mutex_lock(&sh->mu);
     int g = (atomic_load(sh->opt->stop) || sh->tot->aborted || sh->next >= sh->n_parts) ? -1 : sh->next++;
     pthread_mutex_unlock(&sh->mu);
     return g;
 }
 
-static int aborted(Shared *sh) {
+int aborted(Shared *sh) {
     pthread_mutex_lock(&sh->mu);
     int a = sh->tot->aborted;
     pthread_mutex_unlock(&sh->mu);
@@ -237,7 +224,7 @@ static int aborted(Shared *sh) {
 }
 
 // Stops the sweep with the first reason given; stop_training: also the trainings in flight.
-static void abort_sweep(Shared *sh, const char *why, int stop_training) {
+void abort_sweep(Shared *sh, const char *why, int stop_training) {
     pthread_mutex_lock(&sh->mu);
     if (!sh->tot->aborted) snprintf(sh->tot->error, sizeof sh->tot->error, "%s", why);
     sh->tot->aborted = 1;
@@ -247,16 +234,18 @@ static void abort_sweep(Shared *sh, const char *why, int stop_training) {
 
 // A store write failed in this thread: its message is this thread's jp_error(), copied under
 // the store's lock by the failing call (other workers may be failing too).
-static void store_failed(Shared *sh, const char *what) {
+void store_failed(Shared *sh, const char *what) {
     char why[1600];
     snprintf(why, sizeof why, "%s: %s: %s", sh->store->path, what, jp_error());
     abort_sweep(sh, why, 1);
 }
 
-typedef struct { Shared *sh; const Group *g; double *last_flops; double *last_steps; } SinkCtx;
-
-static void store_sink(void *ctx, const EvalRecord *r) {
+void store_sink(void *ctx, const EvalRecord *r) {
     SinkCtx *c = ctx;
+    if (c->sh->relay) {
+        c->sh->relay->eval(c->sh->relay->ctx, c->token, r);
+        return;
+    }
     StoreMetric m[6 + PROBE_METRICS] = {
         { "train", "loss", r->train_loss }, { "train", "lr", r->step ? r->lr : NAN },
         { "val", "loss", r->val_loss },     { "val", "acc", r->val_acc },
@@ -321,7 +310,12 @@ static void finish_lm_member(Shared *sh, long run_id, const LmSummary *s, double
     record_finish(sh, run_id, s->diverged_step, wall, sum, (int)(sizeof sum / sizeof sum[0]));
 }
 
-static void lm_store_eval(Shared *sh, long run_id, const LmRecord *r) {
+static void lm_store_eval(Shared *sh, const Group *g, int token, const LmRecord *r) {
+    if (sh->relay) {
+        sh->relay->lm_eval(sh->relay->ctx, token, r);
+        return;
+    }
+    long run_id = g->run_ids[r->member];
     StoreMetric m[] = {
         { "train", "loss", r->train_loss }, { "train", "lr", r->step ? r->lr : NAN },
         { "train", "grad_norm", r->grad_norm },
@@ -332,12 +326,11 @@ static void lm_store_eval(Shared *sh, long run_id, const LmRecord *r) {
         store_failed(sh, "writing an evaluation");
 }
 
-typedef struct { Shared *sh; const Group *g; FILE *log; double *last_flops, *last_steps; } LmSinkCtx;
-
-static void lm_sink(void *ctx, const LmRecord *r) {
+void lm_sink(void *ctx, const LmRecord *r) {
     LmSinkCtx *c = ctx;
     if (c->log) lm_log_write(c->log, r);   // first: the log is what a resumed group writes back
-    lm_store_eval(c->sh, c->g->run_ids[r->member], r);
+    lm_store_eval(c->sh, c->g, c->token, r);
+    if (c->sh->relay) return;   // rank 0 counts the progress
     double steps = (double)r->step;
     progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], r->val_loss);
     c->last_flops[r->member] = r->flops;
@@ -356,8 +349,8 @@ static int lm_checkpoint_fits(const LmEnsemble *e, const LmConfig *cfg, const Me
 
 // The group's checkpoint, when one fits, into e (else e zeroed: a fresh start), with its evaluations
 // up to its step written back to the store from the log; *log open for the records to come.
-static void lm_resume(Shared *sh, const Group *g, const LmConfig *cfg, const MemberSeeds *seeds, const char *log_path,
-                      LmEnsemble *e, FILE **log) {
+static void lm_resume(Shared *sh, const Group *g, int token, const LmConfig *cfg, const MemberSeeds *seeds,
+                      const char *log_path, LmEnsemble *e, FILE **log) {
     memset(e, 0, sizeof *e);
     LmRecord *rec = NULL;
     long n = 0;
@@ -373,7 +366,7 @@ static void lm_resume(Shared *sh, const Group *g, const LmConfig *cfg, const Mem
     *log = fopen(log_path, "w");   // rewritten with what is kept: best effort, a resume needs it only
     for (long i = 0; i < n; i++) {
         if (*log) lm_log_write(*log, &rec[i]);
-        if (rec[i].member >= 0 && rec[i].member < g->n) lm_store_eval(sh, g->run_ids[rec[i].member], &rec[i]);
+        if (rec[i].member >= 0 && rec[i].member < g->n) lm_store_eval(sh, g, token, &rec[i]);
     }
     free(rec);
 }
@@ -382,35 +375,36 @@ static void lm_resume(Shared *sh, const Group *g, const LmConfig *cfg, const Mem
 static int lm_write_weights(Shared *sh, const Group *g, const LmEnsemble *e) {
     char path[1200];
     for (int m = 0; m < g->n; m++) {
-        lm_weights_file(sh->store->path, g->run_ids[m], path, sizeof path);
+        lm_weights_file(sh->db_path, g->run_ids[m], path, sizeof path);
         if (lm_weights_write(path, e, m) != 0) return -1;
     }
     return 0;
 }
 
 // 0 done (weights written, the checkpoint and log removed), 1 stopped (the checkpoint kept), −1 failed.
-static int train_lm(Shared *sh, Group *g, LmSummary *sum) {
+static int train_lm(Shared *sh, Group *g, int token, LmSummary *sum) {
     const RunSpec *s = g->specs[0];
     const TextCorpus *corpus = corpus_cache_get(&sh->tasks, s);
-    if (!corpus || lm_files_mkdir(sh->store->path) != 0) return -1;
+    if (!corpus || lm_files_mkdir(sh->db_path) != 0) return -1;
     LmConfig cfg = spec_lm_config(s, sh->threads_per_worker);
     cfg.stop = sh->opt->stop;
     if (!cfg.D) {   // the whole training part: the runs' D is known now
         cfg.D = corpus->part_bytes[TEXT_TRAIN];
-        if (store_set_train_size(sh->store, g->run_ids, g->n, cfg.D) != 0) {
+        if (sh->relay) sh->relay->train_size(sh->relay->ctx, token, cfg.D);
+        else if (store_set_train_size(sh->store, g->run_ids, g->n, cfg.D) != 0) {
             store_failed(sh, "recording D");
             return 1;   // stopped, like any failed write: the runs wait for a rerun
         }
     }
     char ckpt[1200], log_path[1200];
-    lm_checkpoint_file(sh->store->path, g->group_hash, ckpt, sizeof ckpt);
-    lm_log_file(sh->store->path, g->group_hash, log_path, sizeof log_path);
+    lm_checkpoint_file(sh->db_path, g->group_hash, ckpt, sizeof ckpt);
+    lm_log_file(sh->db_path, g->group_hash, log_path, sizeof log_path);
     cfg.checkpoint_path = ckpt;
     MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
     LmEnsemble e;
     FILE *log;
-    lm_resume(sh, g, &cfg, seeds, log_path, &e, &log);
+    lm_resume(sh, g, token, &cfg, seeds, log_path, &e, &log);
     int resumed = e.params != NULL;   // a failing train_lm_ensemble frees only what it allocated
     if (resumed && !sh->opt->quiet) {
         char label[128];
@@ -420,7 +414,7 @@ static int train_lm(Shared *sh, Group *g, LmSummary *sum) {
         pthread_mutex_unlock(&sh->mu);
     }
     double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
-    LmSinkCtx ctx = { sh, g, log, last, last + g->n };
+    LmSinkCtx ctx = { sh, g, log, last, last + g->n, token };
     int rc = train_lm_ensemble(&cfg, corpus, seeds, g->n, &e, lm_sink, &ctx, sum);
     if (log) fclose(log);
     if (rc == 0 && lm_write_weights(sh, g, &e) != 0) rc = -2;
@@ -434,7 +428,7 @@ static int train_lm(Shared *sh, Group *g, LmSummary *sum) {
     return rc < 0 ? -1 : rc;
 }
 
-static int train_mlp(Shared *sh, Group *g, MemberSummary *sum) {
+static int train_mlp(Shared *sh, Group *g, int token, MemberSummary *sum) {
     const Task *task = task_cache_get(&sh->tasks, g->specs[0], sh->opt->data_dir);
     if (!task) return -1;
     TrainConfig cfg = spec_train_config(g->specs[0], sh->threads_per_worker);
@@ -442,7 +436,7 @@ static int train_mlp(Shared *sh, Group *g, MemberSummary *sum) {
     MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
     double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
-    SinkCtx ctx = { sh, g, last, last + g->n };
+    SinkCtx ctx = { sh, g, last, last + g->n, token };
     Ensemble e;
     int rc = train_ensemble(&cfg, task, seeds, g->n, &e, store_sink, &ctx, sum);
     if (rc == 0) ensemble_free(&e);
@@ -463,18 +457,42 @@ static void part_done(Shared *sh, const GroupPart *part, double wall) {
     progress_group_done(&sh->progress, label, part->g.n, wall, last);
 }
 
-static void train_group(Shared *sh, GroupPart *part) {
-    Group *g = &part->g;
-    long launch;
-    if (store_start_launch(sh->store, g->run_ids, g->n, &launch) != 0) { store_failed(sh, "starting runs"); return; }
-    double t0 = clock_now_s();
-    int gpt = spec_is_gpt(g->specs[0]);
-    MemberSummary *sum = xcalloc(g->n, sizeof *sum);
-    LmSummary *lsum = xcalloc(g->n, sizeof *lsum);
-    int rc = gpt ? train_lm(sh, g, lsum) : train_mlp(sh, g, sum);
-    char why[512] = "";   // the training's error, before a store call records its own in jp_error()
-    if (rc < 0) snprintf(why, sizeof why, "%s", jp_error());
-    double wall = clock_now_s() - t0;
+int part_start(Shared *sh, const GroupPart *part, long *launch) {
+    if (store_start_launch(sh->store, part->g.run_ids, part->g.n, launch) == 0) return 0;
+    store_failed(sh, "starting runs");
+    return -1;
+}
+
+int part_train(Shared *sh, Group *g, int token, MemberSummary *sum, LmSummary *lsum, char *why) {
+    int rc = spec_is_gpt(g->specs[0]) ? train_lm(sh, g, token, lsum) : train_mlp(sh, g, token, sum);
+    why[0] = 0;   // the training's error, before a store call records its own in jp_error()
+    if (rc < 0) snprintf(why, 512, "%s", jp_error());
+    return rc;
+}
+
+// The runs failed: why on stderr (even with --quiet: a reason is not progress) and in the store.
+static void record_failure(Shared *sh, const Group *g, const char *why, double wall) {
+    char label[128];
+    group_label(g, label, sizeof label);
+    pthread_mutex_lock(&sh->mu);
+    fprintf(stderr, "jackpot run: %s: %d run%s failed: %s\n", label, g->n, g->n == 1 ? "" : "s", why);
+    pthread_mutex_unlock(&sh->mu);
+    int recorded = 0;
+    for (int m = 0; m < g->n; m++) {
+        if (store_finish_run(sh->store, g->run_ids[m], "failed", -1, wall, why, NULL, 0) != 0) {
+            store_failed(sh, "recording a failure");
+            break;
+        }
+        recorded++;
+    }
+    pthread_mutex_lock(&sh->mu);
+    sh->tot->failed += recorded;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+void part_settle(Shared *sh, const GroupPart *part, long launch, int rc, const char *why, double wall,
+                 const MemberSummary *sum, const LmSummary *lsum) {
+    const Group *g = &part->g;
     if (store_end_launch(sh->store, launch, wall) != 0) store_failed(sh, "ending a launch");
     if (rc == 1 || aborted(sh)) {   // stopped: what it wrote is undone, the runs wait for a rerun
         // If even this fails (a full disk), the runs stay 'running' and the next start
@@ -484,34 +502,30 @@ static void train_group(Shared *sh, GroupPart *part) {
         sh->tot->interrupted += g->n;
         pthread_mutex_unlock(&sh->mu);
     } else if (rc < 0) {
-        char label[128];
-        group_label(g, label, sizeof label);
-        pthread_mutex_lock(&sh->mu);   // the reason on stderr, not only in the database (even with --quiet)
-        fprintf(stderr, "jackpot run: %s: %d run%s failed: %s\n", label, g->n, g->n == 1 ? "" : "s", why);
-        pthread_mutex_unlock(&sh->mu);
-        int recorded = 0;
-        for (int m = 0; m < g->n; m++) {
-            if (store_finish_run(sh->store, g->run_ids[m], "failed", -1, wall, why, NULL, 0) != 0) {
-                store_failed(sh, "recording a failure");
-                break;
-            }
-            recorded++;
-        }
-        pthread_mutex_lock(&sh->mu);
-        sh->tot->failed += recorded;
-        pthread_mutex_unlock(&sh->mu);
+        record_failure(sh, g, why, wall);
     } else {
         for (int m = 0; m < g->n; m++) {
-            if (gpt) finish_lm_member(sh, g->run_ids[m], &lsum[m], wall);
+            if (spec_is_gpt(g->specs[0])) finish_lm_member(sh, g->run_ids[m], &lsum[m], wall);
             else finish_member(sh, g->run_ids[m], &sum[m], wall);
         }
     }
-    free(sum);
-    free(lsum);
     if (rc >= 0 && rc != 1) part_done(sh, part, wall);
 }
 
-static void *worker_main(void *arg) {
+static void train_group(Shared *sh, GroupPart *part) {
+    long launch;
+    if (part_start(sh, part, &launch) != 0) return;
+    double t0 = clock_now_s();
+    MemberSummary *sum = xcalloc(part->g.n, sizeof *sum);
+    LmSummary *lsum = xcalloc(part->g.n, sizeof *lsum);
+    char why[512];
+    int rc = part_train(sh, &part->g, (int)(part - sh->parts), sum, lsum, why);
+    part_settle(sh, part, launch, rc, why, clock_now_s() - t0, sum, lsum);
+    free(sum);
+    free(lsum);
+}
+
+void *worker_main(void *arg) {
     Shared *sh = arg;
     int g;
     while ((g = queue_next(sh)) >= 0) train_group(sh, &sh->parts[g]);
@@ -520,7 +534,7 @@ static void *worker_main(void *arg) {
 
 // Starts up to `workers` threads into th[]; returns how many run. A thread that cannot be
 // started aborts the sweep (the ones started finish the group in hand and stop).
-static int start_workers(Shared *sh, pthread_t *th, int workers) {
+int start_workers(Shared *sh, pthread_t *th, int workers) {
     for (int w = 0; w < workers; w++) {
         int rc = pthread_create(&th[w], NULL, worker_main, sh);
         if (rc != 0) {
@@ -533,28 +547,37 @@ static int start_workers(Shared *sh, pthread_t *th, int workers) {
     return workers;
 }
 
-int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
+void shared_init(Shared *sh, Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot, int slots) {
     memset(tot, 0, sizeof *tot);
-    Shared sh = { .store = store, .groups = groups, .opt = opt, .tot = tot };
-    sh.n_parts = group_parts(groups, n_groups, opt->workers, &sh.parts);
-    int workers = opt->workers < sh.n_parts ? opt->workers : sh.n_parts;
-    if (workers < 1) workers = 1;
-    sh.threads_per_worker = opt->threads / workers > 0 ? opt->threads / workers : 1;
-    if (workers > 64) workers = 64;
-    sh.parts_left = xcalloc(n_groups ? n_groups : 1, sizeof(int));
-    for (int i = 0; i < sh.n_parts; i++) sh.parts_left[sh.parts[i].group]++;
-    pthread_mutex_init(&sh.mu, NULL);
-    task_cache_init(&sh.tasks);
+    *sh = (Shared){ .store = store, .db_path = store ? store->path : opt->db_path, .groups = groups, .opt = opt, .tot = tot };
+    sh->n_parts = group_parts(groups, n_groups, slots, &sh->parts);
+    sh->parts_left = xcalloc(n_groups ? n_groups : 1, sizeof(int));
+    for (int i = 0; i < sh->n_parts; i++) sh->parts_left[sh->parts[i].group]++;
+    pthread_mutex_init(&sh->mu, NULL);
+    task_cache_init(&sh->tasks);
     double flops = 0;
     for (int k = 0; k < n_groups; k++) flops += groups[k].flops;
-    progress_init(&sh.progress, n_groups, groups_runs(groups, n_groups), opt->runs_before, flops, opt->quiet);
+    progress_init(&sh->progress, n_groups, groups_runs(groups, n_groups), opt->runs_before, flops, opt->quiet || !store);
+}
+
+void shared_free(Shared *sh) {
+    progress_finish(&sh->progress);
+    task_cache_free(&sh->tasks);
+    pthread_mutex_destroy(&sh->mu);
+    free(sh->parts);
+    free(sh->parts_left);
+}
+
+int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
+    Shared sh;
+    shared_init(&sh, store, groups, n_groups, opt, tot, opt->workers);
+    int workers = opt->workers < sh.n_parts ? opt->workers : sh.n_parts;
+    if (workers < 1) workers = 1;
+    if (workers > 64) workers = 64;
+    sh.threads_per_worker = opt->threads / workers > 0 ? opt->threads / workers : 1;
     pthread_t th[64];
     int started = start_workers(&sh, th, workers);
     for (int w = 0; w < started; w++) pthread_join(th[w], NULL);
-    progress_finish(&sh.progress);
-    task_cache_free(&sh.tasks);
-    pthread_mutex_destroy(&sh.mu);
-    free(sh.parts);
-    free(sh.parts_left);
+    shared_free(&sh);
     return tot->aborted ? jp_fail("%s", tot->error) : 0;
 }

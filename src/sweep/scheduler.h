@@ -1,7 +1,7 @@
 // Runs groups of pending runs: each group (runs that differ only in seeds) is
 // one ensemble training. Workers pull groups from a queue; the store is the one
-// writer. An MPI rank, later, is one more kind of worker: it pulls the next group
-// index from rank 0 and sends its evaluations to rank 0 to write.
+// writer. Under MPI (sweep/distributed.h) rank 0 holds the queue and the store, and the
+// other ranks' workers train the parts it hands them, sending their evaluations back.
 #pragma once
 #include <pthread.h>
 #include <stdatomic.h>
@@ -51,6 +51,13 @@ typedef struct {
     atomic_int *stop;        // set by SIGINT/SIGTERM (or any thread): stop at the next step; the
                              // scheduler sets it too when a write fails
     long runs_before;        // already done, for the progress counts
+    // Under MPI (run_distributed): the sweep's specs, which every rank expands alike (a part
+    // travels as indices into them), and on ranks other than 0 the database's path (language
+    // models' checkpoints and weights go beside it: a filesystem every rank sees).
+    const RunSpec *specs;
+    long n_specs;
+    const char *db_path;
+    int data_parallel;       // every rank trains each (gpt) group together (LmConfig.dp)
 } RunOptions;
 
 typedef struct {
