@@ -10,11 +10,14 @@ Makespan makespan_simulate(const double *cost, int n, int slots, double *busy) {
     if (slots < 1) slots = 1;
     double *free_at = busy ? busy : xmalloc(sizeof(double) * (size_t)slots);   // [slots]
     for (int s = 0; s < slots; s++) free_at[s] = 0;
-    // A linear scan for the earliest slot: O(n · slots), microseconds for the thousands of parts
-    // and slots a sweep has (a heap would break ties by slot index only with more care).
+    // A linear scan for the earliest slot, over the first min(n, slots) only: part i < slots finds
+    // slot i still idle, so slots past n are never the lowest earliest one. O(n · min(n, slots)):
+    // milliseconds for the thousands of parts a sweep has (a heap would break ties by slot index
+    // only with more care).
+    int scan = n < slots ? n : slots;
     for (int i = 0; i < n; i++) {
         int first = 0;
-        for (int s = 1; s < slots; s++)
+        for (int s = 1; s < scan; s++)
             if (free_at[s] < free_at[first]) first = s;
         free_at[first] += cost[i];
         m.total += cost[i];
