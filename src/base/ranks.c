@@ -114,7 +114,7 @@ int ranks_send(int to, int tag, const void *buf, size_t n) { (void)to; (void)tag
 int ranks_poll(int from, int *source, int *tag, size_t *n) { (void)from; (void)source; (void)tag; (void)n; return 0; }
 int ranks_recv(int from, int tag, void *buf, size_t n) { (void)from; (void)tag; (void)buf; (void)n; return jp_fail("built without MPI"); }
 void ranks_bcast(void *buf, size_t n, int root) { (void)buf; (void)n; (void)root; }
-void ranks_gather_int(int mine, int *all) { all[0] = mine; }
+void ranks_gather_int(int mine, int *all) { if (all) all[0] = mine; }
 void ranks_sum_float(void *ctx, float *buf, size_t n) { (void)ctx; (void)buf; (void)n; }
 void ranks_abort(int status) { (void)status; }
 #endif

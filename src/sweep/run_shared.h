@@ -57,6 +57,9 @@ int part_train(Shared *sh, Group *g, int token, MemberSummary *sum, LmSummary *l
 void part_settle(Shared *sh, const GroupPart *part, long launch, int rc, const char *why, double wall,
                  const MemberSummary *sum, const LmSummary *lsum);
 
+// Data parallel, on rank 0: tells the other ranks which part it trains next (distributed.c).
+void dp_announce(Shared *sh, const Group *g, int token);
+
 // Sets up sh for the groups on `slots` worker slots in all (parts, counts, tasks, progress);
 // shared_free undoes it.
 void shared_init(Shared *sh, Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot, int slots);
