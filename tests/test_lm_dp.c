@@ -4,8 +4,9 @@
 // 16, 2 layers, context 16, batch 4) and tests/data/small.txt: every rank ends with the same
 // parameters bit for bit; its losses match one process's run with the same global batch
 // within rounding (the max differences are printed); one rank with a sum callback is one
-// process bit for bit; a stop flag on one rank stops all at the same step; ensembles of two
-// members and more ranks than sequences work.
+// process bit for bit; a stop flag on one rank stops all at the same step, and so does
+// divergence and a failed checkpoint; ensembles of two members and more ranks than
+// sequences work.
 #include "testutil.h"
 
 #include <pthread.h>
@@ -313,6 +314,28 @@ static void test_divergence_is_agreed(void **state) {
     text_corpus_free(&c);
 }
 
+// Rank 0's periodic checkpoint cannot be written at step 3: every rank returns −1 there (the
+// others learn it in the step's sum) instead of waiting in a sum rank 0 never makes.
+static void test_checkpoint_failure_is_agreed(void **state) {
+    (void)state;
+    TextCorpus c = load_small();
+    LmConfig cfg = tiny_config(10);
+    cfg.checkpoint_every_steps = 3;
+    MemberSeeds seeds[1];
+    seeds_for(seeds, 1);
+    char path[256];
+    snprintf(path, sizeof path, "%s/no/such/dir/x.ckpt", tmpdir);
+    Rank ranks[2] = { 0 };
+    Comm *comm = run_ranks(&cfg, &c, seeds, 1, 2, ranks, -1, -1, path);
+    for (int r = 0; r < 2; r++) {
+        assert_int_equal(ranks[r].rc, -1);
+        assert_null(ranks[r].e.params);   // freed: this call allocated it
+    }
+    assert_int_equal(comm->calls, 4);   // steps 0–2 and step 3's that carried the failure
+    comm_free(comm);
+    text_corpus_free(&c);
+}
+
 static void test_bad_rank(void **state) {
     (void)state;
     TextCorpus c = load_small();
@@ -337,6 +360,7 @@ int main(void) {
         cmocka_unit_test(test_one_rank_is_one_process),
         cmocka_unit_test(test_stop_on_one_rank_stops_all),
         cmocka_unit_test(test_divergence_is_agreed),
+        cmocka_unit_test(test_checkpoint_failure_is_agreed),
         cmocka_unit_test(test_bad_rank),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

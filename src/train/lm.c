@@ -112,7 +112,7 @@ typedef struct {
     Crew crew;               // min(threads, M) threads taking members (base/crew.h), once set up
     int crew_on;
     // Data parallelism (NULL dp_buf: one process). dp_buf [M][P] gradients, [M] losses, the
-    // stop flag: what one dp.sum per step reduces. This rank's share of the batch is the
+    // stop flag, the failure flag: what one dp.sum per step reduces. This rank's share of the batch is the
     // sequences [dp_first, dp_first + dp_n), weighted by dp_w = dp_n / batch.
     float *dp_buf;
     int dp_first, dp_n;
@@ -264,16 +264,17 @@ static void dp_update_item(void *arg, int m) {
 }
 
 // Step `step` of every live member. One process: returns 0. Data parallel: gradients (crew),
-// then one dp.sum of every member's gradient, the losses and the stop flag (this thread),
-// then clip and AdamW (crew); returns 1, the step not taken, when any rank's stop flag is
-// set. A rank whose own flag is set skips the gradients (zeros: the step is dropped anyway)
-// but still makes the sum the others make.
+// then one dp.sum of every member's gradient, the losses, the stop flag and the failure flag
+// (this thread), then clip and AdamW (crew). Returns 1, the step not taken, when any rank's
+// stop flag is set, and −1 (jp_fail) when any rank failed (`failed`: this one, whose
+// checkpoint could not be written), so no rank is left waiting in a sum the others never
+// make. A rank that will not take the step skips its gradients (zeros) but makes the sum.
 //
 // Reduction order: a rank's partial is its share's mean gradient (gpt_backward's order) scaled
 // by B_r/B in float; the sum over ranks is in dp.sum's order (MPI_Allreduce's; the test sums in
 // rank order). It differs from one process's full-batch gradient by rounding only
 // (tests/test_lm_dp.c measures losses and parameters against one process).
-static int step_all(LmRun *r, long step, float lr) {
+static int step_all(LmRun *r, long step, float lr, int failed) {
     LmRound q = { r, step, lr, NULL };
     int M = r->e->M;
     if (!r->dp_buf) {
@@ -283,10 +284,13 @@ static int step_all(LmRun *r, long step, float lr) {
     const LmConfig *cfg = r->cfg;
     size_t n = (size_t)M * r->e->P + M;
     int stop = cfg->stop && atomic_load(cfg->stop);
-    if (stop) memset(r->dp_buf, 0, n * sizeof(float));
+    if (stop || failed) memset(r->dp_buf, 0, n * sizeof(float));
     else crew_run(&r->crew, M, dp_grad_item, &q);
     r->dp_buf[n] = stop ? 1.0f : 0.0f;
-    cfg->dp.sum(cfg->dp.ctx, r->dp_buf, n + 1);
+    r->dp_buf[n + 1] = failed ? 1.0f : 0.0f;
+    cfg->dp.sum(cfg->dp.ctx, r->dp_buf, n + 2);
+    if (r->dp_buf[n + 1] != 0.0f)
+        return failed ? -1 : jp_fail("lm: another data-parallel rank failed at step %ld", step);
     if (r->dp_buf[n] != 0.0f) return 1;
     crew_run(&r->crew, M, dp_update_item, &q);
     return 0;
@@ -356,7 +360,7 @@ static int run_setup(LmRun *r, const LmConfig *cfg, const TextCorpus *c) {
         r->dp_n = B / R + (k < B % R);
         r->dp_first = k * (B / R) + (k < B % R ? k : B % R);
         r->dp_w = (float)((double)r->dp_n / B);
-        r->dp_buf = xmalloc_array((size_t)e->M * e->P + e->M + 1, sizeof(float));
+        r->dp_buf = xmalloc_array((size_t)e->M * e->P + e->M + 2, sizeof(float));
     }
     crew_start(&r->crew, cfg->threads < e->M ? cfg->threads : e->M);
     r->crew_on = 1;
@@ -400,13 +404,15 @@ static int run_loop(LmRun *r, LmSink sink, void *ctx) {
         int due = step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0);
         if (due && step != e->evaluated_step) evaluate_all(r, step, lr, sink, ctx);
         if (last) break;
-        if (checkpoint_due(cfg, step, first, last_ckpt) && checkpoint_now(r, &last_ckpt) != 0) return -1;
+        int failed = checkpoint_due(cfg, step, first, last_ckpt) && checkpoint_now(r, &last_ckpt) != 0;
+        if (failed && !r->dp_buf) return -1;   // data parallel: the other ranks learn it in the sum
         // One process: the stop flag here; data parallel: agreed in step_all's sum.
         int stop = !r->dp_buf && cfg->stop && atomic_load(cfg->stop);
         if (!stop) {
             lr = cfg->optim.lr * schedule_factor(&sch, step);
-            stop = step_all(r, step, lr);
+            stop = step_all(r, step, lr, failed);
         }
+        if (stop < 0) return -1;
         if (stop) {
             if (cfg->checkpoint_path && checkpoint_now(r, &last_ckpt) != 0) return -1;
             return 1;
