@@ -111,9 +111,9 @@ typedef struct {
     double flops_per_token;
     Crew crew;               // min(threads, M) threads taking members (base/crew.h), once set up
     int crew_on;
-    // Data parallelism (NULL dp_buf: one process). dp_buf [M][P] gradients, [M] losses, the
-    // stop flag, the failure flag: what one dp.sum per step reduces. This rank's share of the batch is the
-    // sequences [dp_first, dp_first + dp_n), weighted by dp_w = dp_n / batch.
+    // Data parallelism (NULL dp_buf: one process). dp_buf: [M][P] gradients, [M] losses, the
+    // stop flag and the failure flag, what one dp.sum per step reduces (e->grads is unused).
+    // This rank's share of the batch: sequences [dp_first, dp_first + dp_n), weight dp_n / batch.
     float *dp_buf;
     int dp_first, dp_n;
     float dp_w;
