@@ -97,6 +97,8 @@ static void split_windows(const uint8_t *w, int B, int T, int *tokens, int *targ
 
 // ---- a run in progress ----
 
+static int dp_on(const LmConfig *cfg) { return cfg->dp.ranks > 1 && cfg->dp.sum; }
+
 typedef struct {
     const LmConfig *cfg;
     const TextCorpus *c;
@@ -109,6 +111,12 @@ typedef struct {
     double flops_per_token;
     Crew crew;               // min(threads, M) threads taking members (base/crew.h), once set up
     int crew_on;
+    // Data parallelism (NULL dp_buf: one process). dp_buf: [M][P] gradients, [M] losses, the
+    // stop flag and the failure flag, what one dp.sum per step reduces (e->grads is unused).
+    // This rank's share of the batch: sequences [dp_first, dp_first + dp_n), weight dp_n / batch.
+    float *dp_buf;
+    int dp_first, dp_n;
+    float dp_w;
 } LmRun;
 
 static double run_wall(const LmRun *r) { return r->wall0 + (clock_now_s() - r->t0); }
@@ -174,24 +182,30 @@ static void evaluate_all(LmRun *r, long step, float lr, LmSink sink, void *ctx) 
     free(recs);
 }
 
-// One step of member m: batch, forward, backward, clip, AdamW per tensor. A non-finite
-// loss or gradient norm marks the member diverged at this step (its weights untouched).
-static void step_member(const LmRun *r, int m, long step, float lr) {
+// Member m's batch at `step`, forward and backward on its sequences [first, first + n):
+// g[P] = ∂(mean loss over them)/∂params. Returns that mean loss (non-finite: g not written).
+static double member_grad(const LmRun *r, int m, long step, int first, int n, float *g) {
+    const LmConfig *cfg = r->cfg;
+    LmMember *mb = &r->mbs[m];
+    int T = cfg->shape.context;
+    text_batch(&mb->text, step, cfg->batch, mb->bytes);
+    split_windows(mb->bytes + (size_t)first * (T + 1), n, T, mb->tokens, mb->targets);
+    const float *p = lm_member_params(r->e, m);
+    double loss = gpt_forward(&cfg->shape, p, mb->tokens, mb->targets, n, T, &mb->work);
+    if (isfinite(loss)) gpt_backward(&cfg->shape, p, mb->tokens, n, T, &mb->work, g);
+    return loss;
+}
+
+// Clip and AdamW per tensor of member m with its gradient g[P] and its (finite) batch loss.
+// A non-finite gradient norm marks the member diverged at this step (its weights untouched).
+static void member_update(const LmRun *r, int m, long step, float lr, double loss, float *g) {
     const LmConfig *cfg = r->cfg;
     LmEnsemble *e = r->e;
-    LmMember *mb = &r->mbs[m];
     LmMemberState *st = &e->member[m];
-    int B = cfg->batch, T = cfg->shape.context;
-    text_batch(&mb->text, step, B, mb->bytes);
-    split_windows(mb->bytes, B, T, mb->tokens, mb->targets);
-    float *p = lm_member_params(e, m), *g = e->grads + (size_t)m * e->P;
-    double loss = gpt_forward(&cfg->shape, p, mb->tokens, mb->targets, B, T, &mb->work);
-    if (!isfinite(loss)) { st->summary.diverged_step = step; return; }
-    gpt_backward(&cfg->shape, p, mb->tokens, B, T, &mb->work, g);
     float norm = grad_clip_global_norm(g, e->P, cfg->clip > 0 ? cfg->clip : INFINITY);
     if (!isfinite(norm)) { st->summary.diverged_step = step; return; }
     st->t++;
-    float *sm = e->m + (size_t)m * e->P, *sv = e->v + (size_t)m * e->P;
+    float *p = lm_member_params(e, m), *sm = e->m + (size_t)m * e->P, *sv = e->v + (size_t)m * e->P;
     for (int k = 0; k < r->n_tensors; k++) {
         const GptTensor *t = &r->tensors[k];
         optim_update(&cfg->optim, lr, st->t, t->decay, p + t->offset, g + t->offset, sm + t->offset,
@@ -202,14 +216,84 @@ static void step_member(const LmRun *r, int m, long step, float lr) {
     st->grad_norm = norm;
 }
 
+// One process: one step of member m on the whole batch. A non-finite loss marks the member
+// diverged at this step (its weights untouched).
 static void step_item(void *arg, int m) {
     LmRound *q = arg;
-    if (q->r->e->member[m].summary.diverged_step < 0) step_member(q->r, m, q->step, q->lr);
+    const LmRun *r = q->r;
+    LmEnsemble *e = r->e;
+    if (e->member[m].summary.diverged_step >= 0) return;
+    float *g = e->grads + (size_t)m * e->P;
+    double loss = member_grad(r, m, q->step, 0, r->cfg->batch, g);
+    if (!isfinite(loss)) { e->member[m].summary.diverged_step = q->step; return; }
+    member_update(r, m, q->step, q->lr, loss, g);
 }
 
-static void step_all(LmRun *r, long step, float lr) {
+// Data parallel, the gradient phase: member m's slots of dp_buf get this rank's share of the
+// gradient of the batch's mean loss (the share's mean · B_r/B) and of the loss. A diverged
+// member, or a rank without sequences (ranks > batch), contributes zeros; a non-finite loss
+// contributes NaN (so every rank sees it after the sum) and a zero gradient.
+static void dp_grad_item(void *arg, int m) {
+    LmRound *q = arg;
+    const LmRun *r = q->r;
+    LmEnsemble *e = r->e;
+    float *g = r->dp_buf + (size_t)m * e->P, *loss_slot = r->dp_buf + (size_t)e->M * e->P + m;
+    double loss = 0;
+    if (e->member[m].summary.diverged_step < 0 && r->dp_n > 0)
+        loss = member_grad(r, m, q->step, r->dp_first, r->dp_n, g);
+    if (e->member[m].summary.diverged_step >= 0 || r->dp_n == 0 || !isfinite(loss)) {
+        memset(g, 0, e->P * sizeof(float));
+        *loss_slot = isfinite(loss) ? 0.0f : NAN;
+        return;
+    }
+    for (size_t i = 0; i < e->P; i++) g[i] *= r->dp_w;
+    *loss_slot = (float)(loss * r->dp_w);
+}
+
+// Data parallel, the update phase, on the summed buffer (the same on every rank, so every
+// rank decides divergence alike): a non-finite summed loss or gradient norm marks member m
+// diverged, else clip and AdamW.
+static void dp_update_item(void *arg, int m) {
+    LmRound *q = arg;
+    const LmRun *r = q->r;
+    LmEnsemble *e = r->e;
+    if (e->member[m].summary.diverged_step >= 0) return;
+    float loss = r->dp_buf[(size_t)e->M * e->P + m];
+    if (!isfinite(loss)) { e->member[m].summary.diverged_step = q->step; return; }
+    member_update(r, m, q->step, q->lr, loss, r->dp_buf + (size_t)m * e->P);
+}
+
+// Step `step` of every live member. One process: returns 0. Data parallel: gradients (crew),
+// then one dp.sum of every member's gradient, the losses, the stop flag and the failure flag
+// (this thread), then clip and AdamW (crew). Returns 1, the step not taken, when any rank's
+// stop flag is set, and −1 (jp_fail) when any rank failed (`failed`: this one, whose
+// checkpoint could not be written), so no rank is left waiting in a sum the others never
+// make. A rank that will not take the step skips its gradients (zeros) but makes the sum.
+//
+// Reduction order: a rank's partial is its share's mean gradient (gpt_backward's order) scaled
+// by B_r/B in float; the sum over ranks is in dp.sum's order (MPI_Allreduce's; the test sums in
+// rank order). It differs from one process's full-batch gradient by rounding only
+// (tests/test_lm_dp.c measures losses and parameters against one process).
+static int step_all(LmRun *r, long step, float lr, int failed) {
     LmRound q = { r, step, lr, NULL };
-    crew_run(&r->crew, r->e->M, step_item, &q);
+    int M = r->e->M;
+    if (!r->dp_buf) {
+        crew_run(&r->crew, M, step_item, &q);
+        return 0;
+    }
+    const LmConfig *cfg = r->cfg;
+    size_t n = (size_t)M * r->e->P + M;
+    int stop = cfg->stop && atomic_load(cfg->stop);
+    if (stop || failed) memset(r->dp_buf, 0, n * sizeof(float));
+    else crew_run(&r->crew, M, dp_grad_item, &q);
+    r->dp_buf[n] = stop ? 1.0f : 0.0f;
+    r->dp_buf[n + 1] = failed ? 1.0f : 0.0f;
+    cfg->dp.sum(cfg->dp.ctx, r->dp_buf, n + 2);
+    if (r->dp_buf[n + 1] != 0.0f)
+        return failed ? -1 : jp_fail("lm: another data-parallel rank failed at step %ld", step);
+    if (r->dp_buf[n] != 0.0f) return 1;
+    crew_run(&r->crew, M, dp_update_item, &q);
+    return 0;
 }
 
 static int validate(const LmConfig *cfg, const TextCorpus *c, int M) {
@@ -219,6 +303,8 @@ static int validate(const LmConfig *cfg, const TextCorpus *c, int M) {
         cfg->eval_every < 0 || cfg->clip < 0)
         return jp_fail("lm: batch and threads must be positive; steps, eval_every, eval_batch, eval_windows "
                        "and clip non-negative");
+    if (dp_on(cfg) && (cfg->dp.rank < 0 || cfg->dp.rank >= cfg->dp.ranks))
+        return jp_fail("lm: data-parallel rank %d of %d", cfg->dp.rank, cfg->dp.ranks);
     for (TextPart p = TEXT_VAL; p <= TEXT_TEST; p++)
         if (text_eval_count(c, p, cfg->shape.context) < 1) return -1;
     return 0;
@@ -269,6 +355,13 @@ static int run_setup(LmRun *r, const LmConfig *cfg, const TextCorpus *c) {
     int cap = r->eval_B > cfg->batch ? r->eval_B : cfg->batch;
     for (int m = 0; m < e->M; m++)
         if (member_setup(&r->mbs[m], cfg, c, e->member[m].data_seed, cap) != 0) return -1;
+    if (dp_on(cfg)) {
+        int R = cfg->dp.ranks, k = cfg->dp.rank, B = cfg->batch;
+        r->dp_n = B / R + (k < B % R);
+        r->dp_first = k * (B / R) + (k < B % R ? k : B % R);
+        r->dp_w = (float)((double)r->dp_n / B);
+        r->dp_buf = xmalloc_array((size_t)e->M * e->P + e->M + 2, sizeof(float));
+    }
     crew_start(&r->crew, cfg->threads < e->M ? cfg->threads : e->M);
     r->crew_on = 1;
     return 0;
@@ -279,6 +372,7 @@ static void run_free(LmRun *r) {
     for (int m = 0; r->mbs && m < r->e->M; m++) member_free(&r->mbs[m]);
     free(r->mbs);
     free(r->tensors);
+    free(r->dp_buf);
 }
 
 static int checkpoint_now(LmRun *r, double *last) {
@@ -310,13 +404,19 @@ static int run_loop(LmRun *r, LmSink sink, void *ctx) {
         int due = step == 0 || last || (cfg->eval_every > 0 && step % cfg->eval_every == 0);
         if (due && step != e->evaluated_step) evaluate_all(r, step, lr, sink, ctx);
         if (last) break;
-        if (checkpoint_due(cfg, step, first, last_ckpt) && checkpoint_now(r, &last_ckpt) != 0) return -1;
-        if (cfg->stop && atomic_load(cfg->stop)) {
+        int failed = checkpoint_due(cfg, step, first, last_ckpt) && checkpoint_now(r, &last_ckpt) != 0;
+        if (failed && !r->dp_buf) return -1;   // data parallel: the other ranks learn it in the sum
+        // One process: the stop flag here; data parallel: agreed in step_all's sum.
+        int stop = !r->dp_buf && cfg->stop && atomic_load(cfg->stop);
+        if (!stop) {
+            lr = cfg->optim.lr * schedule_factor(&sch, step);
+            stop = step_all(r, step, lr, failed);
+        }
+        if (stop < 0) return -1;
+        if (stop) {
             if (cfg->checkpoint_path && checkpoint_now(r, &last_ckpt) != 0) return -1;
             return 1;
         }
-        lr = cfg->optim.lr * schedule_factor(&sch, step);
-        step_all(r, step, lr);
     }
     return 0;
 }

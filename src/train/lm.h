@@ -60,16 +60,25 @@ typedef struct {
     const char *checkpoint_path;
     long checkpoint_every_steps;
     double checkpoint_every_s;
-    // Data parallelism (optional; dp.ranks <= 1 or dp.sum NULL: one process). This process is
-    // rank dp.rank of dp.ranks processes that train the same members, each step's batch split
-    // among them: rank r takes sequences [first_r, first_r + B_r) of text_batch's B, B_r =
-    // B/ranks (+1 for r < B % ranks), its gradient weighted by B_r/B; dp.sum(dp.ctx, buf, n)
-    // replaces buf[n] by its elementwise sum over the ranks (MPI_Allreduce), and every rank
-    // then applies the same clip and update, so their parameters stay identical. sum is called
-    // by every rank in the same order with the same n, always from the thread that called
-    // train_lm_ensemble. The stop flag is agreed through the same sums (any rank's stop stops
-    // all at the same step). Every rank evaluates; a caller passes the sink on one rank only,
-    // and the checkpoint path on one rank only (all ranks may read it to resume).
+    // Data parallelism (optional; dp.ranks <= 1 or dp.sum NULL: one process, bit for bit as
+    // without dp). This process is rank dp.rank of dp.ranks processes that train the same
+    // members, each step's batch split among them: every rank draws the same text_batch of B
+    // sequences and rank r takes [first_r, first_r + B_r), B_r = B/ranks (+1 for r < B % ranks);
+    // its gradient (and loss) is its share's mean weighted by B_r/B, a rank with B_r = 0
+    // (ranks > B) contributes zeros. Once per step dp.sum(dp.ctx, buf, n) replaces buf[n] by its
+    // elementwise sum over the ranks (MPI_Allreduce): buf is every member's gradient [M][P],
+    // then the members' losses [M], then a stop flag and a failure flag, n = M·P + M + 2, the
+    // same n every step. sum must leave the same bits on every rank; every rank then applies
+    // the same clip and AdamW (and decides divergence, a non-finite summed loss or norm,
+    // alike), so their parameters stay identical. The result differs from one process's by rounding only (the
+    // order of the sum over ranks is sum's own; tests/test_lm_dp.c measures it). sum is called
+    // by every rank in the same order, always from the thread that called train_lm_ensemble,
+    // once per step taken and once at a step where some rank's stop flag is set (all ranks
+    // then return 1 at that step, not taking it) or where a rank failed to write its
+    // checkpoint (all return −1 there; an error elsewhere leaves the others waiting in sum:
+    // the caller must abort them, MPI_Abort). Every rank evaluates (the same numbers); a
+    // caller passes the sink on one rank only, and the checkpoint path on one rank only (all
+    // ranks may read it to resume; checkpoints, time-based ones too, make no sum of their own).
     struct {
         int ranks, rank;
         void (*sum)(void *ctx, float *buf, size_t n);
