@@ -8,9 +8,12 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "base/error.h"
+#include "base/ranks.h"
 #include "nn/blas.h"
 #include "store/store.h"
 #include "sweep/config.h"
+#include "sweep/distributed.h"
 #include "sweep/scheduler.h"
 
 #define CMD "run"
@@ -35,19 +38,36 @@ static const char HELP[] =
     "  --force-foreign-db  write into an SQLite file that is not a jackpot database\n"
     "                   (no jackpot application_id); without it such a file is refused\n"
     "                   and left untouched\n"
+    "  --data-parallel  under MPI: every rank trains each group together, each step's batch\n"
+    "                   split among the ranks and the gradients summed (MPI_Allreduce);\n"
+    "                   language models only (model.family: gpt)\n"
     "  --quiet          no progress output\n"
     "  --help           this text\n"
     "\n"
     "Exit status: 0 all runs done (diverged runs count as done: divergence is a result),\n"
     "1 some failed or the database could not be written (a full disk is named; finished\n"
     "runs are kept and a rerun resumes), 2 a bad config or option, 3 the database is in\n"
-    "use, 130 interrupted. Why a run failed is printed, and stored in runs.error.\n";
+    "use, 130 interrupted. Why a run failed is printed, and stored in runs.error.\n"
+    "\n"
+    "On several processes (jackpot built with MPI; `jackpot info` says): mpirun -np P jackpot run\n"
+    "SWEEP.yaml --db FILE, or srun under Slurm. Rank 0 owns the database and hands parts of groups\n"
+    "to the ranks as they free up (largest first); every rank reads the config and the data\n"
+    "itself; results equal a one-process run's. --threads is per rank [cores / ranks on the\n"
+    "node]. Language models' checkpoints and weights are written beside the database, which\n"
+    "every rank must see (a shared filesystem). If the job dies, rerun it with any number of\n"
+    "ranks: finished runs are kept.\n";
 
 typedef struct {
     const char *db_path, *config;
     RunOptions ro;
     int retry, wait, foreign_ok;
 } RunArgs;
+
+// Threads per process: the cores, shared among the ranks of this node.
+static int default_threads(int cores) {
+    int t = cores / ranks_local_size();
+    return t > 0 ? t : 1;
+}
 
 // The flags into a; returns 1 when --help was printed.
 static int parse_args(int argc, char **argv, RunArgs *a) {
@@ -56,10 +76,10 @@ static int parse_args(int argc, char **argv, RunArgs *a) {
         { "threads", required_argument, 0, 't' }, { "data-dir", required_argument, 0, 'D' },
         { "retry-failed", no_argument, 0, 'r' },  { "wait", no_argument, 0, 'W' },
         { "quiet", no_argument, 0, 'q' },         { "help", no_argument, 0, 'h' },
-        { "force-foreign-db", no_argument, 0, 'F' }, { 0, 0, 0, 0 },
+        { "force-foreign-db", no_argument, 0, 'F' }, { "data-parallel", no_argument, 0, 'P' }, { 0, 0, 0, 0 },
     };
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN), c;
-    *a = (RunArgs){ .db_path = "runs.db", .ro = { .workers = 0, .threads = cores, .stop = &cli_stop } };
+    *a = (RunArgs){ .db_path = "runs.db", .ro = { .workers = 0, .threads = default_threads(cores), .stop = &cli_stop } };
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -72,6 +92,7 @@ static int parse_args(int argc, char **argv, RunArgs *a) {
         case 'W': a->wait = 1; break;
         case 'F': a->foreign_ok = 1; break;
         case 'q': a->ro.quiet = 1; break;
+        case 'P': a->ro.data_parallel = 1; break;
         case 'h': fputs(HELP, stdout); return 1;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -103,7 +124,24 @@ static int report(const RunArgs *a, const SweepConfig *cfg, const SweepDb *sd, c
     return tot->interrupted ? 130 : tot->failed ? 1 : 0;
 }
 
+// A rank other than 0: trains what rank 0 hands it; rank 0 reports the outcome.
+static int run_other_rank(RunArgs *a, SweepConfig *cfg, RunSpec *specs, long n) {
+    a->ro.specs = specs;
+    a->ro.n_specs = n;
+    RunTotals tot;
+    int rc = run_distributed(NULL, NULL, 0, &a->ro, &tot);
+    if (rc != 0) fprintf(stderr, "jackpot run: rank %d: %s\n", ranks_rank(), jp_error());
+    free(specs);
+    sweep_config_free(cfg);
+    ranks_finalize();
+    return rc ? 1 : 0;
+}
+
 int cmd_run(int argc, char **argv) {
+    if (ranks_init(&argc, &argv) != 0) {
+        fprintf(stderr, "jackpot run: %s\n", jp_error());
+        return 1;
+    }
     RunArgs a;
     if (parse_args(argc, argv, &a)) return 0;
     SweepConfig cfg;
@@ -111,6 +149,7 @@ int cmd_run(int argc, char **argv) {
     long n;
     cli_load_sweep(CMD, a.config, &cfg, &specs, &n);
     cli_catch_stop_signals("\njackpot run: stopping after the current step (Ctrl-C again to quit at once)\n");
+    if (ranks_rank() > 0) return run_other_rank(&a, &cfg, specs, n);
     SweepDb sd;
     cli_open_sweep_db(CMD, a.db_path, a.wait, a.retry, a.foreign_ok, &cfg, specs, n, &sd);
 
@@ -128,12 +167,16 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "\n");
     }
     a.ro.runs_before = sd.runs.before;
+    a.ro.specs = specs;
+    a.ro.n_specs = n;
     RunTotals tot;
-    run_groups(&sd.st, groups, n_groups, &a.ro, &tot);
+    if (ranks_size() > 1) run_distributed(&sd.st, groups, n_groups, &a.ro, &tot);
+    else run_groups(&sd.st, groups, n_groups, &a.ro, &tot);
     int status = report(&a, &cfg, &sd, &tot);
     groups_free(groups, n_groups);
     free(specs);
     sweep_config_free(&cfg);
     cli_close_sweep_db(&sd);
+    ranks_finalize();
     return status;
 }

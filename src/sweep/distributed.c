@@ -404,6 +404,13 @@ void dp_announce(Shared *sh, const Group *g, int token) {
     if (sh->dp && sh->store) dp_broadcast(sh, g, token);
 }
 
+void dp_failed(const char *why) {
+    if (ranks_size() < 2) return;
+    fprintf(stderr, "jackpot run: rank %d: %s: ending the data-parallel job (finished runs are kept; rerun to resume)\n",
+            ranks_rank(), why);
+    ranks_abort(1);
+}
+
 static int run_dp_follower(const RunOptions *opt, RunTotals *tot) {
     Shared sh;
     shared_init(&sh, NULL, NULL, 0, opt, tot, 1);
@@ -421,7 +428,8 @@ static int run_dp_follower(const RunOptions *opt, RunTotals *tot) {
         LmSummary *lsum = xcalloc(h.n, sizeof *lsum);
         char why[512];
         // A failure here is rank 0's too (the same data, the same arithmetic): it records it.
-        if (part_of_message(&sh, m, &h, &g) == 0) part_train(&sh, &g, h.token, sum, lsum, why);
+        if (part_of_message(&sh, m, &h, &g) != 0) dp_failed(jp_error());
+        if (part_train(&sh, &g, h.token, sum, lsum, why) < 0) dp_failed(why);
         free(g.specs);
         free(g.run_ids);
         free(sum);

@@ -59,6 +59,9 @@ void part_settle(Shared *sh, const GroupPart *part, long launch, int rc, const c
 
 // Data parallel, on rank 0: tells the other ranks which part it trains next (distributed.c).
 void dp_announce(Shared *sh, const Group *g, int token);
+// Data parallel, a part failed on this rank: the other ranks may be waiting in a gradient sum
+// that will not come, so the job ends (after rank 0 recorded the failure).
+void dp_failed(const char *why);
 
 // Sets up sh for the groups on `slots` worker slots in all (parts, counts, tasks, progress);
 // shared_free undoes it.

@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/keyid.h"
+#include "base/ranks.h"
 #include "base/xalloc.h"
 #include "data/fashion.h"
 #include "sweep/lm_files.h"
@@ -348,21 +349,24 @@ static int lm_checkpoint_fits(const LmEnsemble *e, const LmConfig *cfg, const Me
 }
 
 // The group's checkpoint, when one fits, into e (else e zeroed: a fresh start), with its evaluations
-// up to its step written back to the store from the log; *log open for the records to come.
-static void lm_resume(Shared *sh, const Group *g, int token, const LmConfig *cfg, const MemberSeeds *seeds,
-                      const char *log_path, LmEnsemble *e, FILE **log) {
+// up to its step written back to the store from the log; *log open for the records to come. A
+// data-parallel rank other than 0 (log_path NULL) only reads the checkpoint, as rank 0 does.
+static void lm_resume(Shared *sh, const Group *g, int token, const LmConfig *cfg, const char *ckpt,
+                      const MemberSeeds *seeds, const char *log_path, LmEnsemble *e, FILE **log) {
     memset(e, 0, sizeof *e);
+    *log = NULL;
     LmRecord *rec = NULL;
     long n = 0;
-    if (access(cfg->checkpoint_path, F_OK) == 0) {
-        if (lm_checkpoint_read(cfg->checkpoint_path, e) == 0 && lm_checkpoint_fits(e, cfg, seeds, g->n)) {
-            n = lm_log_read(log_path, e->step, &rec);
+    if (access(ckpt, F_OK) == 0) {
+        if (lm_checkpoint_read(ckpt, e) == 0 && lm_checkpoint_fits(e, cfg, seeds, g->n)) {
+            n = log_path ? lm_log_read(log_path, e->step, &rec) : 0;
         } else {   // another group's, or unreadable: start afresh
             if (e->params) lm_ensemble_free(e);
             memset(e, 0, sizeof *e);
-            remove(cfg->checkpoint_path);
+            if (log_path) remove(ckpt);
         }
     }
+    if (!log_path) return;
     *log = fopen(log_path, "w");   // rewritten with what is kept: best effort, a resume needs it only
     for (long i = 0; i < n; i++) {
         if (*log) lm_log_write(*log, &rec[i]);
@@ -381,32 +385,47 @@ static int lm_write_weights(Shared *sh, const Group *g, const LmEnsemble *e) {
     return 0;
 }
 
+// The runs' D, now known: 0, or 1 when the write failed (the sweep stops).
+static int record_train_size(Shared *sh, const Group *g, int token, long D) {
+    if (sh->relay) sh->relay->train_size(sh->relay->ctx, token, D);
+    else if (sh->store && store_set_train_size(sh->store, g->run_ids, g->n, D) != 0) {
+        store_failed(sh, "recording D");
+        return 1;
+    }
+    return 0;
+}
+
 // 0 done (weights written, the checkpoint and log removed), 1 stopped (the checkpoint kept), −1 failed.
+// Data parallel (sh->dp), every rank trains the group; only rank 0 (which has the store) writes
+// anything: the store, the log, checkpoints and weights.
 static int train_lm(Shared *sh, Group *g, int token, LmSummary *sum) {
+    int follower = sh->dp && !sh->store;
+    dp_announce(sh, g, token);
     const RunSpec *s = g->specs[0];
     const TextCorpus *corpus = corpus_cache_get(&sh->tasks, s);
-    if (!corpus || lm_files_mkdir(sh->db_path) != 0) return -1;
+    if (!corpus || (!follower && lm_files_mkdir(sh->db_path) != 0)) return -1;
     LmConfig cfg = spec_lm_config(s, sh->threads_per_worker);
     cfg.stop = sh->opt->stop;
+    if (sh->dp) {   // a failed write below then stops every rank at the first step, none left waiting
+        cfg.dp.ranks = ranks_size();
+        cfg.dp.rank = ranks_rank();
+        cfg.dp.sum = ranks_sum_float;
+    }
     if (!cfg.D) {   // the whole training part: the runs' D is known now
         cfg.D = corpus->part_bytes[TEXT_TRAIN];
-        if (sh->relay) sh->relay->train_size(sh->relay->ctx, token, cfg.D);
-        else if (store_set_train_size(sh->store, g->run_ids, g->n, cfg.D) != 0) {
-            store_failed(sh, "recording D");
-            return 1;   // stopped, like any failed write: the runs wait for a rerun
-        }
+        if (!follower && record_train_size(sh, g, token, cfg.D) != 0 && !sh->dp) return 1;   // stopped: a rerun trains them
     }
     char ckpt[1200], log_path[1200];
     lm_checkpoint_file(sh->db_path, g->group_hash, ckpt, sizeof ckpt);
     lm_log_file(sh->db_path, g->group_hash, log_path, sizeof log_path);
-    cfg.checkpoint_path = ckpt;
+    cfg.checkpoint_path = follower ? NULL : ckpt;
     MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
     LmEnsemble e;
     FILE *log;
-    lm_resume(sh, g, token, &cfg, seeds, log_path, &e, &log);
+    lm_resume(sh, g, token, &cfg, ckpt, seeds, follower ? NULL : log_path, &e, &log);
     int resumed = e.params != NULL;   // a failing train_lm_ensemble frees only what it allocated
-    if (resumed && !sh->opt->quiet) {
+    if (resumed && !sh->opt->quiet && !follower) {
         char label[128];
         group_label(g, label, sizeof label);
         pthread_mutex_lock(&sh->mu);
@@ -415,11 +434,11 @@ static int train_lm(Shared *sh, Group *g, int token, LmSummary *sum) {
     }
     double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
     LmSinkCtx ctx = { sh, g, log, last, last + g->n, token };
-    int rc = train_lm_ensemble(&cfg, corpus, seeds, g->n, &e, lm_sink, &ctx, sum);
+    int rc = train_lm_ensemble(&cfg, corpus, seeds, g->n, &e, follower ? NULL : lm_sink, &ctx, sum);
     if (log) fclose(log);
-    if (rc == 0 && lm_write_weights(sh, g, &e) != 0) rc = -2;
+    if (rc == 0 && !follower && lm_write_weights(sh, g, &e) != 0) rc = -2;
     if (rc >= 0 || rc == -2 || resumed) lm_ensemble_free(&e);
-    if (rc == 0) {
+    if (rc == 0 && !follower) {
         remove(ckpt);
         remove(log_path);
     }
@@ -523,6 +542,7 @@ static void train_group(Shared *sh, GroupPart *part) {
     part_settle(sh, part, launch, rc, why, clock_now_s() - t0, sum, lsum);
     free(sum);
     free(lsum);
+    if (sh->dp && rc < 0) dp_failed(why);
 }
 
 void *worker_main(void *arg) {
