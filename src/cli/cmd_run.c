@@ -133,8 +133,8 @@ static int run_other_rank(RunArgs *a, SweepConfig *cfg, RunSpec *specs, long n) 
     if (rc != 0) fprintf(stderr, "jackpot run: rank %d: %s\n", ranks_rank(), jp_error());
     free(specs);
     sweep_config_free(cfg);
-    ranks_finalize();
-    return rc ? 1 : 0;
+    if (!tot.lost) ranks_finalize();   // else a rank is dead: MPI_Finalize would wait for it
+    return rc ? 1 : tot.lost ? 130 : 0;
 }
 
 int cmd_run(int argc, char **argv) {
@@ -177,6 +177,6 @@ int cmd_run(int argc, char **argv) {
     free(specs);
     sweep_config_free(&cfg);
     cli_close_sweep_db(&sd);
-    ranks_finalize();
+    if (!tot.lost) ranks_finalize();   // else a rank is dead: MPI_Finalize would wait for it
     return status;
 }

@@ -19,6 +19,11 @@
 // their bytes, every rank being the same build of jackpot.
 enum { TAG_ASSIGN = 1, TAG_STOP, TAG_EXIT, TAG_EVAL, TAG_LM_EVAL, TAG_TRAIN_SIZE, TAG_DONE };
 
+// Once stopping, how long a rank waits for the others before it takes them for dead. A rank
+// killed outright (SIGKILL, a node lost) never answers, and OpenMPI then ends the job with
+// SIGTERM to the rest: each stops at its next step, and must not wait forever for the dead.
+#define STOP_GRACE_S 5.0
+
 typedef struct {
     int token, n;
     char group_hash[17];
@@ -196,9 +201,11 @@ static void *remote_worker(void *arg) {
     return NULL;
 }
 
-// The main thread: the only one here to call MPI. Passes parts in, messages out, until EXIT.
-static void remote_loop(Remote *rm, int workers) {
+// The main thread: the only one here to call MPI. Passes parts in, messages out, until EXIT
+// (or, stopped and rank 0 silent past the grace, gives up: 1).
+static int remote_loop(Remote *rm, int workers) {
     int exiting = 0;
+    double stopped_at = 0;
     for (;;) {
         int busy = 0, source, tag;
         size_t n;
@@ -211,7 +218,12 @@ static void remote_loop(Remote *rm, int workers) {
             free(m);
         }
         for (Msg *m; (m = mq_pop(&rm->outbox, 0)); free(m), busy = 1) ranks_send(0, m->tag, m->data, m->n);
-        if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head) return;
+        if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head) return 0;
+        if (atomic_load(rm->sh.opt->stop) && !stopped_at) stopped_at = clock_now_s();
+        if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S && !rm->inbox.head) {
+            mq_close(&rm->inbox);   // the workers have stopped: they leave, and so does this rank
+            return 1;
+        }
         if (!busy) ranks_idle();
     }
 }
@@ -237,7 +249,7 @@ static int run_remote(const RunOptions *opt, RunTotals *tot) {
     int started = 0;
     while (started < workers && pthread_create(&th[started], NULL, remote_worker, &rm) == 0) started++;
     ranks_gather_int(started, NULL);   // rank 0 deals parts to the slots that run
-    remote_loop(&rm, started);
+    tot->lost = remote_loop(&rm, started);
     for (int w = 0; w < started; w++) pthread_join(th[w], NULL);
     mq_free(&rm.inbox);
     mq_free(&rm.outbox);
@@ -296,6 +308,7 @@ static void settle_remote(Leader *ld, int r, const Msg *m) {
     const void *sums = m->data + sizeof d;
     part_settle(&ld->sh, part, ld->flight[d.token].launch, d.rc, d.why, d.wall, gpt ? NULL : sums, gpt ? sums : NULL);
     free(ld->flight[d.token].last);
+    ld->flight[d.token].last = NULL;
     ld->busy[r]--;
     assign(ld, r);
 }
@@ -326,6 +339,19 @@ static void handle(Leader *ld, int r, const Msg *m) {
     }
 }
 
+// Stopped, and past the grace: the parts still out on other ranks are given up (their runs
+// reset for a rerun), their ranks taken for dead.
+static void give_up_remote(Leader *ld) {
+    for (int p = 0; p < ld->sh.n_parts; p++) {
+        if (!ld->flight[p].last) continue;   // never sent, or settled (freed and cleared)
+        part_settle(&ld->sh, &ld->sh.parts[p], ld->flight[p].launch, 1, "", 0, NULL, NULL);
+        free(ld->flight[p].last);
+        ld->flight[p].last = NULL;
+    }
+    for (int r = 1; r < ld->ranks; r++) ld->busy[r] = 0;
+    ld->sh.tot->lost = 1;
+}
+
 static int leader_finished(Leader *ld, int local_workers) {
     if (!ld->drained || atomic_load(&ld->local_done) < local_workers) return 0;
     for (int r = 1; r < ld->ranks; r++)
@@ -334,6 +360,7 @@ static int leader_finished(Leader *ld, int local_workers) {
 }
 
 static void leader_loop(Leader *ld, int local_workers) {
+    double stopped_at = 0;
     for (int r = 1; r < ld->ranks; r++)
         while (ld->busy[r] < ld->slots[r] && assign(ld, r)) {}
     while (!leader_finished(ld, local_workers)) {
@@ -348,10 +375,14 @@ static void leader_loop(Leader *ld, int local_workers) {
         if (atomic_load(ld->sh.opt->stop) && !ld->stop_sent) {   // Ctrl-C here, or a failed write
             for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_STOP, "", 0);
             ld->stop_sent = 1;
+            ld->drained = 1;   // queue_next gives no more parts now
+            stopped_at = clock_now_s();
         }
+        if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S) give_up_remote(ld);
         if (!busy) ranks_idle();
     }
-    for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_EXIT, "", 0);
+    if (!ld->sh.tot->lost)
+        for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_EXIT, "", 0);
 }
 
 typedef struct { Shared *sh; atomic_int *done; } LocalWorker;

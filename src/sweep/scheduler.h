@@ -65,6 +65,8 @@ typedef struct {
     int aborted;             // the sweep stopped early: a write to the store failed (disk full…) or a
                              // worker thread could not be started; `error` says which
     char error[1600];
+    int lost;                // MPI: stopped, and another rank never answered (it died): the job
+                             // is gone, so this rank leaves without MPI_Finalize
 } RunTotals;
 
 // The runs in groups[n].
