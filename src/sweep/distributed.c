@@ -25,12 +25,12 @@ enum { TAG_ASSIGN = 1, TAG_STOP, TAG_EXIT, TAG_EVAL, TAG_LM_EVAL, TAG_TRAIN_SIZE
 #define STOP_GRACE_S 5.0
 
 typedef struct {
-    int token, n;
-    char group_hash[17];
+    long token, n;           // longs: what follows each header is 8-byte aligned
+    char group_hash[24];
 } PartHeader;   // then long spec[n], long run_id[n]
 
 typedef struct {
-    int token, rc;
+    long token, rc;
     double wall;
     char why[512];
 } DoneHeader;   // then MemberSummary[n] or LmSummary[n]
@@ -117,8 +117,9 @@ typedef struct {
     int blas_per_part;        // one worker: BLAS threads set for each part's members
 } Remote;
 
-static void relay_eval(void *ctx, int token, const EvalRecord *r) {
+static void relay_eval(void *ctx, int part, const EvalRecord *r) {
     Remote *rm = ctx;
+    long token = part;
     size_t nc = (size_t)r->n_concepts * 2 * sizeof(double);
     Msg *m = msg_new(TAG_EVAL, sizeof token + sizeof *r + nc);
     memcpy(m->data, &token, sizeof token);
@@ -130,14 +131,16 @@ static void relay_eval(void *ctx, int token, const EvalRecord *r) {
     mq_push(&rm->outbox, m);
 }
 
-static void relay_lm_eval(void *ctx, int token, const LmRecord *r) {
+static void relay_lm_eval(void *ctx, int part, const LmRecord *r) {
+    long token = part;
     Msg *m = msg_new(TAG_LM_EVAL, sizeof token + sizeof *r);
     memcpy(m->data, &token, sizeof token);
     memcpy(m->data + sizeof token, r, sizeof *r);
     mq_push(&((Remote *)ctx)->outbox, m);
 }
 
-static void relay_train_size(void *ctx, int token, long D) {
+static void relay_train_size(void *ctx, int part, long D) {
+    long token = part;
     Msg *m = msg_new(TAG_TRAIN_SIZE, sizeof token + sizeof D);
     memcpy(m->data, &token, sizeof token);
     memcpy(m->data + sizeof token, &D, sizeof D);
@@ -164,7 +167,7 @@ static int part_of_message(const Shared *sh, const Msg *m, PartHeader *h, Group 
 static void remote_train(Remote *rm, const Msg *m) {
     PartHeader h;
     Group g;
-    int n = ((const PartHeader *)m->data)->n;
+    int n = (int)((const PartHeader *)m->data)->n;
     int gpt = 0, rc = -1;
     MemberSummary *sum = xcalloc(n ? n : 1, sizeof *sum);
     LmSummary *lsum = xcalloc(n ? n : 1, sizeof *lsum);
@@ -315,7 +318,7 @@ static void settle_remote(Leader *ld, int r, const Msg *m) {
 
 // What rank r sent: written to the store as the local workers' sinks would write it.
 static void handle(Leader *ld, int r, const Msg *m) {
-    int token;
+    long token;
     memcpy(&token, m->data, sizeof token);
     Flight *f = &ld->flight[token];
     if (m->tag == TAG_EVAL) {
