@@ -164,6 +164,10 @@ int cmd_run(int argc, char **argv) {
         if (sd.runs.failed_before)
             fprintf(stderr, ", %ld failed before (--retry-failed to train them again)", sd.runs.failed_before);
         if (sd.reset > 0) fprintf(stderr, "; %ld interrupted runs restart", sd.reset);
+        if (ranks_size() > 1)
+            fprintf(stderr, "; on %d MPI ranks%s", ranks_size(), a.ro.data_parallel ? ", data parallel" : "");
+        else if (a.ro.data_parallel)
+            fprintf(stderr, "; --data-parallel on one process: nothing to split");
         fprintf(stderr, "\n");
     }
     a.ro.runs_before = sd.runs.before;
