@@ -95,7 +95,7 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(DEPS_STAMP)
+$(BUILD)/tests/%: tests/%.c tests/testutil.h tests/lm_fixtures.h $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -Itests $< $(LIB) $(LDFLAGS) $(TESTLIBS) $(LDLIBS) -o $@
 

@@ -7,6 +7,7 @@
 // the update; records count tokens and FLOPs by the formula; sampling is reproducible and
 // continues a memorised string.
 #include "testutil.h"
+#include "lm_fixtures.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -19,53 +20,11 @@
 #include "train/lm_checkpoint.h"
 #include "train/trainer.h"
 
-#define SMALL "tests/data/small.txt"
-#define MAX_RECS 256
 
 static char tmpdir[128];
 
 static int make_tmpdir(void **state) { (void)state; return temp_dir_make(tmpdir, sizeof tmpdir, "lm"); }
 static int remove_tmpdir(void **state) { (void)state; return temp_dir_remove(tmpdir); }
-
-static GptShape tiny_shape(void) {
-    return (GptShape){ .d_model = 16, .n_layer = 2, .n_head = 2, .d_ff = 64, .context = 16, .tie_embeddings = 1 };
-}
-
-static LmConfig tiny_config(long steps) {
-    LmConfig c = lm_config_defaults();
-    c.shape = tiny_shape();
-    c.optim.lr = 3e-3f;
-    c.schedule.warmup = 5;
-    c.batch = 4;
-    c.steps = steps;
-    c.D = 2000;
-    c.eval_every = 5;
-    c.eval_batch = 8;
-    c.eval_windows = 8;
-    c.threads = 1;
-    return c;
-}
-
-static TextCorpus load_small(void) {
-    TextCorpus c;
-    TextSplit s = text_split_default();
-    assert_int_equal(text_corpus_load(SMALL, &s, &c), 0);
-    return c;
-}
-
-typedef struct {
-    int n;
-    LmRecord r[MAX_RECS];
-    long stop_at;            // set *stop when the record of this step arrives (−1: never)
-    atomic_int *stop;
-} Recs;
-
-static void sink(void *ctx, const LmRecord *r) {
-    Recs *rs = ctx;
-    assert_true(rs->n < MAX_RECS);
-    rs->r[rs->n++] = *r;
-    if (rs->stop && r->step == rs->stop_at) atomic_store(rs->stop, 1);
-}
 
 // Everything but the wall time.
 static void assert_records_equal(const LmRecord *a, const LmRecord *b) {
@@ -77,10 +36,6 @@ static void assert_records_equal(const LmRecord *a, const LmRecord *b) {
     assert_memory_equal(da, db, sizeof da);
     assert_memory_equal(&a->lr, &b->lr, sizeof(float));
     assert_memory_equal(&a->grad_norm, &b->grad_norm, sizeof(float));
-}
-
-static void seeds_for(MemberSeeds *s, int M) {
-    for (int m = 0; m < M; m++) s[m] = (MemberSeeds){ 100 + 7 * m, 200 + 3 * m };
 }
 
 // 200 steps bring validation from the uniform 8 bits/byte to well below it.

@@ -8,6 +8,7 @@
 // divergence and a failed checkpoint; ensembles of two members and more ranks than
 // sequences work.
 #include "testutil.h"
+#include "lm_fixtures.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,53 +18,12 @@
 #include "train/lm_checkpoint.h"
 #include "train/trainer.h"
 
-#define SMALL "tests/data/small.txt"
-#define MAX_RECS 64
 #define MAX_RANKS 8
 
 static char tmpdir[128];
 
 static int make_tmpdir(void **state) { (void)state; blas_set_threads(1); return temp_dir_make(tmpdir, sizeof tmpdir, "lmdp"); }
 static int remove_tmpdir(void **state) { (void)state; return temp_dir_remove(tmpdir); }
-
-static LmConfig tiny_config(long steps) {
-    LmConfig c = lm_config_defaults();
-    c.shape = (GptShape){ .d_model = 16, .n_layer = 2, .n_head = 2, .d_ff = 64, .context = 16, .tie_embeddings = 1 };
-    c.optim.lr = 3e-3f;
-    c.schedule.warmup = 5;
-    c.batch = 4;
-    c.steps = steps;
-    c.D = 2000;
-    c.eval_every = 5;
-    c.eval_batch = 8;
-    c.eval_windows = 8;
-    c.threads = 1;
-    return c;
-}
-
-static TextCorpus load_small(void) {
-    TextCorpus c;
-    TextSplit s = text_split_default();
-    assert_int_equal(text_corpus_load(SMALL, &s, &c), 0);
-    return c;
-}
-
-static void seeds_for(MemberSeeds *s, int M) {
-    for (int m = 0; m < M; m++) s[m] = (MemberSeeds){ 100 + 7 * m, 200 + 3 * m };
-}
-
-typedef struct {
-    int n;
-    LmRecord r[MAX_RECS];
-    long stop_at;            // set *stop when a record of this step arrives (−1: never)
-    atomic_int *stop;
-} Recs;
-
-static void sink(void *ctx, const LmRecord *r) {
-    Recs *rs = ctx;
-    if (rs->n < MAX_RECS) rs->r[rs->n++] = *r;
-    if (rs->stop && r->step == rs->stop_at) atomic_store(rs->stop, 1);
-}
 
 // ---- the simulated communicator: dp.sum over threads ----
 

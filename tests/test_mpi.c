@@ -198,6 +198,21 @@ static pid_t rank_pid(pid_t launcher, int rank) {
     return found;
 }
 
+// mpirun -np 2 of dir/YAML into dir/DB, in the background: mpirun's pid.
+static pid_t launch(const char *yaml, const char *db) {
+    char d[128], y[128];
+    snprintf(d, sizeof d, "%s/%s", dir, db);
+    snprintf(y, sizeof y, "%s/%s", dir, yaml);
+    pid_t launcher = fork();
+    if (launcher == 0) {
+        freopen("/dev/null", "w", stderr);
+        freopen("/dev/null", "w", stdout);
+        execlp("mpirun", "mpirun", "-np", "2", "--oversubscribe", bin(), "run", y, "--db", d, "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    return launcher;
+}
+
 static int done_runs(const char *db) {
     char path[128];
     snprintf(path, sizeof path, "%s/%s", dir, db);
@@ -219,16 +234,7 @@ static void test_killed_rank_loses_nothing_and_a_rerun_finishes(void **state) {
     if (!mpi_ready()) skip();
     write_file("long.yaml", LONG_SWEEP);
     assert_int_equal(run_sweep(0, "long.yaml", "clean.db", ""), 0);
-    char db[128], yaml[128];
-    snprintf(db, sizeof db, "%s/killed.db", dir);
-    snprintf(yaml, sizeof yaml, "%s/long.yaml", dir);
-    pid_t launcher = fork();
-    if (launcher == 0) {
-        freopen("/dev/null", "w", stderr);
-        freopen("/dev/null", "w", stdout);
-        execlp("mpirun", "mpirun", "-np", "2", "--oversubscribe", bin(), "run", yaml, "--db", db, "--quiet", (char *)NULL);
-        _exit(127);
-    }
+    pid_t launcher = launch("long.yaml", "killed.db");
     // Rank 1 dies by SIGKILL once some runs are done and others are not.
     int before = 0;
     for (int i = 0; i < 6000 && (before = done_runs("killed.db")) < 2; i++) usleep(5000);
@@ -261,16 +267,7 @@ static void test_killed_job_resumes_on_two_ranks(void **state) {
     if (!mpi_ready()) skip();
     write_file("long.yaml", LONG_SWEEP);
     if (done_runs("clean.db") != 16) assert_int_equal(run_sweep(0, "long.yaml", "clean.db", ""), 0);
-    char db[128], yaml[128];
-    snprintf(db, sizeof db, "%s/killed2.db", dir);
-    snprintf(yaml, sizeof yaml, "%s/long.yaml", dir);
-    pid_t launcher = fork();
-    if (launcher == 0) {
-        freopen("/dev/null", "w", stderr);
-        freopen("/dev/null", "w", stdout);
-        execlp("mpirun", "mpirun", "-np", "2", "--oversubscribe", bin(), "run", yaml, "--db", db, "--quiet", (char *)NULL);
-        _exit(127);
-    }
+    pid_t launcher = launch("long.yaml", "killed2.db");
     for (int i = 0; i < 6000 && done_runs("killed2.db") < 4; i++) usleep(5000);
     pid_t victim = rank_pid(launcher, 0);   // rank 0 this time: the store's writer
     assert_true(victim > 0);
