@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/xalloc.h"
 
 void ranks_idle(void) {
     struct timespec ts = { 0, 200000 };   // 0.2 ms: a message waits at most that long, a core stays free
@@ -60,9 +61,44 @@ const char *ranks_library(void) {
 // MPI counts are ints: larger buffers go in pieces.
 #define PIECE ((size_t)1 << 30)
 
+// Sends in flight: a blocking MPI_Send of a large message waits for the receiver, and two ranks
+// each sending the other a large message at once would wait forever. So a send only starts
+// (MPI_Isend of a copy) and the caller's loop, which keeps receiving, completes it later.
+typedef struct Pending {
+    struct Pending *next;
+    MPI_Request req;
+    char data[];
+} Pending;
+static Pending *pending;
+
 int ranks_send(int to, int tag, const void *buf, size_t n) {
     if (n > INT_MAX) return jp_fail("a message of %zu bytes is over MPI's limit", n);
-    return MPI_Send(buf, (int)n, MPI_BYTE, to, tag, MPI_COMM_WORLD) == MPI_SUCCESS ? 0 : jp_fail("MPI_Send to rank %d failed", to);
+    Pending *p = xmalloc(sizeof *p + n);
+    memcpy(p->data, buf, n);
+    if (MPI_Isend(p->data, (int)n, MPI_BYTE, to, tag, MPI_COMM_WORLD, &p->req) != MPI_SUCCESS) {
+        free(p);
+        return jp_fail("MPI_Isend to rank %d failed", to);
+    }
+    p->next = pending;
+    pending = p;
+    return 0;
+}
+
+int ranks_sends_pending(void) {
+    int left = 0;
+    for (Pending **at = &pending; *at;) {
+        int done = 0;
+        MPI_Test(&(*at)->req, &done, MPI_STATUS_IGNORE);
+        if (done) {
+            Pending *p = *at;
+            *at = p->next;
+            free(p);
+        } else {
+            at = &(*at)->next;
+            left++;
+        }
+    }
+    return left;
 }
 
 int ranks_poll(int from, int *source, int *tag, size_t *n) {
@@ -111,6 +147,7 @@ int ranks_local_size(void) { return 1; }
 int ranks_built_with_mpi(void) { return 0; }
 const char *ranks_library(void) { return "none: built without MPI (install libopenmpi-dev and rebuild)"; }
 int ranks_send(int to, int tag, const void *buf, size_t n) { (void)to; (void)tag; (void)buf; (void)n; return jp_fail("built without MPI"); }
+int ranks_sends_pending(void) { return 0; }
 int ranks_poll(int from, int *source, int *tag, size_t *n) { (void)from; (void)source; (void)tag; (void)n; return 0; }
 int ranks_recv(int from, int tag, void *buf, size_t n) { (void)from; (void)tag; (void)buf; (void)n; return jp_fail("built without MPI"); }
 void ranks_bcast(void *buf, size_t n, int root) { (void)buf; (void)n; (void)root; }

@@ -23,7 +23,11 @@ int ranks_built_with_mpi(void);
 const char *ranks_library(void);
 
 #define RANKS_ANY (-1)
+// Starts sending a copy of buf[n]; the caller's polling loop completes it (ranks_sends_pending),
+// receiving meanwhile, so two ranks sending each other large messages never wait on each other.
 int ranks_send(int to, int tag, const void *buf, size_t n);
+// Completes what sends it can: how many are still in flight. Called by one thread only.
+int ranks_sends_pending(void);
 // Whether a message from `from` (or RANKS_ANY) waits: 1 with its source, tag and size; 0 none.
 int ranks_poll(int from, int *source, int *tag, size_t *n);
 int ranks_recv(int from, int tag, void *buf, size_t n);

@@ -221,7 +221,8 @@ static int remote_loop(Remote *rm, int workers) {
             free(m);
         }
         for (Msg *m; (m = mq_pop(&rm->outbox, 0)); free(m), busy = 1) ranks_send(0, m->tag, m->data, m->n);
-        if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head) return 0;
+        int sending = ranks_sends_pending();
+        if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head && !sending) return 0;
         if (atomic_load(rm->sh.opt->stop) && !stopped_at) stopped_at = clock_now_s();
         if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S && !rm->inbox.head) {
             mq_close(&rm->inbox);   // the workers have stopped: they leave, and so does this rank
@@ -382,10 +383,12 @@ static void leader_loop(Leader *ld, int local_workers) {
             stopped_at = clock_now_s();
         }
         if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S) give_up_remote(ld);
+        ranks_sends_pending();
         if (!busy) ranks_idle();
     }
-    if (!ld->sh.tot->lost)
-        for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_EXIT, "", 0);
+    if (ld->sh.tot->lost) return;
+    for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_EXIT, "", 0);
+    while (ranks_sends_pending()) ranks_idle();
 }
 
 typedef struct { Shared *sh; atomic_int *done; } LocalWorker;
