@@ -1,7 +1,8 @@
 // jackpot over MPI, end to end (mpirun -np 2 --oversubscribe on this machine):
 //   - a sweep on 2 ranks writes a database equal to a one-process run's: the same runs, and
 //     every metric, summary and per-concept value the same to the bit (wall times aside);
-//     MLP parts split across ranks, toy worlds' concept arrays and language models included;
+//     MLP parts split across ranks, toy worlds' concept arrays, language models and parts of
+//     150 members (messages over MPI's eager limit) included;
 //   - a rank SIGKILLed mid-sweep loses no finished run, and a rerun (1 process, then 2 ranks)
 //     finishes the rest, equal again to the uninterrupted run;
 //   - --data-parallel training of language models on 2 ranks follows the one-process loss
@@ -36,6 +37,17 @@ static const char WORLD_SWEEP[] =
     "budget: {steps: 200, batch: 32, evals: 2}\n"
     "grid: {model.width: [8, 16]}\n"
     "seeds: {init: 2}\n";
+
+// Two groups of 150 members: parts whose messages (the part, its outcome) are over MPI's eager
+// limit, so that a rank sending its outcome while rank 0 sends it a part would deadlock on
+// blocking sends.
+static const char BIG_SWEEP[] =
+    "name: mpi-big\n"
+    "task: {train_size: 500, val_size: 200}\n"
+    "model: {depth: 1}\n"
+    "budget: {batch: 16, steps: 20, evals: 1}\n"
+    "grid: {model.width: [2, 3]}\n"
+    "seeds: {init: 150}\n";
 
 static const char LM_SWEEP[] =
     "name: mpi-lm\n"
@@ -144,8 +156,9 @@ static void test_two_ranks_equal_one_process(void **state) {
     write_file("mlp.yaml", MLP_SWEEP);
     write_file("world.yaml", WORLD_SWEEP);
     write_file("lm.yaml", LM_SWEEP);
-    const char *yamls[] = { "mlp.yaml", "world.yaml", "lm.yaml" };
-    for (int i = 0; i < 3; i++) {
+    write_file("big.yaml", BIG_SWEEP);
+    const char *yamls[] = { "mlp.yaml", "world.yaml", "lm.yaml", "big.yaml" };
+    for (int i = 0; i < 4; i++) {
         assert_int_equal(run_sweep(0, yamls[i], "one.db", ""), 0);
         int rc = run_sweep(2, yamls[i], "two.db", "");
         if (rc != 0) fail_msg("mpirun -np 2 %s: exit %d\n%s", yamls[i], rc, log_text());
