@@ -4,7 +4,8 @@
 //     MLP parts split across ranks, toy worlds' concept arrays, language models and parts of
 //     150 members (messages over MPI's eager limit) included;
 //   - a rank SIGKILLed mid-sweep loses no finished run, and a rerun (1 process, then 2 ranks)
-//     finishes the rest, equal again to the uninterrupted run;
+//     finishes the rest, equal again to the uninterrupted run; where the job may go on without
+//     it (mpirun --enable-recovery), its parts go back to the queue and the living finish;
 //   - --data-parallel training of language models on 2 ranks follows the one-process loss
 //     curve within float tolerance, and refuses MLP groups, naming them.
 // Skipped, with a message, where jackpot was built without MPI or mpirun is missing.
@@ -211,8 +212,9 @@ static pid_t rank_pid(pid_t launcher, int rank) {
     return found;
 }
 
-// mpirun -np 2 of dir/YAML into dir/DB, in the background: mpirun's pid.
-static pid_t launch(const char *yaml, const char *db) {
+// mpirun -np RANKS of dir/YAML into dir/DB, in the background: mpirun's pid. recovery: the job
+// goes on when a rank dies (mpirun --enable-recovery).
+static pid_t launch(const char *yaml, const char *db, const char *ranks, int recovery) {
     char d[128], y[128];
     snprintf(d, sizeof d, "%s/%s", dir, db);
     snprintf(y, sizeof y, "%s/%s", dir, yaml);
@@ -220,7 +222,8 @@ static pid_t launch(const char *yaml, const char *db) {
     if (launcher == 0) {
         freopen("/dev/null", "w", stderr);
         freopen("/dev/null", "w", stdout);
-        execlp("mpirun", "mpirun", "-np", "2", "--oversubscribe", bin(), "run", y, "--db", d, "--quiet", (char *)NULL);
+        const char *go_on = recovery ? "--enable-recovery" : "--oversubscribe";
+        execlp("mpirun", "mpirun", go_on, "-np", ranks, "--oversubscribe", bin(), "run", y, "--db", d, "--quiet", (char *)NULL);
         _exit(127);
     }
     return launcher;
@@ -247,7 +250,7 @@ static void test_killed_rank_loses_nothing_and_a_rerun_finishes(void **state) {
     if (!mpi_ready()) skip();
     write_file("long.yaml", LONG_SWEEP);
     assert_int_equal(run_sweep(0, "long.yaml", "clean.db", ""), 0);
-    pid_t launcher = launch("long.yaml", "killed.db");
+    pid_t launcher = launch("long.yaml", "killed.db", "2", 0);
     // Rank 1 dies by SIGKILL once some runs are done and others are not.
     int before = 0;
     for (int i = 0; i < 6000 && (before = done_runs("killed.db")) < 2; i++) usleep(5000);
@@ -280,7 +283,7 @@ static void test_killed_job_resumes_on_two_ranks(void **state) {
     if (!mpi_ready()) skip();
     write_file("long.yaml", LONG_SWEEP);
     if (done_runs("clean.db") != 16) assert_int_equal(run_sweep(0, "long.yaml", "clean.db", ""), 0);
-    pid_t launcher = launch("long.yaml", "killed2.db");
+    pid_t launcher = launch("long.yaml", "killed2.db", "2", 0);
     for (int i = 0; i < 6000 && done_runs("killed2.db") < 4; i++) usleep(5000);
     pid_t victim = rank_pid(launcher, 0);   // rank 0 this time: the store's writer
     assert_true(victim > 0);
@@ -291,6 +294,26 @@ static void test_killed_job_resumes_on_two_ranks(void **state) {
     if (rc != 0) fail_msg("resume on 2 ranks: exit %d\n%s", rc, log_text());
     assert_int_equal(done_runs("killed2.db"), 16);
     assert_same_results("clean.db", "killed2.db", 0);
+}
+
+// Where the job goes on without a dead rank (mpirun --enable-recovery), rank 0 takes a rank silent
+// for 10 s for dead and gives its parts back to the queue: the living finish the sweep.
+static void test_job_goes_on_without_a_dead_rank(void **state) {
+    (void)state;
+    if (!mpi_ready()) skip();
+    write_file("long.yaml", LONG_SWEEP);
+    if (done_runs("clean.db") != 16) assert_int_equal(run_sweep(0, "long.yaml", "clean.db", ""), 0);
+    pid_t launcher = launch("long.yaml", "survivors.db", "3", 1);
+    for (int i = 0; i < 6000 && done_runs("survivors.db") < 2; i++) usleep(5000);
+    pid_t victim = rank_pid(launcher, 1);
+    assert_true(victim > 0);
+    assert_true(done_runs("survivors.db") < 16);
+    assert_int_equal(kill(victim, SIGKILL), 0);
+    int st;
+    waitpid(launcher, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(done_runs("survivors.db"), 16);
+    assert_same_results("clean.db", "survivors.db", 0);
 }
 
 // Max relative difference of the metric `split/name` between two databases, by run and step.
@@ -360,6 +383,7 @@ int main(void) {
         cmocka_unit_test(test_two_ranks_equal_one_process),
         cmocka_unit_test(test_killed_rank_loses_nothing_and_a_rerun_finishes),
         cmocka_unit_test(test_killed_job_resumes_on_two_ranks),
+        cmocka_unit_test(test_job_goes_on_without_a_dead_rank),
         cmocka_unit_test(test_data_parallel_follows_one_process),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,12 +17,19 @@
 // left). To rank 0: a part's evaluations (EVAL, LM_EVAL), its D (TRAIN_SIZE) and its outcome
 // (DONE). Each begins with the part's token (its index in rank 0's queue); records travel as
 // their bytes, every rank being the same build of jackpot.
-enum { TAG_ASSIGN = 1, TAG_STOP, TAG_EXIT, TAG_EVAL, TAG_LM_EVAL, TAG_TRAIN_SIZE, TAG_DONE };
+enum { TAG_ASSIGN = 1, TAG_STOP, TAG_EXIT, TAG_EVAL, TAG_LM_EVAL, TAG_TRAIN_SIZE, TAG_DONE, TAG_ALIVE };
 
 // Once stopping, how long a rank waits for the others before it takes them for dead. A rank
 // killed outright (SIGKILL, a node lost) never answers, and OpenMPI then ends the job with
 // SIGTERM to the rest: each stops at its next step, and must not wait forever for the dead.
 #define STOP_GRACE_S 5.0
+
+// Ranks say they are alive every ALIVE_EVERY_S (their main thread does, whatever their workers
+// are in); one silent for DEAD_AFTER_S is taken for dead. That matters where the job goes on
+// without a dead rank (mpirun --enable-recovery): rank 0 gives the dead rank's parts back to
+// the queue and the living train them; a rank that hears nothing from rank 0 stops.
+#define ALIVE_EVERY_S 1.0
+#define DEAD_AFTER_S 10.0
 
 typedef struct {
     long token, n;           // longs: what follows each header is 8-byte aligned
@@ -208,21 +215,29 @@ static void *remote_worker(void *arg) {
 // (or, stopped and rank 0 silent past the grace, gives up: 1).
 static int remote_loop(Remote *rm, int workers) {
     int exiting = 0;
-    double stopped_at = 0;
+    double stopped_at = 0, said = 0, heard = clock_now_s();
     for (;;) {
         int busy = 0, source, tag;
         size_t n;
+        double now = clock_now_s();
+        if (now - said >= ALIVE_EVERY_S) { ranks_send(0, TAG_ALIVE, "", 0); said = now; }
+        if (now - heard > 6 * DEAD_AFTER_S) atomic_store(rm->sh.opt->stop, 1);   // rank 0 is gone (slow to say: it may be busy writing)
         while (ranks_poll(0, &source, &tag, &n)) {
             Msg *m = receive(0, tag, n);
             busy = 1;
+            heard = now;
             if (tag == TAG_ASSIGN) { mq_push(&rm->inbox, m); continue; }
             if (tag == TAG_STOP) atomic_store(rm->sh.opt->stop, 1);
-            if (tag == TAG_EXIT) { exiting = 1; mq_close(&rm->inbox); }
+            if (tag == TAG_EXIT) {   // with whether a rank died: then MPI_Finalize would wait for it
+                exiting = 1;
+                if (n == sizeof rm->sh.tot->lost) memcpy(&rm->sh.tot->lost, m->data, n);
+                mq_close(&rm->inbox);
+            }
             free(m);
         }
         for (Msg *m; (m = mq_pop(&rm->outbox, 0)); free(m), busy = 1) ranks_send(0, m->tag, m->data, m->n);
         int sending = ranks_sends_pending();
-        if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head && !sending) return 0;
+        if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head && !sending) return rm->sh.tot->lost;
         if (atomic_load(rm->sh.opt->stop) && !stopped_at) stopped_at = clock_now_s();
         if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S && !rm->inbox.head) {
             mq_close(&rm->inbox);   // the workers have stopped: they leave, and so does this rank
@@ -265,17 +280,24 @@ static int run_remote(const RunOptions *opt, RunTotals *tot) {
 
 typedef struct {
     long launch;
+    int rank;
     double *last;            // [2n]: the sinks' last flops and steps per member
     SinkCtx s;
     LmSinkCtx l;
 } Flight;                    // a part in training on another rank
 
+typedef struct { Shared *sh; atomic_int *done; } LocalWorker;
+
 typedef struct {
     Shared sh;
     Flight *flight;          // [n_parts]
-    int ranks, *slots, *busy;   // [ranks]: slots and parts in flight of each rank
+    int ranks, *slots, *busy, *dead;   // [ranks]: slots, parts in flight, taken for dead
+    double *heard;           // [ranks]: when each last said anything
     int drained, stop_sent;
     atomic_int local_done;   // rank 0's own workers that have finished
+    pthread_t th[64];        // rank 0's own workers
+    int started;
+    LocalWorker lw;
 } Leader;
 
 // The next part to rank r; 0 when none is left (or the sweep stops).
@@ -288,6 +310,7 @@ static int assign(Leader *ld, int r) {
     }
     const Group *g = &sh->parts[p].g;
     Flight *f = &ld->flight[p];
+    f->rank = r;
     f->last = xcalloc(2 * (size_t)g->n, sizeof(double));
     f->s = (SinkCtx){ sh, g, f->last, f->last + g->n, p };
     f->l = (LmSinkCtx){ sh, g, NULL, f->last, f->last + g->n, p };
@@ -352,46 +375,19 @@ static void give_up_remote(Leader *ld) {
         free(ld->flight[p].last);
         ld->flight[p].last = NULL;
     }
-    for (int r = 1; r < ld->ranks; r++) ld->busy[r] = 0;
+    for (int r = 1; r < ld->ranks; r++) {
+        if (ld->busy[r]) ld->dead[r] = 1;   // it never answered
+        ld->busy[r] = 0;
+    }
     ld->sh.tot->lost = 1;
 }
 
-static int leader_finished(Leader *ld, int local_workers) {
-    if (!ld->drained || atomic_load(&ld->local_done) < local_workers) return 0;
+static int leader_finished(Leader *ld) {
+    if (!ld->drained || atomic_load(&ld->local_done) < ld->started) return 0;
     for (int r = 1; r < ld->ranks; r++)
         if (ld->busy[r]) return 0;
     return 1;
 }
-
-static void leader_loop(Leader *ld, int local_workers) {
-    double stopped_at = 0;
-    for (int r = 1; r < ld->ranks; r++)
-        while (ld->busy[r] < ld->slots[r] && assign(ld, r)) {}
-    while (!leader_finished(ld, local_workers)) {
-        int source, tag, busy = 0;
-        size_t n;
-        while (ranks_poll(RANKS_ANY, &source, &tag, &n)) {
-            Msg *m = receive(source, tag, n);
-            handle(ld, source, m);
-            free(m);
-            busy = 1;
-        }
-        if (atomic_load(ld->sh.opt->stop) && !ld->stop_sent) {   // Ctrl-C here, or a failed write
-            for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_STOP, "", 0);
-            ld->stop_sent = 1;
-            ld->drained = 1;   // queue_next gives no more parts now
-            stopped_at = clock_now_s();
-        }
-        if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S) give_up_remote(ld);
-        ranks_sends_pending();
-        if (!busy) ranks_idle();
-    }
-    if (ld->sh.tot->lost) return;
-    for (int r = 1; r < ld->ranks; r++) ranks_send(r, TAG_EXIT, "", 0);
-    while (ranks_sends_pending()) ranks_idle();
-}
-
-typedef struct { Shared *sh; atomic_int *done; } LocalWorker;
 
 static void *local_worker(void *arg) {
     LocalWorker *w = arg;
@@ -400,26 +396,99 @@ static void *local_worker(void *arg) {
     return NULL;
 }
 
+static void start_local(Leader *ld, int n) {
+    while (n-- > 0 && ld->started < 64 && pthread_create(&ld->th[ld->started], NULL, local_worker, &ld->lw) == 0) ld->started++;
+}
+
+// Rank r is silent past DEAD_AFTER_S: its parts go back to the queue (their runs reset), for
+// the living ranks, and rank 0's own workers if none is free.
+static void bury(Leader *ld, int r) {
+    Shared *sh = &ld->sh;
+    int n = 0;
+    for (int p = 0; p < sh->n_parts; p++) {
+        Flight *f = &ld->flight[p];
+        if (!f->last || f->rank != r) continue;
+        if (store_end_launch(sh->store, f->launch, 0) != 0 || store_reset_runs(sh->store, sh->parts[p].g.run_ids, sh->parts[p].g.n) != 0)
+            store_failed(sh, "giving a dead rank's runs back");
+        free(f->last);
+        f->last = NULL;
+        queue_again(sh, p);
+        n++;
+    }
+    ld->dead[r] = 1;
+    ld->busy[r] = ld->slots[r] = 0;
+    ld->drained = 0;
+    sh->tot->lost = 1;   // MPI_Finalize would wait for the dead
+    fprintf(stderr, "jackpot run: rank %d has said nothing for %.0f s: taken for dead; %d part%s of groups go%s back to the queue\n",
+            r, DEAD_AFTER_S, n, n == 1 ? "" : "s", n == 1 ? "es" : "");
+    for (int q = 1; q < ld->ranks; q++)
+        while (ld->busy[q] < ld->slots[q] && assign(ld, q)) {}
+    if (!queue_empty(sh) && atomic_load(&ld->local_done) == ld->started) start_local(ld, 1);
+}
+
+static void leader_loop(Leader *ld) {
+    double stopped_at = 0, said = 0;
+    for (int r = 1; r < ld->ranks; r++) {
+        ld->heard[r] = clock_now_s();
+        while (ld->busy[r] < ld->slots[r] && assign(ld, r)) {}
+    }
+    while (!leader_finished(ld)) {
+        int source, tag, busy = 0;
+        size_t n;
+        double now = clock_now_s();
+        while (ranks_poll(RANKS_ANY, &source, &tag, &n)) {
+            Msg *m = receive(source, tag, n);
+            ld->heard[source] = now;
+            if (!ld->dead[source]) handle(ld, source, m);   // a rank taken for dead stays so
+            free(m);
+            busy = 1;
+        }
+        for (int r = 1; r < ld->ranks; r++)
+            if (!ld->dead[r] && now - ld->heard[r] > DEAD_AFTER_S && !stopped_at) bury(ld, r);
+        if (now - said >= ALIVE_EVERY_S) {
+            for (int r = 1; r < ld->ranks; r++)
+                if (!ld->dead[r]) ranks_send(r, TAG_ALIVE, "", 0);
+            said = now;
+        }
+        if (atomic_load(ld->sh.opt->stop) && !ld->stop_sent) {   // Ctrl-C here, or a failed write
+            for (int r = 1; r < ld->ranks; r++)
+                if (!ld->dead[r]) ranks_send(r, TAG_STOP, "", 0);
+            ld->stop_sent = 1;
+            ld->drained = 1;   // queue_next gives no more parts now
+            stopped_at = clock_now_s();
+        }
+        if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S) give_up_remote(ld);
+        ranks_sends_pending();
+        if (!busy) ranks_idle();
+    }
+    for (int r = 1; r < ld->ranks; r++)
+        if (!ld->dead[r]) ranks_send(r, TAG_EXIT, &ld->sh.tot->lost, sizeof ld->sh.tot->lost);
+    // Sends to a dead rank never complete: wait for the others' only when all live.
+    for (double t0 = clock_now_s(); ranks_sends_pending() && clock_now_s() - t0 < STOP_GRACE_S;) ranks_idle();
+}
+
 static int run_leader(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
     Leader ld = { .ranks = ranks_size() };
     ld.slots = xcalloc(ld.ranks, sizeof(int));
     ld.busy = xcalloc(ld.ranks, sizeof(int));
+    ld.dead = xcalloc(ld.ranks, sizeof(int));
+    ld.heard = xcalloc(ld.ranks, sizeof(double));
     ranks_gather_int(0, ld.slots);
     int local = opt->workers > 0 ? opt->workers : 1, all = local;
     for (int r = 1; r < ld.ranks; r++) all += ld.slots[r];
     shared_init(&ld.sh, store, groups, n_groups, opt, tot, all);
     ld.sh.threads_per_worker = opt->threads / local > 0 ? opt->threads / local : 1;
     ld.flight = xcalloc(ld.sh.n_parts ? ld.sh.n_parts : 1, sizeof(Flight));
-    pthread_t th[64];
-    LocalWorker lw = { &ld.sh, &ld.local_done };
-    int started = 0;
-    while (started < local && started < 64 && pthread_create(&th[started], NULL, local_worker, &lw) == 0) started++;
-    leader_loop(&ld, started);
-    for (int w = 0; w < started; w++) pthread_join(th[w], NULL);
+    ld.lw = (LocalWorker){ &ld.sh, &ld.local_done };
+    start_local(&ld, local);
+    leader_loop(&ld);
+    for (int w = 0; w < ld.started; w++) pthread_join(ld.th[w], NULL);
     shared_free(&ld.sh);
     free(ld.flight);
     free(ld.slots);
     free(ld.busy);
+    free(ld.dead);
+    free(ld.heard);
     return tot->aborted ? jp_fail("%s", tot->error) : 0;
 }
 

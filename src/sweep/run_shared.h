@@ -29,6 +29,7 @@ typedef struct {
     const Group *groups;
     GroupPart *parts;        // [n_parts], taken in order
     int n_parts, next;
+    int *requeued, n_requeued;   // parts given back (their rank died), taken before the rest
     int *parts_left;         // [group]: parts not yet finished, for the progress's group count
     const RunOptions *opt;
     int threads_per_worker;
@@ -50,6 +51,9 @@ int aborted(Shared *sh);
 
 // The next part's index, or −1 when none is left (or the sweep stops).
 int queue_next(Shared *sh);
+// Gives a part back to the queue (its rank died before it finished); queue_empty: none left.
+void queue_again(Shared *sh, int part);
+int queue_empty(Shared *sh);
 // 0 with the launch's id, or −1 (the sweep aborted).
 int part_start(Shared *sh, const GroupPart *part, long *launch);
 // Trains g: 0 done, 1 stopped, −1 failed (why[512] says why). sum[g->n] or lsum[g->n] get the outcomes.

@@ -212,9 +212,25 @@ int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt) {
 
 int queue_next(Shared *sh) {
     pthread_mutex_lock(&sh->mu);
-    int g = (atomic_load(sh->opt->stop) || sh->tot->aborted || sh->next >= sh->n_parts) ? -1 : sh->next++;
+    int g = -1;
+    if (!atomic_load(sh->opt->stop) && !sh->tot->aborted)
+        g = sh->n_requeued ? sh->requeued[--sh->n_requeued] : sh->next < sh->n_parts ? sh->next++ : -1;
     pthread_mutex_unlock(&sh->mu);
     return g;
+}
+
+void queue_again(Shared *sh, int part) {
+    pthread_mutex_lock(&sh->mu);
+    if (!sh->requeued) sh->requeued = xmalloc(sizeof(int) * (sh->n_parts ? sh->n_parts : 1));
+    sh->requeued[sh->n_requeued++] = part;
+    pthread_mutex_unlock(&sh->mu);
+}
+
+int queue_empty(Shared *sh) {
+    pthread_mutex_lock(&sh->mu);
+    int empty = !sh->n_requeued && sh->next >= sh->n_parts;
+    pthread_mutex_unlock(&sh->mu);
+    return empty;
 }
 
 int aborted(Shared *sh) {
@@ -586,6 +602,7 @@ void shared_free(Shared *sh) {
     pthread_mutex_destroy(&sh->mu);
     free(sh->parts);
     free(sh->parts_left);
+    free(sh->requeued);
 }
 
 int run_groups(Store *store, Group *groups, int n_groups, const RunOptions *opt, RunTotals *tot) {
