@@ -212,10 +212,10 @@ static void *remote_worker(void *arg) {
 }
 
 // The main thread: the only one here to call MPI. Passes parts in, messages out, until EXIT
-// (or, stopped and rank 0 silent past the grace, gives up: 1).
+// with whether a rank died (1: skip MPI_Finalize), or gives up on a silent rank 0 (1).
 static int remote_loop(Remote *rm, int workers) {
     int exiting = 0;
-    double stopped_at = 0, said = 0, heard = clock_now_s();
+    double said = 0, heard = clock_now_s();
     for (;;) {
         int busy = 0, source, tag;
         size_t n;
@@ -238,9 +238,10 @@ static int remote_loop(Remote *rm, int workers) {
         for (Msg *m; (m = mq_pop(&rm->outbox, 0)); free(m), busy = 1) ranks_send(0, m->tag, m->data, m->n);
         int sending = ranks_sends_pending();
         if (exiting && atomic_load(&rm->done_workers) == workers && !rm->outbox.head && !sending) return rm->sh.tot->lost;
-        if (atomic_load(rm->sh.opt->stop) && !stopped_at) stopped_at = clock_now_s();
-        if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S && !rm->inbox.head) {
-            mq_close(&rm->inbox);   // the workers have stopped: they leave, and so does this rank
+        // Stopping, with rank 0 silent past the grace (dead: it would send EXIT otherwise):
+        // the workers stop at their next step and leave, and so does this rank.
+        if (atomic_load(rm->sh.opt->stop) && clock_now_s() - heard > STOP_GRACE_S) {
+            mq_close(&rm->inbox);
             return 1;
         }
         if (!busy) ranks_idle();
@@ -366,22 +367,6 @@ static void handle(Leader *ld, int r, const Msg *m) {
     }
 }
 
-// Stopped, and past the grace: the parts still out on other ranks are given up (their runs
-// reset for a rerun), their ranks taken for dead.
-static void give_up_remote(Leader *ld) {
-    for (int p = 0; p < ld->sh.n_parts; p++) {
-        if (!ld->flight[p].last) continue;   // never sent, or settled (freed and cleared)
-        part_settle(&ld->sh, &ld->sh.parts[p], ld->flight[p].launch, 1, "", 0, NULL, NULL);
-        free(ld->flight[p].last);
-        ld->flight[p].last = NULL;
-    }
-    for (int r = 1; r < ld->ranks; r++) {
-        if (ld->busy[r]) ld->dead[r] = 1;   // it never answered
-        ld->busy[r] = 0;
-    }
-    ld->sh.tot->lost = 1;
-}
-
 static int leader_finished(Leader *ld) {
     if (!ld->drained || atomic_load(&ld->local_done) < ld->started) return 0;
     for (int r = 1; r < ld->ranks; r++)
@@ -400,25 +385,31 @@ static void start_local(Leader *ld, int n) {
     while (n-- > 0 && ld->started < 64 && pthread_create(&ld->th[ld->started], NULL, local_worker, &ld->lw) == 0) ld->started++;
 }
 
-// Rank r is silent past DEAD_AFTER_S: its parts go back to the queue (their runs reset), for
-// the living ranks, and rank 0's own workers if none is free.
-static void bury(Leader *ld, int r) {
+// Rank r is taken for dead (silent past DEAD_AFTER_S, or past STOP_GRACE_S once stopping): its
+// runs in flight are reset. Stopping, they wait for a rerun (counted interrupted); else its parts
+// go back to the queue, for the living ranks, and rank 0's own workers if none is free.
+static void bury(Leader *ld, int r, int stopping) {
     Shared *sh = &ld->sh;
     int n = 0;
     for (int p = 0; p < sh->n_parts; p++) {
         Flight *f = &ld->flight[p];
         if (!f->last || f->rank != r) continue;
-        if (store_end_launch(sh->store, f->launch, 0) != 0 || store_reset_runs(sh->store, sh->parts[p].g.run_ids, sh->parts[p].g.n) != 0)
-            store_failed(sh, "giving a dead rank's runs back");
+        if (stopping) {
+            part_settle(sh, &sh->parts[p], f->launch, 1, "", 0, NULL, NULL);
+        } else {
+            if (store_end_launch(sh->store, f->launch, 0) != 0 || store_reset_runs(sh->store, sh->parts[p].g.run_ids, sh->parts[p].g.n) != 0)
+                store_failed(sh, "giving a dead rank's runs back");
+            queue_again(sh, p);
+        }
         free(f->last);
         f->last = NULL;
-        queue_again(sh, p);
         n++;
     }
     ld->dead[r] = 1;
     ld->busy[r] = ld->slots[r] = 0;
-    ld->drained = 0;
     sh->tot->lost = 1;   // MPI_Finalize would wait for the dead
+    if (stopping) return;
+    ld->drained = 0;     // the queue holds its parts again
     fprintf(stderr, "jackpot run: rank %d has said nothing for %.0f s: taken for dead; %d part%s of groups go%s back to the queue\n",
             r, DEAD_AFTER_S, n, n == 1 ? "" : "s", n == 1 ? "es" : "");
     for (int q = 1; q < ld->ranks; q++)
@@ -444,7 +435,7 @@ static void leader_loop(Leader *ld) {
             busy = 1;
         }
         for (int r = 1; r < ld->ranks; r++)
-            if (!ld->dead[r] && now - ld->heard[r] > DEAD_AFTER_S && !stopped_at) bury(ld, r);
+            if (!ld->dead[r] && now - ld->heard[r] > (stopped_at ? STOP_GRACE_S : DEAD_AFTER_S)) bury(ld, r, stopped_at > 0);
         if (now - said >= ALIVE_EVERY_S) {
             for (int r = 1; r < ld->ranks; r++)
                 if (!ld->dead[r]) ranks_send(r, TAG_ALIVE, "", 0);
@@ -457,7 +448,6 @@ static void leader_loop(Leader *ld) {
             ld->drained = 1;   // queue_next gives no more parts now
             stopped_at = clock_now_s();
         }
-        if (stopped_at && clock_now_s() - stopped_at > STOP_GRACE_S) give_up_remote(ld);
         ranks_sends_pending();
         if (!busy) ranks_idle();
     }
