@@ -8,6 +8,8 @@
 #                   installs python3-torch and python3-scipy
 #   make bench-lm   language-model training against PyTorch (bench/lm_throughput, ~5 minutes)
 #   make bench-fit  the fit benchmark alone
+#   make bench-mpi  2 MPI ranks against 1 process: sweep speed-up and equality, plan against measured,
+#                   data-parallel LM throughput (bench/mpi_scaling, ~4 minutes)
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
 BUILD    ?= build
@@ -71,7 +73,7 @@ FUZZ_SECONDS ?= 60
 LIB      := $(BUILD)/libjackpot.a
 BIN      := $(BUILD)/jackpot
 
-.PHONY: all deps test check tsan demo bench bench-lm bench-fit fuzz fuzz-build clean
+.PHONY: all deps test check tsan demo bench bench-lm bench-fit bench-mpi fuzz fuzz-build clean
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/install-deps
@@ -157,6 +159,11 @@ bench-lm: $(BIN) $(BUILD)/bench/lm_speed
 bench-fit: $(BIN)
 	scripts/install-deps --bench
 	bench/fit_vs_scipy $(BIN)
+
+# bench-mpi: a sweep on 2 MPI ranks against 1 process (speed-up, equal results to the bit),
+# `jackpot plan --ranks` against the measured makespans, and --data-parallel LM throughput.
+bench-mpi: $(BIN)
+	bench/mpi_scaling $(BIN)
 
 # fuzz: each target for FUZZ_SECONDS; findings land in build/fuzzer/fuzz/found/TARGET/
 # (copy each, once fixed, to fuzz/regressions/TARGET/ so make test replays it).

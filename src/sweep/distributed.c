@@ -525,6 +525,7 @@ static int run_dp_follower(const RunOptions *opt, RunTotals *tot) {
         char why[512];
         // A failure here is rank 0's too (the same data, the same arithmetic): it records it.
         if (part_of_message(&sh, m, &h, &g) != 0) dp_failed(jp_error());
+        blas_set_threads(train_blas_threads(opt->threads, g.n));   // as rank 0 (cmd_run) sets its own
         if (part_train(&sh, &g, h.token, sum, lsum, why) < 0) dp_failed(why);
         free(g.specs);
         free(g.run_ids);
