@@ -344,6 +344,7 @@ static void settle_remote(Leader *ld, int r, const Msg *m) {
 // What rank r sent: written to the store as the local workers' sinks would write it.
 static void handle(Leader *ld, int r, const Msg *m) {
     long token;
+    if (m->tag == TAG_ALIVE || m->n < sizeof token) return;   // only that it is alive (heard[r])
     memcpy(&token, m->data, sizeof token);
     Flight *f = &ld->flight[token];
     if (m->tag == TAG_EVAL) {
