@@ -28,6 +28,16 @@ static LmConfig tiny_config(long steps) {
     return c;
 }
 
+// A constant rate of 1e30 without clipping: the weights blow up within the 6 steps.
+static LmConfig diverging_config(void) {
+    LmConfig c = tiny_config(6);
+    c.optim.lr = 1e30f;
+    c.clip = 0;
+    c.schedule.kind = SCHED_CONSTANT;
+    c.schedule.warmup = 0;
+    return c;
+}
+
 static TextCorpus load_small(void) {
     TextCorpus c;
     TextSplit s = text_split_default();

@@ -404,11 +404,7 @@ static void test_records_count_tokens_and_flops(void **state) {
 static void test_divergence_stops_the_member(void **state) {
     (void)state;
     TextCorpus c = load_small();
-    LmConfig cfg = tiny_config(6);
-    cfg.optim.lr = 1e30f;
-    cfg.clip = 0;
-    cfg.schedule.kind = SCHED_CONSTANT;
-    cfg.schedule.warmup = 0;
+    LmConfig cfg = diverging_config();
     MemberSeeds seeds[1];
     seeds_for(seeds, 1);
     LmEnsemble e = { 0 };

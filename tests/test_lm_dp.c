@@ -253,11 +253,7 @@ static void test_stop_on_one_rank_stops_all(void **state) {
 static void test_divergence_is_agreed(void **state) {
     (void)state;
     TextCorpus c = load_small();
-    LmConfig cfg = tiny_config(6);
-    cfg.optim.lr = 1e30f;
-    cfg.clip = 0;
-    cfg.schedule.kind = SCHED_CONSTANT;
-    cfg.schedule.warmup = 0;
+    LmConfig cfg = diverging_config();
     MemberSeeds seeds[1];
     seeds_for(seeds, 1);
     Rank ranks[2] = { 0 };
