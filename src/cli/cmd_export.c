@@ -12,24 +12,48 @@
 #define CMD "export"
 
 static const char HELP[] =
-    "usage: jackpot export --db FILE [--format csv|jsonl] [--what runs|summaries|metrics]\n"
-    "                      [--sweep NAME] [--out FILE]\n"
+    "usage: jackpot export --db FILE [--format csv|jsonl] [--what TABLE] [--sweep NAME] [--out FILE]\n"
     "\n"
-    "Writes a flat table with every run's resolved hyper-parameters as columns (named as\n"
-    "in the sweep config: model.width, seed.init, seed.data, …):\n"
+    "Writes one table of the database as a flat table. The per-run tables end with the run's\n"
+    "status and its resolved hyper-parameters as columns (named as in the sweep config:\n"
+    "model.width, seed.init, seed.data, …), so a groupby needs no join:\n"
     "  runs        one row per run: status, n_params, planned FLOPs, times, error\n"
     "  summaries   runs plus final_* and best_* metrics (best = lowest validation loss)\n"
     "  metrics     one row per run and evaluation step: train_loss, train_lr, val_loss,\n"
-    "              val_acc, test_loss, test_acc, examples, flops, wall_s\n"
+    "              val_acc, test_loss, test_acc, probe_*, examples, flops, wall_s\n"
+    "  tickets     one row per run, pruning level and variant: density, best_*, final_*, barrier\n"
+    "  concepts    one row per run, evaluation step and concept (0 = most frequent): loss, acc\n"
+    "  probes      one row per run and probed evaluation step: cos_ff, cos_fr, cos_rr,\n"
+    "              dloss_rare, dloss_freq (the metrics rows of split 'probe', as columns)\n"
+    "  fits        one row per stored fit: law, source, options and result (JSON text)\n"
+    "  dists       one row per stored outcome distribution: source, result (JSON text)\n"
+    "  launches    one row per launch of runners: started, wall_s, members, host, pid\n"
+    "  sweeps      one row per sweep config: name, path, config text, hash, runs\n"
     "Reals carry the fewest digits (15 to 17) that reload to exactly the stored values.\n"
     "\n"
     "  --db FILE       the database                          [runs.db]\n"
     "  --format F      csv | jsonl                           [csv]\n"
-    "  --what W        runs | summaries | metrics            [summaries]\n"
-    "  --sweep NAME    only the runs of this sweep\n"
+    "  --what TABLE    one of the tables above               [summaries]\n"
+    "  --sweep NAME    only the runs of this sweep (every table but fits and dists)\n"
     "  --out FILE      write here instead of stdout\n"
     "\n"
     "example (pandas):  pd.read_csv('summaries.csv').groupby('model.width').final_test_loss.describe()\n";
+
+// The allowed --what names, comma-separated, for the usage error.
+static void what_names(char *buf, size_t cap) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; i < EXPORT_WHAT_COUNT && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", export_what_names[i]);
+}
+
+static ExportWhat parse_what(const char *arg) {
+    for (int i = 0; i < EXPORT_WHAT_COUNT; i++)
+        if (!strcmp(arg, export_what_names[i])) return (ExportWhat)i;
+    char names[256];
+    what_names(names, sizeof names);
+    usage_error(CMD, "--what: expected one of %s, got '%s'", names, arg);
+}
 
 int cmd_export(int argc, char **argv) {
     static const struct option opts[] = {
@@ -51,12 +75,7 @@ int cmd_export(int argc, char **argv) {
             else if (!strcmp(optarg, "jsonl")) fmt = EXPORT_JSONL;
             else usage_error(CMD, "--format: expected one of csv, jsonl, got '%s'", optarg);
             break;
-        case 'w':
-            if (!strcmp(optarg, "runs")) what = EXPORT_RUNS;
-            else if (!strcmp(optarg, "summaries")) what = EXPORT_SUMMARIES;
-            else if (!strcmp(optarg, "metrics")) what = EXPORT_METRICS;
-            else usage_error(CMD, "--what: expected one of runs, summaries, metrics, got '%s'", optarg);
-            break;
+        case 'w': what = parse_what(optarg); break;
         case 's': sweep = optarg; break;
         case 'o': out_path = optarg; break;
         case 'h': fputs(HELP, stdout); return 0;
@@ -65,6 +84,7 @@ int cmd_export(int argc, char **argv) {
         }
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    if (sweep && !export_has_sweep(what)) usage_error(CMD, "--sweep: %s belong to no one sweep", export_what_names[what]);
     Store st;
     cli_open_store_readonly(CMD, db, &st);
     FILE *out = out_path ? fopen(out_path, "w") : stdout;

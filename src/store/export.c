@@ -128,19 +128,87 @@ static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out) {
     return ferror(out) ? jp_fail("write error") : 0;
 }
 
+const char *const export_what_names[EXPORT_WHAT_COUNT] = {
+    "runs", "summaries", "metrics", "tickets", "concepts", "probes", "fits", "dists", "launches", "sweeps",
+};
+
+bool export_has_sweep(ExportWhat what) { return what != EXPORT_FITS && what != EXPORT_DISTS; }
+
+// A table of one row per run and something (step, level, concept): its own columns, an
+// optional pivot of long rows into columns, then the run's status and hyper-parameters.
+typedef struct {
+    const char *columns;              // the SELECT list before the pivot
+    const char *discover, *value_of;  // put_pivot's arguments, or NULL
+    const char *from;                 // joins `runs r`
+    const char *where;                // a condition, or NULL
+    const char *tail;                 // GROUP BY … ORDER BY …
+} RunTable;
+
+static const char EVAL_COLUMNS[] = "m.run_id, m.step, max(m.examples) AS examples, max(m.flops) AS flops, max(m.wall_s) AS wall_s";
+static const char METRICS_FROM[] = "metrics m JOIN runs r ON r.id = m.run_id";
+static const char EVAL_TAIL[] = " GROUP BY m.run_id, m.step ORDER BY m.run_id, m.step";
+
+static const RunTable RUN_TABLES[EXPORT_WHAT_COUNT] = {
+    [EXPORT_METRICS] = { EVAL_COLUMNS, "SELECT DISTINCT split, name FROM metrics ORDER BY split, name",
+                         "max(CASE WHEN m.split = '%s' AND m.name = '%s' THEN m.value END)", METRICS_FROM, NULL, EVAL_TAIL },
+    // the probe metrics pivoted like metrics: a row per probed evaluation, columns named as in the store
+    [EXPORT_PROBES] = { EVAL_COLUMNS, "SELECT DISTINCT name, NULL FROM metrics WHERE split = 'probe' ORDER BY name",
+                        "max(CASE WHEN m.name = '%s'%s THEN m.value END)", METRICS_FROM, "m.split = 'probe'", EVAL_TAIL },
+    [EXPORT_TICKETS] = { "t.*", NULL, NULL, "tickets t JOIN runs r ON r.id = t.run_id", NULL,
+                         " ORDER BY t.run_id, t.level, t.variant" },
+    [EXPORT_CONCEPTS] = { "c.*", NULL, NULL, "concepts c JOIN runs r ON r.id = c.run_id", NULL,
+                          " ORDER BY c.run_id, c.step, c.concept" },
+};
+
+static int put_run_table(Store *s, Buf *b, const RunTable *t, const char *sweep) {
+    int rc = 0;
+    put(b, "SELECT %s", t->columns);
+    if (t->discover) rc |= put_pivot(s, b, t->discover, t->value_of);
+    put(b, ", r.status");
+    rc |= put_param_columns(s, b);
+    put(b, " FROM %s", t->from);
+    put_sweep_filter(b, sweep, "r");
+    if (t->where) put(b, " %s %s", sweep ? "AND" : "WHERE", t->where);
+    put(b, "%s", t->tail);
+    return rc;
+}
+
+// Tables that are not per run: as stored. The sweep filter's %s is the quoted name.
+typedef struct { const char *select, *sweep_where, *order; } PlainTable;
+
+static const char SWEEP_RUN_IDS[] = "SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id WHERE sweeps.name = %s";
+
+static const PlainTable PLAIN_TABLES[EXPORT_WHAT_COUNT] = {
+    [EXPORT_FITS] = { "SELECT * FROM fits", NULL, " ORDER BY id" },
+    [EXPORT_DISTS] = { "SELECT * FROM dists", NULL, " ORDER BY id" },
+    // runs.launch is each run's latest launch: a sweep's launches are those that last ran one of its runs
+    [EXPORT_LAUNCHES] = { "SELECT * FROM launches", " WHERE id IN (SELECT launch FROM runs WHERE id IN (%s))", " ORDER BY id" },
+    [EXPORT_SWEEPS] = { "SELECT s.*, (SELECT count(*) FROM sweep_runs x WHERE x.sweep_id = s.id) AS runs FROM sweeps s",
+                        " WHERE s.name = %s", " ORDER BY s.id" },
+};
+
+static void put_plain_table(Buf *b, ExportWhat what, const char *sweep) {
+    const PlainTable *t = &PLAIN_TABLES[what];
+    put(b, "%s", t->select);
+    if (sweep) {
+        Buf name = { 0 }, ids = { 0 };
+        put_quoted(&name, sweep, '\'');
+        put(&ids, SWEEP_RUN_IDS, name.s);
+        put(b, t->sweep_where, what == EXPORT_LAUNCHES ? ids.s : name.s);
+        free(name.s);
+        free(ids.s);
+    }
+    put(b, "%s", t->order);
+}
+
 int store_export(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep, FILE *out) {
+    if ((unsigned)what >= EXPORT_WHAT_COUNT) return jp_fail("export: no table number %d", (int)what);
+    if (sweep && !export_has_sweep(what)) return jp_fail("--sweep does not apply to %s (they belong to no one sweep)", export_what_names[what]);
     Buf b = { 0 };
     int rc = 0;
-    if (what == EXPORT_METRICS) {
-        put(&b, "SELECT m.run_id, m.step, max(m.examples) AS examples, max(m.flops) AS flops, max(m.wall_s) AS wall_s");
-        rc |= put_pivot(s, &b, "SELECT DISTINCT split, name FROM metrics ORDER BY split, name",
-                        "max(CASE WHEN m.split = '%s' AND m.name = '%s' THEN m.value END)");
-        put(&b, ", r.status");
-        rc |= put_param_columns(s, &b);
-        put(&b, " FROM metrics m JOIN runs r ON r.id = m.run_id");
-        put_sweep_filter(&b, sweep, "r");
-        put(&b, " GROUP BY m.run_id, m.step ORDER BY m.run_id, m.step");
-    } else {
+    if (RUN_TABLES[what].from) rc = put_run_table(s, &b, &RUN_TABLES[what], sweep);
+    else if (PLAIN_TABLES[what].select) put_plain_table(&b, what, sweep);
+    else {
         put(&b, "SELECT %s", RUN_COLUMNS);
         rc |= put_param_columns(s, &b);
         if (what == EXPORT_SUMMARIES)
