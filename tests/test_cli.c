@@ -65,7 +65,9 @@ static void test_bad_flags(void **state) {
     expect_usage_error("run --workers 0 x.yaml", "--workers: expected an integer in [1, 64], got '0'");
     expect_usage_error("plan examples/width_sweep.yaml --bogus", "unknown option '--bogus'");
     expect_usage_error("export --format xml", "--format: expected one of csv, jsonl, got 'xml'");
-    expect_usage_error("export --what everything", "--what: expected one of runs, summaries, metrics");
+    expect_usage_error("export --what everything", "--what: expected one of runs, summaries, metrics, tickets, concepts, "
+                                                   "probes, fits, dists, launches, sweeps, got 'everything'");
+    expect_usage_error("export --what fits --sweep toy", "--sweep: fits belong to no one sweep");
 }
 
 static void test_fit_on_a_csv(void **state) {

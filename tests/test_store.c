@@ -274,12 +274,142 @@ static void test_export_round_trip(void **state) {
     store_close(&s);
 }
 
+// A database with every table filled: sweeps a and b of two runs each; a's runs launched
+// once, b's twice (the second launch is each b run's latest); evaluations at steps 0 and 10
+// with 3 concepts each, probes at step 10 only in a and at both steps in b; two ticket
+// levels of two variants per run; two fits and one distribution.
+static void fill_every_table(Store *s, long ids[4]) {
+    long sweep[2], launch;
+    assert_int_equal(store_add_sweep(s, "a", "a.yaml", "config a", &sweep[0]), 0);
+    assert_int_equal(store_add_sweep(s, "b", "b.yaml", "config, \"b\"", &sweep[1]), 0);
+    for (int i = 0; i < 4; i++) {
+        char hash[17], json[64], status[16];
+        snprintf(hash, sizeof hash, "%016x", 0xe000 + i);
+        snprintf(json, sizeof json, "{\"model.width\":%d,\"seed.init\":%d}", 8 << (i % 2), i / 2);
+        StoreRun r = { .hash = hash, .group_hash = "g", .params_json = json };
+        assert_int_equal(store_add_run(s, sweep[i / 2], i % 2, &r, &ids[i], status), 0);
+    }
+    const double closs[3] = { 0.1, 0.2, 0.3 }, cacc[3] = { 1.0, 0.9, 0.5 };
+    StoreConcepts concepts = { 3, closs, cacc };
+    for (int i = 0; i < 4; i++) {
+        if (i % 2 == 0) assert_int_equal(store_start_launch(s, &ids[i], 2, &launch), 0);
+        if (i == 2) assert_int_equal(store_start_launch(s, &ids[i], 2, &launch), 0);
+        for (long step = 0; step <= 10; step += 10) {
+            int probed = i >= 2 || step == 10;
+            StoreMetric m[] = { { "val", "loss", 0.5 }, { "probe", "cos_fr", 0.25 + i + step }, { "probe", "dloss_rare", -0.125 } };
+            assert_int_equal(store_add_eval(s, ids[i], step, 32.0 * (double)step, 1e6, 0.1, m, probed ? 3 : 1, &concepts), 0);
+        }
+        for (long level = 0; level < 2; level++)
+            for (int v = 0; v < 2; v++) {
+                StoreTicket t = { .run_id = ids[i], .level = level, .variant = v ? "ticket" : "random", .layer_density_json = "[1,0.8]",
+                                  .density = 1.0 - 0.2 * (double)level, .barrier = NAN, .best_val_loss = 0.5 };
+                assert_int_equal(store_add_ticket(s, &t), 0);
+            }
+    }
+    long id;
+    assert_int_equal(store_add_fit(s, "power", "db", "{\"boot\":0}", "{\"alpha\":0.5}", &id), 0);
+    assert_int_equal(store_add_fit(s, "chinchilla", "db", "{}", "{\"alpha\":0.25}", &id), 0);
+    assert_int_equal(store_add_dist(s, "db, \"x\"", "{\"groups\":[]}", &id), 0);
+}
+
+static char *export_to_text(Store *s, ExportWhat what, ExportFormat fmt, const char *sweep) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (store_export(s, what, fmt, sweep, out) != 0) fail_msg("export %s: %s", export_what_names[what], jp_error());
+    fclose(out);
+    return buf;
+}
+
+// Rows of a CSV export (after its header, whose fields go to head), each as wide as the header.
+static int csv_rows(const char *text, char head[][256], int *cols) {
+    static char row[64][256];
+    FILE *in = fmemopen((void *)text, strlen(text), "r");
+    *cols = read_csv_record(in, head, 64);
+    int rows = 0, n;
+    while ((n = read_csv_record(in, row, 64)) >= 0) {
+        assert_int_equal(n, *cols);
+        rows++;
+    }
+    fclose(in);
+    return rows;
+}
+
+static int has_column(char head[][256], int cols, const char *name) {
+    for (int i = 0; i < cols; i++)
+        if (!strcmp(head[i], name)) return 1;
+    return 0;
+}
+
+// Each new table, CSV and JSONL, whole and restricted to sweep a: as many rows as SQLite
+// counts, the columns a researcher groups by, and JSONL objects that read back exactly.
+static void test_export_every_table(void **state) {
+    (void)state;
+    char all[160];
+    snprintf(all, sizeof all, "%s/all.db", dir);
+    Store s;
+    long ids[4];
+    assert_int_equal(store_open(&s, all, 0), 0);
+    fill_every_table(&s, ids);
+    static const char IN_A[] = " IN (SELECT run_id FROM sweep_runs JOIN sweeps ON sweeps.id = sweep_id WHERE name = 'a')";
+    static const struct { ExportWhat what; const char *count, *where_a, *column; } T[] = {
+        { EXPORT_TICKETS, "SELECT count(*) FROM tickets", " WHERE run_id", "barrier" },
+        { EXPORT_CONCEPTS, "SELECT count(*) FROM concepts", " WHERE run_id", "concept" },
+        { EXPORT_PROBES, "SELECT count(*) FROM (SELECT DISTINCT run_id, step FROM metrics WHERE split = 'probe'", " AND run_id", "cos_fr" },
+        { EXPORT_FITS, "SELECT count(*) FROM fits", NULL, "result" },
+        { EXPORT_DISTS, "SELECT count(*) FROM dists", NULL, "result" },
+        { EXPORT_LAUNCHES, "SELECT count(*) FROM launches", " WHERE id IN (SELECT launch FROM runs WHERE id", "pid" },
+        { EXPORT_SWEEPS, "SELECT count(*) FROM sweeps", " WHERE id IN (SELECT sweep_id FROM sweep_runs WHERE run_id", "config" },
+    };
+    static char head[64][256];
+    for (size_t k = 0; k < sizeof T / sizeof T[0]; k++) {
+        for (int a = 0; a < 2; a++) {
+            if (a && !T[k].where_a) {   // fits and dists belong to no sweep
+                assert_false(export_has_sweep(T[k].what));
+                assert_int_equal(store_export(&s, T[k].what, EXPORT_CSV, "a", stdout), -1);
+                assert_non_null(strstr(jp_error(), "--sweep"));
+                continue;
+            }
+            char sql[400];
+            int open = T[k].what == EXPORT_PROBES || (a && T[k].what >= EXPORT_LAUNCHES);   // parentheses left open
+            snprintf(sql, sizeof sql, "%s%s%s%s", T[k].count, a ? T[k].where_a : "", a ? IN_A : "", open ? ")" : "");
+            int want = (int)query(&s, sql), cols;
+            assert_true(want > 0);
+            char *text = export_to_text(&s, T[k].what, EXPORT_CSV, a ? "a" : NULL);
+            if (csv_rows(text, head, &cols) != want) fail_msg("%s: %d rows, expected %d:\n%s", export_what_names[T[k].what], csv_rows(text, head, &cols), want, text);
+            assert_true(has_column(head, cols, T[k].column));
+            assert_true(has_column(head, cols, "model.width") == (T[k].what <= EXPORT_PROBES));
+            free(text);
+            text = export_to_text(&s, T[k].what, EXPORT_JSONL, a ? "a" : NULL);
+            int lines = 0;
+            for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) assert_true(json_type_is(line, "$", "object"));
+            assert_int_equal(lines, want);
+            free(text);
+        }
+    }
+    // the probes pivot: one column per probe metric, values bit for bit, no metric of another split
+    char *text = export_to_text(&s, EXPORT_PROBES, EXPORT_JSONL, "b");
+    int lines = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+        long run = (long)json_number_at(line, "$.run_id"), step = (long)json_number_at(line, "$.step");
+        assert_true(run == ids[2] || run == ids[3]);
+        assert_true(json_number_at(line, "$.cos_fr") == 0.25 + (double)(run - ids[0]) + (double)step);
+        assert_true(json_number_at(line, "$.dloss_rare") == -0.125);
+        assert_true(json_type_is(line, "$.val_loss", "absent") && json_type_is(line, "$.loss", "absent"));
+    }
+    assert_int_equal(lines, 2 * 2);
+    free(text);
+    assert_int_equal(store_export(&s, EXPORT_WHAT_COUNT, EXPORT_CSV, NULL, stdout), -1);
+    store_close(&s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_life_cycle_and_reset),
         cmocka_unit_test(test_lock_refuses_a_second_runner),
         cmocka_unit_test(test_reset_only_runs_whose_runner_is_gone),
         cmocka_unit_test(test_export_round_trip),
+        cmocka_unit_test(test_export_every_table),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
