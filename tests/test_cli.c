@@ -312,6 +312,31 @@ static void test_dist_grid_small_n_and_no_bootstrap(void **state) {
     remove(path2);
 }
 
+// Issue 18: the compact table's verdict is --full's claim, shortened: 40 runs with four far
+// bad outcomes are not normal and the bad tail is heavier by Hill's α (intervals overlap, as
+// --full says); a group whose tail is constant gets no tail claim in either.
+static void test_dist_compact_verdicts(void **state) {
+    (void)state;
+    static char out[1 << 17];
+    char path[] = "/tmp/jackpot-disttail-XXXXXX", args[160];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("group,N,loss\n", f);
+    for (int i = 0; i < 36; i++) fprintf(f, "a,100,%.4f\nb,400,%.4f\n", 0.5 + 0.001 * i, 0.4 - 0.002 * (i % 7));
+    fputs("a,100,0.8\na,100,1.0\na,100,1.5\na,100,2.5\nb,400,0.1\nb,400,0.05\nb,400,0.02\nb,400,0.01\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "dist --csv %s --boot 200 --full", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "p < 3.7e-24); bad tail heavier by the point estimates, intervals overlap; Hill α good 6.78"));
+    snprintf(args, sizeof args, "dist --csv %s --boot 200", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(dist_table_rows(out), 2);
+    assert_non_null(strstr(out, "  1  N=100    40    0.6108    0.3532       0.5     0.502    0.5195     1.025       2.5  "
+                                "not normal (p < 3.7e-24); bad tail heavier (intervals overlap)\n"));
+    assert_non_null(strstr(out, "       0.4  not normal (p < 3.7e-24)\n"));
+    remove(path);
+}
+
 // Issue 13: dist's power law across sizes took every run as a point; 1,000 groups took a
 // minute with --boot 0 and 10^5 never finished. Now one point per size, at most 64.
 static void test_dist_many_groups_fast(void **state) {
@@ -706,6 +731,7 @@ int main(void) {
         cmocka_unit_test(test_dist_refuses_impossible_values),
         cmocka_unit_test(test_dist_many_groups_fast),
         cmocka_unit_test(test_dist_grid_small_n_and_no_bootstrap),
+        cmocka_unit_test(test_dist_compact_verdicts),
         cmocka_unit_test(test_json_valid_with_quotes_in_the_path),
         cmocka_unit_test(test_tickets_end_to_end),
         cmocka_unit_test(test_groups_that_differ_are_not_pooled),
