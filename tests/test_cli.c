@@ -110,6 +110,25 @@ static void test_fit_on_a_csv(void **state) {
     assert_non_null(strstr(out, "no column 'Q' in the header"));
 }
 
+static int lines_in(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+// The rows of dist's compact table: lines that open with the group's number (1, 2, … in order).
+static int dist_table_rows(const char *out) {
+    int rows = 0;
+    for (const char *line = out; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        int k, c;
+        if (sscanf(line, "%3d%n", &k, &c) == 1 && c == 3 && line[3] == ' ') {
+            if (k != rows + 1) fail_msg("dist row %d numbered %d:\n%s", rows + 1, k, out);
+            rows++;
+        }
+    }
+    return rows;
+}
+
 static void test_dist_on_a_csv(void **state) {
     (void)state;
     static char out[1 << 17];
@@ -125,12 +144,37 @@ static void test_dist_on_a_csv(void **state) {
     fputs("tiny,99,0.5,0.5,0,0\ntiny,99,0.6,0.5,1,0\n", f);
     fclose(f);
     char args[256];
-    snprintf(args, sizeof args, "dist --csv %s --boot 100", path);
+    snprintf(args, sizeof args, "dist --csv %s --boot 100 --full", path);
     assert_int_equal(run(args, out, sizeof out), 0);
     const char *expect[] = { "5 groups", "logit_accuracy", "Anderson", "too small for a tail claim", "best of k seeds",
                              "4 init × 3 data seeds", "spread against N", "2 values: at least 3 are needed" };
     for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++)
-        if (!strstr(out, expect[i])) fail_msg("dist output lacks '%s':\n%s", expect[i], out);
+        if (!strstr(out, expect[i])) fail_msg("dist --full output lacks '%s':\n%s", expect[i], out);
+    // issue 18: by default a table of the loss, a row per group: 2 header lines, 5 rows, a blank,
+    // the spread against N (3 lines) and the law; the tiny group's row says why it has no numbers
+    snprintf(args, sizeof args, "dist --csv %s --boot 100", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(dist_table_rows(out), 5);
+    assert_int_equal(lines_in(out), 5 + 7);
+    assert_non_null(strstr(out, "5 groups, loss"));
+    assert_non_null(strstr(out, "mean       std       min       q05    median       q95       max  verdict"));
+    const char *tiny = strstr(out, "\n  1  N=99 ");
+    assert_non_null(tiny);
+    assert_true(strstr(tiny, "2 values: at least 3 are needed") < strchr(tiny + 1, '\n'));
+    assert_non_null(strstr(out, "\n  2  N=1000     12    0.5199   0.01229       0.5 "));   // w0's mean, std, min of loss; %.4g
+    assert_non_null(strstr(out, "consistent with normal (p = "));
+    assert_non_null(strstr(out, "  std ∝ N^"));
+    assert_null(strstr(out, "best of k seeds"));   // --full's
+    assert_null(strstr(out, "logit_accuracy "));
+    snprintf(args, sizeof args, "dist --csv %s --boot 0 --unit accuracy", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(dist_table_rows(out), 5);
+    assert_non_null(strstr(out, "5 groups, accuracy"));
+    assert_non_null(strstr(out, "accuracy spread against N"));
+    snprintf(args, sizeof args, "dist --csv %s --unit bogus", path);
+    expect_usage_error(args, "--unit: expected one of loss, log_loss, error, accuracy, logit_accuracy, not 'bogus'");
+    snprintf(args, sizeof args, "dist --csv %s --fulll", path);
+    expect_usage_error(args, "unknown option '--fulll'");
     snprintf(args, sizeof args, "dist --csv %s --boot 20 --json", path);
     run_json(args, out, sizeof out);
     // groups by size: tiny (N = 99) first, then w0; w0's variance split is the method of
@@ -209,7 +253,7 @@ static void test_dist_grid_small_n_and_no_bootstrap(void **state) {
                      "a,100,1.11,1,2\na,100,1.21,2,0\na,100,1.24,2,1\na,100,1.01,0,0\n"
                      "b,400,0.80,0,0\nb,400,0.83,1,0\nb,400,0.79,2,0\nb,400,0.95,3,0\nb,400,0.81,4,0\n");
     char args[128];
-    snprintf(args, sizeof args, "dist --csv %s --boot 50", path);
+    snprintf(args, sizeof args, "dist --csv %s --boot 50 --full", path);
     assert_int_equal(run(args, out, sizeof out), 0);
     if (!strstr(out, "no init × data variance split: 3 init × 3 data seeds, but the pair (init 0, data 0) occurs twice"))
         fail_msg("dist output lacks the refused split:\n%s", out);
@@ -244,20 +288,55 @@ static void test_dist_grid_small_n_and_no_bootstrap(void **state) {
                 fprintf(f, "w%d,%d,%.6f,%.6f,%d,%d\n", g, 1000 << (2 * g), 0.5 / (g + 1) + 0.01 * i + 0.003 * d + 0.001 * ((i * 7 + d) % 5),
                         0.8 + 0.02 * g - 0.005 * i, i, d);
     fclose(f);
-    snprintf(args, sizeof args, "dist --csv %s --boot 0", path2);
-    assert_int_equal(run(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "Hill α good"));   // the 40-run group reaches the tail claim
-    assert_non_null(strstr(out, "variance of loss, 10 init × 4 data seeds"));
-    const char *no[] = { "nan", "intervals overlap", "heavier good tail", "heavier bad tail" };
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        if (strstr(out, no[i])) fail_msg("dist --boot 0 output has '%s':\n%s", no[i], out);
-    // the only intervals left are the t intervals of the spread against N
-    for (const char *b = strchr(out, '['); b; b = strchr(b + 1, '[')) {
-        const char *line = b;
-        while (line > out && line[-1] != '\n') line--;
-        if (!strstr(line, " ∝ N^") || strstr(line, " ∝ N^") > b) fail_msg("dist --boot 0 prints an interval: %.120s", line);
+    for (int full = 1; full >= 0; full--) {   // --full, then the compact table
+        snprintf(args, sizeof args, "dist --csv %s --boot 0%s", path2, full ? " --full" : "");
+        assert_int_equal(run(args, out, sizeof out), 0);
+        if (full) {
+            assert_non_null(strstr(out, "Hill α good"));   // the 40-run group reaches the tail claim
+            assert_non_null(strstr(out, "variance of loss, 10 init × 4 data seeds"));
+        } else {
+            assert_int_equal(dist_table_rows(out), 4);
+            // the 40-run group passes the normality test, so no tail is called heavier (as --full)
+            assert_non_null(strstr(out, "  1  N=1000     40    0.5515   0.02941 "));
+            assert_non_null(strstr(out, "0.6  consistent with normal (p = 0.3009)\n"));
+            assert_null(strstr(out, "tail heavier"));
+        }
+        const char *no[] = { "nan", "intervals overlap", "heavier good tail", "heavier bad tail" };
+        for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+            if (strstr(out, no[i])) fail_msg("dist --boot 0 output has '%s':\n%s", no[i], out);
+        // the only intervals left are the t intervals of the spread against N
+        for (const char *b = strchr(out, '['); b; b = strchr(b + 1, '[')) {
+            const char *line = b;
+            while (line > out && line[-1] != '\n') line--;
+            if (!strstr(line, " ∝ N^") || strstr(line, " ∝ N^") > b) fail_msg("dist --boot 0 prints an interval: %.120s", line);
+        }
     }
     remove(path2);
+}
+
+// Issue 18: the compact table's verdict is --full's claim, shortened: 40 runs with four far
+// bad outcomes are not normal and the bad tail is heavier by Hill's α (intervals overlap, as
+// --full says); a group whose tail is constant gets no tail claim in either.
+static void test_dist_compact_verdicts(void **state) {
+    (void)state;
+    static char out[1 << 17];
+    char path[] = "/tmp/jackpot-disttail-XXXXXX", args[160];
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("group,N,loss\n", f);
+    for (int i = 0; i < 36; i++) fprintf(f, "a,100,%.4f\nb,400,%.4f\n", 0.5 + 0.001 * i, 0.4 - 0.002 * (i % 7));
+    fputs("a,100,0.8\na,100,1.0\na,100,1.5\na,100,2.5\nb,400,0.1\nb,400,0.05\nb,400,0.02\nb,400,0.01\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "dist --csv %s --boot 200 --full", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "p < 3.7e-24); bad tail heavier by the point estimates, intervals overlap; Hill α good 6.78"));
+    snprintf(args, sizeof args, "dist --csv %s --boot 200", path);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(dist_table_rows(out), 2);
+    assert_non_null(strstr(out, "  1  N=100    40    0.6108    0.3532       0.5     0.502    0.5195     1.025       2.5  "
+                                "not normal (p < 3.7e-24); bad tail heavier (intervals overlap)\n"));
+    assert_non_null(strstr(out, "       0.4  not normal (p < 3.7e-24)\n"));
+    remove(path);
 }
 
 // Issue 13: dist's power law across sizes took every run as a point; 1,000 groups took a
@@ -275,7 +354,7 @@ static void test_dist_many_groups_fast(void **state) {
     fclose(f);
     char args[256], table[64];
     snprintf(table, sizeof table, "%s.out", path);
-    snprintf(args, sizeof args, "dist --csv %s --boot 0 > %s", path, table);   // some 4 MB of table
+    snprintf(args, sizeof args, "dist --csv %s --boot 0 --full > %s", path, table);   // some 4 MB of text
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(run(args, out, sizeof out), 0);
@@ -531,10 +610,20 @@ static void test_groups_that_differ_are_not_pooled(void **state) {
     const char *mixed[] = { "law power on 18 points", "WARNING: optim.lr 0.001 vs 0.01" };
     expect_output(args, 0, mixed, 2, out, sizeof out);
     // dist: each group labelled by its rate, and the pooling across sizes flagged
-    snprintf(args, sizeof args, "dist --db %s --boot 20 --no-save", db);
+    snprintf(args, sizeof args, "dist --db %s --boot 20 --no-save --full", db);
     const char *dist[] = { "6 groups", "N=62 D=0, optim.lr = 0.001; 3 runs", "N=62 D=0, optim.lr = 0.01; 3 runs",
                            "WARNING: groups of equal N and D differ in optim.lr 0.001 vs 0.01" };
     expect_output(args, 0, dist, 4, out, sizeof out);
+    // issue 18: the default is a row per group (6), the warning once, the spread and the law:
+    // 2 + 1 + 6 + 5 lines where --full printed some 60
+    int full_lines = lines_in(out);
+    snprintf(args, sizeof args, "dist --db %s --boot 20 --no-save", db);
+    const char *rows[] = { "6 groups, loss", "N=62 D=0, optim.lr = 0.001      3 ", "N=62 D=0, optim.lr = 0.01       3 ",
+                           "WARNING: groups of equal N and D differ in optim.lr 0.001 vs 0.01", "loss spread against N" };
+    expect_output(args, 0, rows, 5, out, sizeof out);
+    assert_int_equal(dist_table_rows(out), 6);
+    assert_int_equal(lines_in(out), 6 + 8);
+    print_message("dist on 6 groups: %d lines, --full %d\n", lines_in(out), full_lines);
     // report: one view per rate, each fitted on its own 9 runs; the strip of seeds holds 3 sizes × 3 seeds
     snprintf(args, sizeof args, "report --db %s -o %s/report --boot 20", db, dir);
     const char *report[] = { "L(N) on sparse-parity, optim.lr = 0.01, fresh samples", "L(N) on sparse-parity, optim.lr = 0.001, fresh samples",
@@ -644,6 +733,7 @@ int main(void) {
         cmocka_unit_test(test_dist_refuses_impossible_values),
         cmocka_unit_test(test_dist_many_groups_fast),
         cmocka_unit_test(test_dist_grid_small_n_and_no_bootstrap),
+        cmocka_unit_test(test_dist_compact_verdicts),
         cmocka_unit_test(test_json_valid_with_quotes_in_the_path),
         cmocka_unit_test(test_tickets_end_to_end),
         cmocka_unit_test(test_groups_that_differ_are_not_pooled),

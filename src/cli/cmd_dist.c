@@ -11,6 +11,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "seeds/study.h"
+#include "stats/describe.h"
 #include "store/store.h"
 
 #define CMD "dist"
@@ -38,6 +39,11 @@ static const char HELP[] =
     "  and the pair is named.\n"
     "Across sizes: std and IQR of each unit against N, fitted as spread ∝ N^k.\n"
     "\n"
+    "By default a table of one unit (--unit), one row per group: n, mean, std, min,\n"
+    "q05, median, q95, max and a short verdict (normality; from n = 30 which tail is\n"
+    "heavier), then its spread against N and the power law; every number %.4g.\n"
+    "--full prints all of the above for every unit.\n"
+    "\n"
     "  --db FILE        a jackpot database (groups = runs equal but for their seeds)\n"
     "  --sweep NAME     only this sweep's runs\n"
     "  --where SQL      a condition on runs r, e.g. \"r.depth = 2\"\n"
@@ -48,15 +54,24 @@ static const char HELP[] =
     "  --eval-size M    examples behind each accuracy, for the logit guard  [10000]\n"
     "  --boot N         bootstrap resamples                                 [1000]\n"
     "  --seed N         bootstrap seed                                      [0]\n"
-    "  --json           JSON instead of the table\n"
+    "  --unit U         the table's unit: loss, log_loss, error, accuracy, logit_accuracy  [loss]\n"
+    "  --full           everything, every unit, instead of the one-row-per-group table\n"
+    "  --json           JSON instead of the table (every unit, as --full)\n"
     "  --no-save        do not record the result in the database's dists table\n";
 
 typedef struct {
     const char *db, *sweep, *where, *metric, *csv;
     const char *cols[6];       // group, N, loss, acc, init, data
     SeedOptions o;
-    int json, save;
+    int json, save, full, unit;   // unit: the compact table's, an index into seed_unit_names
 } DistArgs;
+
+// The index of unit name s in seed_unit_names; a name not there exits with status 2.
+static int unit_arg(const char *s) {
+    for (int u = 0; u < SEED_UNITS; u++)
+        if (!strcmp(s, seed_unit_names[u])) return u;
+    usage_error(CMD, "--unit: expected one of loss, log_loss, error, accuracy, logit_accuracy, not '%s'", s);
+}
 
 // Returns 0, or 1 when --help was printed; a bad flag exits with status 2.
 static int parse_args(int argc, char **argv, DistArgs *a) {
@@ -69,6 +84,7 @@ static int parse_args(int argc, char **argv, DistArgs *a) {
         { "data-col", required_argument, 0, 6 },   { "eval-size", required_argument, 0, 'e' },
         { "boot", required_argument, 0, 'b' },     { "seed", required_argument, 0, 'S' },
         { "json", no_argument, 0, 'j' },           { "no-save", no_argument, 0, 'n' },
+        { "full", no_argument, 0, 'f' },           { "unit", required_argument, 0, 'u' },
         { "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
     };
     *a = (DistArgs){ .metric = "final", .cols = { "group", "N", "loss", "acc", "init", "data" },
@@ -89,6 +105,8 @@ static int parse_args(int argc, char **argv, DistArgs *a) {
         case 'S': a->o.seed = (uint64_t)arg_long(CMD, "--seed", optarg, 0, 1L << 62); break;
         case 'j': a->json = 1; break;
         case 'n': a->save = 0; break;
+        case 'f': a->full = 1; break;
+        case 'u': a->unit = unit_arg(optarg); break;
         case 'h': fputs(HELP, stdout); return 1;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
@@ -184,6 +202,68 @@ static void print_text(FILE *t, const SeedStudy *st) {
     }
     if (st->mixed[0]) fprintf(t, "\nWARNING: %s\n", st->mixed);
     text_spread(t, st);
+    text_law(t, &st->law);
+}
+
+// ---- the compact table (the default) ----
+// One unit, a row per group. Every number is %.4g (four significant digits) so that the
+// columns read alike; --full keeps the older text, bit for bit, with its own precisions.
+
+// Normality at 5% and, from SEED_TAIL_MIN_N runs on when normality is rejected, the heavier
+// tail by Hill's α (seed_unit_verdict's claim, shortened; --full cites the indices).
+static void short_verdict(const SeedUnit *u, int n, char *out, size_t len) {
+    char ignored[256];
+    int not_normal = normality_verdict(u->ad, u->ad_p, n, ignored, sizeof ignored);   // −1: no test
+    int k;
+    if (not_normal < 0 && !isfinite(u->ad)) k = snprintf(out, len, "no normality test (A*² not finite)");
+    else if (not_normal < 0) k = snprintf(out, len, "no normality test (n < %d)", DESCRIBE_SHAPE_MIN_N);
+    else if (u->ad_p <= AD_P_FLOOR) k = snprintf(out, len, "not normal (p < %.4g)", AD_P_FLOOR);
+    else k = snprintf(out, len, "%s (p = %.4g)", not_normal ? "not normal" : "consistent with normal", u->ad_p);
+    const HillTail *g = &u->good, *b = &u->bad;
+    if (not_normal != 1 || !u->tails || !isfinite(g->alpha) || !isfinite(b->alpha) || k < 0 || (size_t)k >= len) return;
+    int have_iv = isfinite(g->lo) && isfinite(g->hi) && isfinite(b->lo) && isfinite(b->hi);
+    int overlap = !(g->hi < b->lo || b->hi < g->lo);
+    snprintf(out + k, len - (size_t)k, "; %s tail heavier%s", g->alpha < b->alpha ? "jackpot" : "bad",
+             !have_iv ? " (no intervals)" : overlap ? " (intervals overlap)" : "");
+}
+
+static void compact_row(FILE *t, int g, const SeedGroupStats *G, int unit, int label_w) {
+    const SeedUnit *u = &G->unit[unit];
+    fprintf(t, "%3d  %-*s %5d", g + 1, label_w, G->label, G->n);
+    if (!u->present) { fprintf(t, "  no %s in these runs\n", seed_unit_names[unit]); return; }
+    if (u->refused) { fprintf(t, "  %s\n", u->refused); return; }
+    const double *v = u->d.v;   // describe_names: mean std cv min q05 q25 median q75 q95 max …
+    char verdict[512];
+    short_verdict(u, G->n, verdict, sizeof verdict);
+    fprintf(t, " %9.4g %9.4g %9.4g %9.4g %9.4g %9.4g %9.4g  %s\n", v[0], v[1], v[3], v[4], v[6], v[8], v[9], verdict);
+}
+
+static void compact_spread(FILE *t, const SeedStudy *st, int unit) {
+    if (!st->have_unit[unit]) return;
+    fprintf(t, "\n%s spread against N (spread ∝ N^k, least squares in logs, 95%% Student-t interval):\n", seed_unit_names[unit]);
+    for (int w = 0; w < 2; w++) {
+        const SlopeFit *f = &st->spread[unit][w];
+        const char *what = w ? "iqr" : "std", *says = spread_slope_verdict(f->lo, f->hi);
+        if (isfinite(f->slope) && *says)
+            fprintf(t, "  %s ∝ N^%.4g [%.4g, %.4g] over %d sizes (%s)\n", what, f->slope, f->lo, f->hi, f->n, says);
+        else if (isfinite(f->slope)) fprintf(t, "  %s ∝ N^%.4g over %d sizes (no interval)\n", what, f->slope, f->n);
+        else fprintf(t, "  %s: needs at least 3 sizes\n", what);
+    }
+}
+
+static void print_compact(FILE *t, const SeedStudy *st, int unit) {
+    int label_w = 5;   // strlen("group")
+    for (int g = 0; g < st->n_groups; g++) {
+        int w = (int)strlen(st->group[g].label);
+        if (w > label_w) label_w = w;
+    }
+    fprintf(t, "outcomes across seeds from %s: %d groups, %s (every unit, intervals, tails, best of k, variance split: --full)\n",
+            st->source, st->n_groups, seed_unit_names[unit]);
+    if (st->mixed[0]) fprintf(t, "WARNING: %s\n", st->mixed);
+    fprintf(t, "%3s  %-*s %5s %9s %9s %9s %9s %9s %9s %9s  verdict (Anderson–Darling at 5%%; tails from n = %d)\n", "#", label_w,
+            "group", "n", "mean", "std", "min", "q05", "median", "q95", "max", SEED_TAIL_MIN_N);
+    for (int g = 0; g < st->n_groups; g++) compact_row(t, g, &st->group[g], unit, label_w);
+    compact_spread(t, st, unit);
     text_law(t, &st->law);
 }
 
@@ -313,7 +393,8 @@ int cmd_dist(int argc, char **argv) {
     char *text = save ? json_text(&st) : NULL;
     if (a.json && text) printf("%s\n", text);
     else if (a.json) { print_json(stdout, &st); printf("\n"); }
-    else print_text(stdout, &st);
+    else if (a.full) print_text(stdout, &st);
+    else print_compact(stdout, &st, a.unit);
     if (save) record(a.db, &st, text, a.json);
     free(text);
     seed_study_free(&st);
