@@ -70,11 +70,11 @@ static void test_status_text(void **state) {
     advance_at(&p, 10, 250, 1000, 50000, 0.4);   // 100 member-steps/s, 5000 tokens/s
     progress_group_done(&p, "8-4-2 × 4", 4, 10, 1);
     progress_status(&p, 10, line, sizeof line);
-    assert_string_equal(line, "groups 1/4  runs 4/16  100 member-steps/s  5000 tokens/s  "
-                              "val loss 0.4000 (best 0.4000)  10s  ETA 30s");
+    assert_string_equal(line, "groups 1/4  runs 4/16  10s  ETA 30s  100 member-steps/s  5000 tokens/s  "
+                              "val loss 0.4000 (best 0.4000)");
     advance_at(&p, 20, 25, 100, 5000, 0.5);   // the window moves on: 10 member-steps/s since t = 10
     progress_status(&p, 20, line, sizeof line);
-    assert_non_null(strstr(line, "  10 member-steps/s  500 tokens/s  val loss 0.5000 (best 0.4000)  20s  ETA "));
+    assert_non_null(strstr(line, "  10 member-steps/s  500 tokens/s  val loss 0.5000 (best 0.4000)"));
     progress_finish(&p);
 }
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,14 +77,18 @@ void progress_status(const Progress *p, double now, char *out, size_t n) {
         snprintf(loss, sizeof loss, "  val loss %.4f (best %.4f)", p->val_loss, p->best_val_loss);
     progress_format_duration(now - p->t0, elapsed, sizeof elapsed);
     progress_format_duration(progress_eta_s(p, now), eta, sizeof eta);
-    snprintf(out, n, "groups %d/%d  runs %ld/%ld%s%s  %s  ETA %s", p->groups_done, p->groups_total,
-             p->runs_before + p->runs_done, p->runs_before + p->runs_total, rate, loss, elapsed, eta);
+    // The times first: a live line cut to the terminal's width keeps them.
+    snprintf(out, n, "groups %d/%d  runs %ld/%ld  %s  ETA %s%s%s", p->groups_done, p->groups_total,
+             p->runs_before + p->runs_done, p->runs_before + p->runs_total, elapsed, eta, rate, loss);
 }
 
 // The live line, rewritten in place: carriage return, the text, clear to the end of the line.
 static void draw(Progress *p, double now) {
     char line[320];
     progress_status(p, now, line, sizeof line);
+    // Cut to the terminal's width: a line that wraps is not rewritten by \r but stacks up.
+    struct winsize ws;
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && ws.ws_col - 1 < (int)sizeof line) line[ws.ws_col - 1] = 0;
     fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     p->last_draw = now;
