@@ -1,10 +1,14 @@
 // Progress: the ETA's arithmetic (planned FLOPs left over the FLOP rate measured since the first
-// evaluation) and the status text, on a fake clock; the plain periodic lines of `jackpot run`
-// off a terminal, and none with --quiet.
+// evaluation) and the status text, on a fake clock; two threads advancing while the ticker
+// prints (run under ThreadSanitizer too); the plain periodic lines of `jackpot run` off a
+// terminal, and none with --quiet.
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sweep/progress.h"
@@ -78,6 +82,17 @@ static void test_status_text(void **state) {
     progress_finish(&p);
 }
 
+// A worker: 100 evaluations 2 ms apart, then its group done.
+static void *advancer(void *arg) {
+    Progress *p = arg;
+    for (int i = 0; i < 100; i++) {
+        progress_advance(p, 1, 10, 0, 0.5);
+        nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+    }
+    progress_group_done(p, "8-4-2 × 2", 2, 0.2, 1);
+    return NULL;
+}
+
 static char dir[64];
 
 static int setup(void **state) {
@@ -89,6 +104,37 @@ static int teardown(void **state) {
     (void)state;
     unsetenv("JACKPOT_PROGRESS_S");
     return temp_dir_remove(dir);
+}
+
+// Two workers advancing while the ticker prints a plain line every tick (period 0), stderr into
+// a file: every advance counted, both groups' lines and the ticker's lines written whole.
+static void test_threads(void **state) {
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved = dup(2);
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    setenv("JACKPOT_PROGRESS_S", "0", 1);
+    Progress p;
+    progress_init(&p, 2, 4, 0, 1000, 0);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&th[i], NULL, advancer, &p), 0);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    assert_float_equal(p.flops_done, 200, 0);
+    assert_float_equal(p.member_steps, 2000, 0);
+    assert_int_equal(p.groups_done, 2);
+    progress_finish(&p);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    char *text = slurp(path);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "progress: groups 0/2  runs 0/4  "));
+    assert_non_null(strstr(text, "\ngroup 8-4-2 × 2 done in 0.2 s | groups 2/2  runs 4/4  "));
+    free(text);
 }
 
 // Off a terminal (a pipe), with the period set to 0 by JACKPOT_PROGRESS_S: plain "progress:" lines
@@ -128,6 +174,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eta_from_flop_rate),
         cmocka_unit_test(test_status_text),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_periodic_lines, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
