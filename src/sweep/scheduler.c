@@ -277,7 +277,7 @@ void store_sink(void *ctx, const EvalRecord *r) {
                        r->n_concepts ? &concepts : NULL) != 0)
         store_failed(c->sh, "writing an evaluation");
     double steps = (double)r->step;
-    progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], r->val_loss);
+    progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], 0, r->val_loss);
     c->last_flops[r->member] = r->flops;
     c->last_steps[r->member] = steps;
 }
@@ -348,8 +348,9 @@ void lm_sink(void *ctx, const LmRecord *r) {
     if (c->log) lm_log_write(c->log, r);   // first: the log is what a resumed group writes back
     lm_store_eval(c->sh, c->g, c->token, r);
     if (c->sh->relay) return;   // rank 0 counts the progress
-    double steps = (double)r->step;
-    progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], r->val_loss);
+    double steps = (double)r->step, flops = r->flops - c->last_flops[r->member];
+    double tokens = r->flops > 0 ? flops * (r->tokens / r->flops) : 0;   // flops are tokens · FLOPs per token
+    progress_advance(&c->sh->progress, flops, steps - c->last_steps[r->member], tokens, r->val_loss);
     c->last_flops[r->member] = r->flops;
     c->last_steps[r->member] = steps;
 }
