@@ -121,7 +121,7 @@ test: $(DEPS_STAMP)
 # tsan: the scheduler, store and MPI tests under ThreadSanitizer (the CLI they run too). Every
 # report, a child's included (some tests silence their children's stderr), lands in
 # build/tsan/reports; any one fails the pass.
-TSAN_TESTS := $(addprefix build/tsan/tests/,test_store test_store_safety test_sweep_resume test_runtime test_crew test_mpi)
+TSAN_TESTS := $(addprefix build/tsan/tests/,test_store test_store_safety test_sweep_resume test_runtime test_crew test_mpi test_progress)
 tsan: $(DEPS_STAMP)
 	$(MAKE) --no-print-directory BUILD=build/tsan TSAN=1 build/tsan/jackpot $(TSAN_TESTS)
 	rm -rf build/tsan/reports && mkdir -p build/tsan/reports

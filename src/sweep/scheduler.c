@@ -450,6 +450,10 @@ static int train_lm(Shared *sh, Group *g, int token, LmSummary *sum) {
         pthread_mutex_unlock(&sh->mu);
     }
     double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
+    for (int m = 0; resumed && m < g->n; m++) {   // progress counts only what this session trains
+        last[m] = e.member[m].summary.final.flops;
+        last[g->n + m] = (double)e.member[m].summary.final.step;
+    }
     LmSinkCtx ctx = { sh, g, log, last, last + g->n, token };
     int rc = train_lm_ensemble(&cfg, corpus, seeds, g->n, &e, follower ? NULL : lm_sink, &ctx, sum);
     if (log) fclose(log);
