@@ -51,7 +51,7 @@ static void heatmap(Report *r, const ConceptStudy *st, const char *tag, const ch
              "size (columns; width, or width/D for fixed-D runs), mean over seeds: %s, %d concepts, Zipf s = %g.",
              st->regression ? "loss" : "accuracy", st->task, st->C, st->zipf);
     snprintf(title, sizeof title, "%s by frequency rank and width%s", st->regression ? "Test loss" : "Accuracy", label);
-    snprintf(plot, sizeof plot, "plot '%s.csv' skip 1 using 1:2:3 with image notitle", name);
+    snprintf(plot, sizeof plot, "plot '%s.csv' skip 1 using 1:2:3 with image pixels notitle", name);
     figure_draw(r, name, title, "model width", "concept (frequency rank)", setup, plot, caption);
 }
 
@@ -100,7 +100,7 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
     }
     snprintf(plot, sizeof plot, "sizes = \"%s\"\n"
              "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(1) == word(sizes,i)+0 ? $2 : NaN):3 "
-             "with linespoints pt 7 ps 0.6 lw 1.5 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
+             "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.6 lw 1.5 "
              "title sprintf('N = %%s', word(sizes,i))", sizes, name);
     snprintf(title, sizeof title, "Learning order against frequency rank%s", label);
     figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", "unset colorbox", plot,

@@ -45,11 +45,11 @@ void section_curves(TaskView *v) {
         snprintf(plot, sizeof plot,
                  "set logscale xy\nsizes = \"%s\"\n"
                  "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(%d) > 0 && column(1) == word(sizes,i)+0 ? column(%d) : NaN):4 "
-                 "with linespoints pt 7 ps 0.4 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
+                 "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.4 lw 2 "
                  "title sprintf('N = %%s', word(sizes,i))",
                  sizes, name, f ? 3 : 2, f ? 3 : 2);
         snprintf(title, sizeof title, "Test loss during training against %s (%s)", f ? "FLOPs" : "steps", v->task);
-        log_tics(setup, sizeof setup, 'y', ylo, yhi);
+        setup[0] = 0;
         strcat(setup, "unset colorbox");
         figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)", setup, plot,
                     f ? "The same curves against training compute: where one size's curve crosses below another's, "

@@ -70,20 +70,16 @@ static int law_fit(TaskView *v, Axis4 a, const char *where, const char *what, La
 }
 
 // NAME.csv of the law figure: every run, the fitted curve with its band, the held-out
-// prediction; the loss range shown in *ylo, *yhi. −1 when the file cannot be written.
-static int law_data(Report *r, const LawFit *L, const char *name, double *ylo, double *yhi) {
+// prediction. −1 when the file cannot be written.
+static int law_data(Report *r, const LawFit *L, const char *name) {
     const Points *P = &L->P;
     Axis4 a = L->a;
     FILE *c = figure_data(r, name);
     if (!c) return -1;
     fprintf(c, "kind,%s,loss,lo,hi\n", a == AXIS_N ? "n_params" : "train_size");
     double xmin = INFINITY, xmax = 0;
-    *ylo = INFINITY;
-    *yhi = 0;
     for (int i = 0; i < P->n; i++) {
         fprintf(c, "run,%.9g,%.9g,,\n", P->x[a][i], P->loss[i]);
-        *ylo = fmin(*ylo, P->loss[i]);
-        *yhi = fmax(*yhi, P->loss[i]);
         if (P->x[a][i] < xmin) xmin = P->x[a][i];
         if (P->x[a][i] > xmax) xmax = P->x[a][i];
     }
@@ -91,7 +87,6 @@ static int law_data(Report *r, const LawFit *L, const char *name, double *ylo, d
         double x = exp(log(xmin / 1.3) + (log(xmax * 1.3) - log(xmin / 1.3)) * i / 60.0), lo, hi;
         band_at(L->o.law, &L->f, x, &lo, &hi);
         fprintf(c, "fit,%.9g,%.9g,%.9g,%.9g\n", x, fit_predict(L->o.law, L->f.theta, &x), lo, hi);
-        if (isfinite(lo)) { *ylo = fmin(*ylo, lo); *yhi = fmax(*yhi, hi); }
     }
     if (L->have_h) fprintf(c, "heldout,%.9g,%.9g,%.9g,%.9g\n", L->h.x, L->h.predicted, L->h.lo, L->h.hi);
     fclose(c);
@@ -99,7 +94,7 @@ static int law_data(Report *r, const LawFit *L, const char *name, double *ylo, d
 }
 
 // The law figure: every run, the fitted law with its bootstrap band, the held-out prediction.
-static void law_draw(Report *r, const LawFit *L, const char *name, double ylo, double yhi) {
+static void law_draw(Report *r, const LawFit *L, const char *name) {
     const FitResult *f = &L->f;
     const HeldOut *h = &L->h;
     const char *sym = L->sym;
@@ -121,7 +116,7 @@ static void law_draw(Report *r, const LawFit *L, const char *name, double ylo, d
              "fitted to them: α = %.3g [%.3g, %.3g], E = %.3g [%.3g, %.3g].%s", L->mname, sym, f->report[2], f->lo[2], f->hi[2],
              f->report[0], f->lo[0], f->hi[0], heldout);
     char tics[512];
-    log_tics(tics, sizeof tics, 'y', ylo, yhi);
+    tics[0] = 0;
     figure_draw(r, name, title, L->unit, loss_axis(L->mname), tics, plot, caption);
 }
 
@@ -162,11 +157,10 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     LawFit L;
     if (law_fit(v, a, where, what, &L) != 0) return -1;
     char name[96];
-    double ylo, yhi;
     snprintf(name, sizeof name, "loss_vs_%s_%s", L.sym, v->tag);
-    int rc = law_data(v->r, &L, name, &ylo, &yhi);
+    int rc = law_data(v->r, &L, name);
     if (rc == 0) {
-        law_draw(v->r, &L, name, ylo, yhi);
+        law_draw(v->r, &L, name);
         law_residuals(v, &L);
         law_rows(v->r, &L);
         if (theta) memcpy(theta, L.f.theta, sizeof(double) * L.o.law->n_theta);
@@ -231,8 +225,7 @@ static void isoflop_profiles(TaskView *v, const Points *P, const IsoResult *iso,
              "Across %d budgets N_opt ∝ C^%.3g [%.3g, %.3g].", v->metric, isoflop_points_kind(v->metric), iso->n_ok,
              iso->n_exp, iso->n_lo, iso->n_hi);
     char tics[1024];
-    log_tics(tics, sizeof tics, 'y', lim[2], lim[3]);
-    log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', lim[0], lim[1]);
+    tics[0] = 0;
     figure_draw(r, name, title, "N, parameters", loss_axis(v->metric), tics, plot, caption);
     report_fit_row(r, "IsoFLOP N_opt ∝ C^a", task, "a", iso->n_exp, iso->n_lo, iso->n_hi);
     report_fit_row(r, "IsoFLOP D_opt ∝ C^b", task, "b", iso->d_exp, iso->d_lo, iso->d_hi);
@@ -269,8 +262,7 @@ static void n_opt_figure(TaskView *v, const IsoResult *iso, const char *task, co
              "through them: N_opt ∝ C^%.3g [%.3g, %.3g], so D_opt ∝ C^%.3g [%.3g, %.3g] (Chinchilla found about 0.5 and 0.5).",
              isoflop_points_kind(v->metric), iso->n_exp, iso->n_lo, iso->n_hi, iso->d_exp, iso->d_lo, iso->d_hi);
     char tics[1024];
-    log_tics(tics, sizeof tics, 'y', nlo, nhi);
-    log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', clo, chi);
+    tics[0] = 0;
     figure_draw(r, name, title, "C, training FLOPs", "N_opt, parameters", tics, plot, caption);
 }
 
@@ -335,7 +327,7 @@ static void frontier_figure(TaskView *v, Points *P) {
     else snprintf(caption, sizeof caption, "Test loss at every evaluation of every run against the training FLOPs "
                   "spent so far, and the lowest loss reached for each compute.");
     char tics[512];
-    log_tics(tics, sizeof tics, 'y', ylo, yhi);
+    tics[0] = 0;
     figure_draw(r, name, title, "C, training FLOPs", "test loss (nats)", tics, plot, caption);
     if (fitted) {
         report_fit_row(r, "frontier L(C) = E + A·C^−γ", v->task, "γ", f.report[2], NAN, NAN);

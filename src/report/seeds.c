@@ -97,7 +97,7 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
     else snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size (too few sizes for a fit).",
                   UNIT_LABEL[unit]);
     char tics[512];
-    log_tics(tics, sizeof tics, 'y', ylo, yhi);
+    tics[0] = 0;
     figure_draw(r, name, title, "N, parameters", "standard deviation across seeds", tics, plot, caption);
 }
 
@@ -136,11 +136,11 @@ static void best_of_k(TaskView *v, const Samples *S) {
              "set logscale xy\nsizes = \"%s\"\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'law' ? $4 : NaN):5 with lines lc rgb 'black' lw 2 dt 2 title 'fitted L(k·N)', \\\n"
              "  for [i=1:words(sizes)] '' skip 1 using (strcol(1) eq 'best' && abs($2/word(sizes,i) - 1) < 1e-9 ? $4 : NaN):5 "
-             "with linespoints pt 7 ps 0.6 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) title sprintf('best of k at N = %%s', word(sizes,i))",
+             "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.6 lw 2 title sprintf('best of k at N = %%s', word(sizes,i))",
              sizes, name);
     snprintf(title, sizeof title, "Best of k seeds against a k-times larger model (%s)", v->task);
     char setup[700];
-    log_tics(setup, sizeof setup, 'y', ylo, yhi);
+    setup[0] = 0;
     strcat(setup, "unset colorbox");
     figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)", setup, plot,
                 "The expected lowest final loss among k seeds (unbiased, from order statistics) at size N, placed at k·N, "

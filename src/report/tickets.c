@@ -44,8 +44,7 @@ void section_tickets(Report *r, ReportDb *db) {
     } else if (write_levels(r, db, "tickets", &dlo, &dhi) > 0 && write_levels(r, db, "tickets_steps", &dlo, &dhi) > 0) {
         // density falls to the right (pruning proceeds left to right), on a log axis with labelled tics
         char setup[1200];
-        size_t k = (size_t)snprintf(setup, sizeof setup, "set logscale x\nset xrange [%g:%g]\n", dhi * 1.08, dlo / 1.08);
-        log_tics(setup + k, sizeof setup - k, 'x', dlo, dhi);
+        snprintf(setup, sizeof setup, "set logscale x\nset xrange [%g:%g]\n", dhi * 1.08, dlo / 1.08);
         figure_draw(r, "tickets", "Test accuracy against density", "fraction of weights remaining (log scale, pruning →)",
                     "test accuracy at the best-validation step", setup,
                     "variants = \"ticket reinit random_mask oneshot dense\"\n"
