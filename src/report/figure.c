@@ -85,13 +85,14 @@ FILE *figure_data(Report *r, const char *name) {
     return fopen(path, "w");
 }
 
-static void gp_quoted(FILE *f, const char *text) {   // a gnuplot double-quoted string
+// A gnuplot double-quoted string: text, then `raw` (gnuplot escapes, written as is).
+static void gp_quoted(FILE *f, const char *text, const char *raw) {
     fputc('"', f);
     for (const char *p = text; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         fputc(*p, f);
     }
-    fputc('"', f);
+    fprintf(f, "%s\"", raw);
 }
 
 // Runs `gnuplot NAME.gp` in dir (its working directory, no shell between: any folder name
@@ -146,15 +147,16 @@ static void log_tics_gp(FILE *f, char axis) {
                "jp_hi = GPVAL_%c_MIN < GPVAL_%c_MAX ? GPVAL_%c_MAX : GPVAL_%c_MIN\n",
             axis, A, A, A, A, A, A, A, A);
     fprintf(f, "jp_dec = jp_lo >= 0.01 && jp_hi <= 100\n"
-               "jp_m = floor(log10(jp_hi)) - ceil(log10(jp_lo)) >= 2 ? \"1\" : jp_hi / jp_lo >= 8 ? \"1 3\" : "
-               "jp_hi / jp_lo >= 2.5 ? \"1 2 5\" : \"1 1.5 2 3 4 5 6 7 8\"\n"
-               "jp_t = ''\njp_n = 0\n"
-               "do for [e = floor(log10(jp_lo)) : ceil(log10(jp_hi))] { do for [m in jp_m] {\n"
+               "jp_ms(k) = k == 1 ? '1' : k == 2 ? '1 3' : k == 3 ? '1 2 5' : k == 4 ? '1 1.5 2 3 4 5 6 7 8' : "
+               "'1 1.2 1.4 1.6 1.8 2 2.5 3 3.5 4 4.5 5 5.5 6 7 8 9'\n"
+               "jp_n = 0\njp_k = 0\n"
+               "while (jp_n < 3 && jp_k < 5) { jp_k = jp_k + 1; jp_t = ''; jp_n = 0\n"
+               "do for [e = floor(log10(jp_lo)) : ceil(log10(jp_hi))] { do for [m in jp_ms(jp_k)] {\n"
                "    v = (m + 0) * 10.0**e\n"
                "    if (v >= jp_lo * 0.999 && v <= jp_hi * 1.001) {\n"
                "        jp_t = jp_t . (jp_n ? ', ' : '') . sprintf('\"%%s\" %%.6g', jp_dec ? sprintf('%%g', v) : "
                "m eq '1' ? sprintf('10^{%%d}', e) : sprintf('%%s×10^{%%d}', m, e), v)\n"
-               "        jp_n = jp_n + 1 } } }\n"
+               "        jp_n = jp_n + 1 } } } }\n"
                "if (jp_n < 3) { jp_t = ''; do for [i = 0 : 4] { v = jp_lo * (jp_hi / jp_lo)**(i / 4.0)\n"
                "    jp_t = jp_t . (i ? ', ' : '') . sprintf('\"%%.3g\" %%.6g', v, v) } }\n"
                "eval sprintf('set %ctics (%%s)', jp_t)\n", axis);
@@ -173,11 +175,11 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     fprintf(f, "set datafile separator ','\nset datafile missing 'nan'\nset encoding utf8\n"
                "set terminal svg size 720,540 dynamic enhanced mouse standalone font 'DejaVu Sans,15' background rgb 'white'\n"
                "set output '/dev/null'\nset title noenhanced ");
-    gp_quoted(f, title);
+    gp_quoted(f, title, "");
     fprintf(f, "\nset xlabel noenhanced ");
-    gp_quoted(f, xlabel);
+    gp_quoted(f, xlabel, "\\n");   // a blank second line: gnuplot would draw the key below over it
     fprintf(f, "\nset ylabel noenhanced ");
-    gp_quoted(f, ylabel);
+    gp_quoted(f, ylabel, "");
     // Okabe–Ito: eight colours told apart with any colour vision, black last.
     fprintf(f, "\nset grid lc rgb '#e0e0e0'\nset key below box samplen 2 spacing 1.1 width 1 height 0.6\n"
                "set autoscale fix\nset offsets graph 0.04, graph 0.04, graph 0.08, graph 0.08\n"
