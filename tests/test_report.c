@@ -101,11 +101,22 @@ static void test_report_writes_every_figure(void **state) {
     assert_int_equal(sh(cmd), 0);
     assert_true(file_size(out, "loss_vs_N_sparse_parity", "svg") > 0);
     free(html);
-    // the figures hold their data, not just axes: the heat map embeds its image, the law its points
+    // the figures hold their data, not just axes: the heat map one filled square per cell (no
+    // bitmap a browser would smooth when it scales the figure), the law its points
+    snprintf(path, sizeof path, "%s/concepts_heatmap.csv", out);
+    char *csv = slurp(path);
+    assert_non_null(csv);
+    int cells = -1;   // rows after the header
+    for (const char *p = csv; (p = strchr(p, '\n')); p++) cells++;
+    free(csv);
     snprintf(path, sizeof path, "%s/concepts_heatmap.svg", out);
     char *svg = slurp(path);
     assert_non_null(svg);
-    assert_non_null(strstr(svg, "<image"));
+    assert_null(strstr(svg, "data:image/png"));
+    int squares = 0;
+    for (const char *p = svg; (p = strstr(p, "<polygon fill = 'rgb(")); p++) squares++;
+    assert_true(cells > 0);
+    assert_true(squares >= cells);
     free(svg);
     snprintf(path, sizeof path, "%s/loss_vs_N_sparse_parity.svg", out);
     svg = slurp(path);
