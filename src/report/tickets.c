@@ -7,12 +7,20 @@
 #include "base/error.h"
 #include "report/sections.h"
 
+enum { VARIANTS_LEN = 160 };
+
+// One row of NAME.csv: a level's means under the variant's name.
+static void level_row(FILE *c, const char *variant, const ReportTicketLevel *l) {
+    int n = l->runs;
+    double sd = n > 1 ? sqrt(fmax(0, (l->acc_sq - l->acc * l->acc) * n / (n - 1))) : 0;
+    fprintf(c, "%s,%d,%.6g,%.6g,%.4g,%.6g,%d\n", variant, l->level, l->density, l->acc, sd, l->best_step, n);
+}
+
 // NAME.csv: per variant and level, the mean density, test accuracy (and its sd over
 // runs) and best-validation step; the density range in *dlo, *dhi. Returns the rows
 // written, or −1 (a note says why). The variants present, as gnuplot assignments of
 // their names and line styles (each variant keeps its colour), in variants[VARIANTS_LEN]:
 // the legend names only what was run.
-enum { VARIANTS_LEN = 160 };
 static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, double *dhi, char *variants) {
     static const char *ORDER[] = { "ticket", "reinit", "random_mask", "oneshot", "dense" };
     ReportTicketLevels T;
@@ -25,13 +33,17 @@ static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, 
     fprintf(c, "variant,level,density,best_test_acc,acc_sd,best_step,runs\n");
     *dlo = INFINITY;
     *dhi = 0;
+    // Level 0 of every pruned variant is the dense network it was pruned from: its row is
+    // repeated at the head of each variant's rows, so each line starts at density 1.
+    const ReportTicketLevel *dense = NULL;
+    for (int i = 0; i < T.n; i++) if (strcmp(T.level[i].variant, "dense") == 0) dense = &T.level[i];
     for (int i = 0; i < T.n; i++) {
         const ReportTicketLevel *l = &T.level[i];
+        int first = i == 0 || strcmp(T.level[i - 1].variant, l->variant) != 0;
+        if (dense && first && l != dense) level_row(c, l->variant, dense);
+        level_row(c, l->variant, l);
         *dlo = fmin(*dlo, l->density);
         *dhi = fmax(*dhi, l->density);
-        int n = l->runs;
-        double sd = n > 1 ? sqrt(fmax(0, (l->acc_sq - l->acc * l->acc) * n / (n - 1))) : 0;
-        fprintf(c, "%s,%d,%.6g,%.6g,%.4g,%.6g,%d\n", l->variant, l->level, l->density, l->acc, sd, l->best_step, n);
     }
     fclose(c);
     char names[80] = "", styles[24] = "";
