@@ -103,7 +103,9 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
              "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.6 lw 1.5 "
              "title sprintf('N = %%s', word(sizes,i))", sizes, name);
     snprintf(title, sizeof title, "Learning order against frequency rank%s", label);
-    figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", "unset colorbox", plot,
+    char setup[48];   // ranks are whole numbers: about ten labels at most
+    snprintf(setup, sizeof setup, "set xtics %d", st->C <= 10 ? 1 : (st->C + 9) / 10);
+    figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", setup, plot,
                 "When each concept was first learned, by frequency rank: a rising line means concepts are learned in "
                 "order of frequency, as the quantization model says.");
 }
