@@ -85,12 +85,17 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
     if (!c) return;
     fprintf(c, "n_params,concept,learn_step\n");
     size_t n = 0;
+    int top = 0;   // the highest rank learned
     for (int s = 0; s < st->n_sizes; s++) {
         const ConceptSize *z = &st->size[s];
         if (z->train_size) continue;
         int any = 0;
         for (int cc = 0; cc < st->C; cc++)
-            if (isfinite(z->learn_step[cc])) { fprintf(c, "%ld,%d,%.6g\n", z->n_params, cc, z->learn_step[cc]); any = 1; }
+            if (isfinite(z->learn_step[cc])) {
+                fprintf(c, "%ld,%d,%.6g\n", z->n_params, cc, z->learn_step[cc]);
+                any = 1;
+                top = cc > top ? cc : top;
+            }
         if (any && n + 24 < sizeof sizes) n += (size_t)snprintf(sizes + n, sizeof sizes - n, "%s%ld", n ? " " : "", z->n_params);
     }
     fclose(c);
@@ -104,7 +109,7 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
              "title sprintf('N = %%s', word(sizes,i))", sizes, name);
     snprintf(title, sizeof title, "Learning order against frequency rank%s", label);
     char setup[48];   // ranks are whole numbers: about ten labels at most
-    snprintf(setup, sizeof setup, "set xtics %d", st->C <= 10 ? 1 : (st->C + 9) / 10);
+    snprintf(setup, sizeof setup, "set xtics %d", top < 10 ? 1 : (top + 9) / 10);
     figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", setup, plot,
                 "When each concept was first learned, by frequency rank: a rising line means concepts are learned in "
                 "order of frequency, as the quantization model says.");
