@@ -138,11 +138,12 @@ static int log_axis(const char *text, char axis) {
 
 // Labelled tics on a log axis, decided in gnuplot after a first pass has fixed the
 // axis range: decades as 10^k, with 1-3 or 1-2-5 steps between when the range spans
-// under two decades, so every log axis has three or more labels in one format. Values
-// near 1 (losses, accuracies, densities) are labelled as plain decimals instead.
+// under two decades (finer steps, at last five values of 3 digits, over a narrower one),
+// so every log axis has three or more labels in one format. Values near 1 (losses,
+// accuracies, densities) are labelled as plain decimals instead.
 static void log_tics_gp(FILE *f, char axis) {
     char A = (char)(axis - 'a' + 'A');
-    fprintf(f, "# labelled %c tics: 10^k, and 1-3 or 1-2-5 steps between over under two decades\n"
+    fprintf(f, "# labelled %c tics: 10^k, and 1-3 or 1-2-5 steps between when the axis spans under two decades\n"
                "jp_lo = GPVAL_%c_MIN < GPVAL_%c_MAX ? GPVAL_%c_MIN : GPVAL_%c_MAX\n"
                "jp_hi = GPVAL_%c_MIN < GPVAL_%c_MAX ? GPVAL_%c_MAX : GPVAL_%c_MIN\n",
             axis, A, A, A, A, A, A, A, A);
@@ -157,8 +158,8 @@ static void log_tics_gp(FILE *f, char axis) {
                "        jp_t = jp_t . (jp_n ? ', ' : '') . sprintf('\"%%s\" %%.6g', jp_dec ? sprintf('%%g', v) : "
                "m eq '1' ? sprintf('10^{%%d}', e) : sprintf('%%s×10^{%%d}', m, e), v)\n"
                "        jp_n = jp_n + 1 } } } }\n"
-               "if (jp_n < 3) { jp_t = ''; do for [i = 0 : 4] { v = jp_lo * (jp_hi / jp_lo)**(i / 4.0)\n"
-               "    jp_t = jp_t . (i ? ', ' : '') . sprintf('\"%%.3g\" %%.6g', v, v) } }\n"
+               "if (jp_n < 3) { jp_t = ''; do for [i = 0 : 4] { v = sprintf('%%.3g', jp_lo * (jp_hi / jp_lo)**(i / 4.0)) + 0\n"
+               "    jp_t = jp_t . (i ? ', ' : '') . sprintf('\"%%g\" %%g', v, v) } }\n"
                "eval sprintf('set %ctics (%%s)', jp_t)\n", axis);
 }
 
