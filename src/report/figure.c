@@ -207,9 +207,11 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     if (!ok && !r->error[0])
         snprintf(r->error, sizeof r->error, "gnuplot failed on %.300s/%.40s.gp (see %.40s.log)%s", r->dir, name, name,
                  missing ? ": gnuplot is not installed (scripts/install-deps)" : "");
-    fprintf(r->html, "<figure id=\"fig-%s\"><img src=\"%s.svg\" alt=\"", name, name);
+    // an <img> runs no script: the SVG opened on its own is the interactive one
+    fprintf(r->html, "<figure id=\"fig-%s\"><a href=\"%s.svg\" title=\"open to zoom and read coordinates\">"
+                     "<img src=\"%s.svg\" alt=\"", name, name, name);
     html_escaped(r->html, title);
-    fprintf(r->html, "\"><figcaption><b>");
+    fprintf(r->html, "\"></a><figcaption><b>");
     html_escaped(r->html, title);
     fprintf(r->html, ".</b> ");
     html_escaped(r->html, caption);
