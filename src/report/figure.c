@@ -136,11 +136,11 @@ static int log_axis(const char *text, char axis) {
     return 0;
 }
 
-// Labelled tics on a log axis, decided in gnuplot after a first pass has fixed the
-// axis range: decades as 10^k, with 1-3 or 1-2-5 steps between when the range spans
-// under two decades (finer steps, at last five values of 3 digits, over a narrower one),
-// so every log axis has three or more labels in one format. Values near 1 (losses,
-// accuracies, densities) are labelled as plain decimals instead.
+// Labelled tics on a log axis, decided in gnuplot once a first pass has fixed the axis
+// range, so that every log axis has three or more labels in one format: decades as 10^k
+// (every other one over nine or more), with 1-3, 1-2-5 or finer steps between when the
+// axis spans under two decades, and as a last resort five values of 3 digits. Values near
+// 1 (losses, accuracies, densities) are labelled as plain decimals instead.
 static void log_tics_gp(FILE *f, char axis) {
     char A = (char)(axis - 'a' + 'A');
     fprintf(f, "# labelled %c tics: 10^k, and 1-3 or 1-2-5 steps between when the axis spans under two decades\n"
@@ -154,7 +154,7 @@ static void log_tics_gp(FILE *f, char axis) {
                "while (jp_n < 3 && jp_k < 5) { jp_k = jp_k + 1; jp_t = ''; jp_n = 0\n"
                "do for [e = floor(log10(jp_lo)) : ceil(log10(jp_hi))] { do for [m in jp_ms(jp_k)] {\n"
                "    v = (m + 0) * 10.0**e\n"
-               "    if (v >= jp_lo * 0.999 && v <= jp_hi * 1.001) {\n"
+               "    if (v >= jp_lo * 0.999 && v <= jp_hi * 1.001 && (jp_hi / jp_lo < 1e9 || e %% 2 == 0)) {\n"
                "        jp_t = jp_t . (jp_n ? ', ' : '') . sprintf('\"%%s\" %%.6g', jp_dec ? sprintf('%%g', v) : "
                "m eq '1' ? sprintf('10^{%%d}', e) : sprintf('%%s×10^{%%d}', m, e), v)\n"
                "        jp_n = jp_n + 1 } } } }\n"
