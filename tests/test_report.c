@@ -62,6 +62,35 @@ static const char *const FIGURES[] = {
     "concepts_order", "interference", "tickets", "tickets_steps",
 };
 
+// The ticket figure's legend names exactly the variants its data holds (none that was not run).
+static void check_ticket_legend(const char *out) {
+    char path[400];
+    snprintf(path, sizeof path, "%s/tickets.csv", out);
+    char *csv = slurp(path);
+    snprintf(path, sizeof path, "%s/tickets.gp", out);
+    char *gp = slurp(path);
+    assert_non_null(csv);
+    assert_non_null(gp);
+    const char *line = strstr(gp, "variants = \"");
+    assert_non_null(line);
+    char variants[128];
+    assert_int_equal(sscanf(line, "variants = \"%127[^\"]", variants), 1);
+    const char *all[] = { "ticket", "reinit", "random_mask", "oneshot", "dense" };
+    int named = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        char row[32];
+        snprintf(row, sizeof row, "\n%s,", all[i]);
+        int in_data = strstr(csv, row) != NULL, in_legend = 0;
+        for (char *w = variants; *w; w += strcspn(w, " "), w += strspn(w, " "))
+            in_legend |= strncmp(w, all[i], strlen(all[i])) == 0 && (w[strlen(all[i])] == ' ' || !w[strlen(all[i])]);
+        if (in_data != in_legend) fail_msg("variant %s: in the data %d, in the legend %d", all[i], in_data, in_legend);
+        named += in_legend;
+    }
+    assert_true(named >= 2);   // the fixture runs tickets and a control
+    free(csv);
+    free(gp);
+}
+
 static void test_report_writes_every_figure(void **state) {
     (void)state;
     char cmd[1024], out[160];
@@ -96,16 +125,28 @@ static void test_report_writes_every_figure(void **state) {
     assert_int_equal(captions, images);
     assert_true(images >= (int)(sizeof FIGURES / sizeof FIGURES[0]));
     assert_non_null(strstr(html, "L(N) = E + A·N^−α"));   // the fitted-parameters table
+    check_ticket_legend(out);
     // the scripts redraw their figures by themselves
     snprintf(cmd, sizeof cmd, "cd %s && rm loss_vs_N_sparse_parity.svg && gnuplot loss_vs_N_sparse_parity.gp", out);
     assert_int_equal(sh(cmd), 0);
     assert_true(file_size(out, "loss_vs_N_sparse_parity", "svg") > 0);
     free(html);
-    // the figures hold their data, not just axes: the heat map embeds its image, the law its points
+    // the figures hold their data, not just axes: the heat map one filled square per cell (no
+    // bitmap a browser would smooth when it scales the figure), the law its points
+    snprintf(path, sizeof path, "%s/concepts_heatmap.csv", out);
+    char *csv = slurp(path);
+    assert_non_null(csv);
+    int cells = -1;   // rows after the header
+    for (const char *p = csv; (p = strchr(p, '\n')); p++) cells++;
+    free(csv);
     snprintf(path, sizeof path, "%s/concepts_heatmap.svg", out);
     char *svg = slurp(path);
     assert_non_null(svg);
-    assert_non_null(strstr(svg, "<image"));
+    assert_null(strstr(svg, "data:image/png"));
+    int squares = 0;
+    for (const char *p = svg; (p = strstr(p, "<polygon fill = 'rgb(")); p++) squares++;
+    assert_true(cells > 0);
+    assert_true(squares >= cells);
     free(svg);
     snprintf(path, sizeof path, "%s/loss_vs_N_sparse_parity.svg", out);
     svg = slurp(path);

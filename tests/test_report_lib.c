@@ -240,6 +240,58 @@ static void test_figure_in_an_odd_folder(void **state) {
     assert_int_equal(report_close(&r), -1);                // one of two figures drew
 }
 
+// The labels gnuplot puts on one axis of folder/NAME.gp ("show xtics" after loading it):
+// how many, and how many are powers of ten (10^{k} or m×10^{k}).
+static void tic_labels(const char *folder, const char *name, char axis, int *labels, int *powers) {
+    char cmd[512], line[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e \"load '%s.gp'; show %ctics\" 2>&1", folder, name, axis);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    *labels = *powers = 0;
+    while (fgets(line, sizeof line, p)) {
+        const char *list = strstr(line, "explicit list (");
+        if (!list) continue;
+        for (const char *q = list; (q = strchr(q, '"')); q++) {   // "LABEL" value, …
+            const char *end = strchr(q + 1, '"');
+            assert_non_null(end);
+            (*labels)++;
+            if (memmem(q, (size_t)(end - q), "10^{", 4)) (*powers)++;
+            q = end;
+        }
+    }
+    assert_int_equal(pclose(p), 0);
+}
+
+// Every log axis has three or more labels in one format: 10^k for counts (parameters,
+// FLOPs) even over two decades or less, plain decimals for losses near 1, however narrow.
+static void test_log_axes_have_three_labels(void **state) {
+    (void)state;
+    if (!have_gnuplot()) skip();
+    char folder[128];
+    snprintf(folder, sizeof folder, "%s/tics", dir);
+    Report r;
+    assert_int_equal(report_open(&r, folder, "t", "s"), 0);
+    const char *data[] = { "x,y\n5000,0.55\n20000,0.45\n900000,0.35\n", "x,y\n2e9,0.401\n3e10,0.41\n5e11,0.418\n" };
+    const char *names[] = { "wide", "narrow" };
+    for (int i = 0; i < 2; i++) {
+        FILE *c = figure_data(&r, names[i]);
+        assert_non_null(c);
+        fputs(data[i], c);
+        fclose(c);
+        char plot[128];
+        snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using 1:2 with points", names[i]);
+        assert_int_equal(figure_draw(&r, names[i], "t", "N", "loss", "", plot, "caption"), 0);
+        int labels, powers;
+        tic_labels(folder, names[i], 'x', &labels, &powers);
+        assert_true(labels >= 3);
+        assert_int_equal(powers, labels);
+        tic_labels(folder, names[i], 'y', &labels, &powers);
+        assert_true(labels >= 3);
+        assert_int_equal(powers, 0);
+    }
+    assert_int_equal(report_close(&r), 0);
+}
+
 // Without gnuplot on the PATH the figure fails and the report names why.
 static void test_figure_without_gnuplot(void **state) {
     (void)state;
@@ -325,6 +377,7 @@ int main(void) {
         cmocka_unit_test(test_counts_and_sweeps),
         cmocka_unit_test(test_worlds_and_conditions),
         cmocka_unit_test(test_figure_in_an_odd_folder),
+        cmocka_unit_test(test_log_axes_have_three_labels),
         cmocka_unit_test(test_figure_without_gnuplot),
         cmocka_unit_test(test_report_in_an_odd_folder),
         cmocka_unit_test(test_report_refuses_a_bad_where),

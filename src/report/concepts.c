@@ -51,7 +51,7 @@ static void heatmap(Report *r, const ConceptStudy *st, const char *tag, const ch
              "size (columns; width, or width/D for fixed-D runs), mean over seeds: %s, %d concepts, Zipf s = %g.",
              st->regression ? "loss" : "accuracy", st->task, st->C, st->zipf);
     snprintf(title, sizeof title, "%s by frequency rank and width%s", st->regression ? "Test loss" : "Accuracy", label);
-    snprintf(plot, sizeof plot, "plot '%s.csv' skip 1 using 1:2:3 with image notitle", name);
+    snprintf(plot, sizeof plot, "plot '%s.csv' skip 1 using 1:2:3 with image pixels notitle", name);
     figure_draw(r, name, title, "model width", "concept (frequency rank)", setup, plot, caption);
 }
 
@@ -85,12 +85,17 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
     if (!c) return;
     fprintf(c, "n_params,concept,learn_step\n");
     size_t n = 0;
+    int top = 0;   // the highest rank learned
     for (int s = 0; s < st->n_sizes; s++) {
         const ConceptSize *z = &st->size[s];
         if (z->train_size) continue;
         int any = 0;
         for (int cc = 0; cc < st->C; cc++)
-            if (isfinite(z->learn_step[cc])) { fprintf(c, "%ld,%d,%.6g\n", z->n_params, cc, z->learn_step[cc]); any = 1; }
+            if (isfinite(z->learn_step[cc])) {
+                fprintf(c, "%ld,%d,%.6g\n", z->n_params, cc, z->learn_step[cc]);
+                any = 1;
+                top = cc > top ? cc : top;
+            }
         if (any && n + 24 < sizeof sizes) n += (size_t)snprintf(sizes + n, sizeof sizes - n, "%s%ld", n ? " " : "", z->n_params);
     }
     fclose(c);
@@ -100,10 +105,12 @@ static void order(Report *r, const ConceptStudy *st, const char *tag, const char
     }
     snprintf(plot, sizeof plot, "sizes = \"%s\"\n"
              "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(1) == word(sizes,i)+0 ? $2 : NaN):3 "
-             "with linespoints pt 7 ps 0.6 lw 1.5 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
+             "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.6 lw 1.5 "
              "title sprintf('N = %%s', word(sizes,i))", sizes, name);
     snprintf(title, sizeof title, "Learning order against frequency rank%s", label);
-    figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", "unset colorbox", plot,
+    char setup[48];   // ranks are whole numbers: about ten labels at most
+    snprintf(setup, sizeof setup, "set xtics %d", top < 10 ? 1 : (top + 9) / 10);
+    figure_draw(r, name, title, "concept (frequency rank)", "first step under the threshold (median over seeds)", setup, plot,
                 "When each concept was first learned, by frequency rank: a rising line means concepts are learned in "
                 "order of frequency, as the quantization model says.");
 }

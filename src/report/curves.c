@@ -1,6 +1,5 @@
 // Learning curves: mean test loss over the runs of each model size against
 // optimiser steps and against training FLOPs, one colour per size.
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +7,7 @@
 
 // Writes NAME.csv (n_params, step, flops, test_loss, runs) from the curves and the sizes as a
 // space-separated list; returns the rows written (0 when the file cannot be written).
-static int write_curves(TaskView *v, const ReportCurves *cv, const char *name, char *sizes, size_t cap, double *ylo, double *yhi) {
+static int write_curves(TaskView *v, const ReportCurves *cv, const char *name, char *sizes, size_t cap) {
     FILE *c = figure_data(v->r, name);
     if (!c) return 0;
     size_t k = 0;
@@ -20,7 +19,6 @@ static int write_curves(TaskView *v, const ReportCurves *cv, const char *name, c
         if (p->n_params != last && k + 24 < cap) k += (size_t)snprintf(sizes + k, cap - k, "%s%ld", k ? " " : "", p->n_params);
         last = p->n_params;
         fprintf(c, "%ld,%ld,%.9g,%.9g,%d\n", p->n_params, p->step, p->flops, p->loss, p->runs);
-        if (p->step > 0 && p->loss > 0) { *ylo = fmin(*ylo, p->loss); *yhi = fmax(*yhi, p->loss); }
     }
     fclose(c);
     return cv->n;
@@ -38,23 +36,20 @@ void section_curves(TaskView *v) {
         return;
     }
     for (int f = 0; f < 2; f++) {
-        char name[112], sizes[2048], plot[3200], title[160], setup[700];
-        double ylo = INFINITY, yhi = 0;
+        char name[112], sizes[2048], plot[3200], title[160];
         snprintf(name, sizeof name, "curves_vs_%s_%s", xs[f], v->tag);
-        if (write_curves(v, &cv, name, sizes, sizeof sizes, &ylo, &yhi) == 0) { report_note(r, "no evaluations recorded"); break; }
+        if (write_curves(v, &cv, name, sizes, sizeof sizes) == 0) { report_note(r, "no evaluations recorded"); break; }
         snprintf(plot, sizeof plot,
                  "set logscale xy\nsizes = \"%s\"\n"
                  "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(%d) > 0 && column(1) == word(sizes,i)+0 ? column(%d) : NaN):4 "
-                 "with linespoints pt 7 ps 0.4 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) "
+                 "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.4 lw 2 "
                  "title sprintf('N = %%s', word(sizes,i))",
                  sizes, name, f ? 3 : 2, f ? 3 : 2);
         snprintf(title, sizeof title, "Test loss during training against %s (%s)", f ? "FLOPs" : "steps", v->task);
-        log_tics(setup, sizeof setup, 'y', ylo, yhi);
-        strcat(setup, "unset colorbox");
-        figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)", setup, plot,
+        figure_draw(r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)", "", plot,
                     f ? "The same curves against training compute: where one size's curve crosses below another's, "
                         "the larger model is the better use of that many FLOPs."
-                      : "Mean test loss of each model size at every evaluation; larger models (yellow) reach lower loss.");
+                      : "Mean test loss of each model size at every evaluation; larger models (later in the legend) reach lower loss.");
     }
     report_curves_free(&cv);
     report_section_end(r);

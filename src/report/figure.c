@@ -85,13 +85,14 @@ FILE *figure_data(Report *r, const char *name) {
     return fopen(path, "w");
 }
 
-static void gp_quoted(FILE *f, const char *text) {   // a gnuplot double-quoted string
+// A gnuplot double-quoted string: text, then `raw` (gnuplot escapes, written as is).
+static void gp_quoted(FILE *f, const char *text, const char *raw) {
     fputc('"', f);
     for (const char *p = text; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         fputc(*p, f);
     }
-    fputc('"', f);
+    fprintf(f, "%s\"", raw);
 }
 
 // Runs `gnuplot NAME.gp` in dir (its working directory, no shell between: any folder name
@@ -125,6 +126,43 @@ static int run_gnuplot(const char *dir, const char *name, int *missing) {
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
+// Whether `text` sets a log scale on `axis` ('x' or 'y'): "set logscale x", "… xy".
+static int log_axis(const char *text, char axis) {
+    for (const char *p = text; (p = strstr(p, "set logscale ")); p++) {
+        const char *w = p + strlen("set logscale ");
+        size_t n = strcspn(w, " \n;");
+        if (memchr(w, axis, n)) return 1;
+    }
+    return 0;
+}
+
+// Labelled tics on a log axis, decided in gnuplot once a first pass has fixed the axis
+// range, so that every log axis has three or more labels in one format: decades as 10^k
+// (every other one over nine or more), with 1-3, 1-2-5 or finer steps between when the
+// axis spans under two decades, and as a last resort five values of 3 digits. Values near
+// 1 (losses, accuracies, densities) are labelled as plain decimals instead.
+static void log_tics_gp(FILE *f, char axis) {
+    char A = (char)(axis - 'a' + 'A');
+    fprintf(f, "# labelled %c tics: 10^k, and 1-3 or 1-2-5 steps between when the axis spans under two decades\n"
+               "jp_lo = GPVAL_%c_MIN < GPVAL_%c_MAX ? GPVAL_%c_MIN : GPVAL_%c_MAX\n"
+               "jp_hi = GPVAL_%c_MIN < GPVAL_%c_MAX ? GPVAL_%c_MAX : GPVAL_%c_MIN\n",
+            axis, A, A, A, A, A, A, A, A);
+    fprintf(f, "jp_dec = jp_lo >= 0.01 && jp_hi <= 100\n"
+               "jp_ms(k) = k == 1 ? '1' : k == 2 ? '1 3' : k == 3 ? '1 2 5' : k == 4 ? '1 1.5 2 3 4 5 6 7 8' : "
+               "'1 1.2 1.4 1.6 1.8 2 2.5 3 3.5 4 4.5 5 5.5 6 7 8 9'\n"
+               "jp_n = 0\njp_k = 0\n"
+               "while (jp_n < 3 && jp_k < 5) { jp_k = jp_k + 1; jp_t = ''; jp_n = 0\n"
+               "do for [e = floor(log10(jp_lo)) : ceil(log10(jp_hi))] { do for [m in jp_ms(jp_k)] {\n"
+               "    v = (m + 0) * 10.0**e\n"
+               "    if (v >= jp_lo * 0.999 && v <= jp_hi * 1.001 && (jp_hi / jp_lo < 1e9 || e %% 2 == 0)) {\n"
+               "        jp_t = jp_t . (jp_n ? ', ' : '') . sprintf('\"%%s\" %%.6g', jp_dec ? sprintf('%%g', v) : "
+               "m eq '1' ? sprintf('10^{%%d}', e) : sprintf('%%s×10^{%%d}', m, e), v)\n"
+               "        jp_n = jp_n + 1 } } } }\n"
+               "if (jp_n < 3) { jp_t = ''; do for [i = 0 : 4] { v = sprintf('%%.3g', jp_lo * (jp_hi / jp_lo)**(i / 4.0)) + 0\n"
+               "    jp_t = jp_t . (i ? ', ' : '') . sprintf('\"%%g\" %%g', v, v) } }\n"
+               "eval sprintf('set %ctics (%%s)', jp_t)\n", axis);
+}
+
 int figure_draw(Report *r, const char *name, const char *title, const char *xlabel, const char *ylabel,
                 const char *setup, const char *plot, const char *caption) {
     r->figures++;
@@ -133,22 +171,30 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     FILE *f = fopen(path, "w");
     if (!f) { snprintf(r->error, sizeof r->error, "%.400s: cannot write", path); return -1; }
     fprintf(f, "# %s — drawn by jackpot report from %s.csv. Edit and run: gnuplot %s.gp\n", title, name, name);
-    fprintf(f, "set datafile separator ','\nset datafile missing 'nan'\n"
-               "set terminal svg size 720,540 dynamic enhanced font 'DejaVu Sans,15' background rgb 'white'\n"
-               "set output '%s.svg'\nset encoding utf8\nset title noenhanced ", name);
-    gp_quoted(f, title);
+    // The SVG is interactive (zoom, coordinates on hover) when opened on its own. A first
+    // pass to no output fixes the axis ranges the log-axis tics are chosen from.
+    fprintf(f, "set datafile separator ','\nset datafile missing 'nan'\nset encoding utf8\n"
+               "set terminal svg size 720,540 dynamic enhanced mouse standalone font 'DejaVu Sans,15' background rgb 'white'\n"
+               "set output '/dev/null'\nset title noenhanced ");
+    gp_quoted(f, title, "");
     fprintf(f, "\nset xlabel noenhanced ");
-    gp_quoted(f, xlabel);
+    gp_quoted(f, xlabel, "\\n");   // a blank second line: gnuplot would draw the key below over it
     fprintf(f, "\nset ylabel noenhanced ");
-    gp_quoted(f, ylabel);
+    gp_quoted(f, ylabel, "");
+    // Okabe–Ito: eight colours told apart with any colour vision, black last.
     fprintf(f, "\nset grid lc rgb '#e0e0e0'\nset key below box samplen 2 spacing 1.1 width 1 height 0.6\n"
-               "set autoscale fix\nset offsets graph 0.04, graph 0.04, graph 0.08, graph 0.08\nset xlabel offset 0,0.3\n"
-               "set style line 1 lc rgb '#1f77b4' lw 2 pt 7\nset style line 2 lc rgb '#d62728' lw 2 pt 5\n"
-               "set style line 3 lc rgb '#2ca02c' lw 2 pt 9\nset style line 4 lc rgb '#ff7f0e' lw 2 pt 13\n"
-               "set style line 5 lc rgb '#9467bd' lw 2 pt 11\nset style increment user\n"
-               "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\n%s\n%s\n"
+               "set autoscale fix\nset offsets graph 0.04, graph 0.04, graph 0.08, graph 0.08\n"
+               "set style line 1 lc rgb '#0072B2' lw 2 pt 7\nset style line 2 lc rgb '#D55E00' lw 2 pt 5\n"
+               "set style line 3 lc rgb '#009E73' lw 2 pt 9\nset style line 4 lc rgb '#E69F00' lw 2 pt 13\n"
+               "set style line 5 lc rgb '#CC79A7' lw 2 pt 11\nset style line 6 lc rgb '#56B4E9' lw 2 pt 7\n"
+               "set style line 7 lc rgb '#F0E442' lw 2 pt 5\nset style line 8 lc rgb '#000000' lw 2 pt 9\n"
+               "set style increment user\n"
+               "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\n%s\n%s\n", setup, plot);
+    if (log_axis(setup, 'x') || log_axis(plot, 'x')) log_tics_gp(f, 'x');
+    if (log_axis(setup, 'y') || log_axis(plot, 'y')) log_tics_gp(f, 'y');
+    fprintf(f, "set output '%s.svg'\nreplot\n"
                "set terminal pngcairo size 1080,810 enhanced font 'DejaVu Sans,19' background rgb 'white'\n"
-               "set output '%s.png'\nreplot\n", setup, plot, name);
+               "set output '%s.png'\nreplot\n", name, name);
     fclose(f);
     int missing = 0, rc = run_gnuplot(r->dir, name, &missing);
     char svg[2200];
@@ -161,9 +207,11 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
     if (!ok && !r->error[0])
         snprintf(r->error, sizeof r->error, "gnuplot failed on %.300s/%.40s.gp (see %.40s.log)%s", r->dir, name, name,
                  missing ? ": gnuplot is not installed (scripts/install-deps)" : "");
-    fprintf(r->html, "<figure id=\"fig-%s\"><img src=\"%s.svg\" alt=\"", name, name);
+    // an <img> runs no script: the SVG opened on its own is the interactive one
+    fprintf(r->html, "<figure id=\"fig-%s\"><a href=\"%s.svg\" title=\"open to zoom and read coordinates\">"
+                     "<img src=\"%s.svg\" alt=\"", name, name, name);
     html_escaped(r->html, title);
-    fprintf(r->html, "\"><figcaption><b>");
+    fprintf(r->html, "\"></a><figcaption><b>");
     html_escaped(r->html, title);
     fprintf(r->html, ".</b> ");
     html_escaped(r->html, caption);
@@ -171,26 +219,6 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
                      "<a href=\"%s.png\">png</a></span></figcaption></figure>\n", name, name, name);
     if (ok) r->drawn++;
     return ok ? 0 : -1;
-}
-
-void log_tics(char *out, size_t n, char axis, double lo, double hi) {
-    out[0] = 0;
-    if (!(lo > 0) || !(hi > lo) || hi / lo > 30) return;
-    static const double mantissa[] = { 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8 };
-    int every = hi / lo > 5 ? 2 : 1;   // fewer labels over a wider range
-    size_t k = (size_t)snprintf(out, n, "set %ctics (", axis);
-    int count = 0;
-    for (int e = (int)floor(log10(lo)) - 1; e <= (int)ceil(log10(hi)) && k + 24 < n; e++)
-        for (int m = 0; m < 11; m += every) {
-            double v = mantissa[m] * pow(10, e);
-            if (v < lo * 0.97 || v > hi * 1.03) continue;
-            k += (size_t)snprintf(out + k, n - k, "%s%g", count++ ? ", " : "", v);
-        }
-    if (count < 2) {   // narrower than 1-2-5 steps: five evenly spaced values, 3 significant digits
-        k = (size_t)snprintf(out, n, "set %ctics (", axis);
-        for (int i = 0; i < 5 && k + 24 < n; i++) k += (size_t)snprintf(out + k, n - k, "%s%.3g", i ? ", " : "", lo + (hi - lo) * i / 4);
-    }
-    snprintf(out + k, n - k, ") format '%%g'\n");
 }
 
 void report_section(Report *r, const char *id, const char *heading, const char *intro) {

@@ -32,11 +32,6 @@ FILE *figure_data(Report *r, const char *name);
 int figure_draw(Report *r, const char *name, const char *title, const char *xlabel, const char *ylabel,
                 const char *setup, const char *plot, const char *caption);
 
-// Labelled tics for a log-scale axis ('x' or 'y') over [lo, hi]: when the range spans
-// less than about a decade gnuplot would label none or one, so this writes "set ytics (…)"
-// at 1-2-5 style values into out (empty when gnuplot's own decades suffice).
-void log_tics(char *out, size_t n, char axis, double lo, double hi);
-
 // HTML helpers: a section (id, heading, one paragraph), a note, escaped text.
 void report_section(Report *r, const char *id, const char *heading, const char *intro);
 void report_section_end(Report *r);

@@ -70,20 +70,16 @@ static int law_fit(TaskView *v, Axis4 a, const char *where, const char *what, La
 }
 
 // NAME.csv of the law figure: every run, the fitted curve with its band, the held-out
-// prediction; the loss range shown in *ylo, *yhi. −1 when the file cannot be written.
-static int law_data(Report *r, const LawFit *L, const char *name, double *ylo, double *yhi) {
+// prediction. −1 when the file cannot be written.
+static int law_data(Report *r, const LawFit *L, const char *name) {
     const Points *P = &L->P;
     Axis4 a = L->a;
     FILE *c = figure_data(r, name);
     if (!c) return -1;
     fprintf(c, "kind,%s,loss,lo,hi\n", a == AXIS_N ? "n_params" : "train_size");
     double xmin = INFINITY, xmax = 0;
-    *ylo = INFINITY;
-    *yhi = 0;
     for (int i = 0; i < P->n; i++) {
         fprintf(c, "run,%.9g,%.9g,,\n", P->x[a][i], P->loss[i]);
-        *ylo = fmin(*ylo, P->loss[i]);
-        *yhi = fmax(*yhi, P->loss[i]);
         if (P->x[a][i] < xmin) xmin = P->x[a][i];
         if (P->x[a][i] > xmax) xmax = P->x[a][i];
     }
@@ -91,7 +87,6 @@ static int law_data(Report *r, const LawFit *L, const char *name, double *ylo, d
         double x = exp(log(xmin / 1.3) + (log(xmax * 1.3) - log(xmin / 1.3)) * i / 60.0), lo, hi;
         band_at(L->o.law, &L->f, x, &lo, &hi);
         fprintf(c, "fit,%.9g,%.9g,%.9g,%.9g\n", x, fit_predict(L->o.law, L->f.theta, &x), lo, hi);
-        if (isfinite(lo)) { *ylo = fmin(*ylo, lo); *yhi = fmax(*yhi, hi); }
     }
     if (L->have_h) fprintf(c, "heldout,%.9g,%.9g,%.9g,%.9g\n", L->h.x, L->h.predicted, L->h.lo, L->h.hi);
     fclose(c);
@@ -99,7 +94,7 @@ static int law_data(Report *r, const LawFit *L, const char *name, double *ylo, d
 }
 
 // The law figure: every run, the fitted law with its bootstrap band, the held-out prediction.
-static void law_draw(Report *r, const LawFit *L, const char *name, double ylo, double yhi) {
+static void law_draw(Report *r, const LawFit *L, const char *name) {
     const FitResult *f = &L->f;
     const HeldOut *h = &L->h;
     const char *sym = L->sym;
@@ -120,9 +115,7 @@ static void law_draw(Report *r, const LawFit *L, const char *name, double ylo, d
     snprintf(caption, sizeof caption, "Every run's %s against %s on log–log axes, with the power law "
              "fitted to them: α = %.3g [%.3g, %.3g], E = %.3g [%.3g, %.3g].%s", L->mname, sym, f->report[2], f->lo[2], f->hi[2],
              f->report[0], f->lo[0], f->hi[0], heldout);
-    char tics[512];
-    log_tics(tics, sizeof tics, 'y', ylo, yhi);
-    figure_draw(r, name, title, L->unit, loss_axis(L->mname), tics, plot, caption);
+    figure_draw(r, name, title, L->unit, loss_axis(L->mname), "", plot, caption);
 }
 
 // The residuals figure of the law: a trend across the axis means its form misses the data.
@@ -162,11 +155,10 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     LawFit L;
     if (law_fit(v, a, where, what, &L) != 0) return -1;
     char name[96];
-    double ylo, yhi;
     snprintf(name, sizeof name, "loss_vs_%s_%s", L.sym, v->tag);
-    int rc = law_data(v->r, &L, name, &ylo, &yhi);
+    int rc = law_data(v->r, &L, name);
     if (rc == 0) {
-        law_draw(v->r, &L, name, ylo, yhi);
+        law_draw(v->r, &L, name);
         law_residuals(v, &L);
         law_rows(v->r, &L);
         if (theta) memcpy(theta, L.f.theta, sizeof(double) * L.o.law->n_theta);
@@ -178,13 +170,11 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
 
 // NAME.csv of the IsoFLOP profiles: at most 6 budgets, spread evenly over those with an
 // optimum, so the figure stays readable: their points, parabolas and optima. The budgets
-// drawn go to budgets (space-separated), the ranges shown to lim (x lo, x hi, y lo, y hi).
-static void isoflop_data(FILE *c, const Points *P, const IsoResult *iso, char *budgets, size_t cap, double lim[4]) {
+// drawn go to budgets (space-separated).
+static void isoflop_data(FILE *c, const Points *P, const IsoResult *iso, char *budgets, size_t cap) {
     fprintf(c, "kind,budget_flops,n_params,loss\n");
     size_t k = 0;
     int ok_index = 0, stride = (iso->n_ok + 5) / 6;
-    lim[0] = lim[2] = INFINITY;
-    lim[1] = lim[3] = 0;
     budgets[0] = 0;
     for (int b = 0; b < iso->n_budgets; b++) {
         const IsoBudget *B = &iso->budgets[b];
@@ -194,13 +184,9 @@ static void isoflop_data(FILE *c, const Points *P, const IsoResult *iso, char *b
         for (int i = 0; i < P->n; i++)
             if (fabs(P->x[AXIS_C][i] / B->C - 1) < 0.05) {
                 fprintf(c, "point,%.4g,%.9g,%.9g\n", B->C, P->x[AXIS_N][i], P->loss[i]);
-                lim[2] = fmin(lim[2], P->loss[i]);
-                lim[3] = fmax(lim[3], P->loss[i]);
                 lo = fmin(lo, P->x[AXIS_N][i]);
                 hi = fmax(hi, P->x[AXIS_N][i]);
             }
-        lim[0] = fmin(lim[0], lo);
-        lim[1] = fmax(lim[1], hi);
         for (int i = 0; i <= 40; i++) {
             double lnN = log(lo) + (log(hi) - log(lo)) * i / 40.0;
             fprintf(c, "parabola,%.4g,%.9g,%.9g\n", B->C, exp(lnN), B->c0 + B->c1 * lnN + B->c2 * lnN * lnN);
@@ -213,16 +199,15 @@ static void isoflop_data(FILE *c, const Points *P, const IsoResult *iso, char *b
 static void isoflop_profiles(TaskView *v, const Points *P, const IsoResult *iso, const char *task, const char *tag) {
     Report *r = v->r;
     char name[96], plot[3000], caption[900], title[340], budgets[1024];
-    double lim[4];
     snprintf(name, sizeof name, "isoflop_%s", tag);
     FILE *c = figure_data(r, name);
     if (!c) return;
-    isoflop_data(c, P, iso, budgets, sizeof budgets, lim);
+    isoflop_data(c, P, iso, budgets, sizeof budgets);
     fclose(c);
     snprintf(plot, sizeof plot,
              "set logscale xy\nbudgets = \"%s\"\n"
              "plot for [i=1:words(budgets)] '%s.csv' skip 1 using (strcol(1) eq 'point' && abs($2/word(budgets,i) - 1) < 1e-3 ? $3 : NaN):4 with points ls i pt 7 notitle, \\\n"
-             "  for [i=1:words(budgets)] '' skip 1 using (strcol(1) eq 'parabola' && abs($2/word(budgets,i) - 1) < 1e-3 ? $3 : NaN):4 with lines ls i title sprintf('C = %%s FLOPs', word(budgets,i)), \\\n"
+             "  for [i=1:words(budgets)] '' skip 1 using (strcol(1) eq 'parabola' && abs($2/word(budgets,i) - 1) < 1e-3 ? $3 : NaN):4 with lines ls i title sprintf('C = %%s FLOPs', gprintf('%%.2t×10^{%%T}', word(budgets,i)+0)), \\\n"
              "  '' skip 1 using (strcol(1) eq 'optimum' ? $3 : NaN):4 with points pt 3 ps 2 lc rgb 'black' title 'N_{opt}(C), the minimum of each parabola'",
              budgets, name);
     snprintf(title, sizeof title, "IsoFLOP profiles (%s)", task);
@@ -230,10 +215,7 @@ static void isoflop_profiles(TaskView *v, const Points *P, const IsoResult *iso,
              "against model size with a parabola in log N; its minimum is the compute-optimal size. Points: %s. "
              "Across %d budgets N_opt ∝ C^%.3g [%.3g, %.3g].", v->metric, isoflop_points_kind(v->metric), iso->n_ok,
              iso->n_exp, iso->n_lo, iso->n_hi);
-    char tics[1024];
-    log_tics(tics, sizeof tics, 'y', lim[2], lim[3]);
-    log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', lim[0], lim[1]);
-    figure_draw(r, name, title, "N, parameters", loss_axis(v->metric), tics, plot, caption);
+    figure_draw(r, name, title, "N, parameters", loss_axis(v->metric), "", plot, caption);
     report_fit_row(r, "IsoFLOP N_opt ∝ C^a", task, "a", iso->n_exp, iso->n_lo, iso->n_hi);
     report_fit_row(r, "IsoFLOP D_opt ∝ C^b", task, "b", iso->d_exp, iso->d_lo, iso->d_hi);
 }
@@ -246,15 +228,13 @@ static void n_opt_figure(TaskView *v, const IsoResult *iso, const char *task, co
     FILE *c = figure_data(r, name);
     if (!c) return;
     fprintf(c, "kind,budget_flops,n_opt,fit\n");
-    double clo = INFINITY, chi = 0, nlo = INFINITY, nhi = 0;
+    double clo = INFINITY, chi = 0;
     for (int b = 0; b < iso->n_budgets; b++) {
         const IsoBudget *B = &iso->budgets[b];
         if (!B->ok) continue;
         fprintf(c, "budget,%.6g,%.6g,\n", B->C, B->N_opt);
         clo = fmin(clo, B->C);
         chi = fmax(chi, B->C);
-        nlo = fmin(nlo, B->N_opt);
-        nhi = fmax(nhi, B->N_opt);
     }
     for (int i = 0; i <= 20; i++) {
         double C = exp(log(clo) + (log(chi) - log(clo)) * i / 20.0);
@@ -268,10 +248,7 @@ static void n_opt_figure(TaskView *v, const IsoResult *iso, const char *task, co
     snprintf(caption, sizeof caption, "The minimum of each IsoFLOP parabola against its budget (%s), and the power law "
              "through them: N_opt ∝ C^%.3g [%.3g, %.3g], so D_opt ∝ C^%.3g [%.3g, %.3g] (Chinchilla found about 0.5 and 0.5).",
              isoflop_points_kind(v->metric), iso->n_exp, iso->n_lo, iso->n_hi, iso->d_exp, iso->d_lo, iso->d_hi);
-    char tics[1024];
-    log_tics(tics, sizeof tics, 'y', nlo, nhi);
-    log_tics(tics + strlen(tics), sizeof tics - strlen(tics), 'x', clo, chi);
-    figure_draw(r, name, title, "C, training FLOPs", "N_opt, parameters", tics, plot, caption);
+    figure_draw(r, name, title, "C, training FLOPs", "N_opt, parameters", "", plot, caption);
 }
 
 // IsoFLOP profiles and N_opt(C) from the points jackpot fit --law isoflop reads (the same
@@ -308,13 +285,8 @@ static void frontier_figure(TaskView *v, Points *P) {
     FILE *c = figure_data(r, name);
     if (!c) return;
     fprintf(c, "kind,n_params,flops,loss,fit\n");
-    double ylo = INFINITY, yhi = 0;
     for (int i = 0; i < P->n; i++)
-        if (P->x[AXIS_C][i] > 0) {
-            fprintf(c, "eval,%.9g,%.9g,%.9g,\n", P->x[AXIS_N][i], P->x[AXIS_C][i], P->loss[i]);
-            ylo = fmin(ylo, P->loss[i]);
-            yhi = fmax(yhi, P->loss[i]);
-        }
+        if (P->x[AXIS_C][i] > 0) fprintf(c, "eval,%.9g,%.9g,%.9g,\n", P->x[AXIS_N][i], P->x[AXIS_C][i], P->loss[i]);
     points_frontier(P);
     FitOptions o = { .law = &law_power, .axes = { AXIS_C }, .delta = 1e-3, .n_boot = 0, .seed = 0 };
     FitResult f;
@@ -334,9 +306,7 @@ static void frontier_figure(TaskView *v, Points *P) {
                          "spent so far; the frontier is the lowest loss reached for each compute, fitted with γ = %.3g.", f.report[2]);
     else snprintf(caption, sizeof caption, "Test loss at every evaluation of every run against the training FLOPs "
                   "spent so far, and the lowest loss reached for each compute.");
-    char tics[512];
-    log_tics(tics, sizeof tics, 'y', ylo, yhi);
-    figure_draw(r, name, title, "C, training FLOPs", "test loss (nats)", tics, plot, caption);
+    figure_draw(r, name, title, "C, training FLOPs", "test loss (nats)", "", plot, caption);
     if (fitted) {
         report_fit_row(r, "frontier L(C) = E + A·C^−γ", v->task, "γ", f.report[2], NAN, NAN);
         fit_result_free(&f);

@@ -1,6 +1,7 @@
 // Outcomes across seeds: every run of each size as a point (a strip plot), the
 // spread against N with a power-law fit, the expected best of k seeds against the
 // fitted L(k·N), and a table of the distribution statistics.
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -58,7 +59,7 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
     // spread vs N: std across seeds, fitted as std ∝ N^k
     snprintf(name, sizeof name, "seeds_spread_%s", v->tag);
     if (!(c = figure_data(r, name))) return;
-    fprintf(c, "kind,n_params,std,fit\n");
+    fprintf(c, "kind,n_params,std,fit,lo,hi\n");
     double lx[S->n_groups], ly[S->n_groups];
     int n = 0;
     for (int k = 0; k < S->n_groups; k++) {
@@ -69,7 +70,9 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
         if (m < 2) continue;
         double sd = gsl_stats_sd(y, 1, m);
         if (!(sd > 0)) continue;   // a log axis: identical outcomes have no place on it
-        fprintf(c, "size,%.9g,%.9g,\n", g->N, sd);
+        // 95% interval of a standard deviation from m draws of a normal: (m−1)s²/σ² ~ χ²(m−1)
+        double lo = sd * sqrt((m - 1) / gsl_cdf_chisq_Qinv(0.025, m - 1)), hi = sd * sqrt((m - 1) / gsl_cdf_chisq_Pinv(0.025, m - 1));
+        fprintf(c, "size,%.9g,%.9g,,%.9g,%.9g\n", g->N, sd, lo, hi);
         lx[n] = log(g->N);
         ly[n++] = log(sd);
     }
@@ -78,27 +81,24 @@ static void strip_and_spread(TaskView *v, const Samples *S, int unit) {
         report_note(r, "spread across seeds (%s): every size gave identical outcomes across its seeds.", v->task);
         return;
     }
-    double ylo = INFINITY, yhi = 0;
-    for (int i = 0; i < n; i++) { ylo = fmin(ylo, exp(ly[i])); yhi = fmax(yhi, exp(ly[i])); }
     SlopeFit fit;   // std ∝ N^k with its Student-t interval, as jackpot dist fits it
     int fitted = slope_fit(lx, ly, n, &fit) == 0;
     if (fitted) {
-        for (int i = 0; i < n; i++) fprintf(c, "fit,%.9g,,%.9g\n", exp(lx[i]), exp(fit.intercept + fit.slope * lx[i]));
+        for (int i = 0; i < n; i++) fprintf(c, "fit,%.9g,,%.9g,,\n", exp(lx[i]), exp(fit.intercept + fit.slope * lx[i]));
         report_fit_row(r, "spread across seeds ∝ N^k", v->task, "k", fit.slope, fit.lo, fit.hi);
     }
     fclose(c);
-    snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using (strcol(1) eq 'size' ? $2 : NaN):3 with points ls 1 pt 7 ps 1.2 "
-             "title 'std across seeds'%s", name,
+    snprintf(plot, sizeof plot, "set logscale xy\nplot '%s.csv' skip 1 using (strcol(1) eq 'size' ? $2 : NaN):3:5:6 with yerrorbars ls 1 pt 7 ps 1.2 "
+             "title 'std across seeds (95%% interval)'%s", name,
              fitted ? ", \\\n  '' skip 1 using (strcol(1) eq 'fit' ? $2 : NaN):4 with lines ls 2 title 'power-law fit'" : "");
     snprintf(title, sizeof title, "Spread across seeds against N (%s)", v->task);
-    if (fitted) snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size; "
-                         "it scales as N^%.3g [%.3g, %.3g] (least squares in log–log, Student's t 95%% interval).",
+    if (fitted) snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size, "
+                         "bars its 95%% interval (χ², as if outcomes were normal); it scales as N^%.3g [%.3g, %.3g] (least squares in log–log, Student's t 95%% interval).",
                          UNIT_LABEL[unit], fit.slope, fit.lo, fit.hi);
-    else snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size (too few sizes for a fit).",
+    else snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size, bars its 95%% interval "
+                  "(χ², as if outcomes were normal); too few sizes for a fit.",
                   UNIT_LABEL[unit]);
-    char tics[512];
-    log_tics(tics, sizeof tics, 'y', ylo, yhi);
-    figure_draw(r, name, title, "N, parameters", "standard deviation across seeds", tics, plot, caption);
+    figure_draw(r, name, title, "N, parameters", "standard deviation across seeds", "", plot, caption);
 }
 
 static void best_of_k(TaskView *v, const Samples *S) {
@@ -109,7 +109,7 @@ static void best_of_k(TaskView *v, const Samples *S) {
     FILE *c = figure_data(r, name);
     if (!c) return;
     fprintf(c, "kind,n_params,k,kN,loss\n");
-    double xmax = 0, xmin = INFINITY, ylo = INFINITY, yhi = 0;
+    double xmax = 0, xmin = INFINITY;
     for (int g = 0; g < S->n_groups; g++) {
         const SeedGroup *G = &S->g[g];
         double x[G->n];
@@ -118,8 +118,6 @@ static void best_of_k(TaskView *v, const Samples *S) {
         for (int k = 1; k <= G->n; k++) {
             double best = expected_best_of_k(x, G->n, k);
             fprintf(c, "best,%.9g,%d,%.9g,%.9g\n", G->N, k, k * G->N, best);
-            ylo = fmin(ylo, best);
-            yhi = fmax(yhi, best);
             xmax = fmax(xmax, k * G->N);
         }
         xmin = fmin(xmin, G->N);
@@ -136,13 +134,10 @@ static void best_of_k(TaskView *v, const Samples *S) {
              "set logscale xy\nsizes = \"%s\"\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'law' ? $4 : NaN):5 with lines lc rgb 'black' lw 2 dt 2 title 'fitted L(k·N)', \\\n"
              "  for [i=1:words(sizes)] '' skip 1 using (strcol(1) eq 'best' && abs($2/word(sizes,i) - 1) < 1e-9 ? $4 : NaN):5 "
-             "with linespoints pt 7 ps 0.6 lw 2 lc palette frac (words(sizes) > 1 ? (i-1.0)/(words(sizes)-1) : 0) title sprintf('best of k at N = %%s', word(sizes,i))",
+             "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.6 lw 2 title sprintf('best of k at N = %%s', word(sizes,i))",
              sizes, name);
     snprintf(title, sizeof title, "Best of k seeds against a k-times larger model (%s)", v->task);
-    char setup[700];
-    log_tics(setup, sizeof setup, 'y', ylo, yhi);
-    strcat(setup, "unset colorbox");
-    figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)", setup, plot,
+    figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)", "", plot,
                 "The expected lowest final loss among k seeds (unbiased, from order statistics) at size N, placed at k·N, "
                 "against the loss the fitted law predicts for one model k times larger: points above the line mean "
                 "buying parameters beats buying seeds.");

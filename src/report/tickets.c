@@ -2,14 +2,27 @@
 // pruning, for tickets and their controls, and the best-validation step.
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "report/sections.h"
 
+enum { VARIANTS_LEN = 160 };
+
+// One row of NAME.csv: a level's means under the variant's name.
+static void level_row(FILE *c, const char *variant, const ReportTicketLevel *l) {
+    int n = l->runs;
+    double sd = n > 1 ? sqrt(fmax(0, (l->acc_sq - l->acc * l->acc) * n / (n - 1))) : 0;
+    fprintf(c, "%s,%d,%.6g,%.6g,%.4g,%.6g,%d\n", variant, l->level, l->density, l->acc, sd, l->best_step, n);
+}
+
 // NAME.csv: per variant and level, the mean density, test accuracy (and its sd over
 // runs) and best-validation step; the density range in *dlo, *dhi. Returns the rows
-// written, or −1 (a note says why).
-static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, double *dhi) {
+// written, or −1 (a note says why). The variants present, as gnuplot assignments of
+// their names and line styles (each variant keeps its colour), in variants[VARIANTS_LEN]:
+// the legend names only what was run.
+static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, double *dhi, char *variants) {
+    static const char *ORDER[] = { "ticket", "reinit", "random_mask", "oneshot", "dense" };
     ReportTicketLevels T;
     if (report_db_ticket_levels(db, &T) != 0) {
         report_note(r, "%s", jp_error());
@@ -20,15 +33,28 @@ static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, 
     fprintf(c, "variant,level,density,best_test_acc,acc_sd,best_step,runs\n");
     *dlo = INFINITY;
     *dhi = 0;
+    // Level 0 of every pruned variant is the dense network it was pruned from: its row is
+    // repeated at the head of each variant's rows, so each line starts at density 1.
+    const ReportTicketLevel *dense = NULL;
+    for (int i = 0; i < T.n; i++) if (strcmp(T.level[i].variant, "dense") == 0) dense = &T.level[i];
     for (int i = 0; i < T.n; i++) {
         const ReportTicketLevel *l = &T.level[i];
+        int first = i == 0 || strcmp(T.level[i - 1].variant, l->variant) != 0;
+        if (dense && first && l != dense) level_row(c, l->variant, dense);
+        level_row(c, l->variant, l);
         *dlo = fmin(*dlo, l->density);
         *dhi = fmax(*dhi, l->density);
-        int n = l->runs;
-        double sd = n > 1 ? sqrt(fmax(0, (l->acc_sq - l->acc * l->acc) * n / (n - 1))) : 0;
-        fprintf(c, "%s,%d,%.6g,%.6g,%.4g,%.6g,%d\n", l->variant, l->level, l->density, l->acc, sd, l->best_step, n);
     }
     fclose(c);
+    char names[80] = "", styles[24] = "";
+    for (size_t v = 0; v < sizeof ORDER / sizeof ORDER[0]; v++)
+        for (int i = 0; i < T.n; i++)
+            if (strcmp(T.level[i].variant, ORDER[v]) == 0) {
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? " " : "", ORDER[v]);
+                snprintf(styles + strlen(styles), sizeof styles - strlen(styles), "%s%zu", styles[0] ? " " : "", v + 1);
+                break;
+            }
+    snprintf(variants, VARIANTS_LEN, "variants = \"%s\"\nstyles = \"%s\"\n", names, styles);
     int rows = T.n;
     report_ticket_levels_free(&T);
     return rows;
@@ -39,26 +65,28 @@ void section_tickets(Report *r, ReportDb *db) {
                    "the smallest weights and retrains from the rewound weights (tickets), from new random weights "
                    "(reinit), with a random mask of the same layer-wise density, or in one shot.");
     double dlo, dhi;
+    char variants[VARIANTS_LEN];
     if (report_db_ticket_rows(db) == 0) {
         report_note(r, "no ticket experiments in this database (run jackpot tickets CONFIG --db …).");
-    } else if (write_levels(r, db, "tickets", &dlo, &dhi) > 0 && write_levels(r, db, "tickets_steps", &dlo, &dhi) > 0) {
+    } else if (write_levels(r, db, "tickets", &dlo, &dhi, variants) > 0 &&
+               write_levels(r, db, "tickets_steps", &dlo, &dhi, variants) > 0) {
         // density falls to the right (pruning proceeds left to right), on a log axis with labelled tics
         char setup[1200];
-        size_t k = (size_t)snprintf(setup, sizeof setup, "set logscale x\nset xrange [%g:%g]\n", dhi * 1.08, dlo / 1.08);
-        log_tics(setup + k, sizeof setup - k, 'x', dlo, dhi);
+        snprintf(setup, sizeof setup, "set logscale x\nset xrange [%g:%g]\n", dhi * 1.08, dlo / 1.08);
+        char plot[640];
+        snprintf(plot, sizeof plot, "%splot for [i=1:words(variants)] 'tickets.csv' skip 1 using "
+                 "(strcol(1) eq word(variants,i) ? $3 : NaN):4:5 with yerrorlines ls word(styles,i)+0 title word(variants,i) noenhanced",
+                 variants);
         figure_draw(r, "tickets", "Test accuracy against density", "fraction of weights remaining (log scale, pruning →)",
-                    "test accuracy at the best-validation step", setup,
-                    "variants = \"ticket reinit random_mask oneshot dense\"\n"
-                    "plot for [i=1:words(variants)] 'tickets.csv' skip 1 using (strcol(1) eq word(variants,i) ? $3 : NaN):4:5 "
-                    "with yerrorlines ls i title word(variants,i) noenhanced",
+                    "test accuracy at the best-validation step", setup, plot,
                     "Mean test accuracy (± sd over runs) of each pruning level: tickets above the reinit and random-mask "
                     "controls at the same density are what the lottery ticket hypothesis predicts.");
+        snprintf(plot, sizeof plot, "%splot for [i=1:words(variants)] 'tickets_steps.csv' skip 1 using "
+                 "(strcol(1) eq word(variants,i) ? $3 : NaN):6 with linespoints ls word(styles,i)+0 title word(variants,i) noenhanced",
+                 variants);
         figure_draw(r, "tickets_steps", "Best-validation step against density",
                     "fraction of weights remaining (log scale, pruning →)", "optimiser step of the best validation loss", setup,
-                    "variants = \"ticket reinit random_mask oneshot dense\"\n"
-                    "plot for [i=1:words(variants)] 'tickets_steps.csv' skip 1 using (strcol(1) eq word(variants,i) ? $3 : NaN):6 "
-                    "with linespoints ls i title word(variants,i) noenhanced",
-                    "When each pruning level reached its best validation loss: winning tickets learn faster than the dense "
+                    plot, "When each pruning level reached its best validation loss: winning tickets learn faster than the dense "
                     "network (earlier best step) down to moderate densities.");
     }
     report_section_end(r);
