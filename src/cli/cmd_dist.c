@@ -325,7 +325,8 @@ static void json_split(FILE *j, const VarianceSplit *v) {
 }
 
 static void json_group(FILE *j, const SeedGroupStats *G) {
-    fputs("{\"N\":", j); json_num(j, G->N); fputs(",\"D\":", j); json_num(j, G->D);
+    fputs("{\"label\":", j); json_str(j, G->label);   // tickets: the groups of one N differ in level and variant
+    fputs(",\"N\":", j); json_num(j, G->N); fputs(",\"D\":", j); json_num(j, G->D);
     fprintf(j, ",\"n\":%d,\"units\":{", G->n);
     for (int u = 0, first = 1; u < SEED_UNITS; u++) {
         if (!G->unit[u].present) continue;
