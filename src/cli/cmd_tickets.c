@@ -56,9 +56,10 @@ static const char HELP[] =
     "                them, else a plain line every JACKPOT_PROGRESS_S seconds [30])\n";
 
 // The progress of a tickets sweep: every stored row is one member's training done (two with the
-// instability copy, which a barrier marks; the loss shown is the last member's best validation
-// loss); a line per level and variant when the group's last
-// member stored it, with the elapsed time and the ETA from the FLOP rate so far.
+// instability copy, which a barrier marks). A line per level and variant once the group's last
+// member stored it, with the elapsed time and the ETA from the FLOP rate so far; the validation
+// loss shown is the last member's at its best step. Within a training only the ticker speaks:
+// imp_run reports no evaluations.
 typedef struct {
     Progress *p;
     const Group *g;
@@ -141,8 +142,11 @@ static int prune_groups(const TicketArgs *a, SweepDb *sd, const Group *groups, i
         group_label(&groups[g], label, sizeof label);
         if (!a->quiet) {
             pthread_mutex_lock(&p.mu);
-            fprintf(stderr, "%sensemble %d/%d: %s, %ld rounds\n", p.tty ? "\r\033[K" : "", g + 1, ng, label,
-                    groups[g].specs[0]->ticket_rounds);
+            const RunSpec *s = groups[g].specs[0];
+            char rounds[64];
+            if (s->ticket_rounds > 0) snprintf(rounds, sizeof rounds, "%ld rounds", s->ticket_rounds);
+            else snprintf(rounds, sizeof rounds, "rounds down to density %g", s->ticket_target_density);
+            fprintf(stderr, "%sensemble %d/%d: %s, %s\n", p.tty ? "\r\033[K" : "", g + 1, ng, label, rounds);
             pthread_mutex_unlock(&p.mu);
         }
         blas_set_threads(train_blas_threads(a->threads, groups[g].n));   // process-wide: the command sets it
