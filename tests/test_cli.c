@@ -446,6 +446,66 @@ static void test_json_valid_with_quotes_in_the_path(void **state) {
     assert_int_equal(rmdir(dir), 0);
 }
 
+static const char *const TICKET_LEVELS[] = { "0 dense", "1 ticket", "1 reinit", "1 random_mask", "1 oneshot",
+                                              "2 ticket", "2 reinit", "2 random_mask", "2 oneshot" };
+
+// `jackpot tickets` off a terminal: a line per level and variant, each with the progress (elapsed, ETA)
+// after the mean test accuracy, then the group's line.
+static void expect_ticket_progress(const char *out) {
+    for (size_t i = 0; i < sizeof TICKET_LEVELS / sizeof *TICKET_LEVELS; i++) {
+        char level[32];
+        snprintf(level, sizeof level, "level  %s ", TICKET_LEVELS[i]);
+        const char *l = strstr(out, level), *end = l ? strchr(l, '\n') : NULL;
+        if (!l || !end) fail_msg("no line '%s' in:\n%s", level, out);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(end - l), l);
+        if (!strstr(line, "mean test acc") || !strstr(line, "| groups 0/1  runs 0/2") || !strstr(line, " ETA "))
+            fail_msg("level line without its progress: %s", line);
+    }
+    if (!strstr(out, "group 784-16-10 D=2000 80 steps ×2 done in") || !strstr(out, "groups 1/1  runs 2/2"))
+        fail_msg("no group line in:\n%s", out);
+}
+
+// `jackpot status` on it: per level the trainings (a row each, one more per barrier) and their
+// FLOPs, at 6 · 12730 parameters · 50 · 80 steps = 305,520,000 each, and the levels per run.
+static void expect_ticket_status(const char *db) {
+    static char out[1 << 16];
+    char args[128];
+    snprintf(args, sizeof args, "status --db %s", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    const char *want[] = { "level  density  runs trainings        FLOPs  variants",
+                           "      0   100.0%     2         4    1.222e+09  dense",   // dense and its copy
+                           "run 1 (hidden 16, init 0, done): 3 levels (0–2), density 64",
+                           "run 2 (hidden 16, init 1, done): 3 levels (0–2)" };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(out, want[i])) fail_msg("status: no '%s' in:\n%s", want[i], out);
+    // levels 1 and 2: 4 variants and the copy per run
+    const char *l1 = strstr(out, "      1    80.");
+    const char *l2 = strstr(out, "      2    64.");
+    if (!l1 || !l2 || strncmp(strchr(l1, '%'), "%     2        10    3.055e+09", 30) || strncmp(strchr(l2, '%'), "%     2        10    3.055e+09", 30))
+        fail_msg("status: levels 1 and 2 not at 10 trainings, 3.055e+09 FLOPs:\n%s", out);
+}
+
+// `jackpot dist` on it (a database of tickets alone: --tickets by itself): a row per (level,
+// variant), n = the 2 seeds; --where on the tickets row keeps the tickets only.
+static void expect_ticket_dist(const char *db) {
+    static char out[1 << 16];
+    char args[256];
+    snprintf(args, sizeof args, "dist --db %s --no-save", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!strstr(out, "as --tickets") || !strstr(out, ": 9 groups, loss")) fail_msg("dist:\n%s", out);
+    for (size_t i = 0; i < sizeof TICKET_LEVELS / sizeof *TICKET_LEVELS; i++) {
+        char label[64];
+        snprintf(label, sizeof label, "N=12730 D=2000 level %s ", TICKET_LEVELS[i]);
+        const char *l = strstr(out, label), *pct = l ? strchr(l, '%') : NULL;
+        int n = 0;
+        if (!pct || sscanf(pct + 1, "%d", &n) != 1 || n != 2) fail_msg("dist: no row '%s' with n = 2:\n%s", label, out);
+    }
+    snprintf(args, sizeof args, "dist --db %s --no-save --tickets --metric best --unit accuracy --where \"t.variant = 'ticket'\"", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!strstr(out, ": 2 groups, accuracy") || !strstr(out, "level 2 ticket") || strstr(out, "reinit")) fail_msg("dist --tickets:\n%s", out);
+}
+
 static void test_tickets_end_to_end(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -459,8 +519,13 @@ static void test_tickets_end_to_end(void **state) {
     close(fd);
     char args[256], db[64];
     snprintf(db, sizeof db, "%s.db", path);
-    snprintf(args, sizeof args, "tickets %s --db %s --quiet", path, db);
+    // Progress off a terminal (a pipe): a line per level and variant with the elapsed time and ETA.
+    setenv("JACKPOT_PROGRESS_S", "0", 1);
+    snprintf(args, sizeof args, "tickets %s --db %s", path, db);
     assert_int_equal(run(args, out, sizeof out), 0);
+    unsetenv("JACKPOT_PROGRESS_S");
+    expect_ticket_progress(out);
+    snprintf(args, sizeof args, "tickets %s --db %s --quiet", path, db);
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
     sqlite3_stmt *st;
@@ -474,8 +539,12 @@ static void test_tickets_end_to_end(void **state) {
     sqlite3_finalize(st);
     sqlite3_close(h);
     assert_int_equal(run(args, out, sizeof out), 0);   // done: nothing to do again
+    assert_null(strstr(out, "level"));
+    expect_ticket_status(db);
+    expect_ticket_dist(db);
     remove(path);
     remove(db);
+    expect_usage_error("dist --csv x.csv --tickets", "--tickets reads a database's tickets table");
     expect_usage_error("tickets examples/width_sweep.yaml --db /tmp/none.db", "tickets.rounds: expected at least 1 pruning round");
 }
 

@@ -11,6 +11,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "seeds/study.h"
+#include "seeds/tickets.h"
 #include "stats/describe.h"
 #include "store/store.h"
 
@@ -45,6 +46,12 @@ static const char HELP[] =
     "--full prints all of the above for every unit.\n"
     "\n"
     "  --db FILE        a jackpot database (groups = runs equal but for their seeds)\n"
+    "  --tickets        the tickets table (jackpot tickets): ticket quality across seeds at\n"
+    "                   each density, a group per (architecture, level, variant), its runs\n"
+    "                   the ensemble's seeds; --where may test the row t (\"t.variant =\n"
+    "                   'ticket'\"). The table leaves out the spread against N and the law\n"
+    "                   (they would pool levels; --full and --json keep them). Chosen by\n"
+    "                   itself when the database has ticket rows and no run summaries\n"
     "  --sweep NAME     only this sweep's runs\n"
     "  --where SQL      a condition on runs r, e.g. \"r.depth = 2\"\n"
     "  --metric M       final (test metrics at the end) | best (at the best-validation step) [final]\n"
@@ -64,6 +71,7 @@ typedef struct {
     const char *cols[6];       // group, N, loss, acc, init, data
     SeedOptions o;
     int json, save, full, unit;   // unit: the compact table's, an index into seed_unit_names
+    int tickets;                  // --tickets, or a database of tickets alone
 } DistArgs;
 
 // The index of unit name s in seed_unit_names; a name not there exits with status 2.
@@ -85,6 +93,7 @@ static int parse_args(int argc, char **argv, DistArgs *a) {
         { "boot", required_argument, 0, 'b' },     { "seed", required_argument, 0, 'S' },
         { "json", no_argument, 0, 'j' },           { "no-save", no_argument, 0, 'n' },
         { "full", no_argument, 0, 'f' },           { "unit", required_argument, 0, 'u' },
+        { "tickets", no_argument, 0, 'T' },
         { "help", no_argument, 0, 'h' },           { 0, 0, 0, 0 },
     };
     *a = (DistArgs){ .metric = "final", .cols = { "group", "N", "loss", "acc", "init", "data" },
@@ -106,6 +115,7 @@ static int parse_args(int argc, char **argv, DistArgs *a) {
         case 'j': a->json = 1; break;
         case 'n': a->save = 0; break;
         case 'f': a->full = 1; break;
+        case 'T': a->tickets = 1; break;
         case 'u': a->unit = unit_arg(optarg); break;
         case 'h': fputs(HELP, stdout); return 1;
         case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
@@ -114,6 +124,7 @@ static int parse_args(int argc, char **argv, DistArgs *a) {
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!a->db == !a->csv) usage_error(CMD, "give the runs with exactly one of --db and --csv");
+    if (a->tickets && a->csv) usage_error(CMD, "--tickets reads a database's tickets table, not a --csv");
     return 0;
 }
 
@@ -251,7 +262,8 @@ static void compact_spread(FILE *t, const SeedStudy *st, int unit) {
     }
 }
 
-static void print_compact(FILE *t, const SeedStudy *st, int unit) {
+// across_sizes: the spread against N and the law (not for tickets: they would pool the levels).
+static void print_compact(FILE *t, const SeedStudy *st, int unit, int across_sizes) {
     int label_w = 5;   // strlen("group")
     for (int g = 0; g < st->n_groups; g++) {
         int w = (int)strlen(st->group[g].label);
@@ -263,6 +275,7 @@ static void print_compact(FILE *t, const SeedStudy *st, int unit) {
     fprintf(t, "%3s  %-*s %5s %9s %9s %9s %9s %9s %9s %9s  verdict (Anderson–Darling at 5%%; tails from n = %d)\n", "#", label_w,
             "group", "n", "mean", "std", "min", "q05", "median", "q95", "max", SEED_TAIL_MIN_N);
     for (int g = 0; g < st->n_groups; g++) compact_row(t, g, &st->group[g], unit, label_w);
+    if (!across_sizes) return;
     compact_spread(t, st, unit);
     text_law(t, &st->law);
 }
@@ -312,7 +325,8 @@ static void json_split(FILE *j, const VarianceSplit *v) {
 }
 
 static void json_group(FILE *j, const SeedGroupStats *G) {
-    fputs("{\"N\":", j); json_num(j, G->N); fputs(",\"D\":", j); json_num(j, G->D);
+    fputs("{\"label\":", j); json_str(j, G->label);   // tickets: the groups of one N differ in level and variant
+    fputs(",\"N\":", j); json_num(j, G->N); fputs(",\"D\":", j); json_num(j, G->D);
     fprintf(j, ",\"n\":%d,\"units\":{", G->n);
     for (int u = 0, first = 1; u < SEED_UNITS; u++) {
         if (!G->unit[u].present) continue;
@@ -382,8 +396,13 @@ int cmd_dist(int argc, char **argv) {
     DistArgs a;
     if (parse_args(argc, argv, &a)) return 0;
     Samples S;
-    int rc = a.csv ? samples_from_csv(a.csv, a.cols[0], a.cols[1], a.cols[2], a.cols[3], a.cols[4], a.cols[5], &S)
-                   : samples_from_store(a.db, a.sweep, a.metric, a.where, &S);
+    if (a.db && !a.tickets && tickets_only_db(a.db, a.metric)) {
+        a.tickets = 1;
+        fprintf(stderr, "jackpot dist: %s holds tickets alone: ticket quality across seeds (as --tickets)\n", a.db);
+    }
+    int rc = a.csv       ? samples_from_csv(a.csv, a.cols[0], a.cols[1], a.cols[2], a.cols[3], a.cols[4], a.cols[5], &S)
+             : a.tickets ? samples_from_tickets(a.db, a.sweep, a.metric, a.where, &S)
+                         : samples_from_store(a.db, a.sweep, a.metric, a.where, &S);
     if (rc != 0) { fprintf(stderr, "jackpot dist: %s\n", jp_error()); return 1; }
     SeedStudy st;
     seed_study_run(&S, a.db, &a.o, &st);
@@ -394,7 +413,7 @@ int cmd_dist(int argc, char **argv) {
     if (a.json && text) printf("%s\n", text);
     else if (a.json) { print_json(stdout, &st); printf("\n"); }
     else if (a.full) print_text(stdout, &st);
-    else print_compact(stdout, &st, a.unit);
+    else print_compact(stdout, &st, a.unit, !a.tickets);
     if (save) record(a.db, &st, text, a.json);
     free(text);
     seed_study_free(&st);

@@ -18,7 +18,9 @@ static const char HELP[] =
     "Counts runs by status (overall and per sweep), lists failures with their errors and\n"
     "diverged runs with their step, and gives the training time used and an estimate of\n"
     "the time left (pending FLOPs at the FLOP rate observed so far). Safe to run while a\n"
-    "sweep is running.\n"
+    "sweep is running. A tickets database (jackpot tickets) also shows every pruning\n"
+    "level (density, runs, trainings, FLOPs, variants) and the levels each run has\n"
+    "stored; its time used and left count every training of every level.\n"
     "\n"
     "  --db FILE   the database     [runs.db]\n";
 
@@ -35,6 +37,26 @@ static void print_counts(const StoreRunCounts *c) {
         printf(" %ld %s%s", c->by_status[i], store_status_names[i], i < STATUS_COUNT - 1 ? "," : "\n");
 }
 
+// Tickets: every level's trainings and FLOPs, then the levels each run has stored.
+static void print_tickets(const StoreStatus *s) {
+    if (!s->n_ticket_levels) return;
+    printf("tickets: %ld runs with levels stored; a level's FLOPs are its trainings (a row each, the masked network "
+           "trained dense, and the instability copy where a barrier was measured) × the run's planned FLOPs\n",
+           s->ticket_runs_total);
+    printf("  %5s %8s %5s %9s %12s  %s\n", "level", "density", "runs", "trainings", "FLOPs", "variants");
+    for (int i = 0; i < s->n_ticket_levels; i++) {
+        const StoreTicketLevel *l = &s->ticket_levels[i];
+        printf("  %5d %7.1f%% %5ld %9ld %12.4g  %s\n", l->level, 100 * l->density, l->runs, l->trainings, l->flops, l->variants);
+    }
+    printf("levels done per run:\n");
+    for (int i = 0; i < s->n_ticket_runs; i++) {
+        const StoreTicketRun *t = &s->ticket_runs[i];
+        printf("  run %ld (hidden %s, init %ld, %s): %ld levels (0–%ld), density %.1f%%, %.4g FLOPs\n", t->id, t->hidden,
+               t->init_seed, t->status, t->levels, t->last_level, 100 * t->density, t->flops);
+    }
+    if (s->ticket_runs_total > s->n_ticket_runs) printf("  … and %ld more runs\n", s->ticket_runs_total - s->n_ticket_runs);
+}
+
 static void print_status(const char *db, const StoreStatus *s) {
     printf("%s: schema %ld\nall: ", db, s->schema);
     print_counts(&s->all);
@@ -49,6 +71,7 @@ static void print_status(const char *db, const StoreStatus *s) {
         if (!strcmp(p->status, "failed")) printf(": %s\n", p->error);
         else printf(" at step %ld\n", p->diverged_step);
     }
+    print_tickets(s);
     char u[32], l[32];
     duration(isfinite(s->used_s) ? s->used_s : 0, u, sizeof u);
     double rate = s->done_flops / s->used_s;

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "nn/blas.h"
+#include "sweep/progress.h"
 #include "sweep/scheduler.h"
 #include "sweep/tickets.h"
 
@@ -49,14 +51,39 @@ static const char HELP[] =
     "  --wait        wait for another runner instead of refusing\n"
     "  --force-foreign-db  write into an SQLite file that is not a jackpot database\n"
     "                (refused and left untouched without it)\n"
-    "  --quiet       no progress lines\n";
+    "  --quiet       no progress lines (else: a line per level and variant with the mean\n"
+    "                test accuracy, elapsed time and ETA; on a terminal a live line between\n"
+    "                them, else a plain line every JACKPOT_PROGRESS_S seconds [30])\n";
+
+// The progress of a tickets sweep: every stored row is one member's training done (two with the
+// instability copy, which a barrier marks). A line per level and variant once the group's last
+// member stored it, with the elapsed time and the ETA from the FLOP rate so far; the validation
+// loss shown is the last member's at its best step. Within a training only the ticker speaks:
+// imp_run reports no evaluations.
+typedef struct {
+    Progress *p;
+    const Group *g;
+    double member_flops;     // one training of one member: the spec's planned FLOPs
+    long steps;
+    double acc_sum;          // this level and variant's test accuracy so far, over the members
+} TicketProgress;
 
 static void print_row(void *ctx, const TicketRecord *r) {
-    (void)ctx;
+    TicketProgress *t = ctx;
     const MemberSummary *s = &r->summary;
-    if (r->member == 0)
-        fprintf(stderr, "  level %2d %-11s %5.1f%% of weights: member 0 test acc %.2f%% at its best-val step %ld%s\n", r->level,
-                r->variant, 100 * r->density, 100 * s->best.test_acc, s->best.step, isfinite(r->barrier) ? " (with barrier)" : "");
+    t->acc_sum = (r->member == 0 ? 0 : t->acc_sum) + s->best.test_acc;
+    if (r->member != t->g->n - 1) return;
+    // The members train together and store their rows at once: one advance for all of them, so
+    // that the rate is not measured over the microseconds between their rows.
+    double trainings = (isfinite(r->barrier) ? 2 : 1) * t->g->n;
+    progress_advance(t->p, trainings * t->member_flops, trainings * (double)t->steps, 0, s->best.val_loss);
+    char line[320];
+    pthread_mutex_lock(&t->p->mu);   // the ticker draws under it: the live line is cleared, then redrawn below
+    progress_status(t->p, t->p->now(), line, sizeof line);
+    fprintf(stderr, "%s  level %2d %-11s %5.1f%% of weights: mean test acc %.2f%% at the best-val step%s | %s\n",
+            t->p->tty ? "\r\033[K" : "", r->level, r->variant, 100 * r->density, 100 * t->acc_sum / t->g->n,
+            isfinite(r->barrier) ? " (with barrier)" : "", line);
+    pthread_mutex_unlock(&t->p->mu);
 }
 
 typedef struct { const char *db, *config; int threads, wait, quiet, foreign_ok; } TicketArgs;
@@ -89,25 +116,47 @@ static int parse_args(int argc, char **argv, TicketArgs *a) {
     return 0;
 }
 
+// The planned FLOPs of taking every group through IMP (all levels, controls and copies).
+static double planned_flops(const Group *groups, int ng) {
+    double f = 0;
+    for (int g = 0; g < ng; g++) {
+        ImpOptions o = tickets_imp_options(groups[g].specs[0]);
+        f += spec_planned_flops(groups[g].specs[0]) * groups[g].n * tickets_trainings(&o);
+    }
+    return f;
+}
+
 // Each ensemble in turn until one fails or a signal stops them: 0, 1 (the error printed) or 130.
 static int prune_groups(const TicketArgs *a, SweepDb *sd, const Group *groups, int ng) {
     TaskCache tasks;
     task_cache_init(&tasks);
+    Progress p;
+    long runs = 0;
+    for (int g = 0; g < ng; g++) runs += groups[g].n;
+    progress_init(&p, ng, runs, sd->runs.before, planned_flops(groups, ng), a->quiet);
     int status = 0;
     for (int g = 0; g < ng && !atomic_load(&cli_stop) && status == 0; g++) {
         const Task *task = task_cache_get(&tasks, groups[g].specs[0], NULL);
         if (!task) { fprintf(stderr, "jackpot tickets: %s\n", jp_error()); status = 1; break; }
+        char label[128];
+        group_label(&groups[g], label, sizeof label);
         if (!a->quiet) {
-            char label[128];
-            group_label(&groups[g], label, sizeof label);
-            fprintf(stderr, "ensemble %d/%d: %s, %ld rounds\n", g + 1, ng, label, groups[g].specs[0]->ticket_rounds);
+            pthread_mutex_lock(&p.mu);
+            const RunSpec *s = groups[g].specs[0];
+            char rounds[64];
+            if (s->ticket_rounds > 0) snprintf(rounds, sizeof rounds, "%ld rounds", s->ticket_rounds);
+            else snprintf(rounds, sizeof rounds, "rounds down to density %g", s->ticket_target_density);
+            fprintf(stderr, "%sensemble %d/%d: %s, %s\n", p.tty ? "\r\033[K" : "", g + 1, ng, label, rounds);
+            pthread_mutex_unlock(&p.mu);
         }
         blas_set_threads(train_blas_threads(a->threads, groups[g].n));   // process-wide: the command sets it
-        if (tickets_train_group(&sd->st, &groups[g], task, a->threads, &cli_stop, a->quiet ? NULL : print_row, NULL) < 0) {
-            fprintf(stderr, "jackpot tickets: %s\n", jp_error());
-            status = 1;
-        }
+        TicketProgress tp = { &p, &groups[g], spec_planned_flops(groups[g].specs[0]), groups[g].specs[0]->steps, 0 };
+        double t0 = clock_now_s();
+        int rc = tickets_train_group(&sd->st, &groups[g], task, a->threads, &cli_stop, a->quiet ? NULL : print_row, &tp);
+        if (rc < 0) { fprintf(stderr, "jackpot tickets: %s\n", jp_error()); status = 1; }
+        else if (rc == 0) progress_group_done(&p, label, groups[g].n, clock_now_s() - t0, 1);
     }
+    progress_finish(&p);
     if (atomic_load(&cli_stop) && status == 0) { fprintf(stderr, "jackpot tickets: interrupted; rerun to resume\n"); status = 130; }
     task_cache_free(&tasks);
     return status;

@@ -29,6 +29,26 @@ typedef struct {
 
 #define STORE_STATUS_MAX_PROBLEMS 50
 
+// Lottery tickets (jackpot tickets): one level of IMP over every run that stored it. The store
+// keeps no FLOPs per level: a level's are its trainings (one per stored row, the masked network
+// trained dense, plus the instability copy where a barrier was measured) × runs.planned_flops
+// (one training of the run).
+typedef struct {
+    int level;
+    long runs, rows, trainings;
+    double density;                 // mean weights kept by the level's dense or ticket rows
+    char variants[96];              // "ticket, reinit, …"
+    double flops;
+} StoreTicketLevel;
+
+typedef struct {
+    long id, init_seed, levels, last_level;     // levels: distinct levels stored
+    char *hidden, *status;                      // "(null)" where NULL
+    double density, flops;                      // the lowest density of its ticket rows; its levels' FLOPs
+} StoreTicketRun;
+
+#define STORE_STATUS_MAX_TICKET_RUNS 50
+
 typedef struct {
     long schema;                    // PRAGMA user_version
     StoreRunCounts all;
@@ -39,7 +59,13 @@ typedef struct {
     long launches;
     double used_s;                  // sum of the launches' wall time; NaN when none is recorded
     double done_flops, left_flops;  // planned FLOPs of the done and diverged runs, of the pending and
-                                    // running ones; NaN when there are none
+                                    // running ones; NaN when there are none. Tickets runs count every
+                                    // training of their levels (done: stored; left: planned, less stored)
+    StoreTicketLevel *ticket_levels;    // [n_ticket_levels] by level; none without tickets
+    int n_ticket_levels;
+    StoreTicketRun *ticket_runs;        // [n_ticket_runs] the first 50 runs with stored levels, by id
+    int n_ticket_runs;
+    long ticket_runs_total;             // runs with stored levels
 } StoreStatus;
 
 // Reads it all in one read transaction (a consistent snapshot while a runner writes).

@@ -1,5 +1,6 @@
 #include "sweep/tickets.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +21,13 @@ ImpOptions tickets_imp_options(const RunSpec *s) {
                          .rewind_step = s->ticket_rewind_step, .reinit = s->ticket_reinit,
                          .random_mask = s->ticket_random_mask, .oneshot = s->ticket_oneshot,
                          .instability_points = (int)s->ticket_instability_points };
+}
+
+double tickets_trainings(const ImpOptions *o) {
+    double rounds = o->rounds;
+    if (rounds < 1 && o->target_density > 0) rounds = fmin(100, fmax(1, ceil(log(o->target_density) / log(1 - o->rate))));
+    double per_round = 1 + (o->reinit != 0) + (o->random_mask != 0) + (o->oneshot != 0);
+    return 1 + rounds * per_round + (o->instability_points >= 2 ? rounds + 1 : 0);
 }
 
 typedef struct {

@@ -14,6 +14,13 @@ int tickets_check_specs(const RunSpec *specs, long n);
 // The pruning options of a spec's tickets: section.
 ImpOptions tickets_imp_options(const RunSpec *s);
 
+// Trainings of one member through IMP with these options, each of the spec's planned FLOPs (a
+// masked network is trained dense, the pruned weights held at zero): level 0 trains the dense
+// network, every round the ticket and each control; with instability_points ≥ 2 every level one
+// more (the copy with another data order). With target_density and no rounds, the rounds that the
+// all-layer rate needs: the output layer's slower rate can make it a round or two more.
+double tickets_trainings(const ImpOptions *o);
+
 // Called after each row is stored (progress), NULL for none.
 typedef void (*TicketRowFn)(void *ctx, const TicketRecord *r);
 
