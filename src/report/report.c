@@ -125,10 +125,12 @@ static int split_views(Report *r, ReportDb *db, const TaskView *base, TaskView *
     }
     int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, n = 1;
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
-    if (base->group_by) {   // the --group-by field is drawn as series within the view, not split off
+    if (base->group_by) {   // the --group-by field (or its column: lr for optim.lr) is series within the view, not split off
         int k = 0;
-        for (int i = 0; i < n_conf; i++)
-            if (strcmp(d.field[conf[i]], base->group_by)) conf[k++] = conf[i];
+        for (int i = 0; i < n_conf; i++) {
+            const char *field = d.field[conf[i]], *dot = strrchr(field, '.');
+            if (strcmp(field, base->group_by) && !(dot && !strcmp(dot + 1, base->group_by))) conf[k++] = conf[i];
+        }
         n_conf = k;
     }
     if (n_cov) {
