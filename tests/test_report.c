@@ -205,6 +205,33 @@ static void test_report_renders_in_chromium(void **state) {
     assert_true(file_size(out, "screenshot", "png") > 50000);   // a blank page compresses to a few kB
 }
 
+// --sweep and --where reach every section: the overview lists only the chosen sweep, and the
+// lottery tickets section only the chosen runs' tickets.
+static void test_report_selection_reaches_overview_and_tickets(void **state) {
+    (void)state;
+    char cmd[1024], out[160], path[400];
+    snprintf(out, sizeof out, "%s/only_toy", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --sweep toy > /dev/null 2>&1", bin(), db, out);
+    assert_int_equal(sh(cmd), 0);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<tr><td>toy</td>"));
+    assert_null(strstr(html, "<tr><td>tk</td>"));
+    assert_non_null(strstr(html, "no ticket experiments"));
+    free(html);
+    assert_true(file_size(out, "tickets", "csv") < 0);
+    snprintf(out, sizeof out, "%s/only_tk", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --where \"r.task = 'fashion-mnist'\" > /dev/null 2>&1", bin(), db, out);
+    assert_int_equal(sh(cmd), 0);
+    assert_true(file_size(out, "tickets", "png") > 0);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    html = slurp(path);
+    assert_non_null(strstr(html, "<tr><td>tk</td>"));
+    assert_null(strstr(html, "<tr><td>toy</td>"));
+    free(html);
+}
+
 // --group-by: a sweep of two learning rates × 3 widths (2 seeds) drawn as one series per rate in
 // L(N), the learning curves and the spread across seeds; --where narrows it to one series;
 // a field no run has is refused with exit 2, naming it.
@@ -294,6 +321,7 @@ int main(void) {
         cmocka_unit_test(test_report_writes_every_figure),
         cmocka_unit_test(test_report_renders_in_chromium),
         cmocka_unit_test(test_report_group_by),
+        cmocka_unit_test(test_report_selection_reaches_overview_and_tickets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
