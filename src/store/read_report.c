@@ -75,6 +75,8 @@ int report_db_select(ReportDb *db, const char *sweep, const char *where) {
     if (where_prepare(db->h, "SELECT 1 FROM runs r WHERE 1", where, NULL, &st) != 0) return jp_fail("%s: %s", db->path, jp_error());
     sqlite3_finalize(st);
     free(db->sel);
+    free(db->sweep);
+    free(db->where);
     db->sel = selection(sweep);
     db->sweep = sweep ? xstrdup(sweep) : NULL;
     db->where = where ? xstrdup(where) : NULL;
