@@ -232,8 +232,8 @@ static void test_report_selection_reaches_overview_and_tickets(void **state) {
     free(html);
 }
 
-// --group-by: a sweep of two learning rates × 3 widths (2 seeds) drawn as one series per rate in
-// L(N), the learning curves and the spread across seeds; --where narrows it to one series;
+// --group-by: a sweep of two learning rates × 3 widths × 3 training-set sizes (2 seeds) drawn as one
+// series per rate in L(N), L(D), the learning curves and the spread across seeds; --where narrows it to one series;
 // a field no run has is refused with exit 2, naming it.
 static int csv_has_group(const char *out, const char *name, const char *value) {
     char path[400], needle[64];
@@ -254,7 +254,7 @@ static void test_report_group_by(void **state) {
     FILE *f = fopen(yaml, "w");
     fputs("name: lrs\ntask: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, zipf: 1.3, eval_per_concept: 16}\n"
           "model: {depth: 1}\nbudget: {batch: 64, steps: 200, evals: 4}\n"
-          "grid: {optim.lr: [0.01, 0.001], model.width: [4, 8, 16]}\nseeds: {init: 2}\n", f);
+          "grid: {optim.lr: [0.01, 0.001], model.width: [4, 8, 16], task.train_size: [256, 512, 1024]}\nseeds: {init: 2}\n", f);
     fclose(f);
     snprintf(cmd, sizeof cmd, "%s run %s --db %s --quiet > %s/lrs.log 2>&1", bin(), yaml, gdb, dir);
     assert_int_equal(sh(cmd), 0);
@@ -262,8 +262,8 @@ static void test_report_group_by(void **state) {
     snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --group-by optim.lr > %s/by_lr.log 2>&1", bin(), gdb, out, dir);
     assert_int_equal(sh(cmd), 0);
     const char *figs[] = { "loss_vs_N_sparse_parity", "curves_vs_steps_sparse_parity", "curves_vs_flops_sparse_parity",
-                           "seeds_spread_sparse_parity" };
-    for (int i = 0; i < 4; i++) {   // one figure holding both rates (not a figure per rate)
+                           "seeds_spread_sparse_parity", "loss_vs_D_sparse_parity" };
+    for (int i = 0; i < 5; i++) {   // one figure holding both rates (not a figure per rate)
         assert_true(file_size(out, figs[i], "png") > 0);
         if (!csv_has_group(out, figs[i], "0.001") || !csv_has_group(out, figs[i], "0.01")) fail_msg("%s.csv lacks a rate", figs[i]);
     }
@@ -291,7 +291,7 @@ static void test_report_group_by(void **state) {
     snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --group-by optim.lr --where 'r.lr < 0.005' > /dev/null 2>&1",
              bin(), gdb, out);
     assert_int_equal(sh(cmd), 0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         assert_true(csv_has_group(out, figs[i], "0.001"));
         assert_false(csv_has_group(out, figs[i], "0.01"));
     }

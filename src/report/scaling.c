@@ -168,11 +168,11 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     return rc;
 }
 
-// --group-by: NAME.csv of L(N) with one series per value: its runs and its own fitted law.
-static int law_groups_data(const TaskView *v, const LawFit *L, const int *ok, const char *name) {
+// --group-by: NAME.csv of L(N) or L(D) with one series per value: its runs and its own fitted law.
+static int law_groups_data(const TaskView *v, Axis4 a, const LawFit *L, const int *ok, const char *name) {
     FILE *c = figure_data(v->r, name);
     if (!c) return -1;
-    fprintf(c, "kind,group,%s,n_params,loss\n", v->group_by);
+    fprintf(c, "kind,group,%s,%s,loss\n", v->group_by, a == AXIS_N ? "n_params" : "train_size");
     for (int g = 0; g < v->n_groups; g++) {
         if (!ok[g]) continue;
         const Points *P = &L[g].P;
@@ -180,9 +180,9 @@ static int law_groups_data(const TaskView *v, const LawFit *L, const int *ok, co
         for (int i = 0; i < P->n; i++) {
             fprintf(c, "run,%d,", g + 1);
             group_value_csv(c, v, g);
-            fprintf(c, ",%.9g,%.9g\n", P->x[AXIS_N][i], P->loss[i]);
-            xmin = fmin(xmin, P->x[AXIS_N][i]);
-            xmax = fmax(xmax, P->x[AXIS_N][i]);
+            fprintf(c, ",%.9g,%.9g\n", P->x[a][i], P->loss[i]);
+            xmin = fmin(xmin, P->x[a][i]);
+            xmax = fmax(xmax, P->x[a][i]);
         }
         for (int i = 0; i <= 40; i++) {
             double x = exp(log(xmin / 1.3) + (log(xmax * 1.3) - log(xmin / 1.3)) * i / 40.0);
@@ -195,12 +195,12 @@ static int law_groups_data(const TaskView *v, const LawFit *L, const int *ok, co
     return 0;
 }
 
-// --group-by: the L(N) figure, one colour per value (its runs and its law, α in the key).
+// --group-by: the L(N) or L(D) figure, one colour per value (its runs and its law, α in the key).
 static void law_groups_draw(const TaskView *v, const LawFit *L, const int *ok, int any, const char *name, const char *what) {
     char plot[6000], caption[2000], title[300];
     size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale xy\nplot ");
-    size_t kc = (size_t)snprintf(caption, sizeof caption, "Every run's %s against N on log–log axes, one colour per %s, "
-                                 "each with the power law fitted to its own runs:", L[any].mname, v->group_by);
+    size_t kc = (size_t)snprintf(caption, sizeof caption, "Every run's %s against %s on log–log axes, one colour per %s, "
+                                 "each with the power law fitted to its own runs:", L[any].mname, L[any].sym, v->group_by);
     int drawn = 0;   // the file named once, then ''
     for (int g = 0; g < v->n_groups && k < sizeof plot; g++) {
         if (!ok[g]) continue;
@@ -216,24 +216,26 @@ static void law_groups_draw(const TaskView *v, const LawFit *L, const int *ok, i
                                    f->report[2], f->lo[2], f->hi[2], f->report[0]);
     }
     if (kc < sizeof caption && caption[kc - 1] == ';') caption[kc - 1] = '.';
-    snprintf(title, sizeof title, "Test loss against N by %s (%s, %s)", v->group_by, v->task, what);
+    snprintf(title, sizeof title, "Test loss against %s by %s (%s, %s)", L[any].sym, v->group_by, v->task, what);
     figure_draw(v->r, name, title, L[any].unit, loss_axis(L[any].mname), "", plot, caption);
 }
 
-// --group-by: L(N) at d_star for each value of the field, one figure; their rows in the table.
-static void law_groups(TaskView *v, const char *what) {
+// --group-by: L(N) at training-set size `at` (axis N) or L(D) at model size `at` (axis D) for each
+// value of the field, in one figure; their rows in the fitted-parameters table.
+static void law_groups(TaskView *v, Axis4 a, long at, const char *what) {
     LawFit L[MAX_GROUPS];
     int ok[MAX_GROUPS], n_ok = 0, last = 0;
     for (int g = 0; g < v->n_groups; g++) {
-        char *where = report_cond_train_size(v->group_where[g], v->d_star), label[60];   // L->data holds "task, label"
+        char *where = a == AXIS_N ? report_cond_train_size(v->group_where[g], at) : report_cond_model_size(v->group_where[g], at);
+        char label[60];   // L->data holds "task, label"
         snprintf(label, sizeof label, "%.36s, %.20s", v->group_label[g], what);
-        ok[g] = law_fit(v, AXIS_N, where, label, &L[g]) == 0;
+        ok[g] = law_fit(v, a, where, label, &L[g]) == 0;
         if (ok[g]) { n_ok++; last = g; }
         free(where);
     }
     char name[96];
-    snprintf(name, sizeof name, "loss_vs_N_%s", v->tag);
-    if (n_ok && law_groups_data(v, L, ok, name) == 0) law_groups_draw(v, L, ok, last, name, what);
+    snprintf(name, sizeof name, "loss_vs_%s_%s", a == AXIS_N ? "N" : "D", v->tag);
+    if (n_ok && law_groups_data(v, a, L, ok, name) == 0) law_groups_draw(v, L, ok, last, name, what);
     for (int g = 0; g < v->n_groups; g++) {
         if (!ok[g]) continue;
         law_rows(v->r, &L[g]);
@@ -394,7 +396,7 @@ void section_scaling(TaskView *v) {
     char what[96];
     if (v->d_star) snprintf(what, sizeof what, "D = %ld", v->d_star);
     else snprintf(what, sizeof what, "%s", strncmp(v->task, "fashion-mnist", 13) ? "fresh samples" : "D = the whole pool");
-    if (v->n_sizes_at_d >= 3 && v->n_groups) law_groups(v, what);
+    if (v->n_sizes_at_d >= 3 && v->n_groups) law_groups(v, AXIS_N, v->d_star, what);
     else if (v->n_sizes_at_d >= 3) v->have_law = law_figure(v, AXIS_N, v->where_d, what, v->law_theta) == 0;
     else report_note(r, "L(N): needs 3 or more model sizes at one training-set size (the most here: %d).", v->n_sizes_at_d);
 
@@ -402,8 +404,9 @@ void section_scaling(TaskView *v) {
     long n_star;
     int k;
     report_db_most_sizes_at_n(v->db, v->where_task, &n_star, &k);
-    if (v->n_groups) {
-        report_note(r, "L(D): not drawn with --group-by (draw each %s on its own with --where).", v->group_by);
+    if (k >= 3 && v->n_groups) {
+        snprintf(what, sizeof what, "N = %ld", n_star);
+        law_groups(v, AXIS_D, n_star, what);
     } else if (k >= 3) {
         char *where = report_cond_model_size(v->where_task, n_star);
         snprintf(what, sizeof what, "N = %ld", n_star);
