@@ -279,6 +279,8 @@ static void test_report_group_by(void **state) {
     assert_non_null(html);
     assert_non_null(strstr(html, "optim.lr=0.001: α ="));   // the page names both, each with its own law
     assert_non_null(strstr(html, "optim.lr=0.01: α ="));
+    assert_non_null(strstr(html, "<caption>optim.lr=0.001: Final test loss across seeds"));   // a table per rate
+    assert_non_null(strstr(html, "<caption>optim.lr=0.01: Final test loss across seeds"));
     free(html);
     snprintf(path, sizeof path, "%s/by_lr.log", dir);   // and the command prints a law per rate
     char *log = slurp(path);

@@ -143,9 +143,12 @@ static void best_of_k(TaskView *v, const Samples *S) {
                 "buying parameters beats buying seeds.");
 }
 
-static void dist_table(TaskView *v, const Samples *S) {
+// The table of distribution statistics; `whose` (may be NULL) names the --group-by value it is of.
+static void dist_table(TaskView *v, const Samples *S, const char *whose) {
     FILE *h = v->r->html;
-    fprintf(h, "</div><table><caption>Final test loss across seeds by size: statistics with 95%% bootstrap intervals, "
+    fprintf(h, "</div><table><caption>");
+    if (whose) { html_escaped(h, whose); fputs(": ", h); }
+    fprintf(h, "Final test loss across seeds by size: statistics with 95%% bootstrap intervals, "
                "and the Anderson–Darling test of normality.</caption><tr><th>N</th><th>D</th><th>runs</th><th>mean</th>"
                "<th>std [95%%]</th><th>CV</th><th>median</th><th>skewness [95%%]</th><th>excess kurtosis</th><th>AD p</th></tr>\n");
     for (int g = 0; g < S->n_groups; g++) {
@@ -246,14 +249,29 @@ static void group_spread(TaskView *v) {
     figure_draw(v->r, name, title, "N, parameters", "standard deviation across seeds", "", plot, caption);
 }
 
+// --group-by: the statistics table of each value.
+static void group_tables(TaskView *v) {
+    const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
+    for (int g = 0; g < v->n_groups; g++) {
+        Samples S;
+        char *where = report_cond_train_size(v->group_where[g], v->d_star);
+        int rc = samples_from_store(v->db_path, NULL, at, where, &S);
+        free(where);
+        if (rc != 0) continue;   // group_spread has said why
+        dist_table(v, &S, v->group_label[g]);
+        samples_free(&S);
+    }
+}
+
 void section_seeds(TaskView *v) {
     Report *r = v->r;
     task_section(v, "seeds", "Across seeds", "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
                    "is the outcome a matter of size, or of luck?");
     if (v->n_groups) {
         group_spread(v);
-        report_note(r, "with --group-by the strip plot, best of k and the statistics table are not drawn: "
-                    "draw one %s at a time with --where for them.", v->group_by);
+        group_tables(v);
+        report_note(r, "with --group-by the strip plot and best of k are not drawn: draw one %s at a time with --where "
+                    "for them.", v->group_by);
         report_section_end(r);
         return;
     }
@@ -272,7 +290,7 @@ void section_seeds(TaskView *v) {
     } else {
         strip_and_spread(v, &S, v->unit);
         best_of_k(v, &S);
-        dist_table(v, &S);
+        dist_table(v, &S, NULL);
     }
     samples_free(&S);
     report_section_end(r);
