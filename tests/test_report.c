@@ -262,8 +262,8 @@ static void test_report_group_by(void **state) {
     snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --group-by optim.lr > %s/by_lr.log 2>&1", bin(), gdb, out, dir);
     assert_int_equal(sh(cmd), 0);
     const char *figs[] = { "loss_vs_N_sparse_parity", "curves_vs_steps_sparse_parity", "curves_vs_flops_sparse_parity",
-                           "seeds_spread_sparse_parity", "loss_vs_D_sparse_parity" };
-    for (int i = 0; i < 5; i++) {   // one figure holding both rates (not a figure per rate)
+                           "seeds_spread_sparse_parity", "loss_vs_D_sparse_parity", "residuals_N_sparse_parity" };
+    for (int i = 0; i < 6; i++) {   // one figure holding both rates (not a figure per rate)
         assert_true(file_size(out, figs[i], "png") > 0);
         if (!csv_has_group(out, figs[i], "0.001") || !csv_has_group(out, figs[i], "0.01")) fail_msg("%s.csv lacks a rate", figs[i]);
     }
@@ -293,7 +293,7 @@ static void test_report_group_by(void **state) {
     snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --group-by optim.lr --where 'r.lr < 0.005' > /dev/null 2>&1",
              bin(), gdb, out);
     assert_int_equal(sh(cmd), 0);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         assert_true(csv_has_group(out, figs[i], "0.001"));
         assert_false(csv_has_group(out, figs[i], "0.01"));
     }

@@ -220,6 +220,32 @@ static void law_groups_draw(const TaskView *v, const LawFit *L, const int *ok, i
     figure_draw(v->r, name, title, L[any].unit, loss_axis(L[any].mname), "", plot, caption);
 }
 
+// --group-by: the residuals of each value's law, one colour per value.
+static void law_groups_residuals(const TaskView *v, Axis4 a, const LawFit *L, const int *ok, int any) {
+    char name[112], title[300], plot[4000], caption[700];
+    snprintf(name, sizeof name, "residuals_%s_%s", L[any].sym, v->tag);
+    FILE *c = figure_data(v->r, name);
+    if (!c) return;
+    fprintf(c, "group,%s,%s,log_residual\n", v->group_by, a == AXIS_N ? "n_params" : "train_size");
+    size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale x\nplot 0 with lines lc rgb '#888888' dt 2 title 'zero'");
+    for (int g = 0; g < v->n_groups; g++) {
+        if (!ok[g]) continue;
+        for (int i = 0; i < L[g].P.n; i++) {
+            fprintf(c, "%d,", g + 1);
+            group_value_csv(c, v, g);
+            fprintf(c, ",%.9g,%.9g\n", L[g].P.x[a][i], L[g].f.residuals[i]);
+        }
+        if (k < sizeof plot)
+            k += (size_t)snprintf(plot + k, sizeof plot - k, ", \\\n  '%s.csv' skip 1 using ($1 == %d ? $3 : NaN):4 with points ls %d "
+                                  "pt 7 ps 0.7 title '%s (R² %.3f)' noenhanced", name, g + 1, g % 8 + 1, v->group_label[g], L[g].f.r2_log);
+    }
+    fclose(c);
+    snprintf(title, sizeof title, "Residuals of L(%s) by %s (%s)", L[any].sym, v->group_by, v->task);
+    snprintf(caption, sizeof caption, "Log residuals of each %s's fitted law for every run (R² in log space in the key): "
+             "a trend across %s means the law's form misses that value's data.", v->group_by, L[any].sym);
+    figure_draw(v->r, name, title, L[any].unit, "log predicted − log observed loss", "", plot, caption);
+}
+
 // --group-by: L(N) at training-set size `at` (axis N) or L(D) at model size `at` (axis D) for each
 // value of the field, in one figure; their rows in the fitted-parameters table.
 static void law_groups(TaskView *v, Axis4 a, long at, const char *what) {
@@ -235,7 +261,10 @@ static void law_groups(TaskView *v, Axis4 a, long at, const char *what) {
     }
     char name[96];
     snprintf(name, sizeof name, "loss_vs_%s_%s", a == AXIS_N ? "N" : "D", v->tag);
-    if (n_ok && law_groups_data(v, a, L, ok, name) == 0) law_groups_draw(v, L, ok, last, name, what);
+    if (n_ok && law_groups_data(v, a, L, ok, name) == 0) {
+        law_groups_draw(v, L, ok, last, name, what);
+        law_groups_residuals(v, a, L, ok, last);
+    }
     for (int g = 0; g < v->n_groups; g++) {
         if (!ok[g]) continue;
         law_rows(v->r, &L[g]);
