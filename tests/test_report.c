@@ -205,10 +205,125 @@ static void test_report_renders_in_chromium(void **state) {
     assert_true(file_size(out, "screenshot", "png") > 50000);   // a blank page compresses to a few kB
 }
 
+// --sweep and --where reach every section: the overview lists only the chosen sweep, and the
+// lottery tickets section only the chosen runs' tickets.
+static void test_report_selection_reaches_overview_and_tickets(void **state) {
+    (void)state;
+    char cmd[1024], out[160], path[400];
+    snprintf(out, sizeof out, "%s/only_toy", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --sweep toy > /dev/null 2>&1", bin(), db, out);
+    assert_int_equal(sh(cmd), 0);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<tr><td>toy</td>"));
+    assert_null(strstr(html, "<tr><td>tk</td>"));
+    assert_non_null(strstr(html, "no ticket experiments"));
+    free(html);
+    assert_true(file_size(out, "tickets", "csv") < 0);
+    snprintf(out, sizeof out, "%s/only_tk", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --where \"r.task = 'fashion-mnist'\" > /dev/null 2>&1", bin(), db, out);
+    assert_int_equal(sh(cmd), 0);
+    assert_true(file_size(out, "tickets", "png") > 0);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    html = slurp(path);
+    assert_non_null(strstr(html, "<tr><td>tk</td>"));
+    assert_null(strstr(html, "<tr><td>toy</td>"));
+    free(html);
+}
+
+// --group-by: a sweep of two learning rates × 3 widths × 3 training-set sizes (2 seeds) drawn as one
+// series per rate in L(N), L(D), the learning curves and the spread across seeds; --where narrows it to one series;
+// a field no run has is refused with exit 2, naming it.
+static int csv_has_group(const char *out, const char *name, const char *value) {
+    char path[400], needle[64];
+    snprintf(path, sizeof path, "%s/%s.csv", out, name);
+    char *csv = slurp(path);
+    if (!csv) fail_msg("%s missing", path);
+    snprintf(needle, sizeof needle, ",%s,", value);
+    int found = strstr(csv, needle) != NULL;
+    free(csv);
+    return found;
+}
+
+static void test_report_group_by(void **state) {
+    (void)state;
+    char yaml[160], gdb[160], out[160], cmd[1400], path[400];
+    snprintf(yaml, sizeof yaml, "%s/lrs.yaml", dir);
+    snprintf(gdb, sizeof gdb, "%s/lrs.db", dir);
+    FILE *f = fopen(yaml, "w");
+    fputs("name: lrs\ntask: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, zipf: 1.3, eval_per_concept: 16}\n"
+          "model: {depth: 1}\nbudget: {batch: 64, steps: 200, evals: 4}\n"
+          "grid: {optim.lr: [0.01, 0.001], model.width: [4, 8, 16], task.train_size: [256, 512, 1024]}\nseeds: {init: 2}\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s run %s --db %s --quiet > %s/lrs.log 2>&1", bin(), yaml, gdb, dir);
+    assert_int_equal(sh(cmd), 0);
+    snprintf(out, sizeof out, "%s/by_lr", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --group-by optim.lr > %s/by_lr.log 2>&1", bin(), gdb, out, dir);
+    assert_int_equal(sh(cmd), 0);
+    const char *figs[] = { "loss_vs_N_sparse_parity", "curves_vs_steps_sparse_parity", "curves_vs_flops_sparse_parity",
+                           "seeds_spread_sparse_parity", "loss_vs_D_sparse_parity", "residuals_N_sparse_parity" };
+    for (int i = 0; i < 6; i++) {   // one figure holding both rates (not a figure per rate)
+        assert_true(file_size(out, figs[i], "png") > 0);
+        if (!csv_has_group(out, figs[i], "0.001") || !csv_has_group(out, figs[i], "0.01")) fail_msg("%s.csv lacks a rate", figs[i]);
+    }
+    assert_true(file_size(out, "loss_vs_N_sparse_parity_c1", "csv") < 0);   // the rates are not split into views
+    snprintf(path, sizeof path, "%s/loss_vs_N_sparse_parity.csv", out);
+    char *csv = slurp(path);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "kind,group,optim.lr,n_params,loss\n"));
+    assert_true(strstr(csv, "run,1,0.001,") < strstr(csv, "run,2,0.01,"));   // numeric order: 0.001 first
+    free(csv);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "optim.lr=0.001: α ="));   // the page names both, each with its own law
+    assert_non_null(strstr(html, "optim.lr=0.01: α ="));
+    assert_non_null(strstr(html, "<caption>optim.lr=0.001: Final test loss across seeds"));   // a table per rate
+    assert_non_null(strstr(html, "<caption>optim.lr=0.01: Final test loss across seeds"));
+    free(html);
+    snprintf(path, sizeof path, "%s/by_lr.log", dir);   // and the command prints a law per rate
+    char *log = slurp(path);
+    assert_non_null(strstr(log, "L(N) on sparse-parity, optim.lr=0.001"));
+    assert_non_null(strstr(log, "L(N) on sparse-parity, optim.lr=0.01"));
+    free(log);
+
+    // --where keeps one rate: one series
+    snprintf(out, sizeof out, "%s/one_lr", dir);
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s --boot 20 --group-by optim.lr --where 'r.lr < 0.005' > /dev/null 2>&1",
+             bin(), gdb, out);
+    assert_int_equal(sh(cmd), 0);
+    for (int i = 0; i < 6; i++) {
+        assert_true(csv_has_group(out, figs[i], "0.001"));
+        assert_false(csv_has_group(out, figs[i], "0.01"));
+    }
+    snprintf(path, sizeof path, "%s/index.html", out);
+    html = slurp(path);
+    assert_non_null(strstr(html, "selected by --sweep and --where"));
+    free(html);
+
+    // a field no run has: a usage error naming it
+    char text[4096];
+    snprintf(cmd, sizeof cmd, "report --db %s -o %s/bad_field --group-by optim.lrr", gdb, dir);
+    assert_int_equal(run(cmd, text, sizeof text), 2);
+    assert_non_null(strstr(text, "--group-by 'optim.lrr'"));
+    assert_non_null(strstr(text, "optim.lr"));   // the fields it could have meant
+    snprintf(cmd, sizeof cmd, "report --db %s -o %s/bad_field --group-by 'x;y'", gdb, dir);
+    assert_int_equal(run(cmd, text, sizeof text), 2);
+    assert_non_null(strstr(text, "not a field name"));
+    // a column of runs works too
+    snprintf(cmd, sizeof cmd, "%s report --db %s -o %s/by_col --boot 20 --group-by lr > /dev/null 2>&1", bin(), gdb, dir);
+    assert_int_equal(sh(cmd), 0);
+    snprintf(out, sizeof out, "%s/by_col", dir);
+    assert_true(csv_has_group(out, "loss_vs_N_sparse_parity", "0.01"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_writes_every_figure),
         cmocka_unit_test(test_report_renders_in_chromium),
+        cmocka_unit_test(test_report_group_by),
+        cmocka_unit_test(test_report_selection_reaches_overview_and_tickets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -370,6 +370,66 @@ static void test_report_refuses_a_bad_where(void **state) {
     assert_non_null(strstr(jp_error(), "/nonexistent/runs.db"));
 }
 
+// The selection (--sweep, --where) narrows the readers that take no condition: the count of
+// finished runs and the sweeps of the overview.
+static void test_selection_narrows_the_overview(void **state) {
+    (void)state;
+    ReportDb *h;
+    assert_int_equal(report_db_open(db, &h), 0);
+    assert_int_equal(report_db_select(h, NULL, "r.task = 'toy' AND r.n_params > 1000"), 0);
+    assert_int_equal(report_db_finished_runs(h), (SIZES - 1) * SEEDS);
+    ReportSweeps s;
+    assert_int_equal(report_db_sweeps(h, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.sweep[0].runs, (SIZES - 1) * SEEDS);
+    report_sweeps_free(&s);
+    assert_int_equal(report_db_select(h, "no-such-sweep", NULL), 0);
+    assert_int_equal(report_db_finished_runs(h), 0);
+    assert_int_equal(report_db_sweeps(h, &s), 0);
+    assert_int_equal(s.n, 0);
+    report_sweeps_free(&s);
+    assert_int_equal(report_db_select(h, NULL, "1) OR (1"), -1);   // refused by store/where.h's rules, naming the file
+    assert_non_null(strstr(jp_error(), db));
+    report_db_close(h);
+}
+
+// --group-by: a params field or a runs column, its values in numeric order with a condition each.
+static void test_group_values(void **state) {
+    (void)state;
+    ReportDb *h;
+    assert_int_equal(report_db_open(db, &h), 0);
+    assert_int_equal(report_db_group_by(h, "optim.lr"), 0);
+    ReportGroupValues G;
+    assert_int_equal(report_db_group_values(h, "1", &G), 0);
+    assert_int_equal(G.n, 2);   // the toy runs have one; the sparse-parity runs have none
+    assert_string_equal(G.value[0], "absent");
+    assert_string_equal(G.value[1], "0.01");
+    long d;
+    int n_sizes;
+    report_db_most_sizes_at_d(h, G.cond[1], &d, &n_sizes);   // the condition selects the toy runs
+    assert_int_equal(d, TRAIN);
+    assert_int_equal(n_sizes, SIZES);
+    report_group_values_free(&G);
+    assert_int_equal(report_db_group_by(h, "world.concepts"), 0);   // numbers by value: 8 before 16
+    assert_int_equal(report_db_group_values(h, "r.task = 'sparse-parity'", &G), 0);
+    assert_int_equal(G.n, 2);
+    assert_string_equal(G.value[0], "8");
+    assert_string_equal(G.value[1], "16");
+    report_group_values_free(&G);
+    assert_int_equal(report_db_group_by(h, "width"), 0);   // no params key: the column r.width
+    assert_int_equal(report_db_group_values(h, "r.task = 'toy'", &G), 0);
+    assert_int_equal(G.n, SIZES);
+    assert_string_equal(G.value[0], "10");
+    assert_string_equal(G.value[SIZES - 1], "300");
+    report_group_values_free(&G);
+    assert_int_equal(report_db_group_by(h, "optim.lrr"), -1);
+    assert_non_null(strstr(jp_error(), "--group-by 'optim.lrr'"));
+    assert_non_null(strstr(jp_error(), "model.width"));   // the fields there are
+    assert_int_equal(report_db_group_by(h, "x') OR 1 --"), -1);
+    assert_non_null(strstr(jp_error(), "not a field name"));
+    report_db_close(h);
+}
+
 int main(void) {
     gsl_set_error_handler_off();   // as jackpot's main(): the library reads GSL's status codes, never aborts
     const struct CMUnitTest tests[] = {
@@ -381,6 +441,8 @@ int main(void) {
         cmocka_unit_test(test_figure_without_gnuplot),
         cmocka_unit_test(test_report_in_an_odd_folder),
         cmocka_unit_test(test_report_refuses_a_bad_where),
+        cmocka_unit_test(test_selection_narrows_the_overview),
+        cmocka_unit_test(test_group_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

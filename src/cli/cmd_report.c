@@ -22,12 +22,17 @@ static const char HELP[] =
     "lottery-ticket curves; per-concept heat maps, learning order and interference for\n"
     "toy worlds; tables of fitted parameters and distribution statistics.\n"
     "Groups of runs that differ in more than model and data size (two learning rates)\n"
-    "are drawn separately, each headed by what sets it apart, never pooled as seeds.\n"
+    "are drawn separately, each headed by what sets it apart, never pooled as seeds\n"
+    "(with --group-by on what sets them apart: as series of the same figures).\n"
     "\n"
     "  --db FILE          a jackpot database\n"
-    "  --sweep NAME       only this sweep's runs (scaling, curves, seeds, concepts)\n"
+    "  --sweep NAME       only this sweep's runs (every section)\n"
     "  --where SQL        only runs matching a condition on runs r, e.g. \"r.lr = 0.001\"\n"
-    "                     (scaling, curves, seeds)\n"
+    "                     (every section but concepts)\n"
+    "  --group-by FIELD   one series per value of FIELD, a params field (optim.lr,\n"
+    "                     model.depth, …) or a column of runs (lr): L(N) and L(D) each\n"
+    "                     with a law per value, residuals, learning curves and the\n"
+    "                     spread across seeds in one figure each, a colour per value\n"
     "  --metric M         what the laws and IsoFLOP profiles fit, as in jackpot fit:\n"
     "                     a summary (final_test_loss, best_val_loss, …) or eval:SPLIT_NAME  [final_test_loss]\n"
     "  -o, --out DIR      the report folder                                   [report]\n"
@@ -41,7 +46,7 @@ int cmd_report(int argc, char **argv) {
         { "boot", required_argument, 0, 'b' },      { "threshold", required_argument, 0, 't' },
         { "unit", required_argument, 0, 'u' },      { "help", no_argument, 0, 'h' },
         { "sweep", required_argument, 0, 's' },     { "where", required_argument, 0, 'w' },
-        { "metric", required_argument, 0, 'm' },
+        { "metric", required_argument, 0, 'm' },     { "group-by", required_argument, 0, 'g' },
         { 0, 0, 0, 0 },
     };
     ReportOptions o = { .out = "report", .n_boot = 1000, .concept_threshold = 0.1 };
@@ -55,6 +60,7 @@ int cmd_report(int argc, char **argv) {
         case 's': o.sweep = optarg; break;
         case 'w': o.where = optarg; break;
         case 'm': o.metric = optarg; break;
+        case 'g': o.group_by = optarg; break;
         case 'b': o.n_boot = (int)arg_long(CMD, "--boot", optarg, 0, 100000); break;
         case 't': o.concept_threshold = arg_double(CMD, "--threshold", optarg, 0, 1e9); break;
         case 'u':
@@ -71,7 +77,9 @@ int cmd_report(int argc, char **argv) {
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!o.db) usage_error(CMD, "--db FILE is required");
     ReportResult res;
-    if (report_write(&o, &res) != 0) { fprintf(stderr, "jackpot report: %s\n", jp_error()); return 1; }
+    int rc = report_write(&o, &res);
+    if (rc == -2) usage_error(CMD, "%s", jp_error());
+    if (rc != 0) { fprintf(stderr, "jackpot report: %s\n", jp_error()); return 1; }
     int incomplete = res.drawn != res.figures;
     if (incomplete) fprintf(stderr, "jackpot report: some figures were not drawn: %s\n", res.undrawn);
     fputs(res.summary, stdout);

@@ -1,8 +1,10 @@
 // Learning curves: mean test loss over the runs of each model size against
 // optimiser steps and against training FLOPs, one colour per size.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "report/sections.h"
 
 // Writes NAME.csv (n_params, step, flops, test_loss, runs) from the curves and the sizes as a
@@ -24,10 +26,60 @@ static int write_curves(TaskView *v, const ReportCurves *cv, const char *name, c
     return cv->n;
 }
 
+// --group-by: NAME.csv (group, value, n_params, step, flops, test_loss, runs), each group's
+// curves read at d_star, a blank line between sizes so each size is its own line. Returns the rows.
+static int write_group_curves(TaskView *v, const char *name) {
+    FILE *c = figure_data(v->r, name);
+    if (!c) return 0;
+    fprintf(c, "group,%s,n_params,step,flops,test_loss,runs\n", v->group_by);
+    int rows = 0;
+    for (int g = 0; g < v->n_groups; g++) {
+        char *where = report_cond_train_size(v->group_where[g], v->d_star);
+        ReportCurves cv = { 0 };
+        if (report_db_curves(v->db, where, &cv) != 0) report_note(v->r, "%s: %s", v->group_label[g], jp_error());
+        free(where);
+        for (int i = 0; i < cv.n; i++) {
+            const ReportCurvePoint *p = &cv.point[i];
+            if (i && p->n_params != cv.point[i - 1].n_params) fputc('\n', c);
+            fprintf(c, "%d,", g + 1);
+            group_value_csv(c, v, g);
+            fprintf(c, ",%ld,%ld,%.9g,%.9g,%d\n", p->n_params, p->step, p->flops, p->loss, p->runs);
+        }
+        if (cv.n) fputc('\n', c);
+        rows += cv.n;
+        report_curves_free(&cv);
+    }
+    fclose(c);
+    return rows;
+}
+
+// --group-by: the learning curves against steps and FLOPs, one colour per value, a line per size.
+static void group_curves(TaskView *v) {
+    for (int f = 0; f < 2; f++) {
+        char name[112], plot[6000], title[300], caption[400];
+        snprintf(name, sizeof name, "curves_vs_%s_%s", f ? "flops" : "steps", v->tag);
+        if (write_group_curves(v, name) == 0) { report_note(v->r, "no evaluations recorded"); return; }
+        size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale xy\nplot ");
+        for (int g = 0; g < v->n_groups && k < sizeof plot; g++)
+            k += (size_t)snprintf(plot + k, sizeof plot - k, "%s'%s%s' skip 1 using (column(1) == %d && column(%d) > 0 ? column(%d) : NaN):6 "
+                                  "with linespoints ls %d pt 7 ps 0.4 lw 2 title '%s' noenhanced",
+                                  g ? ", \\\n  " : "", g ? "" : name, g ? "" : ".csv", g + 1, f ? 5 : 4, f ? 5 : 4, g % 8 + 1, v->group_label[g]);
+        snprintf(title, sizeof title, "Test loss during training against %s by %s (%s)", f ? "FLOPs" : "steps", v->group_by, v->task);
+        snprintf(caption, sizeof caption, "Mean test loss over seeds at every evaluation, one colour per %s and one line "
+                 "per model size (larger models end lower).", v->group_by);
+        figure_draw(v->r, name, title, f ? "C, training FLOPs" : "optimiser steps", "test loss (nats)", "", plot, caption);
+    }
+}
+
 void section_curves(TaskView *v) {
     Report *r = v->r;
     task_section(v, "curves", "Learning curves", "Test loss during training, averaged over the runs of each model size (all seeds), "
                    "at the training-set size with the most model sizes.");
+    if (v->n_groups) {
+        group_curves(v);
+        report_section_end(r);
+        return;
+    }
     const char *xs[2] = { "steps", "flops" };
     ReportCurves cv = { 0 };
     if (report_db_curves(v->db, v->where_d, &cv) != 0) {

@@ -18,6 +18,14 @@ void task_section(const TaskView *v, const char *kind, const char *heading, cons
     report_section(v->r, id, text, intro);
 }
 
+void group_value_csv(FILE *c, const TaskView *v, int g) {
+    const char *value = v->group_label[g] + strlen(v->group_by) + 1;
+    if (!strpbrk(value, ",\"\n")) { fputs(value, c); return; }
+    fputc('"', c);
+    for (const char *p = value; *p; p++) fprintf(c, *p == '"' ? "\"\"" : "%c", *p);
+    fputc('"', c);
+}
+
 static void overview(Report *r, ReportDb *db) {
     report_section(r, "overview", "Overview", "What the database holds: sweeps, runs by status, and tasks.");
     fprintf(r->html, "</div><table><tr><th>sweep</th><th>created</th><th>runs</th><th>done</th><th>failed</th><th>diverged</th></tr>\n");
@@ -117,6 +125,14 @@ static int split_views(Report *r, ReportDb *db, const TaskView *base, TaskView *
     }
     int conf[d.n_fields + 1], cov[d.n_fields + 1], n_conf, n_cov, n = 1;
     group_diff_split(&d, GROUP_AXIS_N | GROUP_AXIS_D, conf, &n_conf, cov, &n_cov);
+    if (base->group_by) {   // the --group-by field (or its column: lr for optim.lr) is series within the view, not split off
+        int k = 0;
+        for (int i = 0; i < n_conf; i++) {
+            const char *field = d.field[conf[i]], *dot = strrchr(field, '.');
+            if (strcmp(field, base->group_by) && !(dot && !strcmp(dot + 1, base->group_by))) conf[k++] = conf[i];
+        }
+        n_conf = k;
+    }
     if (n_cov) {
         char what[1024];
         group_diff_describe(&d, cov, n_cov, what, sizeof what);
@@ -132,6 +148,7 @@ static int split_views(Report *r, ReportDb *db, const TaskView *base, TaskView *
 static void view_free(TaskView *v) {
     free(v->where_task);
     free(v->where_d);
+    for (int g = 0; g < v->n_groups; g++) free(v->group_where[g]);
     for (int i = 0; i < v->n_iso; i++) free(v->iso_where[i]);
 }
 
@@ -151,6 +168,25 @@ static void world_view(TaskView *base, const ReportWorld *w, int same) {
     base->where_task = w->cond;   // borrowed: split_views gives each view its own copy
 }
 
+// --group-by: the view's values of the field, each its own series (the first MAX_GROUPS).
+static void view_groups(Report *r, TaskView *v) {
+    ReportGroupValues G;
+    if (report_db_group_values(v->db, v->where_task, &G) != 0) {
+        report_note(r, "%s: %s", v->task, jp_error());
+        return;
+    }
+    for (int g = 0; g < G.n && g < MAX_GROUPS; g++) {
+        v->group_where[v->n_groups] = xstrdup(G.cond[g]);
+        char *label = v->group_label[v->n_groups++];
+        snprintf(label, sizeof v->group_label[0], "%s=%.100s", v->group_by, G.value[g]);
+        for (char *p = label; *p; p++) if (*p == '\'' || *p == '\\') *p = '_';   // quoted in gnuplot titles
+    }
+    if (G.n > MAX_GROUPS)
+        report_note(r, "%s: %s has %d values; the figures show the first %d (choose others with --where).", v->task,
+                    v->group_by, G.n, MAX_GROUPS);
+    report_group_values_free(&G);
+}
+
 enum { MAX_VIEWS = 12 };
 
 // Scaling, learning curves and seeds, for each task and toy world (the one with the most runs first):
@@ -164,7 +200,7 @@ static int task_views(Report *r, ReportDb *db, const ReportOptions *o, TaskView 
     int n_tasks = 0, n_worlds = 0;
     for (int i = 0; i < W.n && n_tasks < MAX_VIEWS; i++) {
         TaskView base = { .r = r, .db = db, .db_path = o->db, .n_boot = o->n_boot, .unit = o->unit,
-                          .metric = o->metric ? o->metric : "final_test_loss" };
+                          .metric = o->metric ? o->metric : "final_test_loss", .group_by = o->group_by };
         snprintf(names[n_worlds], sizeof names[0], "%.31s", W.world[i].task);
         int same = 0;   // earlier worlds of the same task: this is its world number same + 1
         for (int t = 0; t < n_worlds; t++) same += !strcmp(names[t], names[n_worlds]);
@@ -177,6 +213,7 @@ static int task_views(Report *r, ReportDb *db, const ReportOptions *o, TaskView 
         TaskView *v = &views[t];
         report_db_most_sizes_at_d(db, v->where_task, &v->d_star, &v->n_sizes_at_d);
         v->where_d = report_cond_train_size(v->where_task, v->d_star);
+        if (o->group_by) view_groups(r, v);
     }
     return n_tasks;
 }
@@ -195,10 +232,13 @@ int report_write(const ReportOptions *o, ReportResult *res) {
     memset(res, 0, sizeof *res);
     ReportDb *db;
     if (report_db_open(o->db, &db) != 0) return -1;
+    if (report_db_select(db, o->sweep, o->where) != 0) { report_db_close(db); return -1; }
+    if (o->group_by && report_db_group_by(db, o->group_by) != 0) { report_db_close(db); return -2; }
     Report r;
     char subtitle[1200];
-    snprintf(subtitle, sizeof subtitle, "From %s: %ld finished runs. Drawn by jackpot report with gnuplot; "
-             "intervals are 95%% bootstrap intervals (%d resamples).", o->db, report_db_finished_runs(db), o->n_boot);
+    snprintf(subtitle, sizeof subtitle, "From %s: %ld finished runs%s. Drawn by jackpot report with gnuplot; "
+             "intervals are 95%% bootstrap intervals (%d resamples).", o->db, report_db_finished_runs(db),
+             o->sweep || o->where ? " selected by --sweep and --where" : "", o->n_boot);
     if (report_open(&r, o->out, "jackpot report", subtitle) != 0) { report_db_close(db); return -1; }
     fprintf(r.html, "<nav><a href=\"#overview\">overview</a><a href=\"#scaling\">scaling laws</a>"
                     "<a href=\"#curves\">learning curves</a><a href=\"#seeds\">across seeds</a>"

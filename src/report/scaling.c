@@ -168,6 +168,111 @@ static int law_figure(TaskView *v, Axis4 a, const char *where, const char *what,
     return rc;
 }
 
+// --group-by: NAME.csv of L(N) or L(D) with one series per value: its runs and its own fitted law.
+static int law_groups_data(const TaskView *v, Axis4 a, const LawFit *L, const int *ok, const char *name) {
+    FILE *c = figure_data(v->r, name);
+    if (!c) return -1;
+    fprintf(c, "kind,group,%s,%s,loss\n", v->group_by, a == AXIS_N ? "n_params" : "train_size");
+    for (int g = 0; g < v->n_groups; g++) {
+        if (!ok[g]) continue;
+        const Points *P = &L[g].P;
+        double xmin = INFINITY, xmax = 0;
+        for (int i = 0; i < P->n; i++) {
+            fprintf(c, "run,%d,", g + 1);
+            group_value_csv(c, v, g);
+            fprintf(c, ",%.9g,%.9g\n", P->x[a][i], P->loss[i]);
+            xmin = fmin(xmin, P->x[a][i]);
+            xmax = fmax(xmax, P->x[a][i]);
+        }
+        for (int i = 0; i <= 40; i++) {
+            double x = exp(log(xmin / 1.3) + (log(xmax * 1.3) - log(xmin / 1.3)) * i / 40.0);
+            fprintf(c, "fit,%d,", g + 1);
+            group_value_csv(c, v, g);
+            fprintf(c, ",%.9g,%.9g\n", x, fit_predict(L[g].o.law, L[g].f.theta, &x));
+        }
+    }
+    fclose(c);
+    return 0;
+}
+
+// --group-by: the L(N) or L(D) figure, one colour per value (its runs and its law, α in the key).
+static void law_groups_draw(const TaskView *v, const LawFit *L, const int *ok, int any, const char *name, const char *what) {
+    char plot[6000], caption[2000], title[300];
+    size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale xy\nplot ");
+    size_t kc = (size_t)snprintf(caption, sizeof caption, "Every run's %s against %s on log–log axes, one colour per %s, "
+                                 "each with the power law fitted to its own runs:", L[any].mname, L[any].sym, v->group_by);
+    int drawn = 0;   // the file named once, then ''
+    for (int g = 0; g < v->n_groups && k < sizeof plot; g++) {
+        if (!ok[g]) continue;
+        const FitResult *f = &L[g].f;
+        int ls = g % 8 + 1;
+        k += (size_t)snprintf(plot + k, sizeof plot - k,
+                              "%s'%s%s' skip 1 using (strcol(1) eq 'run' && $2 == %d ? $4 : NaN):5 with points ls %d pt 7 ps 0.7 notitle, \\\n"
+                              "  '' skip 1 using (strcol(1) eq 'fit' && $2 == %d ? $4 : NaN):5 with lines ls %d title '%s: α = %.3g' noenhanced",
+                              drawn ? ", \\\n  " : "", drawn ? "" : name, drawn ? "" : ".csv", g + 1, ls, g + 1, ls, v->group_label[g], f->report[2]);
+        drawn = 1;
+        if (kc < sizeof caption)
+            kc += (size_t)snprintf(caption + kc, sizeof caption - kc, " %s: α = %.3g [%.3g, %.3g], E = %.3g;", v->group_label[g],
+                                   f->report[2], f->lo[2], f->hi[2], f->report[0]);
+    }
+    if (kc < sizeof caption && caption[kc - 1] == ';') caption[kc - 1] = '.';
+    snprintf(title, sizeof title, "Test loss against %s by %s (%s, %s)", L[any].sym, v->group_by, v->task, what);
+    figure_draw(v->r, name, title, L[any].unit, loss_axis(L[any].mname), "", plot, caption);
+}
+
+// --group-by: the residuals of each value's law, one colour per value.
+static void law_groups_residuals(const TaskView *v, Axis4 a, const LawFit *L, const int *ok, int any) {
+    char name[112], title[300], plot[4000], caption[700];
+    snprintf(name, sizeof name, "residuals_%s_%s", L[any].sym, v->tag);
+    FILE *c = figure_data(v->r, name);
+    if (!c) return;
+    fprintf(c, "group,%s,%s,log_residual\n", v->group_by, a == AXIS_N ? "n_params" : "train_size");
+    size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale x\nplot 0 with lines lc rgb '#888888' dt 2 title 'zero'");
+    for (int g = 0; g < v->n_groups; g++) {
+        if (!ok[g]) continue;
+        for (int i = 0; i < L[g].P.n; i++) {
+            fprintf(c, "%d,", g + 1);
+            group_value_csv(c, v, g);
+            fprintf(c, ",%.9g,%.9g\n", L[g].P.x[a][i], L[g].f.residuals[i]);
+        }
+        if (k < sizeof plot)
+            k += (size_t)snprintf(plot + k, sizeof plot - k, ", \\\n  '%s.csv' skip 1 using ($1 == %d ? $3 : NaN):4 with points ls %d "
+                                  "pt 7 ps 0.7 title '%s (R² %.3f)' noenhanced", name, g + 1, g % 8 + 1, v->group_label[g], L[g].f.r2_log);
+    }
+    fclose(c);
+    snprintf(title, sizeof title, "Residuals of L(%s) by %s (%s)", L[any].sym, v->group_by, v->task);
+    snprintf(caption, sizeof caption, "Log residuals of each %s's fitted law for every run (R² in log space in the key): "
+             "a trend across %s means the law's form misses that value's data.", v->group_by, L[any].sym);
+    figure_draw(v->r, name, title, L[any].unit, "log predicted − log observed loss", "", plot, caption);
+}
+
+// --group-by: L(N) at training-set size `at` (axis N) or L(D) at model size `at` (axis D) for each
+// value of the field, in one figure; their rows in the fitted-parameters table.
+static void law_groups(TaskView *v, Axis4 a, long at, const char *what) {
+    LawFit L[MAX_GROUPS];
+    int ok[MAX_GROUPS], n_ok = 0, last = 0;
+    for (int g = 0; g < v->n_groups; g++) {
+        char *where = a == AXIS_N ? report_cond_train_size(v->group_where[g], at) : report_cond_model_size(v->group_where[g], at);
+        char label[60];   // L->data holds "task, label"
+        snprintf(label, sizeof label, "%.36s, %.20s", v->group_label[g], what);
+        ok[g] = law_fit(v, a, where, label, &L[g]) == 0;
+        if (ok[g]) { n_ok++; last = g; }
+        free(where);
+    }
+    char name[96];
+    snprintf(name, sizeof name, "loss_vs_%s_%s", a == AXIS_N ? "N" : "D", v->tag);
+    if (n_ok && law_groups_data(v, a, L, ok, name) == 0) {
+        law_groups_draw(v, L, ok, last, name, what);
+        law_groups_residuals(v, a, L, ok, last);
+    }
+    for (int g = 0; g < v->n_groups; g++) {
+        if (!ok[g]) continue;
+        law_rows(v->r, &L[g]);
+        fit_result_free(&L[g].f);
+        points_free(&L[g].P);
+    }
+}
+
 // NAME.csv of the IsoFLOP profiles: at most 6 budgets, spread evenly over those with an
 // optimum, so the figure stays readable: their points, parabolas and optima. The budgets
 // drawn go to budgets (space-separated).
@@ -320,14 +425,18 @@ void section_scaling(TaskView *v) {
     char what[96];
     if (v->d_star) snprintf(what, sizeof what, "D = %ld", v->d_star);
     else snprintf(what, sizeof what, "%s", strncmp(v->task, "fashion-mnist", 13) ? "fresh samples" : "D = the whole pool");
-    if (v->n_sizes_at_d >= 3) v->have_law = law_figure(v, AXIS_N, v->where_d, what, v->law_theta) == 0;
+    if (v->n_sizes_at_d >= 3 && v->n_groups) law_groups(v, AXIS_N, v->d_star, what);
+    else if (v->n_sizes_at_d >= 3) v->have_law = law_figure(v, AXIS_N, v->where_d, what, v->law_theta) == 0;
     else report_note(r, "L(N): needs 3 or more model sizes at one training-set size (the most here: %d).", v->n_sizes_at_d);
 
     // L(D): the model size with the most training-set sizes.
     long n_star;
     int k;
     report_db_most_sizes_at_n(v->db, v->where_task, &n_star, &k);
-    if (k >= 3) {
+    if (k >= 3 && v->n_groups) {
+        snprintf(what, sizeof what, "N = %ld", n_star);
+        law_groups(v, AXIS_D, n_star, what);
+    } else if (k >= 3) {
         char *where = report_cond_model_size(v->where_task, n_star);
         snprintf(what, sizeof what, "N = %ld", n_star);
         law_figure(v, AXIS_D, where, what, NULL);

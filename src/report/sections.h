@@ -6,6 +6,8 @@
 #include "report/figure.h"
 #include "store/read_report.h"
 
+enum { MAX_GROUPS = 8 };   // --group-by series drawn in one figure (the palette has 8 line styles)
+
 typedef struct {
     Report *r;
     ReportDb *db;
@@ -26,9 +28,19 @@ typedef struct {
     int n_iso;
     char *iso_where[4];
     char iso_label[4][160];
+    // --group-by: the field and its values among the view's runs, each a condition (where_task
+    // narrowed to it) and a label "FIELD=value": one series per value in L(N), the learning
+    // curves and the spread across seeds (n_groups 0: not grouped)
+    const char *group_by;
+    int n_groups;
+    char *group_where[MAX_GROUPS];
+    char group_label[MAX_GROUPS][160];
     int have_law;          // L(N) fitted: law_theta holds E, A, α (logs as the law stores them)
     double law_theta[LAW_MAX_THETA];
 } TaskView;
+
+// The value of group g (its label after "FIELD="), as a CSV field: quoted when it holds a comma or quote.
+void group_value_csv(FILE *c, const TaskView *v, int g);
 
 // Opens the task's section "KIND-TAG", headed "HEADING: task".
 void task_section(const TaskView *v, const char *kind, const char *heading, const char *intro);

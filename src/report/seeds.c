@@ -143,9 +143,12 @@ static void best_of_k(TaskView *v, const Samples *S) {
                 "buying parameters beats buying seeds.");
 }
 
-static void dist_table(TaskView *v, const Samples *S) {
+// The table of distribution statistics; `whose` (may be NULL) names the --group-by value it is of.
+static void dist_table(TaskView *v, const Samples *S, const char *whose) {
     FILE *h = v->r->html;
-    fprintf(h, "</div><table><caption>Final test loss across seeds by size: statistics with 95%% bootstrap intervals, "
+    fprintf(h, "</div><table><caption>");
+    if (whose) { html_escaped(h, whose); fputs(": ", h); }
+    fprintf(h, "Final test loss across seeds by size: statistics with 95%% bootstrap intervals, "
                "and the Anderson–Darling test of normality.</caption><tr><th>N</th><th>D</th><th>runs</th><th>mean</th>"
                "<th>std [95%%]</th><th>CV</th><th>median</th><th>skewness [95%%]</th><th>excess kurtosis</th><th>AD p</th></tr>\n");
     for (int g = 0; g < S->n_groups; g++) {
@@ -166,10 +169,112 @@ static void dist_table(TaskView *v, const Samples *S) {
     fprintf(h, "</table><div class=\"figs\">\n");
 }
 
+// The standard deviation across seeds of size group g's outcomes and its 95% interval (χ², as if
+// the outcomes were normal); 0, or −1 when it is undefined or 0 (no place on a log axis).
+static int size_spread(const SeedGroup *g, int unit, double *sd, double *lo, double *hi) {
+    double y[g->n];
+    int m = 0;
+    for (int i = 0; i < g->n; i++) if (isfinite(outcome(g, i, unit))) y[m++] = outcome(g, i, unit);
+    if (m < 2) return -1;
+    *sd = gsl_stats_sd(y, 1, m);
+    *lo = *sd * sqrt((m - 1) / gsl_cdf_chisq_Qinv(0.025, m - 1));
+    *hi = *sd * sqrt((m - 1) / gsl_cdf_chisq_Pinv(0.025, m - 1));
+    return *sd > 0 ? 0 : -1;
+}
+
+// --group-by: group g's spread rows (size) and its fit std ∝ N^k (fit) in c; a table row and a
+// caption part. Returns 1 when it fitted, 0 when not, −1 when it has no spread to show.
+static int group_spread_rows(TaskView *v, int g, FILE *c, SlopeFit *fit) {
+    Samples S;
+    const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
+    char *where = report_cond_train_size(v->group_where[g], v->d_star);
+    int rc = samples_from_store(v->db_path, NULL, at, where, &S);
+    free(where);
+    if (rc != 0) { report_note(v->r, "%s: %s", v->group_label[g], jp_error()); return -1; }
+    double lx[S.n_groups + 1], ly[S.n_groups + 1];
+    int n = 0;
+    for (int k = 0; k < S.n_groups; k++) {
+        double sd, lo, hi;
+        if (size_spread(&S.g[k], v->unit, &sd, &lo, &hi) != 0) continue;
+        fprintf(c, "size,%d,", g + 1);
+        group_value_csv(c, v, g);
+        fprintf(c, ",%.9g,%.9g,%.9g,%.9g,\n", S.g[k].N, sd, lo, hi);
+        lx[n] = log(S.g[k].N);
+        ly[n++] = log(sd);
+    }
+    samples_free(&S);
+    if (n == 0) return -1;
+    if (slope_fit(lx, ly, n, fit) != 0) return 0;
+    for (int i = 0; i < n; i++) {
+        fprintf(c, "fit,%d,", g + 1);
+        group_value_csv(c, v, g);
+        fprintf(c, ",%.9g,,,,%.9g\n", exp(lx[i]), exp(fit->intercept + fit->slope * lx[i]));
+    }
+    report_fit_row(v->r, "spread across seeds ∝ N^k", v->group_label[g], "k", fit->slope, fit->lo, fit->hi);
+    return 1;
+}
+
+// --group-by: the spread across seeds against N, one colour per value, each with its fit.
+static void group_spread(TaskView *v) {
+    char name[96], plot[6000], title[300], caption[1600];
+    snprintf(name, sizeof name, "seeds_spread_%s", v->tag);
+    FILE *c = figure_data(v->r, name);
+    if (!c) return;
+    fprintf(c, "kind,group,%s,n_params,std,lo,hi,fit\n", v->group_by);
+    size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale xy\nplot ");
+    size_t kc = (size_t)snprintf(caption, sizeof caption, "Standard deviation of the final %s across seeds at each size, "
+                                 "one colour per %s, bars its 95%% interval (χ², as if outcomes were normal); lines: std ∝ N^k "
+                                 "fitted per value (least squares in log–log, Student's t 95%% interval):", UNIT_LABEL[v->unit], v->group_by);
+    int drawn = 0;   // the file named once, then ''
+    for (int g = 0; g < v->n_groups && k < sizeof plot; g++) {
+        SlopeFit fit;
+        int fitted = group_spread_rows(v, g, c, &fit), ls = g % 8 + 1;
+        if (fitted < 0) continue;
+        k += (size_t)snprintf(plot + k, sizeof plot - k, "%s'%s%s' skip 1 using (strcol(1) eq 'size' && $2 == %d ? $4 * %.3f : NaN):5:6:7 "
+                              "with yerrorbars ls %d pt 7 ps 1.2 title '%s' noenhanced",
+                              drawn ? ", \\\n  " : "", drawn ? "" : name, drawn ? "" : ".csv", g + 1,
+                              1 + 0.03 * (g - (v->n_groups - 1) / 2.0), ls, v->group_label[g]);   // dodged: bars of one N apart
+        if (fitted)
+            k += (size_t)snprintf(plot + k, sizeof plot - k, ", \\\n  '' skip 1 using (strcol(1) eq 'fit' && $2 == %d ? $4 : NaN):8 "
+                                  "with lines ls %d notitle", g + 1, ls);
+        if (fitted && kc < sizeof caption)
+            kc += (size_t)snprintf(caption + kc, sizeof caption - kc, " %s: k = %.3g [%.3g, %.3g];", v->group_label[g], fit.slope,
+                                   fit.lo, fit.hi);
+        drawn = 1;
+    }
+    fclose(c);
+    if (!drawn) { report_note(v->r, "spread across seeds (%s): no value of %s has a spread to show.", v->task, v->group_by); return; }
+    if (kc < sizeof caption && caption[kc - 1] == ';') caption[kc - 1] = '.';
+    snprintf(title, sizeof title, "Spread across seeds against N by %s (%s)", v->group_by, v->task);
+    figure_draw(v->r, name, title, "N, parameters", "standard deviation across seeds", "", plot, caption);
+}
+
+// --group-by: the statistics table of each value.
+static void group_tables(TaskView *v) {
+    const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
+    for (int g = 0; g < v->n_groups; g++) {
+        Samples S;
+        char *where = report_cond_train_size(v->group_where[g], v->d_star);
+        int rc = samples_from_store(v->db_path, NULL, at, where, &S);
+        free(where);
+        if (rc != 0) continue;   // group_spread has said why
+        dist_table(v, &S, v->group_label[g]);
+        samples_free(&S);
+    }
+}
+
 void section_seeds(TaskView *v) {
     Report *r = v->r;
     task_section(v, "seeds", "Across seeds", "Runs that differ only in their seeds, at the training-set size with the most model sizes: "
                    "is the outcome a matter of size, or of luck?");
+    if (v->n_groups) {
+        group_spread(v);
+        group_tables(v);
+        report_note(r, "with --group-by the strip plot and best of k are not drawn: draw one %s at a time with --where "
+                    "for them.", v->group_by);
+        report_section_end(r);
+        return;
+    }
     Samples S;
     // the test metrics at the end, or with --metric best_* at each run's best-validation step
     const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
@@ -185,7 +290,7 @@ void section_seeds(TaskView *v) {
     } else {
         strip_and_spread(v, &S, v->unit);
         best_of_k(v, &S);
-        dist_table(v, &S);
+        dist_table(v, &S, NULL);
     }
     samples_free(&S);
     report_section_end(r);

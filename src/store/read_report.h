@@ -15,10 +15,15 @@ typedef struct ReportDb ReportDb;   // a read-only connection to one jackpot dat
 int report_db_open(const char *path, ReportDb **db);
 void report_db_close(ReportDb *db);   // NULL is fine
 
-// Runs done or diverged.
+// The user's selection, --sweep and --where (each may be NULL), for the readers that take no
+// condition (the finished runs, the sweeps, the tickets): checked here by the rules of
+// store/where.h, the database named when it is refused. 0, or −1.
+int report_db_select(ReportDb *db, const char *sweep, const char *where);
+
+// Runs done or diverged (within the selection).
 long report_db_finished_runs(ReportDb *db);
 
-// Each sweep (in creation order) and its runs by status.
+// Each sweep (in creation order; only --sweep's) and its runs of the selection by status.
 typedef struct {
     char *name, *created;
     int runs, done, failed, diverged;
@@ -47,6 +52,19 @@ void report_worlds_free(ReportWorlds *w);
 
 // The groups of the finished runs that cond selects, compared field by field (store/groups.h).
 int report_db_groups(ReportDb *db, const char *cond, GroupDiff *d);
+
+// --group-by FIELD: a key of the runs' params JSON ("optim.lr", "model.depth") or, where none
+// has it, a column of runs ("lr"). Fails with a message naming FIELD when it is neither, or no
+// run of the selection has it.
+int report_db_group_by(ReportDb *db, const char *field);
+// The values of the --group-by field among the finished runs of cond, numbers in numeric order
+// before texts (a run without the field: value "absent"), each with cond narrowed to it.
+typedef struct {
+    int n;
+    char **value, **cond;   // [n] the value as shown; cond AND the field = value (free them)
+} ReportGroupValues;
+int report_db_group_values(ReportDb *db, const char *cond, ReportGroupValues *out);
+void report_group_values_free(ReportGroupValues *g);
 
 // Conditions built on another (each a new string: free it).
 // cond, narrowed to group g's values of fields[n] of d (group_diff_where).
@@ -77,7 +95,7 @@ int report_db_curves(ReportDb *db, const char *cond, ReportCurves *out);
 void report_curves_free(ReportCurves *c);
 
 // Lottery tickets: rows in the tickets table (0 without the table), and per variant and
-// pruning level (ordered so) the means over runs.
+// pruning level (ordered so) the means over runs; both within the selection.
 long report_db_ticket_rows(ReportDb *db);
 typedef struct {
     char variant[32];
