@@ -87,6 +87,13 @@ static void check_ticket_legend(const char *out) {
         named += in_legend;
     }
     assert_true(named >= 2);   // the fixture runs tickets and a control
+    // the title names what was pruned: the task and the architecture (hidden widths joined by '-')
+    const char *title = strstr(gp, "Test accuracy against density (");
+    assert_non_null(title);
+    const char *arch = strstr(title, ", MLP ");
+    assert_non_null(arch);
+    size_t len = strcspn(arch + 2, ",\"'\n");   // "300-100", not "300,100": no comma before the title ends
+    assert_true(arch[2 + len] != ',');
     free(csv);
     free(gp);
 }

@@ -77,14 +77,19 @@ void section_tickets(Report *r, ReportDb *db) {
         snprintf(plot, sizeof plot, "%splot for [i=1:words(variants)] 'tickets.csv' skip 1 using "
                  "(strcol(1) eq word(variants,i) ? $3 : NaN):4:5 with yerrorlines ls word(styles,i)+0 title word(variants,i) noenhanced",
                  variants);
-        figure_draw(r, "tickets", "Test accuracy against density", "fraction of weights remaining (log scale, pruning →)",
+        char model[200], title[300], title_steps[300];
+        report_db_ticket_model(db, model, sizeof model);
+        snprintf(title, sizeof title, "Test accuracy against density%s%s%s", model[0] ? " (" : "", model, model[0] ? ")" : "");
+        snprintf(title_steps, sizeof title_steps, "Best-validation step against density%s%s%s", model[0] ? " (" : "", model,
+                 model[0] ? ")" : "");
+        figure_draw(r, "tickets", title, "fraction of weights remaining (log scale, pruning →)",
                     "test accuracy at the best-validation step", setup, plot,
                     "Mean test accuracy (± sd over runs) of each pruning level: tickets above the reinit and random-mask "
                     "controls at the same density are what the lottery ticket hypothesis predicts.");
         snprintf(plot, sizeof plot, "%splot for [i=1:words(variants)] 'tickets_steps.csv' skip 1 using "
                  "(strcol(1) eq word(variants,i) ? $3 : NaN):6 with linespoints ls word(styles,i)+0 title word(variants,i) noenhanced",
                  variants);
-        figure_draw(r, "tickets_steps", "Best-validation step against density",
+        figure_draw(r, "tickets_steps", title_steps,
                     "fraction of weights remaining (log scale, pruning →)", "optimiser step of the best validation loss", setup,
                     plot, "When each pruning level reached its best validation loss: winning tickets learn faster than the dense "
                     "network (earlier best step) down to moderate densities.");

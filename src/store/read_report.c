@@ -272,6 +272,22 @@ int report_db_ticket_levels(ReportDb *db, ReportTicketLevels *out) {
     return 0;
 }
 
+void report_db_ticket_model(ReportDb *db, char *out, size_t n) {
+    out[0] = 0;
+    sqlite3_stmt *st;
+    if (prepare_selected(db, "SELECT DISTINCT r.task, r.hidden FROM runs r WHERE r.id IN (SELECT run_id FROM tickets) AND 1",
+                         " ORDER BY 1, 2 LIMIT 4", &st) != 0)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *task = (const char *)sqlite3_column_text(st, 0), *hidden = (const char *)sqlite3_column_text(st, 1);
+        size_t k = strlen(out);
+        snprintf(out + k, n - k, "%s%s, MLP %s", k ? "; " : "", task ? task : "?", hidden ? hidden : "?");
+        for (char *c = out + k; *c; c++)
+            if (*c == ',' && c[1] != ' ') *c = '-';   // hidden "300,100" → "300-100"
+    }
+    sqlite3_finalize(st);
+}
+
 void report_ticket_levels_free(ReportTicketLevels *t) {
     free(t->level);
     memset(t, 0, sizeof *t);

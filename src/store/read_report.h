@@ -107,6 +107,9 @@ typedef struct {
     ReportTicketLevel *level;   // [n]
 } ReportTicketLevels;
 int report_db_ticket_levels(ReportDb *db, ReportTicketLevels *out);   // "tickets table unreadable: …"
+// What the selected ticket runs prune, for the figures' titles: "fashion-mnist, MLP 784-300-100-10"
+// (several: joined by "; "); "" when unknown.
+void report_db_ticket_model(ReportDb *db, char *out, size_t n);
 void report_ticket_levels_free(ReportTicketLevels *t);
 
 // Sweep names, each once, in order of their first id (a sweep edited and rerun keeps its name).
