@@ -98,6 +98,19 @@ static void check_ticket_legend(const char *out) {
     free(gp);
 }
 
+// No note on the page is a reader's raw error: none names the database file or a reader's words
+// ("no finished runs with metric", "unreadable"); an absent figure says what data it needs.
+static void assert_notes_say_what_is_needed(const char *html) {
+    for (const char *p = html; (p = strstr(p, "<p class=\"note\">")); p++) {
+        const char *end = strstr(p, "</p>");
+        assert_non_null(end);
+        char text[1200];
+        snprintf(text, sizeof text, "%.*s", (int)(end - p), p);
+        if (strstr(text, db) || strstr(text, "no finished runs with") || strstr(text, "unreadable") || strstr(text, "SQL"))
+            fail_msg("a note shows an error string: %s", text);
+    }
+}
+
 static void test_report_writes_every_figure(void **state) {
     (void)state;
     char cmd[1024], out[160];
@@ -117,6 +130,7 @@ static void test_report_writes_every_figure(void **state) {
                                "id=\"seeds-sparse_parity\"", "id=\"tickets\"", "id=\"concepts\"", "id=\"fits\"" };
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         if (!strstr(html, sections[i])) fail_msg("index.html has no section %s", sections[i]);
+    assert_notes_say_what_is_needed(html);
     // every image the page shows is a file in the folder, and every figure has a caption
     int images = 0;
     for (const char *p = html; (p = strstr(p, "<img src=\"")); p += 10) {
@@ -236,6 +250,9 @@ static void test_report_selection_reaches_overview_and_tickets(void **state) {
     html = slurp(path);
     assert_non_null(strstr(html, "<tr><td>tk</td>"));
     assert_null(strstr(html, "<tr><td>toy</td>"));
+    // the ticket runs alone have no sizes, curves or seeds to draw: each absent figure says what it needs
+    assert_notes_say_what_is_needed(html);
+    assert_non_null(strstr(html, "learning curves: not drawn: it needs runs with evaluations"));
     free(html);
 }
 

@@ -177,7 +177,8 @@ void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *
         concept_figures(r, &st, "", "");
         concept_study_free(&st);
     } else if (!loaded && (sweep || rc != CONCEPT_STUDY_SEVERAL_WORLDS)) {
-        report_note(r, "%s", jp_error());
+        report_missing(r, "concepts", "finished toy-world runs (task zipf-concepts, sparse-parity, …), which record "
+                       "per-concept metrics");
     } else {   // several worlds, or settings besides N and D that differ (two learning rates): one set per sweep
         if (loaded) {
             report_note(r, "concepts: sizes of equal N and D differ in %s: one set of figures per sweep.", st.mixed);

@@ -36,7 +36,7 @@ static int write_group_curves(TaskView *v, const char *name) {
     for (int g = 0; g < v->n_groups; g++) {
         char *where = report_cond_train_size(v->group_where[g], v->d_star);
         ReportCurves cv = { 0 };
-        if (report_db_curves(v->db, where, &cv) != 0) report_note(v->r, "%s: %s", v->group_label[g], jp_error());
+        if (report_db_curves(v->db, where, &cv) != 0) report_missing(v->r, v->group_label[g], "runs with evaluations during training (budget.evals)");
         free(where);
         for (int i = 0; i < cv.n; i++) {
             const ReportCurvePoint *p = &cv.point[i];
@@ -58,7 +58,7 @@ static void group_curves(TaskView *v) {
     for (int f = 0; f < 2; f++) {
         char name[112], plot[6000], title[300], caption[400];
         snprintf(name, sizeof name, "curves_vs_%s_%s", f ? "flops" : "steps", v->tag);
-        if (write_group_curves(v, name) == 0) { report_note(v->r, "no evaluations recorded"); return; }
+        if (write_group_curves(v, name) == 0) { report_missing(v->r, "learning curves", "runs with evaluations during training (budget.evals)"); return; }
         size_t k = (size_t)snprintf(plot, sizeof plot, "set logscale xy\nplot ");
         for (int g = 0; g < v->n_groups && k < sizeof plot; g++)
             k += (size_t)snprintf(plot + k, sizeof plot - k, "%s'%s%s' skip 1 using (column(1) == %d && column(%d) > 0 ? column(%d) : NaN):6 "
@@ -83,14 +83,14 @@ void section_curves(TaskView *v) {
     const char *xs[2] = { "steps", "flops" };
     ReportCurves cv = { 0 };
     if (report_db_curves(v->db, v->where_d, &cv) != 0) {
-        report_note(r, "no evaluations recorded");
+        report_missing(r, "learning curves", "runs with evaluations during training (budget.evals)");
         report_section_end(r);
         return;
     }
     for (int f = 0; f < 2; f++) {
         char name[112], sizes[2048], plot[3200], title[160];
         snprintf(name, sizeof name, "curves_vs_%s_%s", xs[f], v->tag);
-        if (write_curves(v, &cv, name, sizes, sizeof sizes) == 0) { report_note(r, "no evaluations recorded"); break; }
+        if (write_curves(v, &cv, name, sizes, sizeof sizes) == 0) { report_missing(r, "learning curves", "runs with evaluations during training (budget.evals)"); break; }
         snprintf(plot, sizeof plot,
                  "set logscale xy\nsizes = \"%s\"\n"
                  "plot for [i=1:words(sizes)] '%s.csv' skip 1 using (column(%d) > 0 && column(1) == word(sizes,i)+0 ? column(%d) : NaN):4 "

@@ -242,6 +242,10 @@ void report_note(Report *r, const char *fmt, ...) {
     fprintf(r->html, "</p>\n");
 }
 
+void report_missing(Report *r, const char *what, const char *needs) {
+    report_note(r, "%s: not drawn: it needs %s.", what, needs);
+}
+
 static void cell(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "<td>%.4g</td>", v);
     else fprintf(f, "<td>–</td>");

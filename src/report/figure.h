@@ -36,6 +36,9 @@ int figure_draw(Report *r, const char *name, const char *title, const char *xlab
 void report_section(Report *r, const char *id, const char *heading, const char *intro);
 void report_section_end(Report *r);
 void report_note(Report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// A figure or table the data does not allow: a note saying what data it needs, never the raw
+// error of the reader that found nothing ("WHAT: not drawn: it needs NEEDS.").
+void report_missing(Report *r, const char *what, const char *needs);
 void html_escaped(FILE *f, const char *text);
 
 // One row of the fitted-parameters table: what was fitted, on which data, the

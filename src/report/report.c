@@ -118,7 +118,7 @@ static int split_views(Report *r, ReportDb *db, const TaskView *base, TaskView *
     out[0].n_iso = 0;
     GroupDiff d;
     if (report_db_groups(db, base->where_task, &d) != 0) {
-        report_note(r, "%s: %s", base->task, jp_error());
+        report_note(r, "%s: the runs' settings could not be read; the task is drawn as one view.", base->task);
         out[0].where_task = xstrdup(base->where_task);
         whole_task_iso(&out[0], base);
         return 1;
@@ -172,7 +172,7 @@ static void world_view(TaskView *base, const ReportWorld *w, int same) {
 static void view_groups(Report *r, TaskView *v) {
     ReportGroupValues G;
     if (report_db_group_values(v->db, v->where_task, &G) != 0) {
-        report_note(r, "%s: %s", v->task, jp_error());
+        report_note(r, "%s: the values of --group-by could not be read; the view is drawn ungrouped.", v->task);
         return;
     }
     for (int g = 0; g < G.n && g < MAX_GROUPS; g++) {

@@ -48,7 +48,7 @@ static const char *loss_axis(const char *metric) {
 static int law_fit(TaskView *v, Axis4 a, const char *where, const char *what, LawFit *L) {
     Report *r = v->r;
     if (points_from_store(v->db_path, NULL, v->metric, where, &L->P) != 0) {
-        report_note(r, "%s: %s", what, jp_error());
+        report_missing(r, what, "finished runs with the fitted metric (--metric), at 3 or more sizes");
         return -1;
     }
     L->a = a;
@@ -366,12 +366,15 @@ static void isoflop_figures(TaskView *v, int k) {
     else snprintf(tag, sizeof tag, "%s", v->tag);
     Points P;
     if (points_from_store(v->db_path, NULL, v->metric, v->iso_where[k], &P) != 0) {
-        report_note(r, "IsoFLOP profiles (%s): %s", task, jp_error());
+        char what[160];
+        snprintf(what, sizeof what, "IsoFLOP profiles (%.120s)", task);
+        report_missing(r, what, "finished runs at 3 or more model sizes for each of several compute budgets "
+                       "(examples/lm_isoflop.yaml)");
         return;
     }
     IsoResult iso;
     if (isoflop_fit(&P, v->n_boot, 0, &iso) != 0) {   // it frees what it made
-        report_note(r, "IsoFLOP profiles (%s), no figure: %s", task, jp_error());
+        report_note(r, "IsoFLOP profiles (%s), no figure: %s", task, jp_error());   // isoflop_fit says why, in the data's terms
         points_free(&P);
         return;
     }
@@ -447,7 +450,7 @@ void section_scaling(TaskView *v) {
 
     Points P;
     if (points_from_store(v->db_path, NULL, "eval:test_loss", v->where_task, &P) != 0) {
-        report_note(r, "compute frontier: %s", jp_error());
+        report_missing(r, "compute frontier", "finished runs with test-loss evaluations during training (budget.evals)");
     } else {
         frontier_figure(v, &P);
         points_free(&P);

@@ -190,7 +190,7 @@ static int group_spread_rows(TaskView *v, int g, FILE *c, SlopeFit *fit) {
     char *where = report_cond_train_size(v->group_where[g], v->d_star);
     int rc = samples_from_store(v->db_path, NULL, at, where, &S);
     free(where);
-    if (rc != 0) { report_note(v->r, "%s: %s", v->group_label[g], jp_error()); return -1; }
+    if (rc != 0) { report_missing(v->r, v->group_label[g], "finished runs with 2 or more seeds at a model size"); return -1; }
     double lx[S.n_groups + 1], ly[S.n_groups + 1];
     int n = 0;
     for (int k = 0; k < S.n_groups; k++) {
@@ -279,7 +279,7 @@ void section_seeds(TaskView *v) {
     // the test metrics at the end, or with --metric best_* at each run's best-validation step
     const char *at = !strncmp(v->metric, "best_", 5) ? "best" : "final";
     if (samples_from_store(v->db_path, NULL, at, v->where_d, &S) != 0) {
-        report_note(r, "%s", jp_error());
+        report_missing(r, "outcomes across seeds", "finished runs with 2 or more seeds at a model size");
         report_section_end(r);
         return;
     }

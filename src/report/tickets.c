@@ -25,7 +25,7 @@ static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, 
     static const char *ORDER[] = { "ticket", "reinit", "random_mask", "oneshot", "dense" };
     ReportTicketLevels T;
     if (report_db_ticket_levels(db, &T) != 0) {
-        report_note(r, "%s", jp_error());
+        report_missing(r, "lottery tickets", "a readable tickets table (jackpot tickets CONFIG --db …)");
         return -1;
     }
     FILE *c = figure_data(r, name);
