@@ -131,6 +131,10 @@ static void test_report_writes_every_figure(void **state) {
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         if (!strstr(html, sections[i])) fail_msg("index.html has no section %s", sections[i]);
     assert_notes_say_what_is_needed(html);
+    // the frontier's exponent comes with its interval
+    const char *gamma = strstr(html, "fitted with γ = ");
+    assert_non_null(gamma);
+    assert_non_null(strstr(gamma, "(95% bootstrap interval)"));
     // every image the page shows is a file in the folder, and every figure has a caption
     int images = 0;
     for (const char *p = html; (p = strstr(p, "<img src=\"")); p += 10) {

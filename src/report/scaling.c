@@ -396,7 +396,7 @@ static void frontier_figure(TaskView *v, Points *P) {
     for (int i = 0; i < P->n; i++)
         if (P->x[AXIS_C][i] > 0) fprintf(c, "eval,%.9g,%.9g,%.9g,\n", P->x[AXIS_N][i], P->x[AXIS_C][i], P->loss[i]);
     points_frontier(P);
-    FitOptions o = { .law = &law_power, .axes = { AXIS_C }, .delta = 1e-3, .n_boot = 0, .seed = 0 };
+    FitOptions o = { .law = &law_power, .axes = { AXIS_C }, .delta = 1e-3, .n_boot = v->n_boot, .seed = 0 };
     FitResult f;
     int fitted = P->n >= 4 && fit_law(&o, P, NULL, &f) == 0;
     for (int i = 0; i < P->n; i++) {
@@ -411,12 +411,13 @@ static void frontier_figure(TaskView *v, Points *P) {
              name, fitted ? ", \\\n  '' skip 1 using (strcol(1) eq 'frontier' ? $3 : NaN):5 with lines ls 3 dt 2 title 'L = E + A·C^{-γ} on the frontier'" : "");
     snprintf(title, sizeof title, "Compute frontier (%s)", v->task);
     if (fitted) snprintf(caption, sizeof caption, "Test loss at every evaluation of every run against the training FLOPs "
-                         "spent so far; the frontier is the lowest loss reached for each compute, fitted with γ = %.3g.", f.report[2]);
+                         "spent so far; the frontier is the lowest loss reached for each compute, fitted with γ = %.3g "
+                         "[%.3g, %.3g] (95%% bootstrap interval).", f.report[2], f.lo[2], f.hi[2]);
     else snprintf(caption, sizeof caption, "Test loss at every evaluation of every run against the training FLOPs "
                   "spent so far, and the lowest loss reached for each compute.");
     figure_draw(r, name, title, "C, training FLOPs", "test loss (nats)", "", plot, caption);
     if (fitted) {
-        report_fit_row(r, "frontier L(C) = E + A·C^−γ", v->task, "γ", f.report[2], NAN, NAN);
+        report_fit_row(r, "frontier L(C) = E + A·C^−γ", v->task, "γ", f.report[2], f.lo[2], f.hi[2]);
         fit_result_free(&f);
     }
 }
