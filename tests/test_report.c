@@ -131,6 +131,13 @@ static void test_report_writes_every_figure(void **state) {
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
         if (!strstr(html, sections[i])) fail_msg("index.html has no section %s", sections[i]);
     assert_notes_say_what_is_needed(html);
+    // best of k: beyond the largest trained size the law is an extrapolation, drawn as its own line
+    snprintf(path, sizeof path, "%s/best_of_k_sparse_parity.csv", out);
+    char *bok = slurp(path);
+    assert_non_null(bok);
+    assert_non_null(strstr(bok, "\nlaw,"));
+    assert_non_null(strstr(bok, "\nextrapolated,"));
+    free(bok);
     // the frontier's exponent comes with its interval
     const char *gamma = strstr(html, "fitted with γ = ");
     assert_non_null(gamma);

@@ -109,7 +109,7 @@ static void best_of_k(TaskView *v, const Samples *S) {
     FILE *c = figure_data(r, name);
     if (!c) return;
     fprintf(c, "kind,n_params,k,kN,loss\n");
-    double xmax = 0, xmin = INFINITY;
+    double xmax = 0, xmin = INFINITY, nmax = 0;   // nmax: the largest size trained
     for (int g = 0; g < S->n_groups; g++) {
         const SeedGroup *G = &S->g[g];
         double x[G->n];
@@ -121,10 +121,19 @@ static void best_of_k(TaskView *v, const Samples *S) {
             xmax = fmax(xmax, k * G->N);
         }
         xmin = fmin(xmin, G->N);
+        nmax = fmax(nmax, G->N);
     }
+    // The law up to the largest trained size, and beyond it (an extrapolation, drawn apart) with
+    // the size itself in both so that the two lines meet.
     for (int i = 0; i <= 50; i++) {
-        double x = exp(log(xmin) + (log(xmax) - log(xmin)) * i / 50.0);
-        fprintf(c, "law,,,%.9g,%.9g\n", x, fit_predict(&law_power, v->law_theta, &x));
+        double x = exp(log(xmin) + (log(xmax) - log(xmin)) * i / 50.0), y = fit_predict(&law_power, v->law_theta, &x);
+        double xn = nmax, yn = fit_predict(&law_power, v->law_theta, &xn);
+        double prev = i ? exp(log(xmin) + (log(xmax) - log(xmin)) * (i - 1) / 50.0) : 0;
+        if (prev < nmax && x > nmax) {
+            fprintf(c, "law,,,%.9g,%.9g\n", xn, yn);
+            fprintf(c, "extrapolated,,,%.9g,%.9g\n", xn, yn);
+        }
+        fprintf(c, "%s,,,%.9g,%.9g\n", x <= nmax ? "law" : "extrapolated", x, y);
     }
     fclose(c);
     char sizes[2048] = "";
@@ -132,15 +141,19 @@ static void best_of_k(TaskView *v, const Samples *S) {
     for (int g = 0; g < S->n_groups && k + 24 < sizeof sizes; g++) k += (size_t)snprintf(sizes + k, sizeof sizes - k, "%s%.9g", k ? " " : "", S->g[g].N);
     snprintf(plot, sizeof plot,
              "set logscale xy\nsizes = \"%s\"\n"
+             "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 3 lc rgb 'gray40'\n"
              "plot '%s.csv' skip 1 using (strcol(1) eq 'law' ? $4 : NaN):5 with lines lc rgb 'black' lw 2 dt 2 title 'fitted L(k·N)', \\\n"
+             "  '' skip 1 using (strcol(1) eq 'extrapolated' ? $4 : NaN):5 with lines lc rgb 'gray45' lw 2 dt 3 "
+             "title 'L(k·N) beyond the largest trained N (extrapolated)', \\\n"
              "  for [i=1:words(sizes)] '' skip 1 using (strcol(1) eq 'best' && abs($2/word(sizes,i) - 1) < 1e-9 ? $4 : NaN):5 "
              "with linespoints ls ((i-1)%%8+1) pt 7 ps 0.6 lw 2 title sprintf('best of k at N = %%s', word(sizes,i))",
-             sizes, name);
+             sizes, nmax, nmax, name);
     snprintf(title, sizeof title, "Best of k seeds against a k-times larger model (%s)", v->task);
     figure_draw(r, name, title, "k·N (training compute in units of one model's)", "test loss (nats)", "", plot,
                 "The expected lowest final loss among k seeds (unbiased, from order statistics) at size N, placed at k·N, "
                 "against the loss the fitted law predicts for one model k times larger: points above the line mean "
-                "buying parameters beats buying seeds.");
+                "buying parameters beats buying seeds. Right of the dotted vertical line (the largest size trained) "
+                "the law is extrapolated, drawn grey.");
 }
 
 // The table of distribution statistics; `whose` (may be NULL) names the --group-by value it is of.
