@@ -66,7 +66,7 @@ static void test_bad_flags(void **state) {
     expect_usage_error("plan examples/width_sweep.yaml --bogus", "unknown option '--bogus'");
     expect_usage_error("export --format xml", "--format: expected one of csv, jsonl, got 'xml'");
     expect_usage_error("export --what everything", "--what: expected one of runs, summaries, metrics, tickets, concepts, "
-                                                   "probes, fits, dists, launches, sweeps, got 'everything'");
+                                                   "probes, fits, dists, launches, sweeps, ticket_curves, got 'everything'");
     expect_usage_error("export --what fits --sweep toy", "--sweep: fits belong to no one sweep");
 }
 

@@ -59,7 +59,7 @@ static const char *const FIGURES[] = {
     "loss_vs_N_sparse_parity", "residuals_N_sparse_parity", "frontier_sparse_parity",
     "curves_vs_steps_sparse_parity", "curves_vs_flops_sparse_parity", "seeds_strip_sparse_parity",
     "seeds_spread_sparse_parity", "best_of_k_sparse_parity", "concepts_heatmap", "concepts_learned",
-    "concepts_order", "interference", "tickets", "tickets_steps",
+    "concepts_order", "interference", "tickets", "tickets_steps", "tickets_curves",
 };
 
 // The ticket figure's legend names exactly the variants its data holds (none that was not run).

@@ -304,6 +304,8 @@ static void fill_every_table(Store *s, long ids[4]) {
                 StoreTicket t = { .run_id = ids[i], .level = level, .variant = v ? "ticket" : "random", .layer_density_json = "[1,0.8]",
                                   .density = 1.0 - 0.2 * (double)level, .barrier = NAN, .best_val_loss = 0.5 };
                 assert_int_equal(store_add_ticket(s, &t), 0);
+                for (long step = 0; step <= 20; step += 10)
+                    assert_int_equal(store_add_ticket_eval(s, ids[i], level, t.variant, step, 0.5, 0.75, 0.625, 0.5), 0);
             }
     }
     long id;
@@ -355,6 +357,7 @@ static void test_export_every_table(void **state) {
     static const struct { ExportWhat what; const char *count, *where_a, *column; } T[] = {
         { EXPORT_TICKETS, "SELECT count(*) FROM tickets", " WHERE run_id", "barrier" },
         { EXPORT_CONCEPTS, "SELECT count(*) FROM concepts", " WHERE run_id", "concept" },
+        { EXPORT_TICKET_CURVES, "SELECT count(*) FROM ticket_curves", " WHERE run_id", "val_acc" },
         { EXPORT_PROBES, "SELECT count(*) FROM (SELECT DISTINCT run_id, step FROM metrics WHERE split = 'probe'", " AND run_id", "cos_fr" },
         { EXPORT_FITS, "SELECT count(*) FROM fits", NULL, "result" },
         { EXPORT_DISTS, "SELECT count(*) FROM dists", NULL, "result" },
@@ -371,14 +374,14 @@ static void test_export_every_table(void **state) {
                 continue;
             }
             char sql[400];
-            int open = T[k].what == EXPORT_PROBES || (a && T[k].what >= EXPORT_LAUNCHES);   // parentheses left open
+            int open = T[k].what == EXPORT_PROBES || (a && (T[k].what == EXPORT_LAUNCHES || T[k].what == EXPORT_SWEEPS));   // parentheses left open
             snprintf(sql, sizeof sql, "%s%s%s%s", T[k].count, a ? T[k].where_a : "", a ? IN_A : "", open ? ")" : "");
             int want = (int)query(&s, sql), cols;
             assert_true(want > 0);
             char *text = export_to_text(&s, T[k].what, EXPORT_CSV, a ? "a" : NULL);
             if (csv_rows(text, head, &cols) != want) fail_msg("%s: %d rows, expected %d:\n%s", export_what_names[T[k].what], csv_rows(text, head, &cols), want, text);
             assert_true(has_column(head, cols, T[k].column));
-            assert_true(has_column(head, cols, "model.width") == (T[k].what <= EXPORT_PROBES));
+            assert_true(has_column(head, cols, "model.width") == (T[k].what <= EXPORT_PROBES || T[k].what == EXPORT_TICKET_CURVES));
             free(text);
             text = export_to_text(&s, T[k].what, EXPORT_JSONL, a ? "a" : NULL);
             int lines = 0;

@@ -29,6 +29,8 @@ static const char HELP[] =
     "  dists       one row per stored outcome distribution: source, result (JSON text)\n"
     "  launches    one row per launch of runners: started, wall_s, members, host, pid\n"
     "  sweeps      one row per sweep config: name, path, config text, hash, runs\n"
+    "  ticket_curves  one row per run, pruning level, variant and evaluation step: val_loss,\n"
+    "              val_acc, test_loss, test_acc (each level's learning curve)\n"
     "Reals carry the fewest digits (15 to 17) that reload to exactly the stored values.\n"
     "\n"
     "  --db FILE       the database                          [runs.db]\n"

@@ -2,6 +2,7 @@
 // pruning, for tickets and their controls, and the best-validation step.
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -60,6 +61,39 @@ static int write_levels(Report *r, ReportDb *db, const char *name, double *dlo, 
     return rows;
 }
 
+// The tickets' learning curves: the mean validation loss over runs against the step, one line per
+// pruning level (level 0: the dense network).
+static void curves_figure(Report *r, ReportDb *db, const char *model) {
+    ReportTicketCurves C;
+    if (report_db_ticket_curves(db, &C) != 0 || C.n == 0) {
+        report_missing(r, "ticket learning curves", "a tickets run by a jackpot that records each level's evaluations "
+                       "(schema 7 or later: rerun jackpot tickets)");
+        free(C.point);
+        return;
+    }
+    FILE *c = figure_data(r, "tickets_curves");
+    if (!c) { free(C.point); return; }
+    fprintf(c, "level,step,val_loss,test_acc\n");
+    char levels[400] = "";
+    for (int i = 0; i < C.n; i++) {
+        const ReportTicketPoint *p = &C.point[i];
+        if ((i == 0 || p->level != C.point[i - 1].level) && strlen(levels) + 8 < sizeof levels)
+            snprintf(levels + strlen(levels), sizeof levels - strlen(levels), "%s%d", levels[0] ? " " : "", p->level);
+        fprintf(c, "%d,%ld,%.9g,%.9g\n", p->level, p->step, p->val_loss, p->test_acc);
+    }
+    fclose(c);
+    free(C.point);
+    char plot[900], title[300];
+    snprintf(plot, sizeof plot, "levels = \"%s\"\n"
+             "plot for [i=1:words(levels)] 'tickets_curves.csv' skip 1 using ($1 == word(levels,i)+0 ? $2 : NaN):3 "
+             "with lines ls ((i-1)%%8+1) lw 2 title (word(levels,i) eq '0' ? 'dense (level 0)' : 'level '.word(levels,i))",
+             levels);
+    snprintf(title, sizeof title, "Learning curves of the tickets%s%s%s", model[0] ? " (" : "", model, model[0] ? ")" : "");
+    figure_draw(r, "tickets_curves", title, "optimiser step", "validation loss (nats), mean over runs", "", plot,
+                "Every pruning level's training from the rewound weights: how fast and how far each ticket learns "
+                "against the dense network it was pruned from.");
+}
+
 void section_tickets(Report *r, ReportDb *db) {
     report_section(r, "tickets", "Lottery tickets", "Iterative magnitude pruning (jackpot tickets): each level prunes "
                    "the smallest weights and retrains from the rewound weights (tickets), from new random weights "
@@ -93,6 +127,7 @@ void section_tickets(Report *r, ReportDb *db) {
                     "fraction of weights remaining (log scale, pruning →)", "optimiser step of the best validation loss", setup,
                     plot, "When each pruning level reached its best validation loss: winning tickets learn faster than the dense "
                     "network (earlier best step) down to moderate densities.");
+        curves_figure(r, db, model);
     }
     report_section_end(r);
 }

@@ -130,6 +130,7 @@ static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out) {
 
 const char *const export_what_names[EXPORT_WHAT_COUNT] = {
     "runs", "summaries", "metrics", "tickets", "concepts", "probes", "fits", "dists", "launches", "sweeps",
+    "ticket_curves",
 };
 
 bool export_has_sweep(ExportWhat what) { return what != EXPORT_FITS && what != EXPORT_DISTS; }
@@ -158,6 +159,8 @@ static const RunTable RUN_TABLES[EXPORT_WHAT_COUNT] = {
                          " ORDER BY t.run_id, t.level, t.variant" },
     [EXPORT_CONCEPTS] = { "c.*", NULL, NULL, "concepts c JOIN runs r ON r.id = c.run_id", NULL,
                           " ORDER BY c.run_id, c.step, c.concept" },
+    [EXPORT_TICKET_CURVES] = { "k.*", NULL, NULL, "ticket_curves k JOIN runs r ON r.id = k.run_id", NULL,
+                               " ORDER BY k.run_id, k.level, k.variant, k.step" },
 };
 
 static int put_run_table(Store *s, Buf *b, const RunTable *t, const char *sweep) {

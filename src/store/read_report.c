@@ -272,6 +272,27 @@ int report_db_ticket_levels(ReportDb *db, ReportTicketLevels *out) {
     return 0;
 }
 
+int report_db_ticket_curves(ReportDb *db, ReportTicketCurves *out) {
+    memset(out, 0, sizeof *out);
+    if (count_of(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ticket_curves'") == 0) return 0;
+    sqlite3_stmt *st;
+    if (prepare_selected(db, "SELECT c.level, c.step, avg(c.val_loss), avg(c.test_acc) FROM ticket_curves c"
+                             " JOIN runs r ON r.id = c.run_id WHERE c.variant IN ('ticket', 'dense')",
+                         " GROUP BY c.level, c.step ORDER BY c.level, c.step", &st) != 0)
+        return -1;
+    int cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (out->n == cap) out->point = xrealloc_array(out->point, (size_t)(cap = cap ? 2 * cap : 64), sizeof *out->point);
+        ReportTicketPoint *p = &out->point[out->n++];
+        p->level = sqlite3_column_int(st, 0);
+        p->step = sqlite3_column_int64(st, 1);
+        p->val_loss = sqlite3_column_double(st, 2);
+        p->test_acc = sqlite3_column_double(st, 3);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 void report_db_ticket_model(ReportDb *db, char *out, size_t n) {
     out[0] = 0;
     sqlite3_stmt *st;

@@ -111,6 +111,12 @@ int report_db_ticket_levels(ReportDb *db, ReportTicketLevels *out);   // "ticket
 // (several: joined by "; "); "" when unknown.
 void report_db_ticket_model(ReportDb *db, char *out, size_t n);
 void report_ticket_levels_free(ReportTicketLevels *t);
+// The learning curves of the tickets (and the dense level 0) within the selection: per level and
+// step (ordered so), the mean validation loss and test accuracy over runs. 0 (n = 0 for a database
+// without curves: one made before schema 7, or no evaluations), or −1.
+typedef struct { int level; long step; double val_loss, test_acc; } ReportTicketPoint;
+typedef struct { int n; ReportTicketPoint *point; } ReportTicketCurves;
+int report_db_ticket_curves(ReportDb *db, ReportTicketCurves *out);
 
 // Sweep names, each once, in order of their first id (a sweep edited and rerun keeps its name).
 typedef struct {

@@ -60,6 +60,10 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     // 5 → 6: the runner of each launch, so a restart can tell a live runner from a dead one
     "ALTER TABLE launches ADD COLUMN pid INTEGER;"
     "ALTER TABLE launches ADD COLUMN pid_start INTEGER;",
+    // 6 → 7: the learning curve of every ticket level and variant (each evaluation of its training)
+    "CREATE TABLE ticket_curves(run_id INTEGER NOT NULL REFERENCES runs(id), level INTEGER NOT NULL, variant TEXT NOT NULL,"
+    "  step INTEGER NOT NULL, val_loss REAL, val_acc REAL, test_loss REAL, test_acc REAL,"
+    "  PRIMARY KEY(run_id, level, variant, step)) WITHOUT ROWID;",
 };
 
 // SQL with no result rows, outside the mutex; 0 or −1, recording nothing: the caller names the
@@ -728,6 +732,28 @@ int store_add_fit(Store *s, const char *law, const char *source, const char *opt
 int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id) {
     const char *v[] = { source, result_json };
     return insert_texts(s, "INSERT INTO dists(source, result) VALUES (?,?)", v, 2, dist_id);
+}
+
+int store_add_ticket_eval(Store *s, long run_id, long level, const char *variant, long step, double val_loss,
+                          double val_acc, double test_loss, double test_acc) {
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO ticket_curves(run_id, level, variant, step, val_loss, val_acc,"
+                               " test_loss, test_acc) VALUES (?,?,?,?,?,?,?,?)");
+    int rc = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int64(st, 2, level);
+        sqlite3_bind_text(st, 3, variant, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, step);
+        bind_real(st, 5, val_loss);
+        bind_real(st, 6, val_acc);
+        bind_real(st, 7, test_loss);
+        bind_real(st, 8, test_acc);
+        rc = step_done(st);
+    }
+    if (rc != 0) note_failure(s);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }
 
 int store_add_ticket(Store *s, const StoreTicket *t) {

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 typedef struct {
     sqlite3 *db;
@@ -147,6 +147,9 @@ typedef struct {
         final_test_loss, final_test_acc, barrier;
 } StoreTicket;
 int store_add_ticket(Store *s, const StoreTicket *t);
+// One evaluation of a ticket level's training (table ticket_curves): its learning curve.
+int store_add_ticket_eval(Store *s, long run_id, long level, const char *variant, long step, double val_loss,
+                          double val_acc, double test_loss, double test_acc);
 
 // Errors of the writes above (store_add_*, store_reset_*, store_*_launch, store_finish_run):
 // −1, with the message (disk full named as such) copied into the calling thread's jp_error()

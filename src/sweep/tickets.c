@@ -60,6 +60,16 @@ static void store_row(void *ctx, const TicketRecord *r) {
     if (c->on_row) c->on_row(c->ctx, r);
 }
 
+// A level's evaluation: a point of its learning curve (table ticket_curves).
+static void store_eval(void *ctx, int level, const char *variant, const EvalRecord *r) {
+    Sink *c = ctx;
+    if (store_add_ticket_eval(c->st, c->g->run_ids[r->member], level, variant, r->step, r->val_loss, r->val_acc,
+                              r->test_loss, r->test_acc) != 0 && !c->failed) {
+        c->failed = 1;
+        snprintf(c->why, sizeof c->why, "%s", jp_error());
+    }
+}
+
 // The runs' end after imp_run returned rc (error: its message): every write checked. A failed one
 // (a full disk) leaves the runs 'running', which the next start resets, their runner being gone.
 static void finish_runs(Sink *c, long launch, int rc, const char *error, double wall) {
@@ -83,6 +93,8 @@ int tickets_train_group(Store *st, const Group *g, const Task *task, int threads
     MemberSeeds *seeds = xmalloc_array((size_t)g->n, sizeof *seeds);
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
     Sink c = { .st = st, .g = g, .rewind = o.rewind_step, .on_row = on_row, .ctx = ctx };
+    o.on_eval = store_eval;
+    o.eval_ctx = &c;
     double t0 = clock_now_s();
     int rc = imp_run(&tc, task, seeds, g->n, &o, store_row, &c);
     double wall = clock_now_s() - t0;
