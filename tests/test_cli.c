@@ -537,6 +537,14 @@ static void test_tickets_end_to_end(void **state) {
     assert_int_equal(sqlite3_column_int(st, 2), 2 * 3);
     assert_float_equal(sqlite3_column_double(st, 3), 0.64, 0.01);
     sqlite3_finalize(st);
+    // every level and variant's learning curve: evaluations at steps 0, 40 and 80 of each training
+    // stored (the instability copies' are not: only their barrier is kept)
+    sqlite3_prepare_v2(h, "SELECT count(*), count(DISTINCT step), sum(variant = 'copy') FROM ticket_curves", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2 * (1 + 2 * 4) * 3);
+    assert_int_equal(sqlite3_column_int(st, 1), 3);
+    assert_int_equal(sqlite3_column_int(st, 2), 0);
+    sqlite3_finalize(st);
     sqlite3_close(h);
     assert_int_equal(run(args, out, sizeof out), 0);   // done: nothing to do again
     assert_null(strstr(out, "level"));

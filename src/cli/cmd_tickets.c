@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -55,28 +56,32 @@ static const char HELP[] =
     "                test accuracy, elapsed time and ETA; on a terminal a live line between\n"
     "                them, else a plain line every JACKPOT_PROGRESS_S seconds [30])\n";
 
-// The progress of a tickets sweep: every stored row is one member's training done (two with the
-// instability copy, which a barrier marks). A line per level and variant once the group's last
-// member stored it, with the elapsed time and the ETA from the FLOP rate so far; the validation
-// loss shown is the last member's at its best step. Within a training only the ticker speaks:
-// imp_run reports no evaluations.
+// The progress of a tickets sweep: every evaluation of every training (levels, controls, the
+// instability copies) advances it by the FLOPs and steps trained since the member's previous one,
+// so the live line and its ETA move within a training; a line per level and variant once the
+// group's last member stored its row, with the mean test accuracy.
 typedef struct {
     Progress *p;
     const Group *g;
-    double member_flops;     // one training of one member: the spec's planned FLOPs
-    long steps;
     double acc_sum;          // this level and variant's test accuracy so far, over the members
+    double *last_flops, *last_steps;   // [n]: at each member's previous evaluation of this training
 } TicketProgress;
+
+static void advance(void *ctx, int level, const char *variant, const EvalRecord *r) {
+    (void)level;
+    (void)variant;
+    TicketProgress *t = ctx;
+    if (r->step == 0) t->last_flops[r->member] = t->last_steps[r->member] = 0;   // a training starts
+    progress_advance(t->p, r->flops - t->last_flops[r->member], (double)r->step - t->last_steps[r->member], 0, r->val_loss);
+    t->last_flops[r->member] = r->flops;
+    t->last_steps[r->member] = (double)r->step;
+}
 
 static void print_row(void *ctx, const TicketRecord *r) {
     TicketProgress *t = ctx;
     const MemberSummary *s = &r->summary;
     t->acc_sum = (r->member == 0 ? 0 : t->acc_sum) + s->best.test_acc;
     if (r->member != t->g->n - 1) return;
-    // The members train together and store their rows at once: one advance for all of them, so
-    // that the rate is not measured over the microseconds between their rows.
-    double trainings = (isfinite(r->barrier) ? 2 : 1) * t->g->n;
-    progress_advance(t->p, trainings * t->member_flops, trainings * (double)t->steps, 0, s->best.val_loss);
     char line[320];
     pthread_mutex_lock(&t->p->mu);   // the ticker draws under it: the live line is cleared, then redrawn below
     progress_status(t->p, t->p->now(), line, sizeof line);
@@ -150,9 +155,12 @@ static int prune_groups(const TicketArgs *a, SweepDb *sd, const Group *groups, i
             pthread_mutex_unlock(&p.mu);
         }
         blas_set_threads(train_blas_threads(a->threads, groups[g].n));   // process-wide: the command sets it
-        TicketProgress tp = { &p, &groups[g], spec_planned_flops(groups[g].specs[0]), groups[g].specs[0]->steps, 0 };
+        double *last = xcalloc(2 * (size_t)groups[g].n, sizeof(double));
+        TicketProgress tp = { &p, &groups[g], 0, last, last + groups[g].n };
         double t0 = clock_now_s();
-        int rc = tickets_train_group(&sd->st, &groups[g], task, a->threads, &cli_stop, a->quiet ? NULL : print_row, &tp);
+        int rc = tickets_train_group(&sd->st, &groups[g], task, a->threads, &cli_stop, a->quiet ? NULL : print_row,
+                                     a->quiet ? NULL : advance, &tp);
+        free(last);
         if (rc < 0) { fprintf(stderr, "jackpot tickets: %s\n", jp_error()); status = 1; }
         else if (rc == 0) progress_group_done(&p, label, groups[g].n, clock_now_s() - t0, 1);
     }

@@ -1,6 +1,7 @@
 #include "sweep/tickets.h"
 
 #include <math.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,6 +38,7 @@ typedef struct {
     int failed;              // a write failed: why holds the last failure's message
     char why[512];
     TicketRowFn on_row;
+    TicketEvalFn on_eval;
     void *ctx;
 } Sink;
 
@@ -63,6 +65,8 @@ static void store_row(void *ctx, const TicketRecord *r) {
 // A level's evaluation: a point of its learning curve (table ticket_curves).
 static void store_eval(void *ctx, int level, const char *variant, const EvalRecord *r) {
     Sink *c = ctx;
+    if (c->on_eval) c->on_eval(c->ctx, level, variant, r);
+    if (strcmp(variant, "copy") == 0) return;   // the instability test's copy: only its barrier is kept
     if (store_add_ticket_eval(c->st, c->g->run_ids[r->member], level, variant, r->step, r->val_loss, r->val_acc,
                               r->test_loss, r->test_acc) != 0 && !c->failed) {
         c->failed = 1;
@@ -83,7 +87,7 @@ static void finish_runs(Sink *c, long launch, int rc, const char *error, double 
 }
 
 int tickets_train_group(Store *st, const Group *g, const Task *task, int threads, const atomic_int *stop,
-                        TicketRowFn on_row, void *ctx) {
+                        TicketRowFn on_row, TicketEvalFn on_eval, void *ctx) {
     const RunSpec *s = g->specs[0];
     TrainConfig tc = spec_train_config(s, threads);
     tc.stop = stop;
@@ -92,7 +96,7 @@ int tickets_train_group(Store *st, const Group *g, const Task *task, int threads
     if (store_start_launch(st, g->run_ids, g->n, &launch) != 0) return jp_fail("%s: %s", st->path, jp_error());
     MemberSeeds *seeds = xmalloc_array((size_t)g->n, sizeof *seeds);
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
-    Sink c = { .st = st, .g = g, .rewind = o.rewind_step, .on_row = on_row, .ctx = ctx };
+    Sink c = { .st = st, .g = g, .rewind = o.rewind_step, .on_row = on_row, .on_eval = on_eval, .ctx = ctx };
     o.on_eval = store_eval;
     o.eval_ctx = &c;
     double t0 = clock_now_s();

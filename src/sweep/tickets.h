@@ -21,8 +21,9 @@ ImpOptions tickets_imp_options(const RunSpec *s);
 // all-layer rate needs: the output layer's slower rate can make it a round or two more.
 double tickets_trainings(const ImpOptions *o);
 
-// Called after each row is stored (progress), NULL for none.
+// Called after each row is stored, and on every evaluation of every training (progress), NULL for none.
 typedef void (*TicketRowFn)(void *ctx, const TicketRecord *r);
+typedef void (*TicketEvalFn)(void *ctx, int level, const char *variant, const EvalRecord *r);
 
 // Takes group g through IMP on `threads` threads: a launch marks its runs running, every level
 // of every member is stored, then the runs are finished (done; failed, with the error stored).
@@ -30,4 +31,4 @@ typedef void (*TicketRowFn)(void *ctx, const TicketRecord *r);
 // a failed write ("PATH: why"; the runs are set back to pending, best effort) or a failed
 // training (its message, also stored as the runs' error).
 int tickets_train_group(Store *st, const Group *g, const Task *task, int threads, const atomic_int *stop,
-                        TicketRowFn on_row, void *ctx);
+                        TicketRowFn on_row, TicketEvalFn on_eval, void *ctx);

@@ -95,7 +95,7 @@ int imp_run(const TrainConfig *base, const Task *task, const MemberSeeds *seeds,
             for (int m = 0; m < M; m++) alt[m] = (MemberSeeds){ seeds[m].init_seed, seeds[m].data_seed ^ COPY_DATA_SEED_OFFSET };
             MemberSummary *s2 = xmalloc(sizeof(MemberSummary) * M);
             memcpy(start, theta_k, sizeof(float) * n);
-            if ((rc = train(&x, level, NULL, alt, start, masks, copy, NULL, s2)) != 0) { free(s2); goto done; }
+            if ((rc = train(&x, level, "copy", alt, start, masks, copy, NULL, s2)) != 0) { free(s2); goto done; }
             free(s2);
             for (int m = 0; m < M; m++)
                 barrier[m] = lmc_barrier(&base->shape, prev + (size_t)m * x.P, copy + (size_t)m * x.P, task, &task->test, base->loss,

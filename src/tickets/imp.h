@@ -20,8 +20,9 @@ typedef struct {
     long rewind_step;
     int reinit, random_mask, oneshot;
     int instability_points;       // 0: no instability test
-    // Every evaluation of every level's training (the instability copy's excepted), with its level and
-    // variant: the learning curves (may be NULL). Called from the thread that called imp_run.
+    // Every evaluation of every level's training, with its level and variant ("copy": the instability
+    // test's copy with another data order): learning curves and progress (may be NULL). Called from
+    // the thread that called imp_run.
     void (*on_eval)(void *ctx, int level, const char *variant, const EvalRecord *r);
     void *eval_ctx;
 } ImpOptions;
