@@ -630,6 +630,19 @@ static void test_concepts_end_to_end(void **state) {
     fclose(hm);
     assert_int_equal(lines, 1 + 3 * 8);
     remove(csv);
+    // --where: the widest two of the three widths, 2 × 8 rows; a mistyped column is named
+    snprintf(args, sizeof args, "concepts --db %s --boot 0 --csv %s --where \"r.width > (SELECT min(width) FROM runs)\"", db, dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    hm = fopen(csv, "r");
+    assert_non_null(hm);
+    lines = 0;
+    for (int ch; (ch = fgetc(hm)) != EOF;) lines += ch == '\n';
+    fclose(hm);
+    assert_int_equal(lines, 1 + 2 * 8);
+    remove(csv);
+    snprintf(args, sizeof args, "concepts --db %s --where \"r.widht > 1\"", db);
+    assert_int_not_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "r.widht"));
     snprintf(csv, sizeof csv, "%s/sizes.csv", dir);
     remove(csv);
     rmdir(dir);

@@ -17,7 +17,7 @@
 #define CMD "concepts"
 
 static const char HELP[] =
-    "usage: jackpot concepts --db FILE [--sweep NAME] [--threshold NATS] [--csv DIR]\n"
+    "usage: jackpot concepts --db FILE [--sweep NAME] [--where EXPR] [--threshold NATS] [--csv DIR]\n"
     "\n"
     "For runs on a toy world (task.name sparse-parity, zipf-concepts, teacher-student,\n"
     "manifold), per model size (and data size):\n"
@@ -35,6 +35,7 @@ static const char HELP[] =
     "\n"
     "  --db FILE          a jackpot database\n"
     "  --sweep NAME       only this sweep's runs\n"
+    "  --where EXPR       only the runs r it holds for, as in jackpot fit (e.g. \"r.width >= 64\")\n"
     "  --threshold NATS   a concept counts as learned below this test loss  [0.1]\n"
     "  --at WHEN          final (each run's last evaluation) or best (its best-validation\n"
     "                     step: the early-stopping point, for fixed-D runs that overfit)  [final]\n"
@@ -223,10 +224,10 @@ int cmd_concepts(int argc, char **argv) {
         { "db", required_argument, 0, 'd' },        { "sweep", required_argument, 0, 's' },
         { "threshold", required_argument, 0, 't' }, { "boot", required_argument, 0, 'b' },
         { "csv", required_argument, 0, 'c' },       { "at", required_argument, 0, 'a' },
-        { "help", no_argument, 0, 'h' },
+        { "where", required_argument, 0, 'w' },     { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    const char *db = NULL, *sweep = NULL, *csv = NULL;
+    const char *db = NULL, *sweep = NULL, *csv = NULL, *where = NULL;
     double threshold = 0.1;
     int n_boot = 1000, at_best = 0, c;
     optind = 1;
@@ -235,6 +236,7 @@ int cmd_concepts(int argc, char **argv) {
         switch (c) {
         case 'd': db = optarg; break;
         case 's': sweep = optarg; break;
+        case 'w': where = optarg; break;
         case 't': threshold = arg_double(CMD, "--threshold", optarg, 0, 1e9); break;
         case 'b': n_boot = (int)arg_long(CMD, "--boot", optarg, 0, 100000); break;
         case 'c': csv = optarg; break;
@@ -250,7 +252,7 @@ int cmd_concepts(int argc, char **argv) {
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!db) usage_error(CMD, "--db FILE is required");
     ConceptStudy st;
-    if (concept_study_load(db, sweep, threshold, at_best, &st) != 0) {
+    if (concept_study_load(db, sweep, where, threshold, at_best, &st) != 0) {
         fprintf(stderr, "jackpot concepts: %s\n", jp_error());
         return 1;
     }

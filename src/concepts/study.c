@@ -137,7 +137,7 @@ static int other_world(const ConceptRun *rows, int n) {
     return 0;
 }
 
-int concept_study_load(const char *path, const char *sweep, double threshold, int at_best, ConceptStudy *st) {
+int concept_study_load(const char *path, const char *sweep, const char *where, double threshold, int at_best, ConceptStudy *st) {
     memset(st, 0, sizeof *st);
     st->threshold = threshold;
     st->at_best = at_best;
@@ -145,7 +145,7 @@ int concept_study_load(const char *path, const char *sweep, double threshold, in
     ConceptReader *db = NULL;
     ConceptRun *rows = NULL;
     int n = 0, rc = concept_reader_open(path, &db), i;
-    if (rc == 0) rc = concept_reader_runs(db, sweep, at_best, &rows, &n);
+    if (rc == 0) rc = concept_reader_runs(db, sweep, where, at_best, &rows, &n);
     if (rc != 0) {
         rc = -1;
     } else if (n == 0) {

@@ -39,13 +39,13 @@ typedef struct {
     char source[512];
 } ConceptStudy;
 
-// sweep may be NULL (every finished run with concept metrics). "Final" metrics are those of each
+// sweep and where (a --where on runs r) may be NULL (every finished run with concept metrics). "Final" metrics are those of each
 // run's last evaluation, or with at_best of its best-validation step (the early-stopping point:
 // fixed-D runs that overfit).
 #define CONCEPT_STUDY_SEVERAL_WORLDS 1
 // Returns 0; CONCEPT_STUDY_SEVERAL_WORLDS when the runs selected are of more than one
 // toy world (choose one with sweep); −1 on other errors. jp_error() says why.
-int concept_study_load(const char *db, const char *sweep, double threshold, int at_best, ConceptStudy *st);
+int concept_study_load(const char *db, const char *sweep, const char *where, double threshold, int at_best, ConceptStudy *st);
 void concept_study_free(ConceptStudy *st);
 
 // Quantization model (Michaud et al. 2023): with p_c ∝ c^−s, α_N = s − 1 and α_D = (s − 1)/s.

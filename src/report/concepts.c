@@ -164,12 +164,12 @@ static void concept_figures(Report *r, const ConceptStudy *st, const char *tag, 
         report_fit_row(r, "quantization model α_N = s − 1 (prediction)", data, "α_N", quanta_alpha_N(st->zipf), NAN, NAN);
 }
 
-void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, double threshold) {
+void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, const char *where, double threshold) {
     report_section(r, "concepts", "Concepts in toy worlds", "Per-concept test metrics of toy-world runs (concept = "
                    "frequency rank, 0 the most frequent): which concepts each size learns, in what order, and how much "
                    "updates for frequent concepts interfere with rare ones.");
     ConceptStudy st;
-    int rc = concept_study_load(db_path, sweep, threshold, 0, &st), loaded = rc == 0;
+    int rc = concept_study_load(db_path, sweep, where, threshold, 0, &st), loaded = rc == 0;
     if (loaded && (sweep || !st.mixed[0])) {
         if (st.mixed[0])
             report_note(r, "concepts: sizes of equal N and D differ in %s: each column is one setting, but the curves "
@@ -191,7 +191,7 @@ void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *
             for (int i = 0; i < sweeps.n; i++) {
                 const char *name = sweeps.sweep[i].name;
                 char tag[32], label[300];
-                if (concept_study_load(db_path, name, threshold, 0, &st) != 0) continue;
+                if (concept_study_load(db_path, name, where, threshold, 0, &st) != 0) continue;
                 snprintf(tag, sizeof tag, "_sweep%ld", sweeps.sweep[i].first_id);
                 snprintf(label, sizeof label, " (sweep %s)", name);
                 if (st.mixed[0])

@@ -1,4 +1,5 @@
 #include "store/read_concepts.h"
+#include "store/where.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -48,15 +49,14 @@ static void run_from_row(sqlite3_stmt *st, ConceptRun *r) {
     snprintf(r->group, sizeof r->group, "%s", sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
 }
 
-int concept_reader_runs(ConceptReader *r, const char *sweep, int at_best, ConceptRun **runs, int *n) {
+int concept_reader_runs(ConceptReader *r, const char *sweep, const char *where, int at_best, ConceptRun **runs, int *n) {
     char sql[1400];
     snprintf(sql, sizeof sql,
              "SELECT r.id, r.n_params, r.width, r.depth, COALESCE(r.train_size, 0), %s, r.task, "
              "json_extract(r.params, '$.\"world.concepts\"'), json_extract(r.params, '$.\"world.zipf\"'), "
              "json_extract(r.params, '$.\"world.manifold_dim\"'), "
              WORLD_SIGNATURE_SQL ", r.group_hash "
-             "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s "
-             "ORDER BY COALESCE(r.train_size, 0), r.n_params, r.group_hash, r.id",
+             "FROM runs r WHERE r.status = 'done' AND EXISTS (SELECT 1 FROM concepts c WHERE c.run_id = r.id) %s",
              at_best ? "COALESCE((SELECT CAST(value AS INTEGER) FROM summaries s WHERE s.run_id = r.id AND s.name = 'best_step'), "
                        "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id))"
                      : "(SELECT max(step) FROM concepts c WHERE c.run_id = r.id)",
@@ -64,7 +64,8 @@ int concept_reader_runs(ConceptReader *r, const char *sweep, int at_best, Concep
     sqlite3_stmt *st;
     *n = 0;
     *runs = NULL;
-    if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK) return fail(r, "reading runs");
+    if (where_prepare(r->db, sql, where, " ORDER BY COALESCE(r.train_size, 0), r.n_params, r.group_hash, r.id", &st) != 0)
+        return where ? -1 : fail(r, "reading runs");   // a bad --where: where_prepare named it
     if (sweep) sqlite3_bind_text(st, 1, sweep, -1, SQLITE_STATIC);
     int cap = 64, rc;
     *runs = xmalloc(sizeof(ConceptRun) * cap);

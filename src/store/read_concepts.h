@@ -22,11 +22,12 @@ typedef struct {
 int concept_reader_open(const char *path, ConceptReader **r);
 void concept_reader_close(ConceptReader *r);   // r may be NULL
 
-// The finished runs that have per-concept metrics, of sweep (NULL: every one), in ascending
+// The finished runs that have per-concept metrics, of sweep (NULL: every one) and where (a --where
+// on runs r, store/where.h; NULL: all), in ascending
 // (train_size, n_params, group, id). final_step is each run's last step with concept metrics,
 // or with at_best its summary best_step when it has one. *runs is allocated (free it), also
 // when none match (*n = 0). Returns 0, or −1.
-int concept_reader_runs(ConceptReader *r, const char *sweep, int at_best, ConceptRun **runs, int *n);
+int concept_reader_runs(ConceptReader *r, const char *sweep, const char *where, int at_best, ConceptRun **runs, int *n);
 
 // loss[C] and acc[C]: each concept's test metrics of run_id at step (NaN where absent or NULL;
 // concepts outside 0..C−1 are skipped). Returns 0, or −1.
