@@ -253,7 +253,7 @@ static void test_reader(void **state) {
     assert_int_equal(concept_reader_open(path, &r), 0);
     ConceptRun *runs;
     int n;
-    assert_int_equal(concept_reader_runs(r, "rates", 0, &runs, &n), 0);
+    assert_int_equal(concept_reader_runs(r, "rates", NULL, 0, &runs, &n), 0);
     assert_int_equal(n, 4);   // by n_params, then group: g8 (ids 2, 3), g16a (1), g16b (4)
     const long ids[4] = { 2, 3, 1, 4 };
     const char *groups[4] = { "g8", "g8", "g16a", "g16b" };
@@ -268,14 +268,14 @@ static void test_reader(void **state) {
     }
     assert_int_equal(runs[0].n_params, 80);
     free(runs);
-    assert_int_equal(concept_reader_runs(r, "rates", 1, &runs, &n), 0);   // at best: best_step where recorded
+    assert_int_equal(concept_reader_runs(r, "rates", NULL, 1, &runs, &n), 0);   // at best: best_step where recorded
     assert_int_equal(runs[0].final_step, 10);
     assert_int_equal(runs[3].final_step, 20);   // id 4 recorded none
     free(runs);
-    assert_int_equal(concept_reader_runs(r, NULL, 0, &runs, &n), 0);
+    assert_int_equal(concept_reader_runs(r, NULL, NULL, 0, &runs, &n), 0);
     assert_int_equal(n, 5);
     free(runs);
-    assert_int_equal(concept_reader_runs(r, "nosuch", 0, &runs, &n), 0);
+    assert_int_equal(concept_reader_runs(r, "nosuch", NULL, 0, &runs, &n), 0);
     assert_int_equal(n, 0);
     free(runs);
 
@@ -318,7 +318,7 @@ static void test_study_load(void **state) {
     make_db();
     ConceptStudy st;
     char want[256];
-    assert_int_equal(concept_study_load(path, "rates", 0.1, 0, &st), 0);
+    assert_int_equal(concept_study_load(path, "rates", NULL, 0.1, 0, &st), 0);
     snprintf(want, sizeof want, "%s sweep rates", path);
     assert_string_equal(st.source, want);
     assert_string_equal(st.task, "sparse-parity");
@@ -361,19 +361,19 @@ static void test_study_load(void **state) {
     concept_study_free(&st);
 
     // at each run's best step (10 where recorded): seed 0 of g8 is at (0.05, 0.5, 1): 1 learned
-    assert_int_equal(concept_study_load(path, "rates", 0.1, 1, &st), 0);
+    assert_int_equal(concept_study_load(path, "rates", NULL, 0.1, 1, &st), 0);
     assert_float_equal(st.size[0].run_learned[0], 1, 0);
     assert_float_equal(st.size[2].run_learned[0], 2, 0);   // g16b recorded no best step: its last
     concept_study_free(&st);
 
     // refusals, with the texts report/concepts.c tells apart
-    assert_int_equal(concept_study_load(path, NULL, 0.1, 0, &st), CONCEPT_STUDY_SEVERAL_WORLDS);
+    assert_int_equal(concept_study_load(path, NULL, NULL, 0.1, 0, &st), CONCEPT_STUDY_SEVERAL_WORLDS);
     assert_non_null(strstr(jp_error(), "runs of several toy worlds (sparse-parity world.concepts=3 world.zipf=1; "
                                 "and sparse-parity world.concepts=3 world.zipf=2); choose one with --sweep"));
-    assert_int_equal(concept_study_load(path, "nosuch", 0.1, 0, &st), -1);
+    assert_int_equal(concept_study_load(path, "nosuch", NULL, 0.1, 0, &st), -1);
     snprintf(want, sizeof want, "%s sweep nosuch: no finished runs with per-concept metrics (toy-world tasks) in this sweep", path);
     assert_string_equal(jp_error(), want);
-    assert_int_equal(concept_study_load(path, "other-world", 0.1, 0, &st), 0);
+    assert_int_equal(concept_study_load(path, "other-world", NULL, 0.1, 0, &st), 0);
     assert_float_equal(st.zipf, 2, 0);
     assert_int_equal(st.n_sizes, 1);
     assert_string_equal(st.mixed, "");
