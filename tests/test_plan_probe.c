@@ -18,6 +18,10 @@ static void test_evaluations(void **state) {
     assert_int_equal(plan_evaluations(100, 30), 5);    // 0, 30, 60, 90 and the end, 100
     assert_int_equal(plan_evaluations(100, 0), 2);     // start and end
     assert_int_equal(plan_evaluations(0, 10), 1);
+    assert_true(plan_idle_share(1, 2, 1) == 0.5);    // half a core's time: a busy machine
+    assert_true(plan_idle_share(3, 2, 2) == 0.75);
+    assert_true(plan_idle_share(5, 2, 2) == 1);      // BLAS helpers beyond the threads: never above 1
+    assert_true(plan_idle_share(0, 2, 1) == 1);      // no CPU time read: the wall as it is
 }
 
 static void test_ticket_trainings(void **state) {
@@ -94,9 +98,9 @@ static void test_scaling_and_cache(void **state) {
     sweep_config_free(&c);
 }
 
-// The estimate against the group trained: generous bounds for a shared machine (and the
-// sanitizers, which slow the probe and the training alike); the old FLOP-rate estimate was
-// 40 times short on such worlds.
+// The estimate against the group trained, both as on an idle core (the CPU time the one thread
+// got): generous bounds for a shared machine (and the sanitizers, which slow the probe and the
+// training alike); the old FLOP-rate estimate was 40 times short on such worlds.
 static void test_against_training(void **state) {
     (void)state;
     SweepConfig c;
@@ -115,9 +119,9 @@ static void test_against_training(void **state) {
     MemberSummary sum[4];
     for (int m = 0; m < 4; m++) seeds[m] = (MemberSeeds){ g[0].specs[m]->init_seed, g[0].specs[m]->data_seed };
     Ensemble e;
-    double t0 = clock_now_s();
+    double t0 = clock_now_s(), c0 = plan_cpu_s();
     assert_int_equal(train_ensemble(&cfg, task, seeds, 4, &e, NULL, NULL, sum), 0);
-    double measured = clock_now_s() - t0;
+    double wall = clock_now_s() - t0, measured = wall * plan_idle_share(plan_cpu_s() - c0, wall, 1);   // as on an idle core
     ensemble_free(&e);
     print_message("predicted %.3g s, trained in %.3g s\n", predicted, measured);
     if (!(predicted > 0.25 * measured && predicted < 4 * measured))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/error.h"
@@ -16,6 +17,17 @@
 #define PROBE_ROWS 2048
 #define WARM_ROWS 64
 #define PROBE_TARGET_S 0.15   // training time of the timed probe
+
+double plan_cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double plan_idle_share(double cpu_s, double wall_s, int threads) {
+    double f = wall_s > 0 && threads > 0 ? cpu_s / (wall_s * threads) : 1;
+    return f < 1 && f > 0 ? f : 1;
+}
 
 void plan_probe_init(PlanProbe *p) {
     memset(p, 0, sizeof *p);
@@ -59,15 +71,18 @@ static Task cut_task(const Task *t, int rows, double *scale) {
 }
 
 // One train_ensemble of `steps` steps on k members: its wall time, the part spent training
-// (evaluations excluded) and evaluating (two evaluations, start and end). 0, or −1.
-static int timed_train(const TrainConfig *cfg, const Task *task, int k, double *wall, double *train_s, double *eval_s) {
+// (evaluations excluded) and evaluating (two evaluations, start and end), and the process's CPU
+// time over it. 0, or −1.
+static int timed_train(const TrainConfig *cfg, const Task *task, int k, double *wall, double *train_s, double *eval_s,
+                       double *cpu) {
     MemberSeeds *seeds = xmalloc(sizeof *seeds * (size_t)k);
     MemberSummary *sum = xmalloc(sizeof *sum * (size_t)k);
     for (int m = 0; m < k; m++) seeds[m] = (MemberSeeds){ (uint64_t)m + 1, (uint64_t)m + 1 };
     Ensemble e;
-    double t0 = clock_now_s();
+    double t0 = clock_now_s(), c0 = plan_cpu_s();
     int rc = train_ensemble(cfg, task, seeds, k, &e, NULL, NULL, sum);
     *wall = clock_now_s() - t0;
+    *cpu = plan_cpu_s() - c0;
     if (rc == 0) {
         ensemble_free(&e);
         *eval_s = sum[0].eval_s;
@@ -79,23 +94,25 @@ static int timed_train(const TrainConfig *cfg, const Task *task, int k, double *
 }
 
 // Times the spec's training on k members of t threads: a short warm-up (which also sizes the
-// timed run to about PROBE_TARGET_S of training), then the timed run. Per member in *c.
+// timed run to about PROBE_TARGET_S of training), then the timed run. Per member in *c, as on
+// idle cores: on a busy machine the times shrink by the share of t cores the probe got.
 static int probe_mlp(const RunSpec *s, const Task *task, int k, int t, PlanCost *c) {
     TrainConfig cfg = spec_train_config(s, t);
     cfg.stop = NULL;
     cfg.eval_every = 0;   // evaluations at the start and the end only
-    double scale, wall, train_s, eval_s;
+    double scale, wall, train_s, eval_s, cpu;
     Task warm = cut_task(task, WARM_ROWS, &scale);
     cfg.steps = s->steps < 4 ? s->steps : 4;
-    if (timed_train(&cfg, &warm, k, &wall, &train_s, &eval_s) != 0) return -1;
+    if (timed_train(&cfg, &warm, k, &wall, &train_s, &eval_s, &cpu) != 0) return -1;
     long steps = cfg.steps > 0 ? (long)(PROBE_TARGET_S / fmax(train_s / cfg.steps, 1e-6)) : 0;
     cfg.steps = steps < 8 ? 8 : steps > 4000 ? 4000 : steps;
     if (cfg.steps > s->steps) cfg.steps = s->steps;
     Task view = cut_task(task, PROBE_ROWS, &scale);
-    if (timed_train(&cfg, &view, k, &wall, &train_s, &eval_s) != 0) return -1;
-    c->step_s = cfg.steps > 0 ? train_s / cfg.steps / k : 0;
-    c->eval_s = eval_s / 2 * scale / k;
-    c->setup_s = fmax(wall - train_s - eval_s, 0) / k;
+    if (timed_train(&cfg, &view, k, &wall, &train_s, &eval_s, &cpu) != 0) return -1;
+    double f = plan_idle_share(cpu, wall, t) / k;
+    c->step_s = cfg.steps > 0 ? f * train_s / cfg.steps : 0;
+    c->eval_s = f * eval_s / 2 * scale;
+    c->setup_s = f * fmax(wall - train_s - eval_s, 0);
     return 0;
 }
 

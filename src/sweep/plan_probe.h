@@ -25,7 +25,7 @@ void plan_probe_init(PlanProbe *p);
 void plan_probe_free(PlanProbe *p);
 
 // Seconds for group g on one worker slot of t threads, as `jackpot run` trains it (one ensemble,
-// members in parallel), with BLAS's thread count as the caller set it. MLP groups: train_ensemble
+// members in parallel) on idle cores (plan_idle_share), with BLAS's thread count as the caller set it. MLP groups: train_ensemble
 // run for a few steps with min(n, t) members on the group's task, timed (the first time a distinct
 // model, batch, task and t is seen; the task made once, its time in task_s), scaled to the steps,
 // evaluations and members; held-out splits are cut to a few thousand rows for the probe and the
@@ -39,6 +39,12 @@ double plan_group_seconds(PlanProbe *p, const Group *g, int t);
 // round's controls (reinit, random_mask, oneshot); 1 for a spec without a tickets: section.
 // A target_density without rounds counts the rounds until (1 − rate)^r reaches it (≤ 100).
 long plan_ticket_trainings(const RunSpec *s);
+
+// The process's CPU time (seconds, all threads), and the share of `threads` cores a stretch of
+// wall_s seconds that used cpu_s of it got: min(1, cpu_s / (wall_s · threads)). The probes'
+// times are scaled by it, so that a busy machine's plan still predicts an idle one's run.
+double plan_cpu_s(void);
+double plan_idle_share(double cpu_s, double wall_s, int threads);
 
 // Evaluations train_ensemble makes over `steps` steps every `eval_every` (0: start and end).
 long plan_evaluations(long steps, long eval_every);
