@@ -25,13 +25,13 @@ void plan_probe_init(PlanProbe *p);
 void plan_probe_free(PlanProbe *p);
 
 // Seconds for group g on one worker slot of t threads, as `jackpot run` trains it (one ensemble,
-// members in parallel) on idle cores (plan_idle_share), with BLAS's thread count as the caller set it. MLP groups: train_ensemble
-// run for a few steps with min(n, t) members on the group's task, timed (the first time a distinct
-// model, batch, task and t is seen; the task made once, its time in task_s), scaled to the steps,
-// evaluations and members; held-out splits are cut to a few thousand rows for the probe and the
-// evaluation time scaled back. gpt groups: lm_probe. Tickets configs (tickets.rounds or
-// target_density): times plan_ticket_trainings. −1 with jp_error() when the task or model
-// cannot be made.
+// members in parallel) on idle cores (plan_idle_share), with BLAS's thread count as the caller
+// set it. MLP groups: train_ensemble run for a few steps with k = min(n, t) members on the
+// group's task, timed (the first time a distinct model, batch, task and t is seen; the task made
+// once, its time in task_s), scaled to the steps, evaluations and members (⌈n / k⌉ turns of k);
+// held-out splits are cut to a few thousand rows for the probe and the evaluation time scaled
+// back. gpt groups: lm_probe. Tickets configs (tickets.rounds or target_density): times
+// plan_ticket_trainings. −1 with jp_error() when the task or model cannot be made.
 double plan_group_seconds(PlanProbe *p, const Group *g, int t);
 
 // Trainings of each member that `jackpot tickets` runs for the spec: the dense level and every
