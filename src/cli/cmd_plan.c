@@ -5,13 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+#include "base/error.h"
 #include "base/xalloc.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "nn/blas.h"
+#include "train/trainer.h"
 #include "sweep/config.h"
-#include "sweep/lm_probe.h"
+#include "sweep/plan_probe.h"
 #include "sweep/makespan.h"
 #include "sweep/scheduler.h"
 
@@ -24,19 +27,24 @@ static const char HELP[] =
     "trained as one ensemble), their runs, parameter counts, steps and training FLOPs\n"
     "(MLPs: 6 · n_params · examples; language models, model.family gpt: tokens ·\n"
     "(6N + 6 · n_layer · context · d_model), Kaplan et al. 2020, N the non-embedding\n"
-    "parameters shown under params), the totals, and a rough time estimate for this machine.\n"
-    "The estimate assumes training reaches half the GEMM speed measured by a quick\n"
-    "probe on T threads plus 20 µs of overhead per member-step; small models run\n"
-    "further below the GEMM speed, so treat it as an order of magnitude. Language-model\n"
-    "groups are estimated instead from a training step of their model timed here (one\n"
-    "member per thread) plus their evaluations' forward passes.\n"
+    "parameters shown under params), the totals, and a time estimate for this machine.\n"
+    "The estimate is timed here: each distinct MLP (model, batch, task) trains a few\n"
+    "steps of its real task with min(members, threads) members and is evaluated on\n"
+    "part of its held-out sets (with the interference probes when probe: is on), scaled\n"
+    "to its steps, evaluations and members; each dataset or toy world is made once, as\n"
+    "run makes it. Language-model groups are timed from a training step of their model\n"
+    "(one member per thread) plus their evaluations' forward passes. The groups then go\n"
+    "through the scheduler's queue on the worker slots jackpot run would start; with a\n"
+    "tickets: section, each group counts every training jackpot tickets runs (the dense\n"
+    "level, each round's ticket and controls) and the groups run one after another on\n"
+    "all T threads. The time column is each group's on one slot. Timing takes a few\n"
+    "seconds; a model or task that cannot be made here falls back to 90% of a GEMM probe.\n"
     "\n"
     "With --ranks R it also predicts `mpirun -np R jackpot run`: each rank has W worker\n"
     "slots (as many as jackpot run would start on T threads) of T / W threads each; the\n"
     "groups' parts (big MLP groups split for R · W slots, as run splits them) go, largest\n"
-    "FLOPs first, to whichever slot frees first. A part's time is the estimate above for\n"
-    "its members on T / W threads (GEMM speed per thread times T / W; language models\n"
-    "timed again on T / W threads). It prints that makespan, the same on 1 rank and the\n"
+    "FLOPs first, to whichever slot frees first. A part's time is its group's above times\n"
+    "its share of the members. It prints that makespan, the same on 1 rank and the\n"
     "speed-up, the largest part and the lower bound, and the longest piece no split can\n"
     "shorten (one member of an MLP group, a whole language-model group): no number of\n"
     "ranks finishes sooner. T is per rank: ranks sharing a machine share its cores.\n"
@@ -50,16 +58,6 @@ static void human(double x, char *out, size_t n) {
     int u = 0;
     while (x >= 1000 && u < 6) { x /= 1000; u++; }
     snprintf(out, n, "%.3g%s", x, units[u]);
-}
-
-// Seconds for group g on one worker slot of t threads, as the whole-sweep estimate: MLPs at
-// gflops_thread · t plus 20 µs per member-step over t threads; a language model's step timed
-// here with min(members, t) members on t threads (0 when it cannot be built, as above).
-static double group_seconds(const Group *g, int t, double gflops_thread) {
-    const RunSpec *s = g->specs[0];
-    if (!spec_is_gpt(s)) return g->flops / (gflops_thread * t * 1e9) + (double)g->n * s->steps * 20e-6 / t;
-    double step_s = lm_probe_step_s(s, g->n < t ? g->n : t);
-    return step_s > 0 ? lm_group_seconds(s, g->n, t, step_s) : 0;
 }
 
 // The scheduler's queue for `slots` slots (group_parts: a part costs its group's seconds gs[group]
@@ -82,14 +80,12 @@ static Makespan simulate_parts(const Group *groups, int ng, int slots, const dou
 }
 
 // --ranks: `mpirun -np R jackpot run` predicted, R ranks of W slots (run_workers on T threads)
-// of T / W threads each, against one rank; and what bounds it.
-static void print_ranks(const Group *groups, int ng, int ranks, int threads, double gflops_thread) {
+// of T / W threads each, against one rank; and what bounds it. gs[ng]: each group's seconds on a slot.
+static void print_ranks(const Group *groups, int ng, int ranks, int threads, const double *gs) {
     int w = run_workers(groups, ng, 0, threads), t = threads / w > 0 ? threads / w : 1;
-    double *gs = xmalloc(sizeof(double) * (ng ? ng : 1));   // [ng] seconds of each whole group on a slot
     double piece = 0;   // the longest piece no split shortens: one MLP member, a whole gpt group
     int piece_g = -1;
     for (int g = 0; g < ng; g++) {
-        gs[g] = group_seconds(&groups[g], t, gflops_thread);
         double unit = spec_is_gpt(groups[g].specs[0]) ? gs[g] : gs[g] / groups[g].n;
         if (piece_g < 0 || unit > piece) { piece = unit; piece_g = g; }
     }
@@ -111,7 +107,33 @@ static void print_ranks(const Group *groups, int ng, int ranks, int threads, dou
         printf("no number of ranks finishes sooner than %.3g s: %s of group %d (%s) is never split\n", piece,
                spec_is_gpt(groups[piece_g].specs[0]) ? "the language model" : "one member", piece_g + 1, label);
     }
-    free(gs);
+}
+
+// Each group's seconds on one slot of t threads (w slots in all) into gs[ng], timed through the
+// probe (BLAS threads as run sets them); a group that cannot be timed falls back to its FLOPs at
+// gflops_thread · t, with a note.
+static void time_groups(PlanProbe *pp, const Group *groups, int ng, int w, int t, double gflops_thread, double *gs) {
+    for (int g = 0; g < ng; g++) {
+        blas_set_threads(w > 1 ? 1 : train_blas_threads(t, groups[g].n));
+        gs[g] = plan_group_seconds(pp, &groups[g], t);
+        if (gs[g] < 0) {
+            fprintf(stderr, "jackpot plan: group %d not timed (%s): its FLOPs at %.0f GFLOP/s instead\n", g + 1, jp_error(),
+                    gflops_thread * t);
+            gs[g] = groups[g].flops / (gflops_thread * t * 1e9) * (double)plan_ticket_trainings(groups[g].specs[0]);
+        }
+    }
+}
+
+// The sweep's time: jackpot run's queue on w slots, or (a tickets config) jackpot tickets' groups
+// one after another on every thread; the tasks' making added either way.
+static double sweep_seconds(const Group *groups, int ng, int w, int tickets, const double *gs, double task_s) {
+    double total = task_s;
+    if (tickets) {
+        for (int g = 0; g < ng; g++) total += gs[g];
+        return total;
+    }
+    char label[256];
+    return total + simulate_parts(groups, ng, w, gs, label, sizeof label).makespan;
 }
 
 int cmd_plan(int argc, char **argv) {
@@ -138,35 +160,39 @@ int cmd_plan(int argc, char **argv) {
     Group *groups;
     int ng;
     group_specs(specs, ids, all, n, &groups, &ng);
-
-    blas_set_threads(1);   // the probe: one thread, scaled by T below
-    double gflops = 0.5 * blas_probe_gflops(384) * threads, total_flops = 0, total_s = 0, member_steps = 0;
-    double mlp_flops = 0, lm_s = 0;
+    int tickets = n > 0 && plan_ticket_trainings(&specs[0]) > 1;
+    int w = tickets ? 1 : run_workers(groups, ng, 0, threads), t = threads / w > 0 ? threads / w : 1;
+    blas_set_threads(1);   // the fallback's GEMM probe: one thread
+    double gflops_thread = 0.9 * blas_probe_gflops(384), total_flops = 0, member_steps = 0, t0 = clock_now_s();
+    double *gs = xmalloc(sizeof(double) * (ng ? ng : 1));   // [ng] seconds of each group on a slot
+    PlanProbe pp;
+    plan_probe_init(&pp);
+    time_groups(&pp, groups, ng, w, t, gflops_thread, gs);
+    double probe_s = clock_now_s() - t0;
     printf("sweep '%s' (%s): %ld runs in %d groups\n\n", cfg.name, cfg.path, n, ng);
-    printf("%5s  %-24s %10s %7s %9s %6s %10s %10s\n", "group", "model", "params", "members", "steps", "batch", "FLOPs/run", "FLOPs");
+    printf("%5s  %-24s %10s %7s %9s %6s %10s %10s %8s\n", "group", "model", "params", "members", "steps", "batch", "FLOPs/run", "FLOPs", "time");
     for (int g = 0; g < ng; g++) {
         const RunSpec *s = groups[g].specs[0];
         char model[64], fr[16], ft[16];
         spec_model_label(s, model, sizeof model);
         human(spec_planned_flops(s), fr, sizeof fr);
         human(groups[g].flops, ft, sizeof ft);
-        printf("%5d  %-24s %10ld %7d %9ld %6ld %10s %10s\n", g + 1, model, s->n_params, groups[g].n, s->steps, s->batch, fr, ft);
+        printf("%5d  %-24s %10ld %7d %9ld %6ld %10s %10s %7.3gs\n", g + 1, model, s->n_params, groups[g].n, s->steps, s->batch, fr, ft, gs[g]);
         total_flops += groups[g].flops;
         member_steps += (double)groups[g].n * s->steps;
-        if (spec_is_gpt(s)) {   // language models: their own step, timed here
-            int k = groups[g].n < threads ? groups[g].n : threads;
-            double step_s = lm_probe_step_s(s, k);
-            if (step_s > 0) lm_s += lm_group_seconds(s, groups[g].n, threads, step_s);
-        } else {
-            mlp_flops += groups[g].flops;
-        }
     }
-    total_s = mlp_flops / (gflops * 1e9) + member_steps * 20e-6 / threads + lm_s;
+    double total_s = sweep_seconds(groups, ng, w, tickets, gs, pp.task_s);
     char ft[16];
     human(total_flops, ft, sizeof ft);
     printf("\ntotal: %ld runs, %.3g member-steps, %s training FLOPs\n", n, member_steps, ft);
-    printf("estimated time on %d threads: ~%.0f s (%.1f min), assuming %.0f GFLOP/s\n", threads, total_s, total_s / 60, gflops);
-    if (ranks) print_ranks(groups, ng, ranks, threads, gflops / threads);
+    if (tickets)
+        printf("tickets: every member trains %ld times (dense, each round's ticket and controls); groups one after another\n",
+               plan_ticket_trainings(&specs[0]));
+    printf("estimated time on %d threads: ~%.0f s (%.1f min), %d worker slot%s of %d thread%s, steps timed here in %.1f s "
+           "(making the tasks: %.2g s)\n", threads, total_s, total_s / 60, w, w > 1 ? "s" : "", t, t > 1 ? "s" : "", probe_s, pp.task_s);
+    if (ranks) print_ranks(groups, ng, ranks, threads, gs);
+    plan_probe_free(&pp);
+    free(gs);
     groups_free(groups, ng);
     free(ids);
     free(all);

@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/xalloc.h"
 #include "nn/gpt.h"
+#include "sweep/plan_probe.h"
 
 // One member's forward and backward on its own buffers (a probe's member).
 typedef struct { GptWork w; float *params, *grads; } ProbeMember;
@@ -33,14 +34,14 @@ double lm_probe_step_s(const RunSpec *s, int k) {
     double t = -1;
     int reps = 0;
     if (ok) {
-        double t0 = 0;
+        double t0 = 0, c0 = 0;
         for (; reps < 21 && (reps < 2 || t < 0.2); reps++) {   // rep 0: warm-up
-            if (reps == 1) t0 = clock_now_s();
+            if (reps == 1) { t0 = clock_now_s(); c0 = plan_cpu_s(); }
 #pragma omp parallel for num_threads(k) schedule(static, 1)
             for (int m = 0; m < k; m++) probe_step(&sh, &pm[m], tokens, B, T);
             t = reps ? clock_now_s() - t0 : 0;
         }
-        t /= reps - 1;
+        t *= plan_idle_share(plan_cpu_s() - c0, t, k) / (reps - 1);   // as on idle cores
     }
     for (int m = 0; m < k; m++) {
         if (ok) gpt_work_free(&pm[m].w);

@@ -6,7 +6,7 @@
 // Seconds for k members' training steps (forward and backward of batch × context tokens each)
 // of the spec's shape, taken at once on k threads (as an ensemble's members run, sharing the
 // machine's caches and memory), with BLAS's thread count as the caller set it: the mean over
-// a few rounds after one warm-up. −1 (jp_fail) when the model cannot be built.
+// a few rounds after one warm-up, as on idle cores (plan_idle_share). −1 (jp_fail) when the model cannot be built.
 double lm_probe_step_s(const RunSpec *s, int k);
 
 // The estimated wall time of a group of M members of the spec on `threads` threads, given the
