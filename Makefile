@@ -10,6 +10,8 @@
 #   make bench-fit  the fit benchmark alone
 #   make bench-mpi  2 MPI ranks against 1 process: sweep speed-up and equality, plan against measured,
 #                   data-parallel LM throughput (bench/mpi_scaling, ~4 minutes)
+#   make bench-plan `jackpot plan` against the measured run of each example (bench/plan_accuracy,
+#                   ~10 minutes; EXAMPLES=all for every one)
 #   make fuzz       libFuzzer (clang-14) on the input readers, FUZZ_SECONDS (60) each; see fuzz/run
 
 BUILD    ?= build
@@ -73,7 +75,7 @@ FUZZ_SECONDS ?= 60
 LIB      := $(BUILD)/libjackpot.a
 BIN      := $(BUILD)/jackpot
 
-.PHONY: all deps test check tsan demo bench bench-lm bench-fit bench-mpi fuzz fuzz-build clean
+.PHONY: all deps test check tsan demo bench bench-lm bench-fit bench-mpi bench-plan fuzz fuzz-build clean
 all: $(BIN)
 
 $(DEPS_STAMP): scripts/install-deps
@@ -164,6 +166,10 @@ bench-fit: $(BIN)
 # `jackpot plan --ranks` against the measured makespans, and --data-parallel LM throughput.
 bench-mpi: $(BIN)
 	bench/mpi_scaling $(BIN)
+
+# bench-plan: `jackpot plan`'s predicted time against the measured run of each example.
+bench-plan: $(BIN)
+	bench/plan_accuracy $(BIN)
 
 # fuzz: each target for FUZZ_SECONDS; findings land in build/fuzzer/fuzz/found/TARGET/
 # (copy each, once fixed, to fuzz/regressions/TARGET/ so make test replays it).
