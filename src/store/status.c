@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/ticket_trainings.h"
 #include "base/xalloc.h"
 
 const char *const store_status_names[STATUS_COUNT] = { "done", "diverged", "failed", "running", "pending" };
@@ -149,14 +150,12 @@ static int read_ticket_runs(Store *s, StoreStatus *o) {
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail_sql(s, "reading the tickets");
 }
 
-// Trainings of one run of a tickets sweep from its params (sweep/tickets.c's tickets_trainings,
-// which the store cannot include): level 0, each round's ticket and controls, and with
-// instability_points ≥ 2 a copy per level.
+// Trainings of one run of a tickets sweep from its params (base/ticket_trainings.h, as the
+// tickets command counts them).
 static double planned_trainings(sqlite3_stmt *st) {
-    double rounds = sqlite3_column_double(st, 1), target = sqlite3_column_double(st, 2), rate = sqlite3_column_double(st, 3);
-    if (rounds < 1 && target > 0 && rate > 0 && rate < 1) rounds = fmin(100, fmax(1, ceil(log(target) / log(1 - rate))));
-    double per_round = 1 + sqlite3_column_int(st, 4) + sqlite3_column_int(st, 5) + sqlite3_column_int(st, 6);
-    return 1 + rounds * per_round + (sqlite3_column_int(st, 7) >= 2 ? rounds + 1 : 0);
+    return ticket_trainings(sqlite3_column_double(st, 1), sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+                            sqlite3_column_int(st, 4) + sqlite3_column_int(st, 5) + sqlite3_column_int(st, 6),
+                            sqlite3_column_int(st, 7));
 }
 
 // The FLOPs left of tickets runs, added to o->left_flops: pending ones start over (every

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/xalloc.h"
 #include "sweep/lm_probe.h"
+#include "sweep/tickets.h"
 
 // Rows of each ordinary held-out split the timed probe evaluates (the warm-up: WARM_ROWS): enough
 // that the per-row cost dominates, few enough that a 512-wide MLP's evaluation stays in the
@@ -44,16 +45,8 @@ long plan_evaluations(long steps, long eval_every) {
 }
 
 long plan_ticket_trainings(const RunSpec *s) {
-    long rounds = s->ticket_rounds;
-    if (rounds <= 0 && s->ticket_target_density > 0 && s->ticket_rate > 0 && s->ticket_rate < 1) {
-        rounds = (long)ceil(log(s->ticket_target_density) / log(1 - s->ticket_rate) - 1e-9);
-        if (rounds > 100) rounds = 100;
-        if (rounds < 0) rounds = 0;
-    }
-    if (rounds <= 0) return 1;
-    long per_level = 1 + (s->ticket_instability_points >= 2);
-    long controls = (s->ticket_reinit != 0) + (s->ticket_random_mask != 0) + (s->ticket_oneshot != 0);
-    return (rounds + 1) * per_level + rounds * controls;
+    ImpOptions o = tickets_imp_options(s);
+    return (long)tickets_trainings(&o);
 }
 
 // The task with its ordinary held-out splits cut to `rows` (a view: frees nothing); the factor

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "base/clock.h"
+#include "base/ticket_trainings.h"
 #include "base/error.h"
 #include "base/xalloc.h"
 
@@ -25,10 +26,8 @@ ImpOptions tickets_imp_options(const RunSpec *s) {
 }
 
 double tickets_trainings(const ImpOptions *o) {
-    double rounds = o->rounds;
-    if (rounds < 1 && o->target_density > 0) rounds = fmin(100, fmax(1, ceil(log(o->target_density) / log(1 - o->rate))));
-    double per_round = 1 + (o->reinit != 0) + (o->random_mask != 0) + (o->oneshot != 0);
-    return 1 + rounds * per_round + (o->instability_points >= 2 ? rounds + 1 : 0);
+    return ticket_trainings(o->rounds, o->target_density, o->rate, (o->reinit != 0) + (o->random_mask != 0) + (o->oneshot != 0),
+                            o->instability_points);
 }
 
 typedef struct {
