@@ -231,6 +231,29 @@ static void test_spread_exponent_and_law(void **state) {
     samples_free(&S);
 }
 
+// Three sizes, 24 seeds each with noise: the law has as many parameters as there are sizes, so
+// resampling whole sizes left no resample to refit and the interval collapsed to the point
+// (the seeds study's alpha 0.36 [0.36, 0.36]); resampling runs gives it a width, and it covers
+// the planted alpha.
+static void test_law_interval_three_sizes(void **state) {
+    (void)state;
+    Samples S;
+    samples_init(&S, 3);
+    for (int g = 0; g < 3; g++) {
+        double N = 1000 * pow(10, g), loss[24];
+        for (int i = 0; i < 24; i++) loss[i] = 0.5 + 4 * pow(N, -0.4) + 0.01 * rng_normal(11, 0, (uint64_t)(g * 24 + i));
+        group_set(&S, g, N, 24, loss, NULL, NULL, NULL);
+    }
+    SeedStudy st;
+    seed_study_run(&S, NULL, &(SeedOptions){ .eval_size = 10000, .n_boot = 500, .seed = 3 }, &st);
+    assert_true(st.law.ok && st.law.intervals);
+    assert_int_equal(st.law.sizes, 3);
+    assert_true(st.law.hi[2] - st.law.lo[2] > 0.01);
+    assert_true(st.law.lo[2] <= 0.4 && 0.4 <= st.law.hi[2]);
+    seed_study_free(&st);
+    samples_free(&S);
+}
+
 // From 30 runs on, Hill tails: the good tail of a loss is below the median, k = ⌊√(runs below
 // it)⌋, α̂ = hill_alpha of the distances to the median; below 30, no tails and the verdict says so.
 static void test_tails_and_verdict(void **state) {
@@ -301,6 +324,7 @@ int main(void) {
         cmocka_unit_test(test_best_of_k_by_hand),
         cmocka_unit_test(test_best_of_k_steps),
         cmocka_unit_test(test_spread_exponent_and_law),
+        cmocka_unit_test(test_law_interval_three_sizes),
         cmocka_unit_test(test_tails_and_verdict),
         cmocka_unit_test(test_units_clip_and_refusal),
     };

@@ -200,7 +200,11 @@ static void group_analyze(const Samples *S, int g, const SeedOptions *o, const F
     variance_split(G, o->n_boot, o->seed, &r->split);
 }
 
-// The points of L(N): every run's loss, each group a bootstrap cluster. The objective is
+// The points of L(N): every run's loss, each run its own bootstrap cluster. Resampling whole
+// groups instead would, at a few sizes, draw resamples that repeat a size and leave fewer sizes
+// than the law has parameters: those refits fail and the interval collapsed to the point (3 sizes
+// gave alpha 0.36 [0.36, 0.36]); resampling runs keeps every size and measures the seed noise of
+// each size's loss, which is what L(k·N) against best of k is compared with. The objective is
 // evaluated per distinct N (fit/huber.c), so its cost grows with the number of sizes, not of
 // runs; past SEED_LAW_POINTS sizes (a CSV of 10^5 groups) consecutive sizes are pooled into
 // that many points at the median N and loss of their runs, each a cluster (with Huber's
@@ -209,9 +213,9 @@ static void law_points(const Samples *S, int total, int sizes, Points *P) {
     if (sizes <= SEED_LAW_POINTS) {
         points_alloc(P, total);
         for (int g = 0, k = 0; g < S->n_groups; g++)
-            for (int i = 0; i < S->g[g].n; i++, k++) { P->x[AXIS_N][k] = S->g[g].N; P->loss[k] = S->g[g].loss[i]; P->cluster[k] = g; }
+            for (int i = 0; i < S->g[g].n; i++, k++) { P->x[AXIS_N][k] = S->g[g].N; P->loss[k] = S->g[g].loss[i]; P->cluster[k] = k; }
         P->n = total;
-        P->n_clusters = S->n_groups;
+        P->n_clusters = total;
         return;
     }
     points_alloc(P, SEED_LAW_POINTS);
