@@ -49,7 +49,11 @@ static const char HELP[] =
     "shorten (one member of an MLP group, a whole language-model group): no number of\n"
     "ranks finishes sooner. T is per rank: ranks sharing a machine share its cores.\n"
     "\n"
-    "  --threads T   threads to estimate for, 1..cores     [cores]\n"
+    "T may exceed this machine's cores, to plan a bigger node: slots are timed here on\n"
+    "at most this machine's cores each, so a slot of more threads than that is timed\n"
+    "on fewer and its estimate is an upper bound (said so in the output).\n"
+    "\n"
+    "  --threads T   threads to estimate for, 1..65536     [this machine's cores]\n"
     "  --ranks R     predict a run on R MPI ranks of T threads each, 1..65536\n"
     "  --help        this text\n";
 
@@ -110,12 +114,15 @@ static void print_ranks(const Group *groups, int ng, int ranks, int threads, con
 }
 
 // Each group's seconds on one slot of t threads (w slots in all) into gs[ng], timed through the
-// probe (BLAS threads as run sets them); a group that cannot be timed falls back to its FLOPs at
-// gflops_thread · t, with a note.
-static void time_groups(PlanProbe *pp, const Group *groups, int ng, int w, int t, double gflops_thread, double *gs) {
+// probe (BLAS threads as run sets them) on at most this machine's cores: a slot of more threads
+// (--threads for a bigger node) gets the time on fewer, an upper bound, since how a small model's
+// step scales past the cores measured is not known here. A group that cannot be timed
+// falls back to its FLOPs at gflops_thread · t, with a note.
+static void time_groups(PlanProbe *pp, const Group *groups, int ng, int w, int t, int cores, double gflops_thread, double *gs) {
+    int here = t < cores ? t : cores;
     for (int g = 0; g < ng; g++) {
-        blas_set_threads(w > 1 ? 1 : train_blas_threads(t, groups[g].n));
-        gs[g] = plan_group_seconds(pp, &groups[g], t);
+        blas_set_threads(w > 1 ? 1 : train_blas_threads(here, groups[g].n));
+        gs[g] = plan_group_seconds(pp, &groups[g], here);
         if (gs[g] < 0) {
             fprintf(stderr, "jackpot plan: group %d not timed (%s): its FLOPs at %.0f GFLOP/s instead\n", g + 1, jp_error(),
                     gflops_thread * t);
@@ -143,7 +150,7 @@ int cmd_plan(int argc, char **argv) {
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c == 't') threads = (int)arg_long(CMD, "--threads", optarg, 1, cores);
+        if (c == 't') threads = (int)arg_long(CMD, "--threads", optarg, 1, 65536);
         else if (c == 'r') ranks = (int)arg_long(CMD, "--ranks", optarg, 1, 65536);
         else if (c == 'h') { fputs(HELP, stdout); return 0; }
         else if (c == ':') usage_error(CMD, "%s: needs a value", argv[optind - 1]);
@@ -167,7 +174,7 @@ int cmd_plan(int argc, char **argv) {
     double *gs = xmalloc(sizeof(double) * (ng ? ng : 1));   // [ng] seconds of each group on a slot
     PlanProbe pp;
     plan_probe_init(&pp);
-    time_groups(&pp, groups, ng, w, t, gflops_thread, gs);
+    time_groups(&pp, groups, ng, w, t, cores, gflops_thread, gs);
     double probe_s = clock_now_s() - t0;
     printf("sweep '%s' (%s): %ld runs in %d groups\n\n", cfg.name, cfg.path, n, ng);
     printf("%5s  %-24s %10s %7s %9s %6s %10s %10s %8s\n", "group", "model", "params", "members", "steps", "batch", "FLOPs/run", "FLOPs", "time");
@@ -190,6 +197,11 @@ int cmd_plan(int argc, char **argv) {
                plan_ticket_trainings(&specs[0]));
     printf("estimated time on %d threads: ~%.0f s (%.1f min), %d worker slot%s of %d thread%s, steps timed here in %.1f s "
            "(making the tasks: %.2g s)\n", threads, total_s, total_s / 60, w, w > 1 ? "s" : "", t, t > 1 ? "s" : "", probe_s, pp.task_s);
+    if (t > cores)
+        printf("note: this machine has %d cores; each slot's %d threads were timed on %d: an upper bound\n", cores, t, cores);
+    else if (threads > cores)
+        printf("note: %d threads on this machine's %d cores: each slot timed alone here, as on a node of %d cores\n", threads,
+               cores, threads);
     if (ranks) print_ranks(groups, ng, ranks, threads, gs);
     plan_probe_free(&pp);
     free(gs);
