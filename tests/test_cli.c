@@ -748,8 +748,12 @@ static void test_groups_that_differ_are_not_pooled(void **state) {
     const char *concepts[] = { "[optim.lr = 0.01]", "[optim.lr = 0.001]", "WARNING: sizes of equal N and D differ in optim.lr 0.001 vs 0.01" };
     expect_output(args, 0, concepts, 3, out, sizeof out);
     snprintf(args, sizeof args, "fit --db %s --law isoflop --boot 20 --no-save --where \"r.lr = 0.001\"", db);
-    const char *iso[] = { "isoflop: 0 of 3 compute budgets gave an optimum inside the sizes tried; at least 3 are needed" };
-    expect_output(args, 1, iso, 1, out, sizeof out);
+    const char *iso[] = { "isoflop: 0 of 3 compute budgets gave an optimum inside the sizes tried; at least 3 are needed",
+                          "examples/lm_isoflop.yaml is such a design" };   // issue 18: a refusal names a way forward
+    expect_output(args, 1, iso, 2, out, sizeof out);
+    snprintf(args, sizeof args, "fit --db %s --law chinchilla --boot 0 --no-save --where \"r.lr = 0.001\"", db);
+    const char *chin[] = { "data = 0: must be positive", "examples/nxd_grid.yaml trains such a grid", "--law power --x params" };
+    expect_output(args, 1, chin, 3, out, sizeof out);
     // report --where: one rate, one view under the plain name
     snprintf(args, sizeof args, "report --db %s -o %s/one --boot 20 --where \"r.lr = 0.001\" --metric final_test_loss", db, dir);
     const char *where[] = { "L(N) on sparse-parity, fresh samples" };

@@ -156,6 +156,19 @@ static int parse_args(int argc, char **argv, Args *a) {
     return 0;
 }
 
+// After a refusal: what data the law needs and which example makes it, so the message names a way
+// forward and not only what is missing.
+static void way_forward(const Args *a) {
+    if (a->iso)
+        fputs("  an IsoFLOP fit needs, at each of at least 3 compute budgets, at least 3 model sizes trained to that "
+              "budget around its optimum: examples/lm_isoflop.yaml is such a design (budget.flops × model sizes, "
+              "about 14 min on 2 cores); --law frontier fits L(C) from any runs\n", stderr);
+    else if (a->fit_law->n_x > 1)
+        fprintf(stderr, "  the %s law L(N, D) needs runs at several model sizes and several data sizes (task.train_size, "
+                        "or budget.flops for language models): examples/nxd_grid.yaml trains such a grid (about 35 s); "
+                        "for L(N) alone, --law power --x params\n", a->fit_law->name);
+}
+
 // The law's fit and what is asked of it; 0, or 1 after printing why not (the exit status).
 static int run_law(const Args *a, const Points *p, LawAnalysis *an) {
     FitOptions o = { .law = a->fit_law, .delta = a->delta, .n_boot = a->boot, .seed = a->seed };
@@ -164,7 +177,11 @@ static int run_law(const Args *a, const Points *p, LawAnalysis *an) {
     int n_px = a->predict ? sscanf(a->predict, "%lf,%lf", &px[0], &px[1]) : 0;
     FitQuestions q = { .predict = a->predict && n_px == o.law->n_x ? px : NULL, .budget = a->budget, .target = a->target,
                        .costs = a->costs };
-    if (law_analysis_run(&o, p, &q, an) != 0) { fprintf(stderr, "jackpot fit: %s\n", jp_error()); return 1; }
+    if (law_analysis_run(&o, p, &q, an) != 0) {
+        fprintf(stderr, "jackpot fit: %s\n", jp_error());
+        way_forward(a);
+        return 1;
+    }
     if (a->predict && n_px != o.law->n_x)
         usage_error(CMD, "--predict: expected %d value(s) for the %s law, got '%s'", o.law->n_x, o.law->name, a->predict);
     return 0;
@@ -213,7 +230,11 @@ static int analyse(const Args *a, const Points *p, LawAnalysis *law, IsoResult *
         v->law = law;
         return run_law(a, p, law);
     }
-    if (isoflop_fit(p, a->boot, a->seed, iso) != 0) { fprintf(stderr, "jackpot fit: %s\n", jp_error()); return 1; }
+    if (isoflop_fit(p, a->boot, a->seed, iso) != 0) {
+        fprintf(stderr, "jackpot fit: %s\n", jp_error());
+        way_forward(a);
+        return 1;
+    }
     v->iso = iso;
     v->iso_kind = a->csv ? "from a CSV" : isoflop_points_kind(a->metric);
     return 0;
