@@ -12,6 +12,7 @@
 int fit_group_axes(const Law *law, Axis4 x, char *text, size_t len) {
     if (!law) { snprintf(text, len, "params and the budget"); return GROUP_AXIS_N | GROUP_AXIS_BUDGET; }
     if (law->n_x == 2) { snprintf(text, len, "params and data"); return GROUP_AXIS_N | GROUP_AXIS_D; }
+    if (law->n_x == 3) { snprintf(text, len, "params, unique data and epochs"); return GROUP_AXIS_N | GROUP_AXIS_D | GROUP_AXIS_BUDGET; }
     snprintf(text, len, "%s", axis_name(x));
     return x == AXIS_N ? GROUP_AXIS_N : x == AXIS_D ? GROUP_AXIS_D : x == AXIS_STEPS ? GROUP_AXIS_BUDGET
                                                                  : GROUP_AXIS_N | GROUP_AXIS_D | GROUP_AXIS_BUDGET;
@@ -55,13 +56,13 @@ void group_check_free(GroupCheck *g) {
 
 void fit_options_axes(FitOptions *o, Axis4 x) {
     if (o->law->n_x == 1) o->axes[0] = x;
-    else { o->axes[0] = AXIS_N; o->axes[1] = AXIS_D; }
+    else if (o->law->n_x == 2) { o->axes[0] = AXIS_N; o->axes[1] = AXIS_D; }
+    else { o->axes[0] = AXIS_N; o->axes[1] = AXIS_UNIQUE; o->axes[2] = AXIS_EPOCHS; }
 }
 
 void fit_prediction(const Law *law, const FitResult *r, const double *x, FitPrediction *pr) {
     pr->n_x = law->n_x;
-    pr->x[0] = x[0];
-    pr->x[1] = law->n_x > 1 ? x[1] : NAN;
+    for (int k = 0; k < 3; k++) pr->x[k] = k < law->n_x ? x[k] : NAN;
     double *v = xmalloc(sizeof(double) * (r->n_boot + 1));
     for (int b = 0; b < r->n_boot; b++) v[b] = fit_predict(law, r->boot_theta + (size_t)b * law->n_theta, x);
     pr->lo = pr->hi = NAN;

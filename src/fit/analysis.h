@@ -11,7 +11,8 @@
 
 // The fields of the runs' params a law may vary (GROUP_AXIS_* of store/groups.h), and their
 // words for messages in text[len]: law NULL is the IsoFLOP analysis ("params and the budget");
-// a two-input law varies params and data; a one-input law its axis x (params: the model's
+// a two-input law varies params and data, the data-constrained law (three inputs) params, data
+// and the budget (the passes over the data); a one-input law its axis x (params: the model's
 // shape, data: the training-set size, steps: the budget, flops: all three).
 int fit_group_axes(const Law *law, Axis4 x, char *text, size_t len);
 
@@ -30,13 +31,14 @@ typedef struct {
 int fit_check_groups(const char *db, const Points *p, int axes, const char *axes_text, int allow_mixed, GroupCheck *g);
 void group_check_free(GroupCheck *g);
 
-// The inputs of o->law: one axis x, or (params, data) for a two-input law.
+// The inputs of o->law: one axis x, (params, data) for a two-input law, (params, unique, epochs)
+// for a three-input one.
 void fit_options_axes(FitOptions *o, Axis4 x);
 
 // The predicted loss at x[law->n_x] and its bootstrap 95% percentile interval (NaN without resamples).
 typedef struct {
     int n_x;                 // 0: no prediction asked
-    double x[2];
+    double x[3];
     double loss, lo, hi;
 } FitPrediction;
 void fit_prediction(const Law *law, const FitResult *r, const double *x, FitPrediction *pr);

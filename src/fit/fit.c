@@ -40,7 +40,7 @@ static int minimize(const Problem *pr, const double *t0, double *t, double *f) {
 }
 
 double fit_predict(const Law *law, const double *theta, const double *x) {
-    double lx[2];
+    double lx[3];
     for (int k = 0; k < law->n_x; k++) lx[k] = log(x[k]);
     return exp(law->log_predict(theta, lx, NULL));
 }
@@ -381,7 +381,8 @@ int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h) {
         double s = 0;
         for (int i = 0; i < p->n; i++) {
             if (use[i]) continue;
-            double x[2] = { p->x[o->axes[0]][i], o->law->n_x > 1 ? p->x[o->axes[1]][i] : 0 };
+            double x[3];
+            for (int k = 0; k < o->law->n_x; k++) x[k] = p->x[o->axes[k]][i];
             s += fit_predict(o->law, t, x);
         }
         if (b < 0) h->predicted = s / h->n_held;

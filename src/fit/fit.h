@@ -12,7 +12,7 @@
 
 typedef struct {
     const Law *law;
-    Axis4 axes[2];               // the inputs, law->n_x of them
+    Axis4 axes[3];               // the inputs, law->n_x of them
     double delta;                // Huber δ on log residuals (1e-3)
     int n_boot;                  // bootstrap resamples (1000; 0 = none)
     uint64_t seed;               // of the bootstrap

@@ -7,12 +7,12 @@
 //   kaplan      L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D  θ = (log N_c, log D_c, α_N, α_D)
 #pragma once
 
-#define LAW_MAX_THETA 5
-#define LAW_MAX_REPORT 8
+#define LAW_MAX_THETA 9    // bnsl with 2 breaks
+#define LAW_MAX_REPORT 10
 
 typedef struct Law {
     const char *name;
-    int n_theta, n_x;                      // parameters; inputs (1 or 2)
+    int n_theta, n_x;                      // parameters; inputs (1 to 3)
     const char *theta_names[LAW_MAX_THETA];
     // log L̂ at log x[n_x]; grad[n_theta] (may be NULL)
     double (*log_predict)(const double *theta, const double *logx, double *grad);

@@ -11,12 +11,12 @@
 #include "base/text.h"
 #include "store/read_fit.h"
 
-static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps" };
+static const char *const AXIS_NAMES[AXIS_COUNT] = { "params", "data", "flops", "steps", "unique", "epochs" };
 
 const char *axis_name(Axis4 a) { return AXIS_NAMES[a]; }
 
 int axis_parse(const char *name, Axis4 *a) {
-    static const char *const aliases[AXIS_COUNT] = { "N", "D", "C", "S" };
+    static const char *const aliases[AXIS_COUNT] = { "N", "D", "C", "S", "U", "R" };
     for (int i = 0; i < AXIS_COUNT; i++)
         if (!strcmp(name, AXIS_NAMES[i]) || !strcmp(name, aliases[i])) { *a = (Axis4)i; return 0; }
     return -1;
@@ -132,6 +132,8 @@ static void points_from_rows(const StorePoints *rows, Points *p) {
         p->x[AXIS_D][i] = r->data;
         p->x[AXIS_C][i] = r->flops;
         p->x[AXIS_STEPS][i] = r->steps;
+        p->x[AXIS_UNIQUE][i] = r->unique;
+        p->x[AXIS_EPOCHS][i] = r->epochs;
         p->loss[i] = r->value;
         p->cluster[i] = keyid_get(&keys, r->group);
     }

@@ -5,7 +5,9 @@
 #pragma once
 #include <stddef.h>
 
-typedef enum { AXIS_N, AXIS_D, AXIS_C, AXIS_STEPS, AXIS_COUNT } Axis4;
+// unique: the distinct training examples (or tokens) a run could see; epochs: how many times it
+// saw them on average (examples seen ÷ unique), for the data-constrained law.
+typedef enum { AXIS_N, AXIS_D, AXIS_C, AXIS_STEPS, AXIS_UNIQUE, AXIS_EPOCHS, AXIS_COUNT } Axis4;
 
 typedef struct {
     int n;
@@ -20,7 +22,7 @@ typedef struct {
 // Room for cap points, none yet (n = 0; x zeroed); points_free releases it.
 void points_alloc(Points *p, int cap);
 void points_free(Points *p);
-const char *axis_name(Axis4 a);          // "params", "data", "flops", "steps"
+const char *axis_name(Axis4 a);          // "params", "data", "flops", "steps", "unique", "epochs"
 int axis_parse(const char *name, Axis4 *a);
 
 // From a CSV with a header row. cols[a] names the column of axis a (or NULL);

@@ -21,11 +21,14 @@ static char *points_sql(const char *sweep, const char *metric) {
         return NULL;
     }
     char *sql = sqlite3_mprintf(
-        per_eval ? "SELECT r.n_params, m.examples, m.flops, m.step, m.value, r.group_hash FROM metrics m"
+        per_eval ? "SELECT r.n_params, m.examples, m.flops, m.step, m.value, r.group_hash, r.train_size,"
+                   " m.examples / NULLIF(r.train_size, 0) FROM metrics m"
                    " JOIN runs r ON r.id = m.run_id WHERE m.split = %Q AND m.name = %Q AND m.step > 0"
                  // D: a language model's training tokens seen (Kaplan's and Chinchilla's D: runs trained to a
                  // budget over one corpus differ in it), else the training-set size
-                 : "SELECT r.n_params, COALESCE(s3.value, r.train_size), s2.value, r.steps, s.value, r.group_hash FROM runs r"
+                 // unique: the training set (a language model's training bytes); epochs: what was seen over it
+                 : "SELECT r.n_params, COALESCE(s3.value, r.train_size), s2.value, r.steps, s.value, r.group_hash, r.train_size,"
+                   " COALESCE(s3.value, r.steps * r.batch) * 1.0 / NULLIF(r.train_size, 0) FROM runs r"
                    " JOIN summaries s ON s.run_id = r.id AND s.name = %Q"
                    " LEFT JOIN summaries s2 ON s2.run_id = r.id AND s2.name = 'flops'"
                    " LEFT JOIN summaries s3 ON s3.run_id = r.id AND s3.name = 'tokens'"
@@ -57,6 +60,8 @@ static void read_rows(sqlite3_stmt *st, StorePoints *out) {
         r->value = sqlite3_column_double(st, 4);
         const char *g = (const char *)sqlite3_column_text(st, 5);
         r->group = xstrdup(g ? g : "");
+        r->unique = column_or_nan(st, 6);
+        r->epochs = column_or_nan(st, 7);
     }
 }
 

@@ -9,9 +9,11 @@ typedef struct {
     double data;       // runs.train_size, or for an evaluation the examples seen so far
     double flops;      // the run's 'flops' summary, or the evaluation's FLOPs so far
     double steps;      // runs.steps, or the evaluation's step
+    double unique;     // runs.train_size: the distinct examples (a language model's training bytes)
+    double epochs;     // examples (tokens) seen ÷ unique: by the run's end, or by the evaluation
     double value;      // the metric; a NULL (how SQLite keeps a NaN) reads as 0
     char *group;       // runs.group_hash ("" when NULL); owned
-} StorePoint;          // the four x values are NaN where the store holds NULL
+} StorePoint;          // the x values are NaN where the store holds NULL
 
 typedef struct {
     int n;
