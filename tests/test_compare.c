@@ -1,12 +1,7 @@
 // jackpot compare's arithmetic (fit/compare.h): on two arms drawn from power laws whose
 // compute-equivalent multiplier is planted, the recovered k(C), its trend and the budget where it
 // crosses 1 agree with the planted values within their intervals.
-#include <math.h>
-#include <string.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "testutil.h"
 
 #include "base/rng.h"
 #include "fit/compare.h"
@@ -132,12 +127,78 @@ static void test_disjoint_ranges(void **state) {
     points_free(&b);
 }
 
+// jackpot compare end to end on a tiny sweep (two optimisers × three widths): the table, the
+// JSON, the rows in compares and compare_curve, export, the report's figures; and bad inputs.
+static void test_cli(void **state) {
+    (void)state;
+    char dir[128], path[256], args[1024];
+    static char out[1 << 16];
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "compare"), 0);
+    snprintf(path, sizeof path, "%s/arms.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("name: arms\ntask: {name: fashion-mnist, val_size: 1000, train_size: 2000}\nmodel: {depth: 1}\n"
+          "optim: {wd: 0, momentum: 0.9}\nbudget: {batch: 64, epochs: 2, evals: 8}\n"
+          "grid:\n  model.width: [8, 16, 32]\nzip:\n  optim.name: [sgd, adamw]\n  optim.lr: [0.05, 0.003]\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "run %s --db %s/c.db --quiet", path, dir);
+    if (run(args, out, sizeof out) != 0) fail_msg("jackpot %s:\n%s", args, out);
+    snprintf(args, sizeof args, "compare --db %s/c.db --arm sgd=\"r.optim = 'sgd'\" --arm adamw=\"r.optim = 'adamw'\" --boot 200 --cost adamw=1.3", dir);
+    if (run(args, out, sizeof out) != 0) fail_msg("jackpot %s:\n%s", args, out);
+    const char *want[] = { "arm A 'sgd'", "arm B 'adamw'", "multiplier of adamw over sgd", "net k (B's unit costs 1.3×)", "trend: d log k / d log x",
+                           "recorded as compare 1" };
+    for (int i = 0; i < 6; i++) if (!strstr(out, want[i])) fail_msg("no '%s' in:\n%s", want[i], out);
+    snprintf(args, sizeof args, "compare --db %s/c.db --arm sgd=\"r.optim = 'sgd'\" --arm adamw=\"r.optim = 'adamw'\" --boot 50 --json --no-save", dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_int_equal(json_length_at(out, "$.grid"), COMPARE_GRID);
+    assert_true(json_number_at(out, "$.grid[0].k[0]") > 0);
+    assert_true(json_type_is(out, "$.trend_verdict", "text"));
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/c.db", dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM compares"), 1);   // --no-save kept the second out
+    assert_int_equal((int)sql_value(db, "SELECT count(*) FROM compare_curve WHERE compare_id = 1"), COMPARE_GRID);
+    assert_float_equal(sql_value(db, "SELECT cost_b FROM compares"), 1.3, 1e-12);
+    sqlite3_close(db);
+    snprintf(args, sizeof args, "export --db %s/c.db --what compare_curve", dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "compare_id,x,loss_a,loss_b,k,k_lo,k_hi,k_net,k_net_lo,k_net_hi"));
+    snprintf(args, sizeof args, "report --db %s/c.db -o %s/report --boot 20", dir, dir);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    snprintf(path, sizeof path, "%s/report/compare_1_k.csv", dir);
+    char *csv = slurp(path);
+    assert_non_null(csv);
+    free(csv);
+    snprintf(path, sizeof path, "%s/report/index.html", dir);
+    char *html = slurp(path);
+    assert_non_null(strstr(html, "What adamw is worth over sgd"));
+    free(html);
+    // bad inputs: each refused, naming what is wrong
+    const char *bad[][2] = {
+        { "--arm a=\"r.optim = 'sgd'\"", "give two arms" },
+        { "--arm a=\"r.optim = 'sgd'\" --arm b=\"r.optim = 'adamw'\" --arm c=\"1\"", "exactly two arms" },
+        { "--arm a=\"r.optim = 'sgd'\" --arm a=\"r.optim = 'adamw'\"", "the two arms have one name" },
+        { "--arm a=\"r.optim = 'sgd'\" --arm b=\"r.optim = 'adamw'\" --cost z=2", "--cost: 'z' is not an arm" },
+        { "--arm a=\"r.optim = 'sgd'\" --arm b=\"r.optim = 'adamw'\" --metric final_test_loss", "expected eval:SPLIT_NAME" },
+        { "--arm a=\"r.optim = 'sgd'\" --arm b=\"r.optim = 'adam'\"", "arm 'b': " },
+        { "--arm a \"r.optim = 'sgd'\"", "expected NAME=WHERE" },
+        { "--arm a=\"r.optim = 'sgd'\" --arm b=\"r.optim = 'adamw'\" --law kaplan", "--law: expected one of frontier, power, chinchilla" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(args, sizeof args, "compare --db %s/c.db %s --boot 10 --no-save", dir, bad[i][0]);
+        int rc = run(args, out, sizeof out);
+        if (rc == 0 || !strstr(out, bad[i][1])) fail_msg("jackpot %s: exit %d, expected '%s' in:\n%s", args, rc, bad[i][1], out);
+    }
+    assert_int_equal(temp_dir_remove(dir), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constant_multiplier),
         cmocka_unit_test(test_vanishing_multiplier),
         cmocka_unit_test(test_inverse),
         cmocka_unit_test(test_disjoint_ranges),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

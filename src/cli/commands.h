@@ -6,6 +6,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_fit(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_dist(int argc, char **argv);
 int cmd_tickets(int argc, char **argv);
 int cmd_concepts(int argc, char **argv);

@@ -17,6 +17,7 @@ static const char USAGE[] =
     "  status  what a database holds: runs by status, failures, time used and left\n"
     "  export  runs, metrics or summaries as CSV or JSON Lines, axes as columns\n"
     "  fit     scaling laws with bootstrap intervals, IsoFLOP, the budget planner\n"
+    "  compare the worth of an idea in compute: the multiplier of one arm over another\n"
     "  dist    outcome distributions across seeds: spread, tails, best of k, init/data split\n"
     "  report  figures and tables in one folder: index.html, and per figure CSV, gnuplot script, SVG, PNG\n"
     "  concepts  toy worlds: concepts learned by size, learning order, α_N/α_D vs theory, interference\n"
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "status") == 0) return cmd_status(argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 1, argv + 1);
     if (strcmp(argv[1], "fit") == 0) return cmd_fit(argc - 1, argv + 1);
+    if (strcmp(argv[1], "compare") == 0) return cmd_compare(argc - 1, argv + 1);
     if (strcmp(argv[1], "dist") == 0) return cmd_dist(argc - 1, argv + 1);
     if (strcmp(argv[1], "concepts") == 0) return cmd_concepts(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0) return cmd_report(argc - 1, argv + 1);

@@ -257,6 +257,7 @@ int report_write(const ReportOptions *o, ReportResult *res) {
     task_sections(&r, views, n_tasks, o->db);
     for (int t = 0; t < n_tasks; t++) view_free(&views[t]);
     section_tickets(&r, db);
+    section_compares(&r, o->db);
     section_concepts(&r, db, o->db, o->sweep, o->where, o->concept_threshold);
     report_db_close(db);
     snprintf(res->summary, sizeof res->summary, "%s", r.summary);

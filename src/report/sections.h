@@ -49,4 +49,5 @@ void section_scaling(TaskView *v);
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
 void section_tickets(Report *r, ReportDb *db);
+void section_compares(Report *r, const char *db_path);
 void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, const char *where, double threshold);   // sweep may be NULL

@@ -130,10 +130,12 @@ static int write_rows(Store *s, const char *sql, ExportFormat fmt, FILE *out) {
 
 const char *const export_what_names[EXPORT_WHAT_COUNT] = {
     "runs", "summaries", "metrics", "tickets", "concepts", "probes", "fits", "dists", "launches", "sweeps",
-    "ticket_curves",
+    "ticket_curves", "compares", "compare_curve",
 };
 
-bool export_has_sweep(ExportWhat what) { return what != EXPORT_FITS && what != EXPORT_DISTS; }
+bool export_has_sweep(ExportWhat what) {
+    return what != EXPORT_FITS && what != EXPORT_DISTS && what != EXPORT_COMPARES && what != EXPORT_COMPARE_CURVE;
+}
 
 // A table of one row per run and something (step, level, concept): its own columns, an
 // optional pivot of long rows into columns, then the run's status and hyper-parameters.
@@ -184,6 +186,8 @@ static const char SWEEP_RUN_IDS[] = "SELECT run_id FROM sweep_runs JOIN sweeps O
 static const PlainTable PLAIN_TABLES[EXPORT_WHAT_COUNT] = {
     [EXPORT_FITS] = { "SELECT * FROM fits", NULL, " ORDER BY id" },
     [EXPORT_DISTS] = { "SELECT * FROM dists", NULL, " ORDER BY id" },
+    [EXPORT_COMPARES] = { "SELECT * FROM compares", NULL, " ORDER BY id" },
+    [EXPORT_COMPARE_CURVE] = { "SELECT * FROM compare_curve", NULL, " ORDER BY compare_id, x" },
     // runs.launch is each run's latest launch: a sweep's launches are those that last ran one of its runs
     [EXPORT_LAUNCHES] = { "SELECT * FROM launches", " WHERE id IN (SELECT launch FROM runs WHERE id IN (%s))", " ORDER BY id" },
     [EXPORT_SWEEPS] = { "SELECT s.*, (SELECT count(*) FROM sweep_runs x WHERE x.sweep_id = s.id) AS runs FROM sweeps s",

@@ -25,13 +25,14 @@
 typedef enum { EXPORT_CSV, EXPORT_JSONL } ExportFormat;
 typedef enum {
     EXPORT_RUNS, EXPORT_SUMMARIES, EXPORT_METRICS, EXPORT_TICKETS, EXPORT_CONCEPTS, EXPORT_PROBES,
-    EXPORT_FITS, EXPORT_DISTS, EXPORT_LAUNCHES, EXPORT_SWEEPS, EXPORT_TICKET_CURVES, EXPORT_WHAT_COUNT
+    EXPORT_FITS, EXPORT_DISTS, EXPORT_LAUNCHES, EXPORT_SWEEPS, EXPORT_TICKET_CURVES, EXPORT_COMPARES,
+    EXPORT_COMPARE_CURVE, EXPORT_WHAT_COUNT
 } ExportWhat;
 
 // The --what names, indexed by ExportWhat: "runs", "summaries", …
 extern const char *const export_what_names[EXPORT_WHAT_COUNT];
 
-// Whether --sweep can restrict this table (fits and dists belong to no one sweep).
+// Whether --sweep can restrict this table (fits, dists and compares belong to no one sweep).
 bool export_has_sweep(ExportWhat what);
 
 // sweep: restrict to the runs of the sweep with this name (NULL: all runs). 0, or −1 with jp_error().

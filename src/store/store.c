@@ -64,6 +64,14 @@ static const char *const MIGRATIONS[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE ticket_curves(run_id INTEGER NOT NULL REFERENCES runs(id), level INTEGER NOT NULL, variant TEXT NOT NULL,"
     "  step INTEGER NOT NULL, val_loss REAL, val_acc REAL, test_loss REAL, test_acc REAL,"
     "  PRIMARY KEY(run_id, level, variant, step)) WITHOUT ROWID;",
+    // 7 → 8: comparisons of two arms (jackpot compare) and their multiplier along the budget
+    "CREATE TABLE compares(id INTEGER PRIMARY KEY, created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+    "  law TEXT NOT NULL, metric TEXT, axis TEXT, arm_a TEXT, where_a TEXT, arm_b TEXT, where_b TEXT, cost_b REAL,"
+    "  trend REAL, trend_lo REAL, trend_hi REAL, crossing REAL, crossing_lo REAL, crossing_hi REAL, crossing_within INTEGER,"
+    "  source TEXT, result TEXT NOT NULL);"
+    "CREATE TABLE compare_curve(compare_id INTEGER NOT NULL REFERENCES compares(id), x REAL NOT NULL, loss_a REAL,"
+    "  loss_b REAL, k REAL, k_lo REAL, k_hi REAL, k_net REAL, k_net_lo REAL, k_net_hi REAL,"
+    "  PRIMARY KEY(compare_id, x)) WITHOUT ROWID;",
 };
 
 // SQL with no result rows, outside the mutex; 0 or −1, recording nothing: the caller names the
@@ -727,6 +735,44 @@ int store_add_fit(Store *s, const char *law, const char *source, const char *opt
                   long *fit_id) {
     const char *v[] = { law, source, options_json, result_json };
     return insert_texts(s, "INSERT INTO fits(law, source, options, result) VALUES (?,?,?,?)", v, 4, fit_id);
+}
+
+typedef struct { const StoreCompare *c; long *id; } CompareRows;
+
+static int add_compare_body(Store *s, void *arg) {
+    const CompareRows *a = arg;
+    const StoreCompare *c = a->c;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO compares(law, metric, axis, arm_a, where_a, arm_b, where_b, cost_b, trend, trend_lo,"
+                                  " trend_hi, crossing, crossing_lo, crossing_hi, crossing_within, source, result)"
+                                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) return -1;
+    const char *t[] = { c->law, c->metric, c->axis, c->arm[0], c->where[0], c->arm[1], c->where[1] };
+    for (int i = 0; i < 7; i++) sqlite3_bind_text(st, i + 1, t[i], -1, SQLITE_TRANSIENT);
+    const double v[] = { c->cost_b, c->trend[0], c->trend[1], c->trend[2], c->crossing[0], c->crossing[1], c->crossing[2] };
+    for (int i = 0; i < 7; i++) bind_real(st, i + 8, v[i]);
+    sqlite3_bind_int(st, 15, c->crossing_within);
+    sqlite3_bind_text(st, 16, c->source, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 17, c->result_json, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    if (rc != 0) return -1;
+    *a->id = sqlite3_last_insert_rowid(s->db);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO compare_curve(compare_id, x, loss_a, loss_b, k, k_lo, k_hi, k_net, k_net_lo,"
+                                  " k_net_hi) VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) return -1;
+    for (int i = 0; i < c->n && rc == 0; i++) {
+        const double v[] = { c->x[i], c->loss_a[i], c->loss_b[i], c->k[i], c->k_lo[i], c->k_hi[i], c->k_net[i], c->k_net_lo[i], c->k_net_hi[i] };
+        sqlite3_bind_int64(st, 1, *a->id);
+        for (int j = 0; j < 9; j++) bind_real(st, j + 2, v[j]);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_add_compare(Store *s, const StoreCompare *c, long *compare_id) {
+    CompareRows a = { c, compare_id };
+    return in_transaction(s, add_compare_body, &a);
 }
 
 int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id) {

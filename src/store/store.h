@@ -27,6 +27,14 @@
 // Version 6 adds:
 //   launches.pid, launches.pid_start   the runner (pid, its start time in clock ticks after boot, from
 //                                      /proc) so a restart resets only runs whose runner is gone
+// Version 7 adds:
+//   ticket_curves(run_id, level, variant, step, val_loss, val_acc, test_loss, test_acc)
+// Version 8 adds:
+//   compares(id, created, law, metric, axis, arm_a, where_a, arm_b, where_b, cost_b, trend, trend_lo,
+//            trend_hi, crossing, crossing_lo, crossing_hi, crossing_within, source, result JSON)
+//                                    one per `jackpot compare`
+//   compare_curve(compare_id, x, loss_a, loss_b, k, k_lo, k_hi, k_net, k_net_lo, k_net_hi)
+//                                    its multiplier at each budget of its grid (NULL: none, or +∞)
 // Every jackpot database carries PRAGMA application_id = STORE_APPLICATION_ID (stamped by the migration;
 // databases of older versions, which have jackpot's tables but no id, are stamped when first opened to
 // write). store_open refuses to write to any other non-empty SQLite file unless STORE_FOREIGN_OK.
@@ -41,7 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 typedef struct {
     sqlite3 *db;
@@ -136,6 +144,18 @@ int store_finish_run(Store *s, long run_id, const char *status, long diverged_st
 // Records a fit (JSON texts); returns its id in *fit_id.
 int store_add_fit(Store *s, const char *law, const char *source, const char *options_json, const char *result_json,
                   long *fit_id);
+
+// A comparison of two arms (jackpot compare): its settings, its JSON result, and the multiplier
+// along its grid (x[n], each array [n]); returns its id.
+typedef struct {
+    const char *law, *metric, *axis, *arm[2], *where[2], *source, *result_json;
+    double cost_b;
+    double trend[3], crossing[3];   // estimate, 95% interval (NaN: none)
+    int crossing_within;            // the crossing lies within the data's range
+    int n;
+    const double *x, *loss_a, *loss_b, *k, *k_lo, *k_hi, *k_net, *k_net_lo, *k_net_hi;
+} StoreCompare;
+int store_add_compare(Store *s, const StoreCompare *c, long *compare_id);
 
 // Records an outcome-distribution analysis (JSON); returns its id.
 int store_add_dist(Store *s, const char *source, const char *result_json, long *dist_id);
