@@ -167,6 +167,12 @@ static void print_text(FILE *f, const Args *a, const CompareOptions *o, const Co
         if (net) fprintf(f, "   %.4g [%.4g, %.4g]", r->k_net[i].v, r->k_net[i].lo, r->k_net[i].hi);
         fputc('\n', f);
     }
+    for (int i = 0; i < r->n; i++)
+        if (isinf(r->k[i].v)) {
+            fprintf(f, "from x = %.4g on, %s reaches losses below %s's floor (E = %.4g): k is unbounded there, and the trend "
+                       "below is over the budgets before it\n", r->x[i], a->name[1], a->name[0], r->fit[0].report[0]);
+            break;
+        }
     fprintf(f, "trend: d log k / d log x = %.4f", r->trend.v);
     print_interval(f, r->trend, 4);
     fprintf(f, ": %s\n", !strcmp(r->trend_verdict, "grows with x") ? "the gain grows with scale"
