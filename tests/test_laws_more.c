@@ -1,0 +1,221 @@
+// The laws of issue 19 beyond the power law: the broken neural scaling law (bnsl1, bnsl2) and
+// M4. Their gradients against central differences; planted constants recovered inside the 95%
+// intervals at the rate the issue asks (≥ 90% of seeded draws); the objective scipy reaches on
+// committed points (tests/reference/scipy_laws19.py) reached here to 1e-6; clear refusals.
+#include "testutil.h"
+
+#include <gsl/gsl_errno.h>
+
+#include "base/error.h"
+#include "base/rng.h"
+#include "fit/fit.h"
+
+// ---- gradients ----
+
+// log_predict's gradient against central differences at θ and lx; the worst error relative to
+// max(1, |g|).
+static double gradient_error(const Law *L, const double *theta, double lx) {
+    double g[LAW_MAX_THETA], t[LAW_MAX_THETA], worst = 0;
+    L->log_predict(theta, &lx, g);
+    for (int j = 0; j < L->n_theta; j++) {
+        double h = 1e-5 * fmax(1, fabs(theta[j]));
+        memcpy(t, theta, sizeof(double) * L->n_theta);
+        t[j] = theta[j] + h; double up = L->log_predict(t, &lx, NULL);
+        t[j] = theta[j] - h; double down = L->log_predict(t, &lx, NULL);
+        double fd = (up - down) / (2 * h), err = fabs(fd - g[j]) / fmax(1, fabs(g[j]));
+        if (err > worst) worst = err;
+        if (err > 1e-6) fail_msg("%s: d/d%s at lx = %g: analytic %.10g, differences %.10g", L->name, L->theta_names[j], lx, g[j], fd);
+    }
+    return worst;
+}
+
+static void test_gradients_match_differences(void **state) {
+    (void)state;
+    // θ: planted-like values, a sharp break, a break with a negative bend, exponents of both signs
+    const double b1[][6] = { { log(0.3), log(20), 0.1, log(1e6), log(0.5), 0.5 },
+                             { log(2), log(5), 0.0, log(1e3), log(0.05), 1.5 },
+                             { log(0.01), log(100), 0.6, log(1e8), log(2), -0.3 } };
+    const double b2[][9] = { { log(0.3), log(20), 0.1, log(1e5), log(0.3), 0.5, log(1e8), log(0.5), 0.3 },
+                             { log(1), log(3), 0.3, log(10), log(1), 0.2, log(1e4), log(0.1), 1.0 } };
+    const double m4[][5] = { { log(0.2), log(2.3), log(0.7), log(100), -0.4 },
+                             { log(1e-3), log(5), log(1.8), log(0.1), -1.2 },
+                             { log(0.5), log(0.1), log(0.25), log(3), 0.3 } };
+    const double lx[] = { -2, 0, 3, 9.2, 14, 23 };
+    double worst = 0;
+    for (int k = 0; k < 6; k++) {
+        for (int i = 0; i < 3; i++) worst = fmax(worst, gradient_error(&law_bnsl1, b1[i], lx[k]));
+        for (int i = 0; i < 2; i++) worst = fmax(worst, gradient_error(&law_bnsl2, b2[i], lx[k]));
+        for (int i = 0; i < 3; i++) worst = fmax(worst, gradient_error(&law_m4, m4[i], lx[k]));
+    }
+    print_message("gradients: worst relative difference from central differences %.2g\n", worst);
+}
+
+// M4 solved where L is within 1e-13 of ε0 or ε∞ (s = σ(t) for t = ±30): placing x so that the
+// law's root is a known t, log L̂ is that point's log loss to the last bits.
+static void test_m4_solves_next_to_either_end(void **state) {
+    (void)state;
+    const double th[5] = { log(0.2), log(2.3), log(0.7), log(100), -0.4 };
+    double alpha = exp(th[2]);
+    for (double t = -30; t <= 30; t += 6) {
+        double sp = fmax(t, 0) + log1p(exp(-fabs(t))), K = t + (alpha - 1) * sp;   // h(t) = 0
+        double lx = (K - th[3] - (alpha - 1) * th[1]) / th[4];
+        double logs = -(fmax(-t, 0) + log1p(exp(-fabs(t))));                         // log σ(t)
+        double want = log(exp(th[0]) + exp(th[1] + logs)), got = law_m4.log_predict(th, &lx, NULL);
+        if (fabs(got - want) > 1e-14 * fmax(1, fabs(want)))
+            fail_msg("m4 at t = %g: log L̂ %.17g, want %.17g", t, got, want);
+    }
+}
+
+// ---- planted constants ----
+
+// n_sizes sizes of x, log-spaced over [x_lo, x_hi], `seeds` draws each (one cluster per size):
+// the law's loss at θ times exp(σ·z).
+static void planted_points(const Law *L, const double *theta, double x_lo, double x_hi, int n_sizes, int seeds,
+                           double sigma, uint64_t seed, Points *p) {
+    points_alloc(p, n_sizes * seeds);
+    for (int i = 0; i < n_sizes; i++)
+        for (int s = 0; s < seeds; s++) {
+            int k = p->n++;
+            double lx = log(x_lo) + (log(x_hi) - log(x_lo)) * i / (n_sizes - 1);
+            p->x[AXIS_N][k] = exp(lx);
+            p->loss[k] = exp(L->log_predict(theta, &lx, NULL) + sigma * rng_normal(seed, 7, (uint64_t)k));
+            p->cluster[k] = i;
+        }
+    p->n_clusters = n_sizes;
+}
+
+typedef struct {
+    const Law *law;
+    double theta[LAW_MAX_THETA];
+    double x_lo, x_hi;
+    int sizes, seeds;
+    int n_main, main[LAW_MAX_REPORT];   // the reported quantities whose coverage is asserted
+} Planted;
+
+// trials seeded draws of 1% noise, each fitted with 200 resamples; counts, per reported quantity,
+// the draws whose 95% interval holds the planted value, and asserts ≥ 90% for the main ones.
+static void coverage(const Planted *pl, int trials) {
+    const Law *L = pl->law;
+    double truth[LAW_MAX_REPORT];
+    int covered[LAW_MAX_REPORT] = { 0 };
+    L->report(pl->theta, truth);
+    for (int t = 0; t < trials; t++) {
+        Points p;
+        planted_points(L, pl->theta, pl->x_lo, pl->x_hi, pl->sizes, pl->seeds, 0.01, 1000 + (uint64_t)t, &p);
+        FitOptions o = { .law = L, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 200, .seed = (uint64_t)t };
+        FitResult r;
+        if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s: %s", L->name, jp_error());
+        for (int j = 0; j < L->n_report; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
+        fit_result_free(&r);
+        points_free(&p);
+    }
+    char line[512];
+    int at = snprintf(line, sizeof line, "%s: planted values inside the 95%% intervals in %d draws:", L->name, trials);
+    for (int j = 0; j < L->n_report; j++)
+        at += snprintf(line + at, sizeof line - at, " %s %d%s", L->report_names[j], covered[j], j + 1 < L->n_report ? "," : "");
+    print_message("%s\n", line);
+    for (int m = 0; m < pl->n_main; m++) {
+        int j = pl->main[m];
+        if (10 * covered[j] < 9 * trials)
+            fail_msg("%s: %s covered in %d of %d draws, fewer than 90%%", L->name, L->report_names[j], covered[j], trials);
+    }
+}
+
+enum { TRIALS = 20 };
+
+static void test_bnsl1_covers_planted_values(void **state) {
+    (void)state;
+    Planted pl = { &law_bnsl1, { log(0.3), log(20), 0.1, log(1e6), log(0.5), 0.5 }, 1e3, 1e10, 20, 4,
+                   7, { 0, 1, 2, 3, 4, 5, 6 } };
+    coverage(&pl, TRIALS);
+}
+
+static void test_bnsl2_covers_planted_values(void **state) {
+    (void)state;
+    Planted pl = { &law_bnsl2, { log(0.01), log(10), 0.1, log(1e5), log(0.3), 0.3, log(1e8), log(0.3), 0.5 }, 1e3, 1e10,
+                   24, 3, 10, { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 } };
+    coverage(&pl, TRIALS);
+}
+
+static void test_m4_covers_planted_values(void **state) {
+    (void)state;
+    Planted pl = { &law_m4, { log(0.2), log(2.3), log(0.7), log(100), -0.4 }, 1e2, 1e8, 16, 4, 5, { 0, 1, 2, 3, 4 } };
+    coverage(&pl, TRIALS);
+}
+
+// ---- agreement with scipy ----
+
+// scipy's fit of each law on committed points (tests/reference/scipy_laws19.py): jackpot's
+// objective at its own minimum within 1e-6 of scipy's (issue 19's acceptance).
+static void test_agrees_with_scipy(void **state) {
+    (void)state;
+    const char *dir = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
+    char path[512], csv[512], law[32], file[64];
+    snprintf(path, sizeof path, "%s/scipy_laws19.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("cannot open %s", path);
+    int n, laws = 0;
+    while (fscanf(f, "%31s %63s %d", law, file, &n) == 3) {
+        double want[LAW_MAX_THETA], want_f;
+        for (int j = 0; j < n; j++) assert_int_equal(fscanf(f, "%lf", &want[j]), 1);
+        assert_int_equal(fscanf(f, "%lf", &want_f), 1);
+        snprintf(csv, sizeof csv, "%s/%s", dir, file);
+        const char *cols[AXIS_COUNT] = { "x" };
+        Points p;
+        if (points_from_csv(csv, cols, "loss", "x", &p) != 0) fail_msg("%s", jp_error());
+        const Law *L = law_find(law);
+        assert_non_null(L);
+        assert_int_equal(L->n_theta, n);
+        FitOptions o = { .law = L, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 0 };
+        FitResult r;
+        if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s", jp_error());
+        double got_f = r.objective / o.delta, rel = fabs(got_f - want_f) / want_f, dtheta = 0;
+        for (int j = 0; j < n; j++) dtheta = fmax(dtheta, fabs(r.theta[j] - want[j]));
+        print_message("%s: objective %.12g, scipy %.12g (relative %.2g, allowed 1e-6); largest |Δθ| %.2g\n", law, got_f,
+                      want_f, rel, dtheta);
+        if (!(rel <= 1e-6)) fail_msg("%s: objective %.12g against scipy's %.12g", law, got_f, want_f);
+        fit_result_free(&r);
+        points_free(&p);
+        laws++;
+    }
+    fclose(f);
+    assert_int_equal(laws, 3);
+}
+
+// ---- refusals ----
+
+static void test_refuses_what_cannot_be_fitted(void **state) {
+    (void)state;
+    const double th[9] = { log(0.3), log(20), 0.1, log(1e5), log(0.3), 0.5, log(1e8), log(0.5), 0.3 };
+    Points p;
+    // 9 points for bnsl2's 9 parameters
+    planted_points(&law_bnsl2, th, 1e3, 1e10, 9, 1, 0.01, 1, &p);
+    FitOptions o = { .law = &law_bnsl2, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 0 };
+    FitResult r;
+    assert_int_equal(fit_law(&o, &p, NULL, &r), -1);
+    print_message("refused: %s\n", jp_error());
+    assert_non_null(strstr(jp_error(), "9 points for 9 parameters"));
+    points_free(&p);
+    // M4 bounds the loss by ε∞ > 0 (and the fit is in log L): a loss of 0 cannot lie above it
+    const double tm[5] = { log(0.2), log(2.3), log(0.7), log(100), -0.4 };
+    planted_points(&law_m4, tm, 1e2, 1e8, 12, 1, 0.01, 1, &p);
+    p.loss[5] = 0;
+    o.law = &law_m4;
+    assert_int_equal(fit_law(&o, &p, NULL, &r), -1);
+    print_message("refused: %s\n", jp_error());
+    points_free(&p);
+}
+
+int main(void) {
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradients_match_differences),
+        cmocka_unit_test(test_m4_solves_next_to_either_end),
+        cmocka_unit_test(test_bnsl1_covers_planted_values),
+        cmocka_unit_test(test_bnsl2_covers_planted_values),
+        cmocka_unit_test(test_m4_covers_planted_values),
+        cmocka_unit_test(test_agrees_with_scipy),
+        cmocka_unit_test(test_refuses_what_cannot_be_fitted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
