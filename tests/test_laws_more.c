@@ -5,10 +5,12 @@
 #include "testutil.h"
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 
 #include "base/error.h"
 #include "base/rng.h"
 #include "fit/fit.h"
+#include "stats/describe.h"
 
 // ---- gradients ----
 
@@ -92,32 +94,75 @@ typedef struct {
     int n_main, main[LAW_MAX_REPORT];   // the reported quantities whose coverage is asserted
 } Planted;
 
+// The asymptotic standard error of each θ_j for the design of p with N(0, σ²) noise on log L:
+// κ·(JᵀJ)⁻¹ with J from the law's gradient at the truth, κ = E ψ_δ(ε)² / (E ψ_δ'(ε))² for the
+// Huber ψ (as tests/test_fit.c derives it).
+static void expected_se(const Law *L, const double *theta, const Points *p, double sigma, double delta, double *se) {
+    int np = L->n_theta;
+    gsl_matrix *M = gsl_matrix_calloc(np, np);
+    for (int i = 0; i < p->n; i++) {
+        double g[LAW_MAX_THETA], lx = log(p->x[AXIS_N][i]);
+        L->log_predict(theta, &lx, g);
+        for (int a = 0; a < np; a++)
+            for (int b = 0; b < np; b++) *gsl_matrix_ptr(M, a, b) += g[a] * g[b];
+    }
+    assert_int_equal(gsl_linalg_cholesky_decomp1(M), 0);
+    assert_int_equal(gsl_linalg_cholesky_invert(M), 0);
+    double c = delta / sigma, inside = erf(c / sqrt(2)), phi = exp(-c * c / 2) / sqrt(2 * M_PI);
+    double kappa = (sigma * sigma * (inside - 2 * c * phi) + delta * delta * (1 - inside)) / (inside * inside);
+    for (int j = 0; j < np; j++) se[j] = sqrt(kappa * gsl_matrix_get(M, j, j));
+    gsl_matrix_free(M);
+}
+
 // trials seeded draws of 1% noise, each fitted with 200 resamples; counts, per reported quantity,
-// the draws whose 95% interval holds the planted value, and asserts ≥ 90% for the main ones.
+// the draws whose 95% interval holds the planted value, and asserts ≥ 90% for the main ones. An
+// interval wide enough covers always: the mean width of each θ's interval is also compared with
+// what the noise warrants (2·1.96·se, the asymptotic one; the fits' own rms error is 0.5–1.2 se).
+// Measured: 1.3–2.3 times for bnsl1, 1.4–2.1 for m4, 1.5–5.8 for bnsl2. The cluster bootstrap is
+// conservative here, not wrong: its middle half is as narrow as se says, but a resample that
+// leaves out the sizes next to a break cannot pin that break's sharpness f (it runs to a sharp
+// corner) nor, past the last break, the floor a, which fattens the tails the 2.5% and 97.5%
+// percentiles sit in. Held within [0.6, 8]: never narrower than the noise allows, never useless.
 static void coverage(const Planted *pl, int trials) {
     const Law *L = pl->law;
-    double truth[LAW_MAX_REPORT];
+    double truth[LAW_MAX_REPORT], se[LAW_MAX_THETA], width[LAW_MAX_THETA] = { 0 }, ss[LAW_MAX_THETA] = { 0 };
     int covered[LAW_MAX_REPORT] = { 0 };
     L->report(pl->theta, truth);
     for (int t = 0; t < trials; t++) {
         Points p;
         planted_points(L, pl->theta, pl->x_lo, pl->x_hi, pl->sizes, pl->seeds, 0.01, 1000 + (uint64_t)t, &p);
+        if (t == 0) expected_se(L, pl->theta, &p, 0.01, 1e-3, se);
         FitOptions o = { .law = L, .axes = { AXIS_N }, .delta = 1e-3, .n_boot = 200, .seed = (uint64_t)t };
         FitResult r;
         if (fit_law(&o, &p, NULL, &r) != 0) fail_msg("%s: %s", L->name, jp_error());
         for (int j = 0; j < L->n_report; j++) covered[j] += r.lo[j] <= truth[j] && truth[j] <= r.hi[j];
+        for (int j = 0; j < L->n_theta; j++) ss[j] += (r.theta[j] - pl->theta[j]) * (r.theta[j] - pl->theta[j]) / trials;
+        double col[200], lo, hi;
+        for (int j = 0; j < L->n_theta; j++) {
+            for (int b = 0; b < r.n_boot; b++) col[b] = r.boot_theta[(size_t)b * L->n_theta + j];
+            percentile_interval(col, r.n_boot, &lo, &hi);
+            width[j] += (hi - lo) / trials;
+        }
         fit_result_free(&r);
         points_free(&p);
     }
-    char line[512];
+    char line[1024];
     int at = snprintf(line, sizeof line, "%s: planted values inside the 95%% intervals in %d draws:", L->name, trials);
     for (int j = 0; j < L->n_report; j++)
         at += snprintf(line + at, sizeof line - at, " %s %d%s", L->report_names[j], covered[j], j + 1 < L->n_report ? "," : "");
+    print_message("%s\n", line);
+    at = snprintf(line, sizeof line, "%s: mean interval width / the noise's 2·1.96·se:", L->name);
+    for (int j = 0; j < L->n_theta; j++)
+        at += snprintf(line + at, sizeof line - at, " %s %.2f (rms error/se %.2f)", L->theta_names[j], width[j] / (2 * 1.959964 * se[j]), sqrt(ss[j]) / se[j]);
     print_message("%s\n", line);
     for (int m = 0; m < pl->n_main; m++) {
         int j = pl->main[m];
         if (10 * covered[j] < 9 * trials)
             fail_msg("%s: %s covered in %d of %d draws, fewer than 90%%", L->name, L->report_names[j], covered[j], trials);
+    }
+    for (int j = 0; j < L->n_theta; j++) {
+        double ratio = width[j] / (2 * 1.959964 * se[j]);
+        if (!(ratio >= 0.6 && ratio <= 8)) fail_msg("%s: %s interval width %.2f times the noise's", L->name, L->theta_names[j], ratio);
     }
 }
 
@@ -130,6 +175,10 @@ static void test_bnsl1_covers_planted_values(void **state) {
     coverage(&pl, TRIALS);
 }
 
+// Both breaks must show above the floor: with a = 0.3, b = 20, c1 = 0.5 the curve past the second
+// break (1e8) lay under a, and a, d2, f2, c2 were covered in only 11–14 of 20 draws (the data
+// did not determine them, scipy's minimum agreed). Here the curve falls from 6 to 0.013 and the
+// floor a = 0.01 shows only in the last decade.
 static void test_bnsl2_covers_planted_values(void **state) {
     (void)state;
     Planted pl = { &law_bnsl2, { log(0.01), log(10), 0.1, log(1e5), log(0.3), 0.3, log(1e8), log(0.3), 0.5 }, 1e3, 1e10,
