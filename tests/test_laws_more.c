@@ -177,7 +177,7 @@ static void test_bnsl1_covers_planted_values(void **state) {
 
 // Both breaks must show above the floor: with a = 0.3, b = 20, c1 = 0.5 the curve past the second
 // break (1e8) lay under a, and a, d2, f2, c2 were covered in only 11–14 of 20 draws (the data
-// did not determine them, scipy's minimum agreed). Here the curve falls from 6 to 0.013 and the
+// did not determine them; scipy found the same minimum). Here the curve falls from 5 to 0.013 and the
 // floor a = 0.01 shows only in the last decade.
 static void test_bnsl2_covers_planted_values(void **state) {
     (void)state;
