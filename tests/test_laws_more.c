@@ -175,10 +175,11 @@ static void test_bnsl1_covers_planted_values(void **state) {
     coverage(&pl, TRIALS);
 }
 
-// Both breaks must show above the floor: with a = 0.3, b = 20, c1 = 0.5 the curve past the second
-// break (1e8) lay under a, and a, d2, f2, c2 were covered in only 11–14 of 20 draws (the data
-// did not determine them; scipy found the same minimum). Here the curve falls from 5 to 0.013 and the
-// floor a = 0.01 shows only in the last decade.
+// Both breaks must show above the floor: with the θ of bnsl_points.csv (a = 0.3, b = 20, c1 = 0.5,
+// c2 = 0.3) the curve past the second break (1e8) lies under a, and a, d2, f2, c2 were covered in
+// only 11–14 of 20 draws: the data do not determine them (on that CSV scipy finds the same
+// minimum as jackpot). Here the curve falls from 5 to 0.013 and the floor a = 0.01 shows only in
+// the last decade.
 static void test_bnsl2_covers_planted_values(void **state) {
     (void)state;
     Planted pl = { &law_bnsl2, { log(0.01), log(10), 0.1, log(1e5), log(0.3), 0.3, log(1e8), log(0.3), 0.5 }, 1e3, 1e10,
