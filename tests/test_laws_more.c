@@ -232,6 +232,57 @@ static void test_agrees_with_scipy(void **state) {
     assert_int_equal(laws, 3);
 }
 
+// ---- the command ----
+
+// scipy's objective for law in scipy_laws19.txt (the last field of its line).
+static double scipy_objective(const char *dir, const char *law) {
+    char path[512], name[32], file[64];
+    snprintf(path, sizeof path, "%s/scipy_laws19.txt", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("cannot open %s", path);
+    int n;
+    double v = NAN;
+    while (fscanf(f, "%31s %63s %d", name, file, &n) == 3) {
+        for (int j = 0; j <= n; j++) assert_int_equal(fscanf(f, "%lf", &v), 1);
+        if (!strcmp(name, law)) break;
+        v = NAN;
+    }
+    fclose(f);
+    if (isnan(v)) fail_msg("no line for %s in %s", law, path);
+    return v;
+}
+
+// jackpot fit --law bnsl --breaks 2 and --law m4 on the committed points: the laws by name, the
+// exponent past the last break as the sum of the exponents, a prediction inside its interval,
+// and the objective scipy reaches (Σ Huber, as the JSON gives it, is δ times scipy's).
+static void test_fit_command(void **state) {
+    (void)state;
+    const char *dir = getenv("JACKPOT_REFERENCE_DIR") ? getenv("JACKPOT_REFERENCE_DIR") : "tests/reference";
+    static char out[1 << 16];
+    char args[1024];
+    const struct { const char *flags, *csv, *law; } cases[] = {
+        { "--law bnsl --breaks 2", "bnsl_points.csv", "bnsl2" },
+        { "--law m4", "m4_points.csv", "m4" },
+    };
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args, "fit %s --csv %s/%s --col params=x --cluster-col x --boot 40 --predict 1e11 --json",
+                 cases[k].flags, dir, cases[k].csv);
+        if (run(args, out, sizeof out) != 0) fail_msg("jackpot %s:\n%s", args, out);
+        assert_json_text(out, "$.law", cases[k].law);
+        double f = json_number_at(out, "$.objective") / 1e-3, want = scipy_objective(dir, cases[k].law);
+        if (fabs(f - want) > 1e-6 * want) fail_msg("%s: objective %.12g, scipy %.12g", cases[k].law, f, want);
+        double loss = json_number_at(out, "$.prediction.loss");
+        assert_true(json_number_at(out, "$.prediction.lo") <= loss && loss <= json_number_at(out, "$.prediction.hi"));
+    }
+    // the last run was m4: ε0 above ε∞
+    assert_true(json_number_at(out, "$.parameters.eps_0.estimate") > json_number_at(out, "$.parameters.eps_inf.estimate"));
+    snprintf(args, sizeof args, "fit --law bnsl --csv %s/bnsl_points.csv --col params=x --cluster-col x --boot 0 --json", dir);
+    if (run(args, out, sizeof out) != 0) fail_msg("jackpot %s:\n%s", args, out);
+    assert_json_text(out, "$.law", "bnsl1");
+    double c_past = json_number_at(out, "$.parameters.c_past.estimate");
+    assert_float_equal(c_past, json_number_at(out, "$.theta[2]") + json_number_at(out, "$.theta[5]"), 1e-12);
+}
+
 // ---- refusals ----
 
 static void test_refuses_what_cannot_be_fitted(void **state) {
@@ -265,6 +316,7 @@ int main(void) {
         cmocka_unit_test(test_bnsl2_covers_planted_values),
         cmocka_unit_test(test_m4_covers_planted_values),
         cmocka_unit_test(test_agrees_with_scipy),
+        cmocka_unit_test(test_fit_command),
         cmocka_unit_test(test_refuses_what_cannot_be_fitted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
