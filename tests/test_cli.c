@@ -100,7 +100,8 @@ static void test_fit_on_a_csv(void **state) {
     assert_float_equal(json_number_at(out, "$.parameters.E.estimate"), exp(scipy[0]), 1e-4 * exp(scipy[0]));
     assert_int_equal(json_length_at(out, "$.residuals"), 10);
     assert_true(json_number_at(out, "$.r2_log") > 0.9999);
-    expect_usage_error("fit --csv x.csv", "--law: give one of power, chinchilla, kaplan, frontier, isoflop");
+    expect_usage_error("fit --csv x.csv", "--law: give one of power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, frontier, isoflop");
+    expect_usage_error("fit --law power --breaks 2 --csv x.csv", "--breaks: only with --law bnsl");
     expect_usage_error("fit --law cubic --csv x.csv", "--law: expected one of power, chinchilla");
     expect_usage_error("fit --law power", "exactly one of --db and --csv");
     expect_usage_error("fit --law power --csv x.csv --budget 1e9", "--budget and --target-loss need --law chinchilla");

@@ -26,6 +26,11 @@ static const char HELP[] =
     "  chinchilla   L = E + A/N^α + B/D^β (params and data), with the compute-optimal\n"
     "               exponents N_opt ∝ C^(β/(α+β)), D_opt ∝ C^(α/(α+β))\n"
     "  kaplan       L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D\n"
+    "  bnsl         the broken law (Caballero et al. 2022) on one axis (--x), --breaks 1 or 2:\n"
+    "               L = a + b·x^−c0·Π_i (1 + (x/d_i)^(1/f_i))^(−c_i·f_i); c_past = c0 + Σ c_i is\n"
+    "               the exponent past the last break (also as bnsl1, bnsl2)\n"
+    "  m4           (L − ε∞)/(ε0 − L)^α = β·x^c on one axis (--x), for a loss that saturates at\n"
+    "               both ends (Alabdulmohsin et al. 2022)\n"
     "  frontier     the lower envelope of loss against training FLOPs over every\n"
     "               evaluation, fitted as L = E + A·C^−γ (use --metric eval:val_loss)\n"
     "  isoflop      per compute budget a parabola of loss in log N; N_opt(C), D_opt(C)\n"
@@ -44,7 +49,8 @@ static const char HELP[] =
     "  --col AXIS=NAME  the column of an axis: params (N), data (D), flops (C), steps\n"
     "  --loss-col NAME  the loss column                                  [loss]\n"
     "  --cluster-col N  rows with equal values resample together (default: each row alone)\n"
-    "  --x AXIS         the power law's axis: params, data, flops, steps  [params]\n"
+    "  --x AXIS         a one-input law's axis: params, data, flops, steps  [params]\n"
+    "  --breaks N       bnsl: 1 or 2 breaks                               [1]\n"
     "  --allow-mixed    fit across groups of runs that differ in more than the law's axes\n"
     "                   (e.g. two learning rates): refused by default, since their runs\n"
     "                   would be pooled as if they were seeds of one configuration\n"
@@ -63,13 +69,15 @@ static const char HELP[] =
     "  --target-loss X  the cheapest N, D reaching this loss\n"
     "  --cost-flop X, --cost-data X, --cost-param X, --cost-fixed X      [1, 0, 0, 0]\n";
 
+#define LAW_NAMES "power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, frontier, isoflop"
+
 typedef struct {
     const char *law, *db, *sweep, *metric, *where, *csv, *loss_col, *cluster_col, *predict;
     const char *cols[AXIS_COUNT];
     Axis4 x;
     double delta, budget, target;
     Costs costs;
-    int boot, json, save, allow_mixed;
+    int boot, json, save, allow_mixed, breaks;   // breaks: 0 when not given
     unsigned long long seed;
     // from the flags
     int iso, frontier;            // --law isoflop, --law frontier
@@ -111,6 +119,7 @@ static void parse_option(int c, char **argv, Args *a) {
     case 3: a->costs.param = arg_double(CMD, "--cost-param", optarg, 0, 1e300); break;
     case 4: a->costs.fixed = arg_double(CMD, "--cost-fixed", optarg, 0, 1e300); break;
     case 5: a->allow_mixed = 1; break;
+    case 6: a->breaks = (int)arg_long(CMD, "--breaks", optarg, 1, 2); break;
     case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
     default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
     }
@@ -130,7 +139,7 @@ static int parse_args(int argc, char **argv, Args *a) {
         { "budget", required_argument, 0, 'B' },    { "target-loss", required_argument, 0, 'T' },
         { "cost-flop", required_argument, 0, 1 },   { "cost-data", required_argument, 0, 2 },
         { "cost-param", required_argument, 0, 3 },  { "cost-fixed", required_argument, 0, 4 },
-        { "allow-mixed", no_argument, 0, 5 },
+        { "allow-mixed", no_argument, 0, 5 },       { "breaks", required_argument, 0, 6 },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     *a = (Args){ .metric = "final_test_loss", .loss_col = "loss", .x = AXIS_N, .delta = 1e-3, .boot = 1000, .save = 1,
@@ -143,11 +152,13 @@ static int parse_args(int argc, char **argv, Args *a) {
         parse_option(c, argv, a);
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!a->law) usage_error(CMD, "--law: give one of power, chinchilla, kaplan, frontier, isoflop");
+    if (!a->law) usage_error(CMD, "--law: give one of " LAW_NAMES);
+    if (a->breaks && strcmp(a->law, "bnsl")) usage_error(CMD, "--breaks: only with --law bnsl");
+    if (!strcmp(a->law, "bnsl")) a->law = a->breaks == 2 ? "bnsl2" : "bnsl1";
     a->iso = !strcmp(a->law, "isoflop");
     a->frontier = !strcmp(a->law, "frontier");
     a->fit_law = a->iso ? NULL : law_find(a->frontier ? "power" : a->law);
-    if (!a->iso && !a->fit_law) usage_error(CMD, "--law: expected one of power, chinchilla, kaplan, frontier, isoflop, got '%s'", a->law);
+    if (!a->iso && !a->fit_law) usage_error(CMD, "--law: expected one of " LAW_NAMES ", got '%s'", a->law);
     if (!a->db == !a->csv) usage_error(CMD, "give the points with exactly one of --db and --csv");
     if ((isfinite(a->budget) || isfinite(a->target)) && (!a->fit_law || strcmp(a->fit_law->name, "chinchilla")))
         usage_error(CMD, "--budget and --target-loss need --law chinchilla");

@@ -136,13 +136,36 @@ static void top_insert(Top *top, double f, const double *t) {
     memcpy(top->t[at], t, sizeof top->t[0]);
 }
 
+// The range of the grouped points in logs (x per input, y over every point).
+static void data_range(const HuberData *d, LawRange *r) {
+    for (int k = 0; k < 3; k++) { r->lx_lo[k] = INFINITY; r->lx_hi[k] = -INFINITY; }
+    r->ly_lo = INFINITY; r->ly_hi = -INFINITY;
+    for (int G = 0; G < d->G; G++) {
+        for (int k = 0; k < d->n_x; k++) {
+            double v = d->logx[(size_t)G * d->n_x + k];
+            r->lx_lo[k] = fmin(r->lx_lo[k], v); r->lx_hi[k] = fmax(r->lx_hi[k], v);
+        }
+        for (int i = d->start[G]; i < d->start[G + 1]; i++) {
+            r->ly_lo = fmin(r->ly_lo, d->y[i] + d->center[G]); r->ly_hi = fmax(r->ly_hi, d->y[i] + d->center[G]);
+        }
+    }
+}
+
 // The law's start grid, [n][LAW_MAX_THETA] in odometer order (the last parameter fastest); returns n.
-static int grid_starts(const Law *L, double **out) {
+// A law with data_starts places its grid on the data d (a law with terms keeps its table's grid).
+static int grid_starts(const Law *L, const HuberData *d, double **out) {
     int n = 1, idx[LAW_MAX_THETA] = { 0 };
+    double start[LAW_MAX_THETA][8];
+    memcpy(start, L->start, sizeof start);
+    if (L->data_starts) {
+        LawRange range;
+        data_range(d, &range);
+        L->data_starts(&range, start);
+    }
     for (int j = 0; j < L->n_theta; j++) n *= L->n_start[j];
     double *t = *out = xcalloc((size_t)n * LAW_MAX_THETA, sizeof(double));
     for (int s = 0; s < n; s++) {
-        for (int j = 0; j < L->n_theta; j++) t[(size_t)s * LAW_MAX_THETA + j] = L->start[j][idx[j]];
+        for (int j = 0; j < L->n_theta; j++) t[(size_t)s * LAW_MAX_THETA + j] = start[j][idx[j]];
         int j = L->n_theta - 1;
         while (j >= 0 && ++idx[j] == L->n_start[j]) idx[j--] = 0;
     }
@@ -212,7 +235,7 @@ static void grid_terms(const Problem *pr, const double *t, int n, Top *top) {
 static int scout(const Problem *pr, Top *top) {
     const Law *L = pr->law;
     double *t;
-    int n = grid_starts(L, &t);
+    int n = grid_starts(L, pr->d, &t);
     if (L->n_terms) grid_terms(pr, t, n, top);
     else
         for (int s = 0; s < n; s++) {

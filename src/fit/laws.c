@@ -29,7 +29,7 @@ const Law law_power = {
     "power", 3, 1, { "e", "a", "alpha" }, power_predict,
     { 5, 6, 5 }, { { -1, -0.5, 0, 0.5, 1 }, { 0, 5, 10, 15, 20, 25 }, { 0, 0.5, 1, 1.5, 2 } },
     3, { "E", "A", "alpha" }, power_report,
-    2, { { 0, -1, 0 }, { 1, 2, 0 } },
+    2, { { 0, -1, 0 }, { 1, 2, 0 } }, NULL,
 };
 
 // ---- chinchilla: log L̂ = LSE(e, a − α·lN, b − β·lD)
@@ -55,7 +55,7 @@ const Law law_chinchilla = {
     { 5, 6, 6, 5, 5 },
     { { -1, -0.5, 0, 0.5, 1 }, { 0, 5, 10, 15, 20, 25 }, { 0, 5, 10, 15, 20, 25 }, { 0, 0.5, 1, 1.5, 2 }, { 0, 0.5, 1, 1.5, 2 } },
     8, { "E", "A", "B", "alpha", "beta", "N_opt_exponent", "D_opt_exponent", "G" }, chinchilla_report,
-    3, { { 0, -1, 0 }, { 1, 3, 0 }, { 2, 4, 1 } },
+    3, { { 0, -1, 0 }, { 1, 3, 0 }, { 2, 4, 1 } }, NULL,
 };
 
 // ---- kaplan: log L̂ = α_D · LSE((α_N/α_D)(lN_c − lN), lD_c − lD)
@@ -80,11 +80,11 @@ const Law law_kaplan = {
     "kaplan", 4, 2, { "log_Nc", "log_Dc", "alpha_N", "alpha_D" }, kaplan_predict,
     { 4, 4, 4, 4 }, { { 5, 15, 25, 35 }, { 5, 15, 25, 35 }, { 0.05, 0.1, 0.3, 0.6 }, { 0.05, 0.1, 0.3, 0.6 } },
     4, { "N_c", "D_c", "alpha_N", "alpha_D" }, kaplan_report,
-    0, { { 0, 0, 0 } },
+    0, { { 0, 0, 0 } }, NULL,
 };
 
 const Law *law_find(const char *name) {
-    static const Law *const all[] = { &law_power, &law_chinchilla, &law_kaplan };
+    static const Law *const all[] = { &law_power, &law_chinchilla, &law_kaplan, &law_bnsl1, &law_bnsl2, &law_m4 };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name)) return all[i];
     return NULL;

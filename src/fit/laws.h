@@ -5,10 +5,18 @@
 //   power       L = E + A·x^−α                     θ = (e, a, α)          x = one axis
 //   chinchilla  L = E + A/N^α + B/D^β              θ = (e, a, b, α, β)    x = (N, D)
 //   kaplan      L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D  θ = (log N_c, log D_c, α_N, α_D)
+//   bnsl1/2     L = a + b·x^−c0·Π_i (1 + (x/d_i)^(1/f_i))^(−c_i·f_i), 1 or 2 breaks (law_bnsl.c)
+//               θ = (log a, log b, c0, then per break log d_i, log f_i, c_i)
+//   m4          (L − ε∞)/(ε0 − L)^α = β·x^c, L solved per point (law_m4.c)
+//               θ = (log ε∞, log(ε0 − ε∞), log α, log β, c)
 #pragma once
 
 #define LAW_MAX_THETA 9    // bnsl with 2 breaks
 #define LAW_MAX_REPORT 10
+
+// The range of the data a fit sees, in logs: for laws whose start grid must follow the data
+// (a break inside the range of x, a floor below the smallest loss).
+typedef struct { double lx_lo[3], lx_hi[3], ly_lo, ly_hi; } LawRange;
 
 typedef struct Law {
     const char *name;
@@ -28,10 +36,14 @@ typedef struct Law {
     // power x^(−v) of a grid value v is computed once per point (fit.c scout_terms). 0: none.
     int n_terms;
     struct { int coef, expo, axis; } term[3];
+    // NULL, or fills start[k][0..n_start[k]) from the data's range before the grid is built: the
+    // table's values are then placeholders (fit.c grid_starts).
+    void (*data_starts)(const LawRange *range, double start[LAW_MAX_THETA][8]);
 } Law;
 
 const Law *law_find(const char *name);
 extern const Law law_power, law_chinchilla, law_kaplan;
+extern const Law law_bnsl1, law_bnsl2, law_m4;
 
 // log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n] (may be NULL); n ≤ 8.
 double log_sum_exp(const double *u, int n, double *p);
