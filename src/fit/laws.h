@@ -5,6 +5,8 @@
 //   power       L = E + A·x^−α                     θ = (e, a, α)          x = one axis
 //   chinchilla  L = E + A/N^α + B/D^β              θ = (e, a, b, α, β)    x = (N, D)
 //   kaplan      L = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D  θ = (log N_c, log D_c, α_N, α_D)
+//   data-constrained  L = E + A/N'^α + B/D'^β, repeated data decaying (law_datacon.c)
+//                     θ = (e, a, b, α, β, log R_D*, log R_N*)   x = (N, unique, epochs)
 #pragma once
 
 #define LAW_MAX_THETA 9    // bnsl with 2 breaks
@@ -32,6 +34,7 @@ typedef struct Law {
 
 const Law *law_find(const char *name);
 extern const Law law_power, law_chinchilla, law_kaplan;
+extern const Law law_datacon, law_datacon_d;   // fit/law_datacon.c; _d: N' = N (no R_N*)
 
 // log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n] (may be NULL); n ≤ 8.
 double log_sum_exp(const double *u, int n, double *p);
