@@ -153,7 +153,7 @@ static int parse_args(int argc, char **argv, Args *a) {
         parse_option(c, argv, a);
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!a->law) usage_error(CMD, "--law: give one of power, chinchilla, kaplan, data-constrained, frontier, isoflop");
+    if (!a->law) usage_error(CMD, "--law: give one of power, chinchilla, kaplan, frontier, isoflop, data-constrained, data-constrained-d");
     a->iso = !strcmp(a->law, "isoflop");
     a->frontier = !strcmp(a->law, "frontier");
     a->fit_law = a->iso ? NULL : law_find(a->frontier ? "power" : a->law);
