@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/rng.h"
 #include "fit/budget.h"
 #include "fit/fit.h"
+#include "report/report.h"
+#include "store/store.h"
 
 // The planted law: E 0.25, A 50, B 20, α 0.5, β 0.4, R_D* 10, R_N* 3 (tests/reference/scipy_datacon.py's).
 static const double TRUTH[7] = { -1.3862943611198906, 3.912023005428146, 2.995732273553991, 0.5, 0.4,
@@ -226,6 +229,71 @@ static void test_cli_refusals(void **state) {
     if (!strstr(out, "\"epochs\"") || !strstr(out, "\"unique\"")) fail_msg("planner JSON lacks epochs/unique: '%s'", out);
 }
 
+// A store of runs at 3 widths × 2 unique sizes × `n_epochs` of 1, 4, 16, 40 epochs (steps·batch =
+// epochs·U), their final test loss the planted law's (no noise).
+static void repeat_store(const char *db, int n_epochs) {
+    const double widths[3] = { 10, 50, 250 }, U[2] = { 1000, 10000 }, R[4] = { 1, 4, 16, 40 };
+    Store st;
+    long sweep, id, launch, pos = 0;
+    assert_int_equal(store_open(&st, db, 0), 0);
+    assert_int_equal(store_add_sweep(&st, "repeat", "repeat.yaml", "config", &sweep), 0);
+    for (int w = 0; w < 3; w++)
+        for (int u = 0; u < 2; u++)
+            for (int e = 0; e < n_epochs; e++, pos++) {
+                char params[200], hash[17], group[17], status[16];
+                double N = 800 * widths[w];
+                snprintf(params, sizeof params, "{\"model.width\":%g,\"task.train_size\":%g,\"budget.epochs\":%g}", widths[w],
+                         U[u], R[e]);
+                snprintf(hash, sizeof hash, "%016lx", 0x7000 + pos);
+                snprintf(group, sizeof group, "%016lx", 0x8000 + pos);
+                StoreRun r = { .hash = hash, .group_hash = group, .params_json = params, .task = "fashion-mnist",
+                               .family = "mlp", .hidden = "w", .optim = "adamw", .width = (long)widths[w], .depth = 1,
+                               .n_params = (long)N, .train_size = (long)U[u], .batch = 100,
+                               .steps = (long)(R[e] * U[u] / 100), .lr = 0.01 };
+                assert_int_equal(store_add_run(&st, sweep, pos, &r, &id, status), 0);
+                double x[3] = { N, U[u], R[e] };
+                StoreSummary sum[] = { { "final_test_loss", exp(log_law(TRUTH, x, 1)) } };
+                assert_int_equal(store_start_launch(&st, &id, 1, &launch), 0);
+                assert_int_equal(store_finish_run(&st, id, "done", -1, 1.0, NULL, sum, 1), 0);
+                assert_int_equal(store_end_launch(&st, launch, 1.0), 0);
+            }
+    store_close(&st);
+}
+
+// The report draws loss against epochs with R_D* in the title when some U has 3 or more epochs;
+// with 2 it says what it needs instead.
+static void test_report_repeat_section(void **state) {
+    (void)state;
+    if (system("command -v gnuplot > /dev/null 2>&1") != 0) skip();
+    char dir[64], db[128], out[128], path[256];
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "datacon-report"), 0);
+    for (int n_epochs = 4; n_epochs >= 2; n_epochs -= 2) {
+        snprintf(db, sizeof db, "%s/r%d.db", dir, n_epochs);
+        snprintf(out, sizeof out, "%s/out%d", dir, n_epochs);
+        repeat_store(db, n_epochs);
+        ReportOptions o = { .db = db, .out = out, .n_boot = 20, .concept_threshold = 0.1 };
+        ReportResult res;
+        assert_int_equal(report_write(&o, &res), 0);
+        snprintf(path, sizeof path, "%s/index.html", out);
+        char *html = slurp(path);
+        assert_non_null(html);
+        if (n_epochs == 4) {
+            const char *t = strstr(html, "Loss vs epochs, U = 1000 (fashion-mnist): R_D* = ");
+            if (!t) fail_msg("no repeated-data figure in the report");
+            double rd = atof(t + strlen("Loss vs epochs, U = 1000 (fashion-mnist): R_D* = "));
+            print_message("report: R_D* = %.4g (planted 10)\n", rd);
+            assert_float_equal(rd, 10, 0.05);
+            snprintf(path, sizeof path, "%s/repeat_fashion_mnist_c1.png", out);
+            assert_int_equal(access(path, F_OK), 0);
+        } else {
+            assert_null(strstr(html, "Loss vs epochs"));
+            assert_non_null(strstr(html, "loss against epochs: not drawn: it needs runs at 3 or more epochs"));
+        }
+        free(html);
+    }
+    assert_int_equal(temp_dir_remove(dir), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradient_matches_finite_differences),
@@ -234,6 +302,7 @@ int main(void) {
         cmocka_unit_test(test_planner_repetition_as_good_as_fresh),
         cmocka_unit_test(test_planner_repeats_dear_data),
         cmocka_unit_test(test_cli_refusals),
+        cmocka_unit_test(test_report_repeat_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
