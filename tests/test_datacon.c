@@ -56,7 +56,7 @@ static void test_gradient_matches_finite_differences(void **state) {
                     fail_msg("%s at x %zu θ %zu: value %.15g, the paper's formula %.15g", L->name, xi, ti, v, want);
                 for (int j = 0; j < L->n_theta; j++) {
                     double h = 1e-6;
-                    memcpy(t, thetas[ti], sizeof t);
+                    memcpy(t, thetas[ti], sizeof thetas[ti]);
                     t[j] += h;
                     double up = L->log_predict(t, lx, NULL);
                     t[j] -= 2 * h;
