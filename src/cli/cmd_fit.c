@@ -63,7 +63,7 @@ static const char HELP[] =
     "  --json           JSON instead of the table\n"
     "  --no-save        do not record the fit in the database's fits table\n"
     "\n"
-    "budget planner (chinchilla): cost = cost-flop·6ND + cost-data·D + cost-param·N + cost-fixed\n"
+    "budget planner (chinchilla, data-constrained): cost = cost-flop·6ND + cost-data·D + cost-param·N + cost-fixed\n"
     "  --budget X       the N, D with the lowest loss for this budget, and a table of\n"
     "                   the best loss for budgets around it\n"
     "  --target-loss X  the cheapest N, D reaching this loss\n"
