@@ -31,6 +31,10 @@ static const char HELP[] =
     "               the exponent past the last break (also as bnsl1, bnsl2)\n"
     "  m4           (L − ε∞)/(ε0 − L)^α = β·x^c on one axis (--x), for a loss that saturates at\n"
     "               both ends (Alabdulmohsin et al. 2022)\n"
+    "  data-constrained  L = E + A/N'^α + B/D'^β (Muennighoff et al. 2023) on params, unique\n"
+    "               and epochs: D' = U + U·R_D*(1 − e^(−R/R_D*)) for U unique examples seen\n"
+    "               R + 1 times, N' the same for parameters beyond N_opt(U) (R_N*)\n"
+    "  data-constrained-d  the same with N' = N (when R_N* is not determined)\n"
     "  frontier     the lower envelope of loss against training FLOPs over every\n"
     "               evaluation, fitted as L = E + A·C^−γ (use --metric eval:val_loss)\n"
     "  isoflop      per compute budget a parabola of loss in log N; N_opt(C), D_opt(C)\n"
@@ -46,7 +50,8 @@ static const char HELP[] =
     "                   or eval:SPLIT_NAME for every evaluation (eval:val_loss)  [final_test_loss]\n"
     "  --where SQL      a condition on runs r, e.g. \"r.depth = 2\"\n"
     "  --csv FILE       points from a CSV with a header row (published numbers, other tools)\n"
-    "  --col AXIS=NAME  the column of an axis: params (N), data (D), flops (C), steps\n"
+    "  --col AXIS=NAME  the column of an axis: params (N), data (D), flops (C), steps,\n"
+    "                   unique (U), epochs (passes over U)\n"
     "  --loss-col NAME  the loss column                                  [loss]\n"
     "  --cluster-col N  rows with equal values resample together (default: each row alone)\n"
     "  --x AXIS         a one-input law's axis: params, data, flops, steps  [params]\n"
@@ -59,23 +64,27 @@ static const char HELP[] =
     "  --delta X        Huber δ on log residuals                         [1e-3]\n"
     "  --boot N         bootstrap resamples, 0..100000                   [1000]\n"
     "  --seed N         bootstrap seed                                   [0]\n"
-    "  --predict X[,Y]  predicted loss (with interval) at x (at N,D for two-input laws)\n"
+    "  --predict X[,Y]  predicted loss (with interval) at x (at N,D for two-input laws;\n"
+    "                   N,U,R for data-constrained: R epochs of U unique examples)\n"
     "  --json           JSON instead of the table\n"
     "  --no-save        do not record the fit in the database's fits table\n"
     "\n"
-    "budget planner (chinchilla): cost = cost-flop·6ND + cost-data·D + cost-param·N + cost-fixed\n"
+    "budget planner (chinchilla, data-constrained): cost = cost-flop·6ND + cost-data·D + cost-param·N + cost-fixed\n"
     "  --budget X       the N, D with the lowest loss for this budget, and a table of\n"
     "                   the best loss for budgets around it\n"
     "  --target-loss X  the cheapest N, D reaching this loss\n"
-    "  --cost-flop X, --cost-data X, --cost-param X, --cost-fixed X      [1, 0, 0, 0]\n";
+    "  --cost-flop X, --cost-data X, --cost-param X, --cost-fixed X      [1, 0, 0, 0]\n"
+    "  --unique U       (data-constrained) only U unique examples exist: the answer says N, the\n"
+    "                   epochs over U and D = U·epochs; cost-data is paid on unique examples\n"
+    "                   only, repeats cost compute (without it every example is fresh)\n";
 
-#define LAW_NAMES "power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, frontier, isoflop"
+#define LAW_NAMES "power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, data-constrained, data-constrained-d, frontier, isoflop"
 
 typedef struct {
     const char *law, *db, *sweep, *metric, *where, *csv, *loss_col, *cluster_col, *predict;
     const char *cols[AXIS_COUNT];
     Axis4 x;
-    double delta, budget, target;
+    double delta, budget, target, unique;
     Costs costs;
     int boot, json, save, allow_mixed, breaks;   // breaks: 0 when not given
     unsigned long long seed;
@@ -90,7 +99,7 @@ static void parse_col(const char *arg, Args *a) {
     const char *eq = strchr(arg, '=');
     snprintf(axis, sizeof axis, "%.*s", eq ? (int)(eq - arg) : 0, arg);
     if (!eq || !eq[1] || axis_parse(axis, &ax) != 0)
-        usage_error(CMD, "--col: expected AXIS=COLUMN with AXIS one of params, data, flops, steps, got '%s'", arg);
+        usage_error(CMD, "--col: expected AXIS=COLUMN with AXIS one of params, data, flops, steps, unique, epochs, got '%s'", arg);
     a->cols[ax] = eq + 1;
 }
 
@@ -120,6 +129,7 @@ static void parse_option(int c, char **argv, Args *a) {
     case 4: a->costs.fixed = arg_double(CMD, "--cost-fixed", optarg, 0, 1e300); break;
     case 5: a->allow_mixed = 1; break;
     case 6: a->breaks = (int)arg_long(CMD, "--breaks", optarg, 1, 2); break;
+    case 7: a->unique = arg_double(CMD, "--unique", optarg, 1, 1e300); break;
     case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
     default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
     }
@@ -140,10 +150,11 @@ static int parse_args(int argc, char **argv, Args *a) {
         { "cost-flop", required_argument, 0, 1 },   { "cost-data", required_argument, 0, 2 },
         { "cost-param", required_argument, 0, 3 },  { "cost-fixed", required_argument, 0, 4 },
         { "allow-mixed", no_argument, 0, 5 },       { "breaks", required_argument, 0, 6 },
+        { "unique", required_argument, 0, 7 },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     *a = (Args){ .metric = "final_test_loss", .loss_col = "loss", .x = AXIS_N, .delta = 1e-3, .boot = 1000, .save = 1,
-                 .budget = NAN, .target = NAN, .costs = { .flop = 1 } };
+                 .budget = NAN, .target = NAN, .unique = NAN, .costs = { .flop = 1 } };
     int c;
     optind = 1;
     opterr = 0;
@@ -159,9 +170,14 @@ static int parse_args(int argc, char **argv, Args *a) {
     a->frontier = !strcmp(a->law, "frontier");
     a->fit_law = a->iso ? NULL : law_find(a->frontier ? "power" : a->law);
     if (!a->iso && !a->fit_law) usage_error(CMD, "--law: expected one of " LAW_NAMES ", got '%s'", a->law);
+    int limited = a->fit_law && law_has_data_limit(a->fit_law);
+    if (!isnan(a->unique) && !limited)
+        usage_error(CMD, "--unique: the data limit needs --law data-constrained (or data-constrained-d), not %s", a->law);
+    if (!isnan(a->unique) && !isfinite(a->budget) && !isfinite(a->target))
+        usage_error(CMD, "--unique: give --budget and/or --target-loss with it");
     if (!a->db == !a->csv) usage_error(CMD, "give the points with exactly one of --db and --csv");
-    if ((isfinite(a->budget) || isfinite(a->target)) && (!a->fit_law || strcmp(a->fit_law->name, "chinchilla")))
-        usage_error(CMD, "--budget and --target-loss need --law chinchilla");
+    if ((isfinite(a->budget) || isfinite(a->target)) && (!a->fit_law || (strcmp(a->fit_law->name, "chinchilla") && !limited)))
+        usage_error(CMD, "--budget and --target-loss need --law chinchilla or data-constrained");
     if (a->costs.flop == 0 && a->costs.data == 0 && a->costs.param == 0)
         usage_error(CMD, "the costs are all zero: every (N, D) would be free");
     return 0;
@@ -174,6 +190,10 @@ static void way_forward(const Args *a) {
         fputs("  an IsoFLOP fit needs, at each of at least 3 compute budgets, at least 3 model sizes trained to that "
               "budget around its optimum: examples/lm_isoflop.yaml is such a design (budget.flops × model sizes, "
               "about 14 min on 2 cores); --law frontier fits L(C) from any runs\n", stderr);
+    else if (law_has_data_limit(a->fit_law))
+        fprintf(stderr, "  the %s law L(N, U, R) needs runs at several model sizes, each at several epochs over a fixed "
+                        "unique-data size (columns unique and epochs, --col unique=U --col epochs=R from a CSV): "
+                        "examples/repeat_data.yaml trains such a design\n", a->fit_law->name);
     else if (a->fit_law->n_x > 1)
         fprintf(stderr, "  the %s law L(N, D) needs runs at several model sizes and several data sizes (task.train_size, "
                         "or budget.flops for language models): examples/nxd_grid.yaml trains such a grid (about 35 s); "
@@ -184,10 +204,10 @@ static void way_forward(const Args *a) {
 static int run_law(const Args *a, const Points *p, LawAnalysis *an) {
     FitOptions o = { .law = a->fit_law, .delta = a->delta, .n_boot = a->boot, .seed = a->seed };
     fit_options_axes(&o, a->frontier ? AXIS_C : a->x);
-    double px[2] = { NAN, NAN };
-    int n_px = a->predict ? sscanf(a->predict, "%lf,%lf", &px[0], &px[1]) : 0;
+    double px[3] = { NAN, NAN, NAN };
+    int n_px = a->predict ? sscanf(a->predict, "%lf,%lf,%lf", &px[0], &px[1], &px[2]) : 0;
     FitQuestions q = { .predict = a->predict && n_px == o.law->n_x ? px : NULL, .budget = a->budget, .target = a->target,
-                       .costs = a->costs };
+                       .costs = a->costs, .unique = a->unique };
     if (law_analysis_run(&o, p, &q, an) != 0) {
         fprintf(stderr, "jackpot fit: %s\n", jp_error());
         way_forward(a);

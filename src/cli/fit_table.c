@@ -71,11 +71,18 @@ static void json_answer(FILE *f, const BudgetAnswer *b, const char *key, const c
     fputc(',', f); json_estimate(f, "N", b->N.estimate, b->N.lo, b->N.hi);
     fputc(',', f); json_estimate(f, "D", b->D.estimate, b->D.lo, b->D.hi);
     fputc(',', f); json_estimate(f, value_name, b->value.estimate, b->value.lo, b->value.hi);
+    if (!isnan(b->unique)) {   // the data-constrained planner: its data limit and the epochs over it
+        fputs(",\"unique\":", f); json_num(f, b->unique);
+        fputc(',', f); json_estimate(f, "epochs", b->epochs.estimate, b->epochs.lo, b->epochs.hi);
+    }
 }
 
 // (i) the best loss for the budget, with the loss-vs-budget curve; (ii) the cheapest way to the target.
 static void json_budget(FILE *f, const LawAnalysis *a) {
-    if (a->has_budget) {
+    if (a->has_budget && a->o.law != &law_chinchilla) {
+        json_answer(f, &a->best, "best_for_budget", "budget", "loss");
+        fputs("}", f);
+    } else if (a->has_budget) {
         json_answer(f, &a->best, "best_for_budget", "budget", "loss");
         fputs(",\"curve\":[", f);
         for (int i = 0; i < BUDGET_CURVE; i++) {
@@ -99,6 +106,7 @@ static void json_law(FILE *f, const Points *p, const LawAnalysis *a) {
     json_heldout_prediction(f, a);
     if (a->e_warning) { fputs(",\"warning\":", f); json_str(f, a->e_warning); }
     if (a->clusters_warning) { fputs(",\"clusters_warning\":", f); json_str(f, a->clusters_warning); }
+    if (law_has_data_limit(a->o.law)) json_budget(f, a);
     if (a->o.law == &law_chinchilla) {
         json_budget(f, a);
         fprintf(f, ",\"alpha_beta_distinguishable\":%s", a->alpha_beta < 0 ? "null" : a->alpha_beta ? "true" : "false");
@@ -234,7 +242,8 @@ static void table_heldout_prediction(FILE *o, const LawAnalysis *a) {
     }
     if (pr->n_x && isfinite(pr->loss)) {
         char at[64];
-        if (pr->n_x > 1 && isfinite(pr->x[1])) snprintf(at, sizeof at, "(%.4g, %.4g)", rec(pr->x[0]), pr->x[1]);
+        if (pr->n_x > 2) snprintf(at, sizeof at, "(N %.4g, U %.4g, epochs %.4g)", rec(pr->x[0]), pr->x[1], pr->x[2]);
+        else if (pr->n_x > 1 && isfinite(pr->x[1])) snprintf(at, sizeof at, "(%.4g, %.4g)", rec(pr->x[0]), pr->x[1]);
         else snprintf(at, sizeof at, "%.4g", rec(pr->x[0]));
         fprintf(o, "  predicted loss at %s: %.5g [%.5g, %.5g]\n", at, pr->loss, rec(pr->lo), rec(pr->hi));
     }
@@ -251,14 +260,15 @@ static void table_answer(FILE *o, const BudgetAnswer *b, const char *value_name)
     interval(o, "N", b->N.estimate, rec(b->N.lo), b->N.hi);
     interval(o, "D", b->D.estimate, rec(b->D.lo), b->D.hi);
     interval(o, value_name, b->value.estimate, rec(b->value.lo), b->value.hi);
+    if (!isnan(b->unique) && isfinite(b->unique)) interval(o, "epochs", b->epochs.estimate, rec(b->epochs.lo), b->epochs.hi);
 }
 
 static void table_budget(FILE *o, const LawAnalysis *a) {
     if (a->has_budget && isfinite(a->best.arg)) {
         fprintf(o, "budget %.4g: the lowest loss\n", a->best.arg);
         table_answer(o, &a->best, "loss");
-        fprintf(o, "  %12s %12s %12s %10s\n", "budget", "N", "D", "loss");
-        for (int i = 0; i < BUDGET_CURVE; i++) {
+        if (a->o.law == &law_chinchilla) fprintf(o, "  %12s %12s %12s %10s\n", "budget", "N", "D", "loss");
+        for (int i = 0; i < BUDGET_CURVE && a->o.law == &law_chinchilla; i++) {
             const BudgetCurvePoint *c = &a->curve[i];
             if (!isfinite(c->N)) fprintf(o, "  %12.4g  (infeasible)\n", rec0(c->budget));
             else fprintf(o, "  %12.4g %12.4g %12.4g %10.5g\n", rec0(c->budget), c->N, rec0(c->D), rec0(c->loss));
@@ -281,7 +291,13 @@ static void table_law(FILE *o, const FitView *v) {
     group_lines(o, v->groups);
     if (a->o.law == &law_chinchilla && a->alpha_beta == 0)
         fprintf(o, "  warning: the 95%% intervals of alpha and beta overlap: the data cannot tell them apart\n");
-    if (a->o.law == &law_chinchilla) table_budget(o, a);
+    if (a->o.law == &law_chinchilla || law_has_data_limit(a->o.law)) {
+        if (law_has_data_limit(a->o.law) && (a->has_budget || a->has_target))
+            fprintf(o, "data: %s\n", isfinite((a->has_budget ? &a->best : &a->cheapest)->unique)
+                                           ? "U unique examples (--unique), D = U·epochs; cost-data on unique examples only"
+                                           : "every example fresh (no --unique): one pass, D unique examples");
+        table_budget(o, a);
+    }
 }
 
 void fit_table_print(FILE *o, const FitView *v) {

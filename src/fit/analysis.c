@@ -103,6 +103,18 @@ static void chinchilla_questions(const FitQuestions *q, LawAnalysis *a) {
     a->alpha_beta = !r->n_boot || !isfinite(r->lo[3]) || !isfinite(r->lo[4]) ? -1 : !overlap;
 }
 
+int law_has_data_limit(const Law *law) { return law == &law_datacon || law == &law_datacon_d; }
+
+// The data-constrained law's budget questions with U = q->unique unique examples (fit/budget.h).
+static void datacon_questions(const FitQuestions *q, LawAnalysis *a) {
+    const FitResult *r = &a->r;
+    DataLimit l = { a->o.law, q->unique > 0 ? q->unique : INFINITY };
+    a->has_budget = isfinite(q->budget);
+    a->has_target = isfinite(q->target);
+    if (a->has_budget) budget_answer_limited(0, &l, r->theta, r->boot_theta, r->n_boot, &q->costs, q->budget, &a->best);
+    if (a->has_target) budget_answer_limited(1, &l, r->theta, r->boot_theta, r->n_boot, &q->costs, q->target, &a->cheapest);
+}
+
 int law_analysis_run(const FitOptions *o, const Points *p, const FitQuestions *q, LawAnalysis *a) {
     memset(a, 0, sizeof *a);
     a->o = *o;
@@ -113,6 +125,7 @@ int law_analysis_run(const FitOptions *o, const Points *p, const FitQuestions *q
     if (q->predict) fit_prediction(o->law, &a->r, q->predict, &a->prediction);
     data_warnings(p, a);
     if (o->law == &law_chinchilla) chinchilla_questions(q, a);
+    if (law_has_data_limit(o->law)) datacon_questions(q, a);
     return 0;
 }
 

@@ -49,6 +49,7 @@ typedef struct {
     double budget;           // chinchilla: the best N, D for this budget (NaN: not asked)
     double target;           // chinchilla: the cheapest N, D reaching this loss (NaN: not asked)
     Costs costs;
+    double unique;           // data-constrained: the unique examples available (0 or NaN: fresh data)
 } FitQuestions;
 
 typedef struct {
@@ -60,12 +61,15 @@ typedef struct {
     FitPrediction prediction;
     char *e_warning;             // E far below every observed loss: no floor in the data, E undetermined
     char *clusters_warning;      // no more clusters than parameters: the intervals show only the seeds' spread
-    int has_budget, has_target;  // chinchilla and asked
+    int has_budget, has_target;  // chinchilla or data-constrained, and asked
     BudgetAnswer best, cheapest;
-    BudgetCurvePoint curve[BUDGET_CURVE];   // the best loss for budgets around q->budget
+    BudgetCurvePoint curve[BUDGET_CURVE];   // chinchilla: the best loss for budgets around q->budget
     int alpha_beta;              // chinchilla: 1 when the 95% intervals of α and β are apart, 0 when they
                                  // overlap, −1 when there are none (no bootstrap): unknown, not "apart"
 } LawAnalysis;
+
+// True for the laws with a data limit (law_datacon, law_datacon_d): their planner takes --unique.
+int law_has_data_limit(const Law *law);
 
 // Fits o->law on p (fit_law) and answers q. 0, or −1 with jp_error() when the fit fails.
 int law_analysis_run(const FitOptions *o, const Points *p, const FitQuestions *q, LawAnalysis *a);

@@ -84,7 +84,8 @@ const Law law_kaplan = {
 };
 
 const Law *law_find(const char *name) {
-    static const Law *const all[] = { &law_power, &law_chinchilla, &law_kaplan, &law_bnsl1, &law_bnsl2, &law_m4 };
+    static const Law *const all[] = { &law_power, &law_chinchilla, &law_kaplan, &law_bnsl1, &law_bnsl2, &law_m4,
+                                      &law_datacon, &law_datacon_d };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!strcmp(all[i]->name, name)) return all[i];
     return NULL;

@@ -9,6 +9,8 @@
 //               θ = (log a, log b, c0, then per break log d_i, log f_i, c_i)
 //   m4          (L − ε∞)/(ε0 − L)^α = β·x^c, L solved per point (law_m4.c)
 //               θ = (log ε∞, log(ε0 − ε∞), log α, log β, c)
+//   data-constrained  L = E + A/N'^α + B/D'^β, repeated data decaying (law_datacon.c)
+//                     θ = (e, a, b, α, β, log R_D*, log R_N*)   x = (N, unique, epochs)
 #pragma once
 
 #define LAW_MAX_THETA 9    // bnsl with 2 breaks
@@ -44,6 +46,7 @@ typedef struct Law {
 const Law *law_find(const char *name);
 extern const Law law_power, law_chinchilla, law_kaplan;
 extern const Law law_bnsl1, law_bnsl2, law_m4;
+extern const Law law_datacon, law_datacon_d;   // fit/law_datacon.c; _d: N' = N (no R_N*)
 
 // log(exp(u0) + … + exp(u_{n−1})) and the softmax weights p[n] (may be NULL); n ≤ 8.
 double log_sum_exp(const double *u, int n, double *p);

@@ -109,6 +109,16 @@ static void iso_views(const GroupDiff *d, const TaskView *base, TaskView *v) {
     }
 }
 
+// Repeated data spans budgets (epochs over one training set): the whole task, in its first view,
+// when its groups differ in nothing but N, D and the budget (else each view draws its own).
+static void repeat_view(const GroupDiff *d, const TaskView *base, TaskView *v) {
+    int conf[d->n_fields + 1], cov[d->n_fields + 1], n_conf, n_cov;
+    group_diff_split(d, GROUP_AXIS_N | GROUP_AXIS_D | GROUP_AXIS_BUDGET, conf, &n_conf, cov, &n_cov);
+    if (n_conf) return;
+    v->repeat_where = xstrdup(base->where_task);
+    snprintf(v->repeat_task, sizeof v->repeat_task, "%s", base->task);
+}
+
 // The views of one task (and world): one, or one per setting when its groups differ in more
 // than N and D at equal N and D (two learning rates: never pooled as seeds of one size), each
 // headed by what sets it apart; and the IsoFLOP split (N and the budget vary there) in the first.
@@ -141,12 +151,14 @@ static int split_views(Report *r, ReportDb *db, const TaskView *base, TaskView *
     if (n_conf) n = confounded_views(r, &d, conf, n_conf, base, out, room);
     else out[0].where_task = xstrdup(base->where_task);
     iso_views(&d, base, &out[0]);
+    repeat_view(&d, base, &out[0]);
     group_diff_free(&d);
     return n;
 }
 
 static void view_free(TaskView *v) {
     free(v->where_task);
+    free(v->repeat_where);
     free(v->where_d);
     for (int g = 0; g < v->n_groups; g++) free(v->group_where[g]);
     for (int i = 0; i < v->n_iso; i++) free(v->iso_where[i]);
@@ -221,6 +233,7 @@ static int task_views(Report *r, ReportDb *db, const ReportOptions *o, TaskView 
 static void task_sections(Report *r, TaskView *views, int n_tasks, const char *db_path) {
     fprintf(r->html, "<div id=\"scaling\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_scaling(&views[t]);
+    for (int t = 0; t < n_tasks; t++) section_repeat(&views[t]);   // silent unless some U was repeated at several lengths
     fprintf(r->html, "<div id=\"curves\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_curves(&views[t]);
     fprintf(r->html, "<div id=\"seeds\"></div>\n");

@@ -35,6 +35,9 @@ typedef struct {
     int n_groups;
     char *group_where[MAX_GROUPS];
     char group_label[MAX_GROUPS][160];
+    char *repeat_where;    // repeated data (report/repeat.c) spans budgets: the task's runs when they differ only in
+                           // N, D and the budget, set in its first view (NULL: each view draws its own)
+    char repeat_task[96];  // and the task it shows, without the view's setting
     int have_law;          // L(N) fitted: law_theta holds E, A, α (logs as the law stores them)
     double law_theta[LAW_MAX_THETA];
 } TaskView;
@@ -46,6 +49,7 @@ void group_value_csv(FILE *c, const TaskView *v, int g);
 void task_section(const TaskView *v, const char *kind, const char *heading, const char *intro);
 
 void section_scaling(TaskView *v);
+void section_repeat(TaskView *v);   // report/repeat.c: loss against epochs, the data-constrained law
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
 void section_tickets(Report *r, ReportDb *db);
