@@ -77,13 +77,14 @@ static int holdout_split(const Points *p, Axis4 split, int k, double *top, int *
     return 0;
 }
 
-// What the fit on the kept points needs besides fit_law's own check: a trend to extend (2 values
-// of the split axis) and as many distinct inputs as parameters (else the law is not determined,
-// and resampling seeds of too few sizes would only hide it).
+// What the fit on the kept points needs besides fit_law's own check: 3 values of the split axis (a
+// power term in it has a coefficient and an exponent, and the law an offset besides: with 2 values
+// chinchilla's α is anything) and as many distinct inputs as parameters (else the law is not
+// determined, and resampling seeds of too few sizes would only hide it).
 static int holdout_enough(const FitOptions *o, const Points *p, Axis4 split, int k, const int *use) {
     int n_split = holdout_distinct(p, split) - k, n_in = distinct_inputs(o, p, use);
-    if (n_split < 2)
-        return jp_fail("%s law: holding out the %d largest values of %s leaves %d; it needs 2 or more to extrapolate from",
+    if (n_split < 3)
+        return jp_fail("%s law: holding out the %d largest values of %s leaves %d; it needs 3 or more to extrapolate from",
                        o->law->name, k, axis_name(split), n_split);
     if (n_in < o->law->n_theta)
         return jp_fail("%s law: holding out the %d largest values of %s leaves %d distinct input point%s for %d parameters; "

@@ -33,7 +33,7 @@ int holdout_distinct(const Points *p, Axis4 a);
 // The law o->law fitted on p without the points at the k largest distinct values of `split`,
 // and scored on them. Refused (−1, jp_error() saying why in the data's terms) when k is not
 // below the number of distinct values, or when what is left cannot determine the law: it must
-// keep at least 2 distinct values of the split axis and at least as many distinct input points
+// keep at least 3 distinct values of the split axis and at least as many distinct input points
 // (on the law's axes) as the law has parameters, and more points than parameters (fit_law).
 int fit_holdout(const FitOptions *o, const Points *p, Axis4 split, int k, Holdout *h);
 void holdout_free(Holdout *h);
