@@ -8,11 +8,14 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/rng.h"
 #include "fit/holdout.h"
+#include "report/report.h"
 #include "stats/describe.h"
+#include "store/store.h"
 
 static void points_make(Points *p, int n) {
     memset(p, 0, sizeof *p);
@@ -248,6 +251,69 @@ static void test_cli(void **state) {
     expect_usage_error("fit --law power,chinchilla --budget 1e20 " CSV, "--law power,chinchilla compares laws");
 }
 
+// A store of `sizes` model sizes × 2 seeds at one training-set size, final test loss a power law in N.
+static void report_db(const char *db, int sizes) {
+    Store st;
+    long sweep, id, launch;
+    assert_int_equal(store_open(&st, db, 0), 0);
+    assert_int_equal(store_add_sweep(&st, "toy", "toy.yaml", "config", &sweep), 0);
+    for (int i = 0, pos = 0; i < sizes; i++)
+        for (int s = 0; s < 2; s++, pos++) {
+            long n = 1000L << (2 * i);
+            char params[160], group[17], hash[17], status[16];
+            snprintf(params, sizeof params, "{\"model.width\":%ld,\"task.train_size\":5000,\"seed.init\":%d}", n / 100, s);
+            snprintf(group, sizeof group, "%016x", 0x100 + i);
+            snprintf(hash, sizeof hash, "%016x", 0x5000 + pos);
+            StoreRun r = { .hash = hash, .group_hash = group, .params_json = params, .task = "toy", .family = "mlp",
+                           .hidden = "8", .optim = "adamw", .width = n / 100, .depth = 1, .n_params = n, .train_size = 5000,
+                           .batch = 32, .steps = 100, .lr = 0.01, .planned_flops = 6.0 * n * 3200, .init_seed = (uint64_t)s };
+            assert_int_equal(store_add_run(&st, sweep, pos, &r, &id, status), 0);
+            assert_int_equal(store_start_launch(&st, &id, 1, &launch), 0);
+            StoreSummary sum[] = { { "final_test_loss", (0.5 + 20 * pow((double)n, -0.4)) * (1 + 0.004 * (s ? 1 : -1)) } };
+            assert_int_equal(store_finish_run(&st, id, "done", -1, 1.0, NULL, sum, 1), 0);
+            assert_int_equal(store_end_launch(&st, launch, 1.0), 0);
+        }
+    store_close(&st);
+}
+
+// The report's Extrapolation section: at 7 sizes the 3 largest held out, a figure and a ranked
+// table; at 4 sizes a note saying what it needs, never an error.
+static void test_report_section(void **state) {
+    (void)state;
+    if (system("command -v gnuplot > /dev/null 2>&1") != 0) skip();
+    char dir[64], db[128], out[160], path[256];
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "holdout"), 0);
+    for (int sizes = 7; sizes >= 4; sizes -= 3) {
+        snprintf(db, sizeof db, "%s/runs%d.db", dir, sizes);
+        snprintf(out, sizeof out, "%s/report%d", dir, sizes);
+        report_db(db, sizes);
+        ReportOptions o = { .db = db, .out = out, .n_boot = 100, .concept_threshold = 0.1 };
+        ReportResult res;
+        assert_int_equal(report_write(&o, &res), 0);
+        assert_int_equal(res.drawn, res.figures);
+        snprintf(path, sizeof path, "%s/index.html", out);
+        char *html = slurp(path);
+        assert_non_null(html);
+        const char *expect = sizes == 7 ? "Extrapolation to the 3 largest sizes (toy, D = 5000)"
+                                        : "Extrapolation (toy): not drawn: it needs finished runs at 5 or more model sizes "
+                                          "at one training-set size (the most here: 4)";
+        if (!strstr(html, expect)) fail_msg("index.html lacks '%s'", expect);
+        if (sizes == 7) {
+            assert_non_null(strstr(html, "<tr><td>1</td><td>power</td>"));
+            snprintf(path, sizeof path, "%s/extrapolation_toy.png", out);
+            assert_int_equal(access(path, R_OK), 0);
+            snprintf(path, sizeof path, "%s/extrapolation_toy.csv", out);
+            char *csv = slurp(path);
+            assert_non_null(csv);
+            assert_non_null(strstr(csv, "held,,256000,"));   // the smallest of the 3 held out: 1000·4^4
+            assert_non_null(strstr(csv, "fit,,64000,"));     // the largest fitted
+            free(csv);
+        }
+        free(html);
+    }
+    assert_int_equal(temp_dir_remove(dir), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_k1_is_the_old_check),
@@ -255,6 +321,7 @@ int main(void) {
         cmocka_unit_test(test_chinchilla_ranks_above_power),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_report_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

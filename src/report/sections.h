@@ -46,6 +46,7 @@ void group_value_csv(FILE *c, const TaskView *v, int g);
 void task_section(const TaskView *v, const char *kind, const char *heading, const char *intro);
 
 void section_scaling(TaskView *v);
+void section_extrapolation(TaskView *v);   // after section_scaling: laws ranked by held-out error
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
 void section_tickets(Report *r, ReportDb *db);
