@@ -314,6 +314,26 @@ static void test_report_section(void **state) {
     assert_int_equal(temp_dir_remove(dir), 0);
 }
 
+// On a database: the comparison is recorded as one row of the fits table, law "holdout", with
+// the laws ranked in its result; chinchilla, which needs several D, is listed as refused.
+static void test_recorded_in_the_store(void **state) {
+    (void)state;
+    char dir[64], db[128], args[300];
+    static char out[1 << 16];
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "holdout-db"), 0);
+    snprintf(db, sizeof db, "%s/runs.db", dir);
+    report_db(db, 6);
+    snprintf(args, sizeof args, "fit --db %s --law power,chinchilla --holdout-top 2 --boot 50", db);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    if (!strstr(out, "recorded as fit 1") || !strstr(out, "refused: chinchilla")) fail_msg("%s", out);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_true(sql_value(h, "SELECT count(*) FROM fits WHERE law = 'holdout' AND json_extract(result, '$.laws[0].law') = 'power' "
+                             "AND json_extract(result, '$.refused[0].law') = 'chinchilla' AND json_extract(options, '$.holdout_top') = 2") == 1);
+    sqlite3_close(h);
+    assert_int_equal(temp_dir_remove(dir), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_k1_is_the_old_check),
@@ -322,6 +342,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_report_section),
+        cmocka_unit_test(test_recorded_in_the_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
