@@ -244,6 +244,9 @@ static void test_cli(void **state) {
     // one law: --holdout-top sets its held-out check
     assert_int_equal(run("fit --law power --holdout-top 3 --csv tests/reference/power_points.csv --col params=N --boot 50", out, sizeof out), 0);
     if (!strstr(out, "held out: the 3 largest x (3 points)")) fail_msg("%s", out);
+    // every law refused: each says why, and the exit status is 1
+    assert_int_equal(run("fit --law power,kaplan --holdout-top 3 " CSV " --boot 0", out, sizeof out), 1);
+    if (!strstr(out, "refused: kaplan: holding out the 3 largest values of params leaves 2; it needs 3 or more")) fail_msg("%s", out);
     expect_usage_error("fit --law power --holdout-top 0 " CSV, "--holdout-top: expected an integer in [1, 16], got '0'");
     expect_usage_error("fit --law power,nosuch " CSV, "--law: 'nosuch' in 'power,nosuch' is not a law");
     expect_usage_error("fit --law power,kaplan --holdout-top 5 " CSV, "--holdout-top 5: the points have 5 distinct values of params");

@@ -292,7 +292,8 @@ static void check_holdout_top(const Args *a, const Points *p) {
                     a->holdout_top, d, d == 1 ? "" : "s", axis_name(split));
 }
 
-// --law a,b,c: the laws compared by extrapolation, printed and recorded (law "holdout").
+// --law a,b,c: the laws compared by extrapolation, printed and recorded (law "holdout"); 1 when
+// the data let none of them be fitted and scored.
 static int compare_laws(const Args *a, const Points *p, const GroupCheck *g) {
     FitOptions base = { .delta = a->delta, .n_boot = a->boot, .seed = a->seed };
     FitComparison c;
@@ -302,12 +303,14 @@ static int compare_laws(const Args *a, const Points *p, const GroupCheck *g) {
     FILE *f = open_memstream(&text, &len);
     fit_compare_json(f, &c, g);
     fclose(f);
+    int ranked = 0;   // none: every law refused, nothing to record, and the exit status says so
+    for (int i = 0; i < c.n; i++) ranked += c.e[i].ok;
     if (a->json) printf("%s\n", text);
     else fit_compare_table(stdout, &c, g);
-    if (a->db && a->save) save_fit(a, p, text);
+    if (a->db && a->save && ranked) save_fit(a, p, text);
     free(text);
     fit_compare_free(&c);
-    return 0;
+    return ranked ? 0 : 1;
 }
 
 int cmd_fit(int argc, char **argv) {

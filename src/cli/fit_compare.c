@@ -173,7 +173,7 @@ void fit_compare_table(FILE *o, const FitComparison *c, const GroupCheck *g) {
     int rank = 0;
     for (int r = 0; r < c->n; r++)
         if (c->e[c->order[r]].ok) table_row(o, c, c->order[r], ++rank);
-    fputs("  parameters fitted without the held-out points:\n", o);
+    if (rank) fputs("  parameters fitted without the held-out points:\n", o);
     for (int r = 0; r < c->n; r++) {
         const HoldoutEntry *e = &c->e[c->order[r]];
         if (!e->ok) continue;
@@ -183,7 +183,11 @@ void fit_compare_table(FILE *o, const FitComparison *c, const GroupCheck *g) {
     }
     for (int r = 0; r < c->n; r++) {
         const HoldoutEntry *e = &c->e[c->order[r]];
-        if (!e->ok) fprintf(o, "  refused: %s: %s\n", e->name, e->reason);
+        if (!e->ok) {   // the fitter's reasons start with "FORM law: " when they name the law: once is enough
+            size_t n = strlen(e->o.law->name);
+            const char *why = !strncmp(e->reason, e->o.law->name, n) && !strncmp(e->reason + n, " law: ", 6) ? e->reason + n + 6 : e->reason;
+            fprintf(o, "  refused: %s: %s\n", e->name, why);
+        }
     }
     if (c->have_frontier) fputs("  frontier: power on the compute frontier's points, its own held-out set on flops\n", o);
     if (g->warning && g->warning[0]) fprintf(o, "  WARNING: %s\n", g->warning);
