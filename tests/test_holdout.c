@@ -241,6 +241,9 @@ static void test_cli(void **state) {
                            "\"rank\":2,\"law\":\"power\"", "\"refused\":[{\"law\":\"frontier\",\"reason\":\"point 1: flops" };
     for (size_t i = 0; i < sizeof json / sizeof json[0]; i++)
         if (!strstr(out, json[i])) fail_msg("--json lacks '%s':\n%s", json[i], out);
+    // frontier first in the list: still a comparison (frontier is power on the envelope)
+    assert_int_equal(run("fit --law frontier,power " CSV " --boot 0", out, sizeof out), 0);
+    if (!strstr(out, "refused: frontier: point 1: flops")) fail_msg("%s", out);
     // one law: --holdout-top sets its held-out check
     assert_int_equal(run("fit --law power --holdout-top 3 --csv tests/reference/power_points.csv --col params=N --boot 50", out, sizeof out), 0);
     if (!strstr(out, "held out: the 3 largest x (3 points)")) fail_msg("%s", out);

@@ -178,7 +178,8 @@ static int parse_args(int argc, char **argv, Args *a) {
     if (strchr(a->law, ',')) parse_law_list(a);
     a->iso = !strcmp(a->law, "isoflop");
     a->frontier = !strcmp(a->law, "frontier");
-    a->fit_law = a->iso ? NULL : law_find(a->frontier ? "power" : a->n_laws ? a->laws[0] : a->law);
+    const char *first = a->n_laws ? a->laws[0] : a->law;   // a comparison's first law sets the groups' check
+    a->fit_law = a->iso ? NULL : law_find(!strcmp(first, "frontier") ? "power" : first);
     if (!a->iso && !a->fit_law) usage_error(CMD, "--law: expected one of power, chinchilla, kaplan, frontier, isoflop, got '%s'", a->law);
     if (!a->db == !a->csv) usage_error(CMD, "give the points with exactly one of --db and --csv");
     if (a->n_laws && (isfinite(a->budget) || isfinite(a->target) || a->predict))
@@ -249,7 +250,8 @@ static int load_points(const Args *a, Points *p, GroupCheck *g) {
                     : points_from_store(a->db, a->sweep, a->metric, a->where, p);
     if (rc != 0) { fprintf(stderr, "jackpot fit: %s\n", jp_error()); return 1; }
     char axes_text[64];
-    int axes = fit_group_axes(a->fit_law, a->frontier ? AXIS_C : a->x, axes_text, sizeof axes_text);
+    int axes = fit_group_axes(a->fit_law, a->frontier || (a->n_laws && !strcmp(a->laws[0], "frontier")) ? AXIS_C : a->x,
+                              axes_text, sizeof axes_text);
     for (int i = 1; i < a->n_laws; i++) {   // compared laws: what any of them may vary
         char t[64];
         int fr = !strcmp(a->laws[i], "frontier"), ax = fit_group_axes(law_find(fr ? "power" : a->laws[i]), fr ? AXIS_C : a->x, t, sizeof t);

@@ -143,7 +143,7 @@ static void held_values(FILE *o, const FitComparison *c) {
         if (!e->ok || c->split_of[i] != c->split) continue;
         fprintf(o, " (");
         for (int j = 0; j < e->h.k; j++) fprintf(o, "%s%.4g", j ? ", " : "", e->h.at[j].x);
-        fprintf(o, ": %d points)", e->h.n_held);
+        fprintf(o, ": %d point%s)", e->h.n_held, e->h.n_held == 1 ? "" : "s");
         return;
     }
 }
@@ -165,7 +165,8 @@ static void table_row(FILE *o, const FitComparison *c, int i, int rank) {
 
 void fit_compare_table(FILE *o, const FitComparison *c, const GroupCheck *g) {
     fprintf(o, "laws compared on %d points from %s\n", c->points->n, c->points->source);
-    fprintf(o, "  held out: the %d largest values of %s", c->k, axis_name(c->split));
+    if (c->k == 1) fprintf(o, "  held out: the largest value of %s", axis_name(c->split));
+    else fprintf(o, "  held out: the %d largest values of %s", c->k, axis_name(c->split));
     held_values(o, c);
     fprintf(o, "; each law fitted on the rest, ranked by RMSE of log loss on the held-out points\n");
     fprintf(o, "  %-4s %-12s %9s %11s %12s %10s %8s   %s\n", "rank", "law", "R² (log)", "objective", "held-out RMSE",
