@@ -77,9 +77,10 @@ static void extrapolation_draw(TaskView *v, const Extrapolation *X, const char *
         int ls = j + 2;   // line style 1 is the runs'
         k += (size_t)snprintf(plot + k, sizeof plot - k,
                               "%s'%s%s' skip 1 using (strcol(1) eq 'curve' && $2 == %d ? $3 : NaN):5:6 with filledcurves ls %d "
-                              "fs transparent solid 0.15 notitle, \\\n"
+                              "fs transparent solid 0.15 %s, \\\n"
                               "  '' skip 1 using (strcol(1) eq 'curve' && $2 == %d ? $3 : NaN):4 with lines ls %d title '%s' noenhanced",
-                              drawn ? ", \\\n  " : "", drawn ? "" : name, drawn ? "" : ".csv", j, ls, j, ls, e->name);
+                              drawn ? ", \\\n  " : "", drawn ? "" : name, drawn ? "" : ".csv", j, ls,
+                              drawn ? "notitle" : "title '95% bootstrap bands'", j, ls, e->name);
         drawn = 1;
     }
     if (k < sizeof plot)
@@ -89,10 +90,16 @@ static void extrapolation_draw(TaskView *v, const Extrapolation *X, const char *
     snprintf(title, sizeof title, "Extrapolation to the %d largest sizes (%s, %s)", X->k, v->task, what);
     const HoldoutEntry *best = &X->e[X->order[0]];
     snprintf(caption, sizeof caption, "Each law fitted to the runs below the %d largest model sizes (filled points) and drawn over "
-             "the whole range with the 95%% bootstrap band of that fit; the open circles are the runs it did not see. "
+             "the whole range with the 95%% bootstrap band of that fit; the open circles, right of the dotted line, are the runs it did not see. "
              "Best extrapolation: %s, RMSE of log loss %.3g on the held-out runs, %d of %d held-out sizes inside the band.",
              X->k, best->name, best->h.rmse_log, best->h.covered, X->k);
-    figure_draw(v->r, name, title, "N, parameters", "test loss", "", plot, caption);
+    // a dotted line between the largest size fitted and the smallest held out: right of it, extrapolation
+    double below = 0, cut = best->h.at[0].x, setup_x;
+    for (int i = 0; i < X->P.n; i++) if (X->P.x[AXIS_N][i] < cut) below = fmax(below, X->P.x[AXIS_N][i]);
+    setup_x = sqrt(below * cut);
+    char setup[200];
+    snprintf(setup, sizeof setup, "set arrow from %.6g, graph 0 to %.6g, graph 1 nohead dt 3 lc rgb '#888888'", setup_x, setup_x);
+    figure_draw(v->r, name, title, "N, parameters", "test loss", setup, plot, caption);
 }
 
 // The ranked table, and the laws refused (each with why).
