@@ -128,6 +128,16 @@ static void test_power_points_extrapolate(void **state) {
     assert_int_equal(H.with_interval, 3);
     assert_int_equal(H.covered, 3);
     for (int j = 0; j < 3; j++) assert_true(H.at[j].lo <= H.at[j].observed && H.at[j].observed <= H.at[j].hi);
+    // every held-out point predicted, with its interval; the RMSE is over them
+    double ss = 0;
+    for (int m = 0; m < H.n_held; m++) {
+        int i = H.held[m];
+        assert_true(p.x[AXIS_N][i] >= H.at[0].x);
+        assert_true(H.lo[m] <= H.pred[m] && H.pred[m] <= H.hi[m]);
+        assert_true(H.pred[m] == fit_predict(&law_power, H.fit.theta, &p.x[AXIS_N][i]));
+        ss += pow(log(H.pred[m] / p.loss[i]), 2);
+    }
+    assert_true(fabs(H.rmse_log - sqrt(ss / H.n_held)) < 1e-12);
     holdout_free(&H);
     points_free(&p);
 }
@@ -238,7 +248,7 @@ static void test_cli(void **state) {
     // --json: the record the fits table keeps, law "holdout"; a law the data cannot fit is listed, not fatal
     assert_int_equal(run("fit --law chinchilla,power,frontier --holdout-top 2 " CSV " --boot 0 --json", out, sizeof out), 0);
     const char *json[] = { "{\"law\":\"holdout\",\"holdout_top\":2,\"split\":\"params\"", "\"rank\":1,\"law\":\"chinchilla\"",
-                           "\"rank\":2,\"law\":\"power\"", "\"refused\":[{\"law\":\"frontier\",\"reason\":\"point 1: flops" };
+                           "\"rank\":2,\"law\":\"power\"", "\"predictions\":[{\"x\":[1778279410.0389",  "\"refused\":[{\"law\":\"frontier\",\"reason\":\"point 1: flops" };
     for (size_t i = 0; i < sizeof json / sizeof json[0]; i++)
         if (!strstr(out, json[i])) fail_msg("--json lacks '%s':\n%s", json[i], out);
     // frontier first in the list: still a comparison (frontier is power on the envelope)

@@ -84,6 +84,23 @@ static void json_held(FILE *f, const Holdout *h) {
     fputs("]}", f);
 }
 
+// Every held-out point: its inputs, the observed loss, the prediction and its 95% interval.
+static void json_predictions(FILE *f, const HoldoutEntry *e, const Points *p) {
+    const Holdout *h = &e->h;
+    fputs(",\"predictions\":[", f);
+    for (int m = 0; m < h->n_held; m++) {
+        int i = h->held[m];
+        fputs(m ? ",{\"x\":[" : "{\"x\":[", f);
+        for (int k = 0; k < e->o.law->n_x; k++) { if (k) fputc(',', f); json_num(f, p->x[e->o.axes[k]][i]); }
+        fputs("],\"observed\":", f); json_num(f, p->loss[i]);
+        fputs(",\"predicted\":", f); json_num(f, h->pred[m]);
+        fputs(",\"lo\":", f); json_num(f, h->lo[m]);
+        fputs(",\"hi\":", f); json_num(f, h->hi[m]);
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
 static void json_entry(FILE *f, const FitComparison *c, int i, int rank) {
     const HoldoutEntry *e = &c->e[i];
     const Law *L = e->o.law;
@@ -96,6 +113,7 @@ static void json_entry(FILE *f, const FitComparison *c, int i, int rank) {
     fputs(",\"objective\":", f); json_num(f, e->h.fit.objective);
     fputs(",\"r2_log\":", f); json_num(f, e->h.fit.r2_log);
     fputs(",\"heldout\":", f); json_held(f, &e->h);
+    json_predictions(f, e, !strcmp(e->name, "frontier") ? &c->frontier : c->points);
     fputs(",\"full\":{\"parameters\":", f); json_parameters(f, L, &e->full);
     fputs(",\"r2_log\":", f); json_num(f, e->full.r2_log);
     int x = law_key_exponent(L);

@@ -123,19 +123,29 @@ static void score_value(const FitOptions *o, const Points *p, Axis4 split, const
     h->covered = isfinite(h->lo) ? h->lo <= h->observed && h->observed <= h->hi : -1;
 }
 
-// RMSE in log loss over every held-out point.
-static double rmse_log(const FitOptions *o, const Points *p, const int *use, const double *theta) {
+// Every held-out point's prediction and its bootstrap interval (pred: scratch of n_boot), and
+// the RMSE in log loss over them.
+static void predict_held(const FitOptions *o, const Points *p, const int *use, Holdout *h, double *pred) {
+    const FitResult *r = &h->fit;
+    h->held = xmalloc(sizeof(int) * h->n_held);
+    h->pred = xmalloc(sizeof(double) * h->n_held);
+    h->lo = xmalloc(sizeof(double) * h->n_held);
+    h->hi = xmalloc(sizeof(double) * h->n_held);
     double ss = 0;
-    int n = 0;
-    for (int i = 0; i < p->n; i++) {
+    for (int i = 0, m = 0; i < p->n; i++) {
         if (use[i]) continue;
         double x[3];
         for (int k = 0; k < o->law->n_x; k++) x[k] = p->x[o->axes[k]][i];
-        double e = log(fit_predict(o->law, theta, x)) - log(p->loss[i]);
+        h->held[m] = i;
+        h->pred[m] = fit_predict(o->law, r->theta, x);
+        for (int b = 0; b < r->n_boot; b++) pred[b] = fit_predict(o->law, r->boot_theta + (size_t)b * o->law->n_theta, x);
+        if (r->n_boot) percentile_interval(pred, r->n_boot, &h->lo[m], &h->hi[m]);
+        else h->lo[m] = h->hi[m] = NAN;
+        double e = log(h->pred[m]) - log(p->loss[i]);
         ss += e * e;
-        n++;
+        m++;
     }
-    return sqrt(ss / n);
+    h->rmse_log = sqrt(ss / h->n_held);
 }
 
 int fit_holdout(const FitOptions *o, const Points *p, Axis4 split, int k, Holdout *h) {
@@ -165,7 +175,7 @@ int fit_holdout(const FitOptions *o, const Points *p, Axis4 split, int k, Holdou
     }
     h->n_train = p->n - h->n_held;
     h->mean_abs_rel = rel / k;
-    h->rmse_log = rmse_log(o, p, use, h->fit.theta);
+    predict_held(o, p, use, h, pred);
     free(pred);
     free(use);
     return 0;
@@ -173,6 +183,7 @@ int fit_holdout(const FitOptions *o, const Points *p, Axis4 split, int k, Holdou
 
 void holdout_free(Holdout *h) {
     fit_result_free(&h->fit);
+    free(h->held); free(h->pred); free(h->lo); free(h->hi);
     memset(h, 0, sizeof *h);
 }
 

@@ -24,6 +24,8 @@ typedef struct {
     int n_held, n_train;        // points held out; points fitted
     double rmse_log, mean_abs_rel;
     int covered, with_interval; // values covered; values that have an interval
+    int *held;                  // [n_held] the held-out points' indices in the points, ascending
+    double *pred, *lo, *hi;     // [n_held] each one's prediction (at its own x on every axis) and 95% interval
     FitResult fit;              // the law fitted without the held-out points (its resamples: n_boot/4, at least 50)
 } Holdout;
 
