@@ -263,6 +263,7 @@ static void test_cli(void **state) {
     expect_usage_error("fit --law power --holdout-top 0 " CSV, "--holdout-top: expected an integer in [1, 16], got '0'");
     expect_usage_error("fit --law power,nosuch " CSV, "--law: 'nosuch' in 'power,nosuch' is not a law");
     expect_usage_error("fit --law power,kaplan --holdout-top 5 " CSV, "--holdout-top 5: the points have 5 distinct values of params");
+    expect_usage_error("fit --law isoflop --holdout-top 2 " CSV, "--holdout-top: isoflop fits a parabola per budget");
     expect_usage_error("fit --law power,isoflop " CSV, "--law: 'isoflop' in 'power,isoflop' is not a law");
     expect_usage_error("fit --law power,chinchilla --budget 1e20 " CSV, "--law power,chinchilla compares laws");
 }

@@ -182,6 +182,7 @@ static int parse_args(int argc, char **argv, Args *a) {
     a->fit_law = a->iso ? NULL : law_find(!strcmp(first, "frontier") ? "power" : first);
     if (!a->iso && !a->fit_law) usage_error(CMD, "--law: expected one of power, chinchilla, kaplan, frontier, isoflop, got '%s'", a->law);
     if (!a->db == !a->csv) usage_error(CMD, "give the points with exactly one of --db and --csv");
+    if (a->iso && a->holdout_set) usage_error(CMD, "--holdout-top: isoflop fits a parabola per budget, no law to hold sizes out of");
     if (a->n_laws && (isfinite(a->budget) || isfinite(a->target) || a->predict))
         usage_error(CMD, "--law %s compares laws: --budget, --target-loss and --predict ask one law (give one)", a->law);
     if ((isfinite(a->budget) || isfinite(a->target)) && (!a->fit_law || strcmp(a->fit_law->name, "chinchilla")))
