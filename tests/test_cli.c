@@ -66,7 +66,7 @@ static void test_bad_flags(void **state) {
     expect_usage_error("plan examples/width_sweep.yaml --bogus", "unknown option '--bogus'");
     expect_usage_error("export --format xml", "--format: expected one of csv, jsonl, got 'xml'");
     expect_usage_error("export --what everything", "--what: expected one of runs, summaries, metrics, tickets, concepts, "
-                                                   "probes, fits, dists, launches, sweeps, ticket_curves, got 'everything'");
+                                                   "probes, fits, dists, launches, sweeps, ticket_curves, compares, compare_curve, got 'everything'");
     expect_usage_error("export --what fits --sweep toy", "--sweep: fits belong to no one sweep");
 }
 
@@ -100,7 +100,7 @@ static void test_fit_on_a_csv(void **state) {
     assert_float_equal(json_number_at(out, "$.parameters.E.estimate"), exp(scipy[0]), 1e-4 * exp(scipy[0]));
     assert_int_equal(json_length_at(out, "$.residuals"), 10);
     assert_true(json_number_at(out, "$.r2_log") > 0.9999);
-    expect_usage_error("fit --csv x.csv", "--law: give one of power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, frontier, isoflop");
+    expect_usage_error("fit --csv x.csv", "--law: give one of power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, data-constrained, data-constrained-d, frontier, isoflop");
     expect_usage_error("fit --law power --breaks 2 --csv x.csv", "--breaks: only with --law bnsl");
     expect_usage_error("fit --law cubic --csv x.csv", "--law: expected one of power, chinchilla");
     expect_usage_error("fit --law power", "exactly one of --db and --csv");

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/fit_compare.h"
 #include "cli/fit_table.h"
 #include "fit/analysis.h"
 #include "fit/isoflop.h"
@@ -18,7 +19,7 @@
 #define CMD "fit"
 
 static const char HELP[] =
-    "usage: jackpot fit --law LAW (--db FILE [--sweep NAME] [--metric M] [--where SQL]\n"
+    "usage: jackpot fit --law LAW[,LAW...] (--db FILE [--sweep NAME] [--metric M] [--where SQL]\n"
     "                              | --csv FILE --col AXIS=NAME ... --loss-col NAME) [options]\n"
     "\n"
     "laws\n"
@@ -42,6 +43,15 @@ static const char HELP[] =
     "Method: minimise Σ Huber_δ(log L̂ − log L) with BFGS from the best 24 of a grid of\n"
     "starts (Hoffmann et al.: 4,500 for chinchilla), keep the best; bootstrap whole seed\n"
     "clusters for 95% percentile intervals; refit without the largest x and predict it.\n"
+    "\n"
+    "extrapolation as the score\n"
+    "  --holdout-top K  the held-out check refits without the K largest distinct values of\n"
+    "                   the law's first axis and predicts each (1..16)           [1]\n"
+    "  --law a,b,c      compare laws: each fitted on all but the K largest values of --x\n"
+    "                   (params by default; the same held-out points for every law;\n"
+    "                   frontier holds out its own largest flops), ranked by the RMSE of\n"
+    "                   log loss on them; laws the data cannot fit are listed with why.\n"
+    "                   Recorded in the fits table as law \"holdout\"\n"
     "\n"
     "points\n"
     "  --db FILE        a jackpot database; one point per finished run\n"
@@ -88,6 +98,10 @@ typedef struct {
     Costs costs;
     int boot, json, save, allow_mixed, breaks;   // breaks: 0 when not given
     unsigned long long seed;
+    int holdout_top, holdout_set;  // --holdout-top, and whether it was given
+    int n_laws;                    // --law a,b,c: the laws compared (0: one law)
+    const char *laws[COMPARE_MAX_LAWS];
+    char laws_text[256];
     // from the flags
     int iso, frontier;            // --law isoflop, --law frontier
     const Law *fit_law;           // the law fitted (frontier: power); NULL for isoflop
@@ -130,9 +144,27 @@ static void parse_option(int c, char **argv, Args *a) {
     case 5: a->allow_mixed = 1; break;
     case 6: a->breaks = (int)arg_long(CMD, "--breaks", optarg, 1, 2); break;
     case 7: a->unique = arg_double(CMD, "--unique", optarg, 1, 1e300); break;
+    case 8: a->holdout_top = (int)arg_long(CMD, "--holdout-top", optarg, 1, HOLDOUT_MAX_K); a->holdout_set = 1; break;
     case ':': usage_error(CMD, "%s: needs a value", argv[optind - 1]);
     default: usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
     }
+}
+
+// --law a,b,c: the laws compared, each a law of the table or frontier (isoflop fits no law).
+static void parse_law_list(Args *a) {
+    snprintf(a->laws_text, sizeof a->laws_text, "%s", a->law);
+    if (strlen(a->law) >= sizeof a->laws_text) usage_error(CMD, "--law: the list '%s' is too long", a->law);
+    for (char *save = NULL, *t = strtok_r(a->laws_text, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (a->n_laws == COMPARE_MAX_LAWS) usage_error(CMD, "--law: at most %d laws to compare, got '%s'", COMPARE_MAX_LAWS, a->law);
+        const char *name = !strcmp(t, "bnsl") ? (a->breaks == 2 ? "bnsl2" : "bnsl1") : t;
+        if (strcmp(name, "frontier") && !law_find(name))
+            usage_error(CMD, "--law: '%s' in '%s' is not a law to compare: expected %s", t, a->law,
+                        "power, chinchilla, kaplan, bnsl (bnsl1, bnsl2), m4, data-constrained, data-constrained-d or frontier");
+        for (int i = 0; i < a->n_laws; i++)
+            if (!strcmp(a->laws[i], name)) usage_error(CMD, "--law: '%s' twice in '%s'", name, a->law);
+        a->laws[a->n_laws++] = name;
+    }
+    if (a->n_laws < 2) usage_error(CMD, "--law: expected two or more laws separated by commas, got '%s'", a->law);
 }
 
 // The flags into a; returns 1 when --help was asked (and printed).
@@ -150,11 +182,11 @@ static int parse_args(int argc, char **argv, Args *a) {
         { "cost-flop", required_argument, 0, 1 },   { "cost-data", required_argument, 0, 2 },
         { "cost-param", required_argument, 0, 3 },  { "cost-fixed", required_argument, 0, 4 },
         { "allow-mixed", no_argument, 0, 5 },       { "breaks", required_argument, 0, 6 },
-        { "unique", required_argument, 0, 7 },
+        { "unique", required_argument, 0, 7 },      { "holdout-top", required_argument, 0, 8 },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     *a = (Args){ .metric = "final_test_loss", .loss_col = "loss", .x = AXIS_N, .delta = 1e-3, .boot = 1000, .save = 1,
-                 .budget = NAN, .target = NAN, .unique = NAN, .costs = { .flop = 1 } };
+                 .budget = NAN, .target = NAN, .unique = NAN, .costs = { .flop = 1 }, .holdout_top = 1 };
     int c;
     optind = 1;
     opterr = 0;
@@ -164,18 +196,23 @@ static int parse_args(int argc, char **argv, Args *a) {
     }
     if (optind != argc) usage_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!a->law) usage_error(CMD, "--law: give one of " LAW_NAMES);
-    if (a->breaks && strcmp(a->law, "bnsl")) usage_error(CMD, "--breaks: only with --law bnsl");
+    if (a->breaks && !strstr(a->law, "bnsl")) usage_error(CMD, "--breaks: only with --law bnsl");
     if (!strcmp(a->law, "bnsl")) a->law = a->breaks == 2 ? "bnsl2" : "bnsl1";
+    if (strchr(a->law, ',')) parse_law_list(a);
     a->iso = !strcmp(a->law, "isoflop");
     a->frontier = !strcmp(a->law, "frontier");
-    a->fit_law = a->iso ? NULL : law_find(a->frontier ? "power" : a->law);
+    const char *first = a->n_laws ? a->laws[0] : a->law;   // a comparison's first law sets the groups' check
+    a->fit_law = a->iso ? NULL : law_find(!strcmp(first, "frontier") ? "power" : first);
     if (!a->iso && !a->fit_law) usage_error(CMD, "--law: expected one of " LAW_NAMES ", got '%s'", a->law);
     int limited = a->fit_law && law_has_data_limit(a->fit_law);
-    if (!isnan(a->unique) && !limited)
+    if (!isnan(a->unique) && (!limited || a->n_laws))
         usage_error(CMD, "--unique: the data limit needs --law data-constrained (or data-constrained-d), not %s", a->law);
     if (!isnan(a->unique) && !isfinite(a->budget) && !isfinite(a->target))
         usage_error(CMD, "--unique: give --budget and/or --target-loss with it");
     if (!a->db == !a->csv) usage_error(CMD, "give the points with exactly one of --db and --csv");
+    if (a->iso && a->holdout_set) usage_error(CMD, "--holdout-top: isoflop fits a parabola per budget, no law to hold sizes out of");
+    if (a->n_laws && (isfinite(a->budget) || isfinite(a->target) || a->predict))
+        usage_error(CMD, "--law %s compares laws: --budget, --target-loss and --predict ask one law (give one)", a->law);
     if ((isfinite(a->budget) || isfinite(a->target)) && (!a->fit_law || (strcmp(a->fit_law->name, "chinchilla") && !limited)))
         usage_error(CMD, "--budget and --target-loss need --law chinchilla or data-constrained");
     if (a->costs.flop == 0 && a->costs.data == 0 && a->costs.param == 0)
@@ -207,7 +244,7 @@ static int run_law(const Args *a, const Points *p, LawAnalysis *an) {
     double px[3] = { NAN, NAN, NAN };
     int n_px = a->predict ? sscanf(a->predict, "%lf,%lf,%lf", &px[0], &px[1], &px[2]) : 0;
     FitQuestions q = { .predict = a->predict && n_px == o.law->n_x ? px : NULL, .budget = a->budget, .target = a->target,
-                       .costs = a->costs, .unique = a->unique };
+                       .costs = a->costs, .unique = a->unique, .holdout_top = a->holdout_top };
     if (law_analysis_run(&o, p, &q, an) != 0) {
         fprintf(stderr, "jackpot fit: %s\n", jp_error());
         way_forward(a);
@@ -227,9 +264,12 @@ static void save_fit(const Args *a, const Points *p, const char *text) {
     FILE *o = open_memstream(&opts_json, &opts_len);
     fputs("{\"delta\":", o); json_num(o, a->delta);
     fprintf(o, ",\"boot\":%d,\"seed\":%llu,\"metric\":", a->boot, a->seed); json_str(o, a->metric);
-    fputs(",\"x\":", o); json_str(o, axis_name(a->x)); fputc('}', o);
+    fputs(",\"x\":", o); json_str(o, axis_name(a->x));
+    fprintf(o, ",\"holdout_top\":%d", a->holdout_top);
+    if (a->n_laws) { fputs(",\"laws\":", o); json_str(o, a->law); }
+    fputc('}', o);
     fclose(o);
-    if (store_open(&st, a->db, 0) != 0 || store_add_fit(&st, a->law, p->source, opts_json, text, &id) != 0)
+    if (store_open(&st, a->db, 0) != 0 || store_add_fit(&st, a->n_laws ? "holdout" : a->law, p->source, opts_json, text, &id) != 0)
         fprintf(stderr, "jackpot fit: could not record the fit in %s: %s\n", a->db, jp_error());
     else if (!a->json) printf("recorded as fit %ld in %s\n", id, a->db);
     store_close(&st);
@@ -243,7 +283,13 @@ static int load_points(const Args *a, Points *p, GroupCheck *g) {
                     : points_from_store(a->db, a->sweep, a->metric, a->where, p);
     if (rc != 0) { fprintf(stderr, "jackpot fit: %s\n", jp_error()); return 1; }
     char axes_text[64];
-    int axes = fit_group_axes(a->fit_law, a->frontier ? AXIS_C : a->x, axes_text, sizeof axes_text);
+    int axes = fit_group_axes(a->fit_law, a->frontier || (a->n_laws && !strcmp(a->laws[0], "frontier")) ? AXIS_C : a->x,
+                              axes_text, sizeof axes_text);
+    for (int i = 1; i < a->n_laws; i++) {   // compared laws: what any of them may vary
+        char t[64];
+        int fr = !strcmp(a->laws[i], "frontier"), ax = fit_group_axes(law_find(fr ? "power" : a->laws[i]), fr ? AXIS_C : a->x, t, sizeof t);
+        if (ax & ~axes) { axes |= ax; snprintf(axes_text, sizeof axes_text, "%s", t); }
+    }
     if (fit_check_groups(a->db, p, axes, axes_text, a->allow_mixed, g) != 0 || g->refused) {
         if (g->refused) fprintf(stderr, "jackpot fit: %s\n", g->refused);
         else fprintf(stderr, "jackpot fit: %s: %s\n", a->db, jp_error());
@@ -271,12 +317,50 @@ static int analyse(const Args *a, const Points *p, LawAnalysis *law, IsoResult *
     return 0;
 }
 
+// --holdout-top K given: the points must have more than K distinct values of the split axis
+// (the K held out and something to fit), else the flag asked the impossible.
+static void check_holdout_top(const Args *a, const Points *p) {
+    Axis4 split = a->n_laws ? a->x : a->frontier ? AXIS_C : a->fit_law->n_x > 1 ? AXIS_N : a->x;
+    int d = holdout_distinct(p, split);
+    if (a->holdout_set && a->holdout_top >= d)
+        usage_error(CMD, "--holdout-top %d: the points have %d distinct value%s of %s; hold out fewer than that",
+                    a->holdout_top, d, d == 1 ? "" : "s", axis_name(split));
+}
+
+// --law a,b,c: the laws compared by extrapolation, printed and recorded (law "holdout"); 1 when
+// the data let none of them be fitted and scored.
+static int compare_laws(const Args *a, const Points *p, const GroupCheck *g) {
+    FitOptions base = { .delta = a->delta, .n_boot = a->boot, .seed = a->seed };
+    FitComparison c;
+    fit_compare_run(a->laws, a->n_laws, &base, a->x, a->holdout_top, p, &c);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fit_compare_json(f, &c, g);
+    fclose(f);
+    int ranked = 0;   // none: every law refused, nothing to record, and the exit status says so
+    for (int i = 0; i < c.n; i++) ranked += c.e[i].ok;
+    if (a->json) printf("%s\n", text);
+    else fit_compare_table(stdout, &c, g);
+    if (a->db && a->save && ranked) save_fit(a, p, text);
+    free(text);
+    fit_compare_free(&c);
+    return ranked ? 0 : 1;
+}
+
 int cmd_fit(int argc, char **argv) {
     Args a;
     if (parse_args(argc, argv, &a)) return 0;
     Points p;
     GroupCheck g;
     if (load_points(&a, &p, &g) != 0) return 1;
+    if (!a.iso) check_holdout_top(&a, &p);
+    if (a.n_laws) {
+        int rc = compare_laws(&a, &p, &g);
+        group_check_free(&g);
+        points_free(&p);
+        return rc;
+    }
     LawAnalysis law = { 0 };
     IsoResult iso = { 0 };
     FitView v = { .points = &p, .groups = &g };

@@ -40,6 +40,27 @@ static void json_fit(FILE *f, const Points *p, const LawAnalysis *a) {
     fputs("]", f);
 }
 
+// The held-out check's score (fit/holdout.h), and with K > 1 every held-out value (the fields
+// before it describe the largest).
+static void json_holdout_score(FILE *f, const Holdout *H) {
+    fprintf(f, ",\"holdout_top\":%d,\"rmse_log\":", H->k); json_num(f, H->rmse_log);
+    fputs(",\"mean_abs_relative_error\":", f); json_num(f, H->mean_abs_rel);
+    fprintf(f, ",\"covered\":%d,\"with_interval\":%d", H->covered, H->with_interval);
+    if (H->k < 2) return;
+    fputs(",\"at\":[", f);
+    for (int j = 0; j < H->k; j++) {
+        const HeldOut *h = &H->at[j];
+        fputs(j ? ",{\"x\":" : "{\"x\":", f); json_num(f, h->x);
+        fprintf(f, ",\"points\":%d,\"observed\":", h->n_held); json_num(f, h->observed);
+        fputs(",\"predicted\":", f); json_num(f, h->predicted);
+        fputs(",\"lo\":", f); json_num(f, h->lo);
+        fputs(",\"hi\":", f); json_num(f, h->hi);
+        fputs(",\"relative_error\":", f); json_num(f, h->rel_error);
+        fputs("}", f);
+    }
+    fputs("]", f);
+}
+
 static void json_heldout_prediction(FILE *f, const LawAnalysis *a) {
     const HeldOut *h = &a->heldout;
     const FitPrediction *pr = &a->prediction;
@@ -50,6 +71,7 @@ static void json_heldout_prediction(FILE *f, const LawAnalysis *a) {
         fputs(",\"lo\":", f); json_num(f, h->lo);
         fputs(",\"hi\":", f); json_num(f, h->hi);
         fputs(",\"relative_error\":", f); json_num(f, h->rel_error);
+        json_holdout_score(f, &a->holdout);
         fputs("}", f);
     }
     if (pr->n_x) {
@@ -229,10 +251,24 @@ static void table_parameters(FILE *o, const Points *p, const LawAnalysis *a) {
     fprintf(o, "  R² (log space) %.4f; log residuals: rms %.4f, max |r| %.4f\n", rec(r->r2_log), sqrt(rms / n), worst);
 }
 
+// --holdout-top K > 1: the score, then each held-out value.
+static void table_holdout(FILE *o, const Holdout *H) {
+    fprintf(o, "  held out: the %d largest x (%d points) refitted without: RMSE of log loss %.5f, mean |error| %.2f%%",
+            H->k, H->n_held, rec(H->rmse_log), 100 * rec(H->mean_abs_rel));
+    if (H->with_interval) fprintf(o, ", %d/%d inside their 95%% interval\n", H->covered, H->k);
+    else fputs(" (no bootstrap: no intervals)\n", o);
+    for (int j = 0; j < H->k; j++) {
+        const HeldOut *h = &H->at[j];
+        fprintf(o, "    x = %-10.4g (%d points): observed %.5g, predicted %.5g [%.5g, %.5g], error %+.2f%%\n", h->x, h->n_held,
+                rec(h->observed), rec(h->predicted), rec(h->lo), rec(h->hi), 100 * rec(h->rel_error));
+    }
+}
+
 static void table_heldout_prediction(FILE *o, const LawAnalysis *a) {
     const HeldOut *h = &a->heldout;
     const FitPrediction *pr = &a->prediction;
-    if (a->have_heldout && isfinite(h->x))
+    if (a->have_heldout && a->holdout.k > 1) table_holdout(o, &a->holdout);
+    else if (a->have_heldout && isfinite(h->x))
         fprintf(o, "  held out: the largest x = %.4g (%d points) refitted without: observed %.5g, predicted %.5g [%.5g, %.5g], error %+.2f%%\n",
                 h->x, h->n_held, rec(h->observed), rec(h->predicted), rec(h->lo), rec(h->hi), 100 * rec(h->rel_error));
     else if (!a->have_heldout && a->heldout_refused[0]) {

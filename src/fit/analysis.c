@@ -120,7 +120,9 @@ int law_analysis_run(const FitOptions *o, const Points *p, const FitQuestions *q
     a->o = *o;
     a->alpha_beta = -1;
     if (fit_law(o, p, NULL, &a->r) != 0) return -1;
-    a->have_heldout = fit_heldout(o, p, &a->heldout) == 0;
+    int k = q->holdout_top > 0 ? q->holdout_top : 1;
+    a->have_heldout = fit_holdout(o, p, o->axes[0], k, &a->holdout) == 0;
+    if (a->have_heldout) a->heldout = a->holdout.at[k - 1];
     if (!a->have_heldout) snprintf(a->heldout_refused, sizeof a->heldout_refused, "%s", jp_error());
     if (q->predict) fit_prediction(o->law, &a->r, q->predict, &a->prediction);
     data_warnings(p, a);
@@ -131,6 +133,7 @@ int law_analysis_run(const FitOptions *o, const Points *p, const FitQuestions *q
 
 void law_analysis_free(LawAnalysis *a) {
     fit_result_free(&a->r);
+    holdout_free(&a->holdout);
     free(a->e_warning);
     free(a->clusters_warning);
     memset(a, 0, sizeof *a);

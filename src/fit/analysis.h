@@ -8,6 +8,7 @@
 
 #include "fit/budget.h"
 #include "fit/fit.h"
+#include "fit/holdout.h"
 
 // The fields of the runs' params a law may vary (GROUP_AXIS_* of store/groups.h), and their
 // words for messages in text[len]: law NULL is the IsoFLOP analysis ("params and the budget");
@@ -50,13 +51,15 @@ typedef struct {
     double target;           // chinchilla: the cheapest N, D reaching this loss (NaN: not asked)
     Costs costs;
     double unique;           // data-constrained: the unique examples available (0 or NaN: fresh data)
+    int holdout_top;         // the held-out check holds out the K largest values of axes[0] (0: 1)
 } FitQuestions;
 
 typedef struct {
     FitOptions o;
     FitResult r;
     int have_heldout;
-    HeldOut heldout;
+    Holdout holdout;             // the held-out check: without the K largest values of axes[0]
+    HeldOut heldout;             // its largest held-out value (K = 1: the whole check)
     char heldout_refused[512];   // why not, when !have_heldout
     FitPrediction prediction;
     char *e_warning;             // E far below every observed loss: no floor in the data, E undetermined

@@ -40,7 +40,12 @@ double fit_predict(const Law *law, const double *theta, const double *x);
 
 // Held-out check: refit without the points at the largest value of axes[0] and
 // predict there. Fills the mean observed and predicted loss at that x, and the
-// bootstrap 95% interval of the prediction.
-typedef struct { double x, observed, predicted, lo, hi, rel_error; int n_held; } HeldOut;
+// bootstrap 95% interval of the prediction (its resamples: n_boot/4, at least 50).
+// The K = 1 case of fit_holdout (fit/holdout.h), which holds out the K largest values.
+typedef struct {
+    double x, observed, predicted, lo, hi, rel_error;
+    int n_held;
+    int covered;   // observed inside [lo, hi]: 1 or 0; −1 without an interval (no bootstrap)
+} HeldOut;
 int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h);
 

@@ -234,6 +234,8 @@ static void task_sections(Report *r, TaskView *views, int n_tasks, const char *d
     fprintf(r->html, "<div id=\"scaling\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_scaling(&views[t]);
     for (int t = 0; t < n_tasks; t++) section_repeat(&views[t]);   // silent unless some U was repeated at several lengths
+    fprintf(r->html, "<div id=\"extrapolation\"></div>\n");
+    for (int t = 0; t < n_tasks; t++) section_extrapolation(&views[t]);
     fprintf(r->html, "<div id=\"curves\"></div>\n");
     for (int t = 0; t < n_tasks; t++) section_curves(&views[t]);
     fprintf(r->html, "<div id=\"seeds\"></div>\n");
@@ -253,7 +255,7 @@ int report_write(const ReportOptions *o, ReportResult *res) {
              "intervals are 95%% bootstrap intervals (%d resamples).", o->db, report_db_finished_runs(db),
              o->sweep || o->where ? " selected by --sweep and --where" : "", o->n_boot);
     if (report_open(&r, o->out, "jackpot report", subtitle) != 0) { report_db_close(db); return -1; }
-    fprintf(r.html, "<nav><a href=\"#overview\">overview</a><a href=\"#scaling\">scaling laws</a>"
+    fprintf(r.html, "<nav><a href=\"#overview\">overview</a><a href=\"#scaling\">scaling laws</a><a href=\"#extrapolation\">extrapolation</a>"
                     "<a href=\"#curves\">learning curves</a><a href=\"#seeds\">across seeds</a>"
                     "<a href=\"#tickets\">lottery tickets</a><a href=\"#concepts\">concepts</a>"
                     "<a href=\"#fits\">fitted parameters</a></nav>\n");

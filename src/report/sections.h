@@ -50,6 +50,7 @@ void task_section(const TaskView *v, const char *kind, const char *heading, cons
 
 void section_scaling(TaskView *v);
 void section_repeat(TaskView *v);   // report/repeat.c: loss against epochs, the data-constrained law
+void section_extrapolation(TaskView *v);   // after section_scaling: laws ranked by held-out error
 void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
 void section_tickets(Report *r, ReportDb *db);
