@@ -351,6 +351,41 @@ static void test_recorded_in_the_store(void **state) {
     assert_int_equal(temp_dir_remove(dir), 0);
 }
 
+// Issue 19's acceptance: on a broken curve with a planted break (slope 0.1 before x = 10^6, 0.5
+// after), fitted on all but the 3 largest sizes, the broken law extrapolates and ranks above the
+// plain power law (and M4), with every held-out size inside its interval; the power law's
+// prediction misses them all.
+static void test_broken_curve_ranks_bnsl_first(void **state) {
+    (void)state;
+    char dir[128], path[256], args[600];
+    static char out[1 << 17];
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "broken"), 0);
+    snprintf(path, sizeof path, "%s/broken.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "x,loss\n");
+    for (int i = 0; i < 20; i++)
+        for (int s = 0; s < 3; s++) {
+            double x = pow(10, 3 + 6.0 * i / 19), y = 0.1 + 10 * pow(x, -0.1) * pow(1 + pow(x / 1e6, 1 / 0.3), -0.4 * 0.3);
+            fprintf(f, "%.9g,%.9g\n", x, y * (1 + 0.01 * rng_normal(19, 0, (uint64_t)(3 * i + s))));
+        }
+    fclose(f);
+    snprintf(args, sizeof args, "fit --csv %s --col params=x --cluster-col x --law power,bnsl1,m4 --holdout-top 3 --boot 200 --json", path);
+    if (run(args, out, sizeof out) != 0) fail_msg("jackpot %s:\n%s", args, out);
+    char *first = json_text_at(out, "$.laws[0].law");
+    assert_string_equal(first, "bnsl1");
+    free(first);
+    char *last = json_text_at(out, "$.laws[2].law");
+    assert_string_equal(last, "power");
+    free(last);
+    print_message("held-out RMSE of log loss: bnsl1 %.4f, %s %.4f, power %.4f\n", json_number_at(out, "$.laws[0].heldout.rmse_log"),
+                  json_text_at(out, "$.laws[1].law"), json_number_at(out, "$.laws[1].heldout.rmse_log"),
+                  json_number_at(out, "$.laws[2].heldout.rmse_log"));
+    assert_true(json_number_at(out, "$.laws[0].heldout.rmse_log") < 0.05);
+    assert_true(json_number_at(out, "$.laws[2].heldout.rmse_log") > 0.3);
+    assert_int_equal(temp_dir_remove(dir), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_k1_is_the_old_check),
@@ -360,6 +395,7 @@ int main(void) {
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_report_section),
         cmocka_unit_test(test_recorded_in_the_store),
+        cmocka_unit_test(test_broken_curve_ranks_bnsl_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -197,7 +197,8 @@ int fit_heldout(const FitOptions *o, const Points *p, HeldOut *h) {
 }
 
 int law_key_exponent(const Law *law) {
-    static const char *const names[] = { "alpha", "alpha_N", "c0", "c", "gamma" };
+    // the exponent at the largest x: past the last break (bnsl), M4's c before its saturation α
+    static const char *const names[] = { "c_past", "c", "alpha", "alpha_N", "c0", "gamma" };
     for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
         for (int j = 0; j < law->n_report; j++)
             if (!strcmp(law->report_names[j], names[n])) return j;
