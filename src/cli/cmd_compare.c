@@ -57,6 +57,7 @@ static const char HELP[] =
 
 typedef struct {
     const char *db, *law, *metric, *sweep, *name[2], *where[2], *cost_arm;
+    char names[2][64], cost_name[64];   // the arms' names and --cost's, cut from the flags
     double cost;
     Axis4 x;
     int boot, json, save, n_arms;
@@ -67,15 +68,17 @@ static void parse_arm(const char *arg, Args *a) {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg || !eq[1]) usage_error(CMD, "--arm: expected NAME=WHERE, e.g. adamw=\"r.optim = 'adamw'\", got '%s'", arg);
     if (a->n_arms == 2) usage_error(CMD, "--arm: exactly two arms (A, then B); a third was given: '%s'", arg);
-    char *name = strndup(arg, (size_t)(eq - arg));
-    a->name[a->n_arms] = name;
+    if (eq - arg >= (long)sizeof a->names[0]) usage_error(CMD, "--arm: the name '%.*s' is longer than 63 bytes", (int)(eq - arg), arg);
+    snprintf(a->names[a->n_arms], sizeof a->names[0], "%.*s", (int)(eq - arg), arg);
+    a->name[a->n_arms] = a->names[a->n_arms];
     a->where[a->n_arms++] = eq + 1;
 }
 
 static void parse_cost(const char *arg, Args *a) {
     const char *eq = strchr(arg, '=');
     if (!eq || eq == arg) usage_error(CMD, "--cost: expected NAME=FACTOR, e.g. B=1.3, got '%s'", arg);
-    a->cost_arm = strndup(arg, (size_t)(eq - arg));
+    snprintf(a->cost_name, sizeof a->cost_name, "%.*s", (int)(eq - arg), arg);
+    a->cost_arm = a->cost_name;
     a->cost = arg_double(CMD, "--cost", eq + 1, 1e-6, 1e6);
 }
 
@@ -305,6 +308,5 @@ int cmd_compare(int argc, char **argv) {
     compare_free(&r);
     points_free(&p[0]);
     points_free(&p[1]);
-    free((char *)a.name[0]); free((char *)a.name[1]); free((char *)a.cost_arm);
     return 0;
 }
