@@ -170,12 +170,45 @@ static void test_periodic_lines(void **state) {
     assert_null(strstr(out, "group "));
 }
 
+// Between evaluations the trainer tells the progress its steps (TrainConfig.on_steps): a group
+// evaluated only at its start and end still shows its throughput and an ETA while it trains.
+// Before, a long group read "0 member-steps/s, ETA ?" until its last evaluation.
+static void test_steps_between_evaluations(void **state) {
+    (void)state;
+    char yaml[128], args[512];
+    snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
+    FILE *f = fopen(yaml, "w");
+    assert_non_null(f);
+    fputs("name: progress-steps\n"
+          "task: {name: zipf-concepts}\n"
+          "world: {concepts: 8, bits: 16, k: 2, classes: 2, eval_per_concept: 4, seed: 0}\n"
+          "model: {depth: 1}\n"
+          "budget: {batch: 8, steps: 60000, evals: 1}\n"
+          "grid: {model.width: [6]}\n"
+          "seeds: {init: 2}\n", f);
+    fclose(f);
+    setenv("JACKPOT_PROGRESS_S", "0", 1);
+    static char out[1 << 16];
+    snprintf(args, sizeof args, "run %s --db %s/s.db --workers 1 --threads 1", yaml, dir);
+    if (run(args, out, sizeof out) != 0) fail_msg("%s", out);
+    unsetenv("JACKPOT_PROGRESS_S");
+    char *group = strstr(out, "\ngroup ");
+    assert_non_null(group);
+    int moving = 0;
+    for (char *s = strstr(out, "\nprogress: "); s && s < group; s = strstr(s + 1, "\nprogress: ")) {
+        char *eta = strstr(s, "ETA "), *rate = strstr(s, "member-steps/s");
+        if (eta && rate && eta < group && rate < strchr(s + 1, '\n') && eta[4] != '?') moving++;
+    }
+    if (moving < 1) fail_msg("no progress line with a rate and an ETA before the group's end:\n%.3000s", out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eta_from_flop_rate),
         cmocka_unit_test(test_status_text),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_periodic_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_steps_between_evaluations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

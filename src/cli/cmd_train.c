@@ -134,20 +134,17 @@ typedef struct {
 static atomic_int write_failed;
 static int write_errno;
 
-// Where the evaluations go: the JSON Lines, and the progress line (FLOPs and steps per member so far).
+// Where the evaluations go: the JSON Lines, and the progress line's loss (the trainer tells it the
+// steps and FLOPs as they are trained: cfg.on_steps).
 typedef struct {
     FILE *f;
     Progress progress;
-    double *last_flops, *last_steps;
 } TrainSink;
 
 static void write_jsonl(void *ctx, const EvalRecord *r) {
     TrainSink *t = ctx;
     FILE *f = t->f;
-    progress_advance(&t->progress, r->flops - t->last_flops[r->member], (double)r->step - t->last_steps[r->member], 0,
-                     r->val_loss);
-    t->last_flops[r->member] = r->flops;
-    t->last_steps[r->member] = (double)r->step;
+    progress_advance(&t->progress, 0, 0, 0, r->val_loss);
     if (atomic_load(&write_failed)) return;
     fprintf(f, "{\"member\":%d,\"init_seed\":%llu,\"data_seed\":%llu,\"step\":%ld", r->member,
             (unsigned long long)r->init_seed, (unsigned long long)r->data_seed, r->step);
@@ -293,13 +290,13 @@ static int train_and_write(TrainArgs *a, const Task *task, const MemberSeeds *se
     a->cfg.stop = &write_failed;
     blas_set_threads(train_blas_threads(a->cfg.threads, M));   // process-wide: the command sets it
     // The JSON Lines on a terminal show life themselves: no live line among them.
-    TrainSink sink = { .f = out, .last_flops = xcalloc(2 * (size_t)M, sizeof(double)) };
-    sink.last_steps = sink.last_flops + M;
+    TrainSink sink = { .f = out };
+    a->cfg.on_steps = progress_steps;
+    a->cfg.steps_ctx = &sink.progress;
     double flops = 6.0 * (double)mlp_n_params(&a->cfg.shape) * a->cfg.batch * (double)a->cfg.steps * M;
     progress_init(&sink.progress, 1, M, 0, flops, a->quiet || (out == stdout && isatty(1)));
     int rc = train_ensemble(&a->cfg, task, seeds, M, &ens, write_jsonl, &sink, sum);
     progress_finish(&sink.progress);
-    free(sink.last_flops);
     int failed = atomic_load(&write_failed);
     if (failed || (out != stdout && fclose(out) != 0 && (write_errno = errno, 1))) {   // every line, or exit 1
         fprintf(stderr, "jackpot train: %s: cannot write: %s\n", a->out_path ? a->out_path : "stdout", strerror(write_errno));

@@ -313,7 +313,7 @@ static int assign(Leader *ld, int r) {
     Flight *f = &ld->flight[p];
     f->rank = r;
     f->last = xcalloc(2 * (size_t)g->n, sizeof(double));
-    f->s = (SinkCtx){ sh, g, f->last, f->last + g->n, p };
+    f->s = (SinkCtx){ sh, g, f->last, f->last + g->n, p, 0 };   // a remote rank's evaluations: steps with them
     f->l = (LmSinkCtx){ sh, g, NULL, f->last, f->last + g->n, p };
     PartHeader h = { .token = p, .n = g->n };
     memcpy(h.group_hash, g->group_hash, sizeof h.group_hash);

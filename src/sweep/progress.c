@@ -145,6 +145,10 @@ void progress_advance(Progress *p, double flops, double member_steps, double tok
     pthread_mutex_unlock(&p->mu);
 }
 
+void progress_steps(void *progress, double member_steps, double flops) {
+    progress_advance(progress, flops, member_steps, 0, NAN);
+}
+
 void progress_group_done(Progress *p, const char *label, int runs, double wall_s, int group_done) {
     pthread_mutex_lock(&p->mu);
     p->groups_done += group_done != 0;

@@ -38,6 +38,9 @@ void progress_init(Progress *p, int groups, long runs, long runs_before, double 
 // Training advanced: FLOPs, member-steps and tokens (gpt groups; 0 for MLPs) since the last
 // call, and the validation loss just measured (NaN when none).
 void progress_advance(Progress *p, double flops, double member_steps, double tokens, double val_loss);
+// The trainer's on_steps (train/trainer.h) for a Progress ctx: member-steps and their FLOPs as they
+// are trained, between evaluations; the evaluations then bring only the loss.
+void progress_steps(void *progress, double member_steps, double flops);
 // A group, or a part of one, finished: its label (e.g. "784-64-64-10 × 4"), its runs, its wall
 // time; group_done: the group's last part (groups count whole groups).
 void progress_group_done(Progress *p, const char *label, int runs, double wall_s, int group_done);

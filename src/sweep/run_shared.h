@@ -39,7 +39,10 @@ typedef struct {
     RunTotals *tot;
 } Shared;
 
-typedef struct { Shared *sh; const Group *g; double *last_flops, *last_steps; int token; } SinkCtx;
+// steps_told: the trainer tells the progress its steps as they are trained (a local training's
+// on_steps), so an evaluation brings only the loss; else (rank 0 writing a remote rank's
+// evaluations) each evaluation advances it by the FLOPs and steps since the member's previous one.
+typedef struct { Shared *sh; const Group *g; double *last_flops, *last_steps; int token, steps_told; } SinkCtx;
 typedef struct { Shared *sh; const Group *g; FILE *log; double *last_flops, *last_steps; int token; } LmSinkCtx;
 
 // Rank 0's writers of what a training reports (the relay's far end calls them too).

@@ -277,7 +277,8 @@ void store_sink(void *ctx, const EvalRecord *r) {
                        r->n_concepts ? &concepts : NULL) != 0)
         store_failed(c->sh, "writing an evaluation");
     double steps = (double)r->step;
-    progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], 0, r->val_loss);
+    if (c->steps_told) progress_advance(&c->sh->progress, 0, 0, 0, r->val_loss);
+    else progress_advance(&c->sh->progress, r->flops - c->last_flops[r->member], steps - c->last_steps[r->member], 0, r->val_loss);
     c->last_flops[r->member] = r->flops;
     c->last_steps[r->member] = steps;
 }
@@ -476,7 +477,11 @@ static int train_mlp(Shared *sh, Group *g, int token, MemberSummary *sum) {
     MemberSeeds *seeds = xmalloc(sizeof *seeds * g->n);
     double *last = xcalloc(2 * (size_t)g->n, sizeof(double));
     for (int m = 0; m < g->n; m++) seeds[m] = (MemberSeeds){ g->specs[m]->init_seed, g->specs[m]->data_seed };
-    SinkCtx ctx = { sh, g, last, last + g->n, token };
+    SinkCtx ctx = { sh, g, last, last + g->n, token, !sh->relay };
+    if (!sh->relay) {   // off rank 0 the steps reach rank 0's progress with the evaluations
+        cfg.on_steps = progress_steps;
+        cfg.steps_ctx = &sh->progress;
+    }
     Ensemble e;
     int rc = train_ensemble(&cfg, task, seeds, g->n, &e, store_sink, &ctx, sum);
     if (rc == 0) ensemble_free(&e);

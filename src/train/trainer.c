@@ -304,10 +304,16 @@ static long segment_end(const TrainConfig *cfg, long step) {
 static void run_piece(Training *t, Piece *p, long from, long to) {
     const TrainConfig *cfg = t->cfg;
     int targets = task_has_targets(t->task);
+    double told_at = cfg->on_steps ? clock_now_s() : 0, untold = 0;   // member-steps not yet told on_steps
     for (long step = from; step < to; step++) {
+        if (cfg->on_steps && untold > 0 && clock_now_s() - told_at >= 0.25) {
+            cfg->on_steps(cfg->steps_ctx, untold, untold * cfg->batch * t->flops_per_example);
+            untold = 0;
+            told_at = clock_now_s();
+        }
         if (atomic_load_explicit(&t->stopped, memory_order_relaxed) || (cfg->stop && atomic_load(cfg->stop))) {
             atomic_store(&t->stopped, 1);
-            return;
+            break;
         }
         int live = 0;
         for (int i = p->first; i < p->first + p->n; i++) live |= !t->mbs[t->order[i]].diverged;
@@ -327,8 +333,10 @@ static void run_piece(Training *t, Piece *p, long from, long to) {
             }
             mb->loss_sum += loss;
             mb->loss_count++;
+            untold++;
         }
     }
+    if (cfg->on_steps && untold > 0) cfg->on_steps(cfg->steps_ctx, untold, untold * cfg->batch * t->flops_per_example);
 }
 
 // Item k of a segment of steps [from, to): thread share k's pieces one after another, each through

@@ -35,6 +35,11 @@ typedef struct {
     // frequent concepts (train/probe.h), q = probe_concepts (0 = off), step size probe_lr.
     int probe_concepts;
     float probe_lr;
+    // Progress between evaluations (may be NULL): member-steps trained and their FLOPs, told at
+    // most 4 times a second by each thread and at the end of each stretch of steps, so every
+    // member-step is told exactly once (a long group is not silent until its next evaluation).
+    void (*on_steps)(void *ctx, double member_steps, double flops);
+    void *steps_ctx;
 } TrainConfig;
 
 typedef struct { uint64_t init_seed, data_seed; } MemberSeeds;
