@@ -4,6 +4,7 @@
 // answers (repetition as good as fresh data when R* → ∞; data bought once and repeated when it is
 // dear), and the command's refusals.
 #include "testutil.h"
+#include "fit_fixtures.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -70,17 +71,9 @@ static void test_gradient_matches_finite_differences(void **state) {
     print_message("gradients agree with central differences to %.2g\n", worst);
 }
 
-static void points_make(Points *p, int n) {
-    memset(p, 0, sizeof *p);
-    for (int a = 0; a < AXIS_COUNT; a++) p->x[a] = calloc(n, sizeof(double));
-    p->loss = calloc(n, sizeof(double));
-    p->cluster = calloc(n, sizeof(int));
-    p->n = n;
-}
-
 // 4 sizes × 3 unique sizes × 6 epochs (the design of examples/repeat_data.yaml, in miniature),
 // multiplicative noise exp(σz), each point its own cluster.
-static void synth(Points *p, double sigma, uint64_t seed) {
+static void synth_datacon(Points *p, double sigma, uint64_t seed) {
     const double N[4] = { 3e3, 2e4, 1e5, 5e5 }, U[3] = { 1e3, 1e4, 1e5 }, R[6] = { 1, 2, 4, 8, 16, 40 };
     int n = 4 * 3 * 6, k = 0;
     points_make(p, n);
@@ -105,7 +98,7 @@ static void test_planted_constants_within_intervals(void **state) {
     int covered[LAW_MAX_THETA] = { 0 };
     for (int d = 0; d < DRAWS; d++) {
         Points p;
-        synth(&p, 0.005, 100 + d);
+        synth_datacon(&p, 0.005, 100 + d);
         FitOptions o = { .law = L, .axes = { AXIS_N, AXIS_UNIQUE, AXIS_EPOCHS }, .delta = 1e-3, .n_boot = 100,
                          .seed = (uint64_t)d };
         FitResult r;
