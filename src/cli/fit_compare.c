@@ -5,6 +5,7 @@
 
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "cli/fit_table.h"
 
 // A copy of p the frontier's envelope may replace (points_frontier frees what it is given).
 static void points_copy(const Points *p, Points *q) {
@@ -70,18 +71,9 @@ static void json_parameters(FILE *f, const Law *L, const FitResult *r) {
 static void json_held(FILE *f, const Holdout *h) {
     fputs("{\"rmse_log\":", f); json_num(f, h->rmse_log);
     fputs(",\"mean_abs_relative_error\":", f); json_num(f, h->mean_abs_rel);
-    fprintf(f, ",\"covered\":%d,\"with_interval\":%d,\"points\":%d,\"at\":[", h->covered, h->with_interval, h->n_held);
-    for (int j = 0; j < h->k; j++) {
-        const HeldOut *a = &h->at[j];
-        fputs(j ? ",{\"x\":" : "{\"x\":", f); json_num(f, a->x);
-        fprintf(f, ",\"points\":%d,\"observed\":", a->n_held); json_num(f, a->observed);
-        fputs(",\"predicted\":", f); json_num(f, a->predicted);
-        fputs(",\"lo\":", f); json_num(f, a->lo);
-        fputs(",\"hi\":", f); json_num(f, a->hi);
-        fputs(",\"relative_error\":", f); json_num(f, a->rel_error);
-        fprintf(f, ",\"covered\":%s}", a->covered < 0 ? "null" : a->covered ? "true" : "false");
-    }
-    fputs("]}", f);
+    fprintf(f, ",\"covered\":%d,\"with_interval\":%d,\"points\":%d,", h->covered, h->with_interval, h->n_held);
+    fit_json_heldout_points(f, h);
+    fputc('}', f);
 }
 
 // Every held-out point: its inputs, the observed loss, the prediction and its 95% interval.

@@ -47,7 +47,12 @@ static void json_holdout_score(FILE *f, const Holdout *H) {
     fputs(",\"mean_abs_relative_error\":", f); json_num(f, H->mean_abs_rel);
     fprintf(f, ",\"covered\":%d,\"with_interval\":%d", H->covered, H->with_interval);
     if (H->k < 2) return;
-    fputs(",\"at\":[", f);
+    fputc(',', f);
+    fit_json_heldout_points(f, H);
+}
+
+void fit_json_heldout_points(FILE *f, const Holdout *H) {
+    fputs("\"at\":[", f);
     for (int j = 0; j < H->k; j++) {
         const HeldOut *h = &H->at[j];
         fputs(j ? ",{\"x\":" : "{\"x\":", f); json_num(f, h->x);
@@ -56,7 +61,7 @@ static void json_holdout_score(FILE *f, const Holdout *H) {
         fputs(",\"lo\":", f); json_num(f, h->lo);
         fputs(",\"hi\":", f); json_num(f, h->hi);
         fputs(",\"relative_error\":", f); json_num(f, h->rel_error);
-        fputs("}", f);
+        fprintf(f, ",\"covered\":%s}", h->covered < 0 ? "null" : h->covered ? "true" : "false");
     }
     fputs("]", f);
 }

@@ -17,3 +17,7 @@ typedef struct {
 
 void fit_json_write(FILE *f, const FitView *v);
 void fit_table_print(FILE *o, const FitView *v);
+
+// "at":[…]: every held-out value of the check (x, points, observed, predicted, interval, relative
+// error, covered), for the one-law table and the comparison of laws.
+void fit_json_heldout_points(FILE *f, const Holdout *H);
