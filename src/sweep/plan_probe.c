@@ -150,7 +150,7 @@ double plan_group_seconds(PlanProbe *p, const Group *g, int t) {
         // per member: n members on t threads take ⌈n / k⌉ times what k took (5 members on 2
         // threads: each step waits for the thread with 3)
         double turns = ceil((double)g->n / k);
-        one = turns * k * (c->setup_s + s->steps * c->step_s + plan_evaluations(s->steps, s->eval_every) * c->eval_s);
+        one = turns * k * (c->setup_s + spec_total_steps(s) * c->step_s + plan_evaluations(spec_total_steps(s), s->eval_every) * c->eval_s);
     }
     return one * (double)plan_ticket_trainings(s);
 }

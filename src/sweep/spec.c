@@ -16,7 +16,7 @@
 #include "sweep/fields.h"
 
 const char *const task_names[TASK_COUNT] = { "fashion-mnist", "sparse-parity", "zipf-concepts", "teacher-student",
-                                             "manifold", "text" };
+                                             "manifold", "text", "task-mixture" };
 const char *const family_names[FAMILY_COUNT] = { "mlp", "gpt" };
 
 int spec_is_world(const RunSpec *s) { return s->task > 0 && s->task != TASK_TEXT; }
@@ -24,7 +24,9 @@ int spec_is_text(const RunSpec *s) { return s->task == TASK_TEXT; }
 int spec_is_gpt(const RunSpec *s) { return s->family == FAMILY_GPT; }
 
 WorldOptions spec_world(const RunSpec *s) {
-    return (WorldOptions){ .kind = (WorldKind)(s->task - 1), .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+    // task.name's order is the order tasks were added (text before task-mixture); WorldKind's has only worlds
+    WorldKind kind = s->task == TASK_MIXTURE ? WORLD_TASK_MIXTURE : (WorldKind)(s->task - 1);
+    return (WorldOptions){ .kind = kind, .spectrum = s->world_spectrum, .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
                            .bits = (int)s->world_bits, .k = (int)s->world_k, .classes = (int)s->world_classes,
                            .teacher_width = (int)s->world_teacher_width, .teacher_depth = (int)s->world_teacher_depth,
                            .manifold_dim = (int)s->world_manifold_dim, .seed = (uint64_t)s->world_seed };
@@ -89,7 +91,7 @@ void spec_defaults(RunSpec *s) {
         .schedule = SCHED_CONSTANT, .batch = 128, .budget = BUDGET_EPOCHS, .budget_value = 1, .evals = 10,
         .ticket_rate = 0.2, .ticket_output_rate = 0.1,
         .world_k = 3, .world_classes = 4, .world_teacher_width = 32, .world_teacher_depth = 2, .world_manifold_dim = 4,
-        .world_eval_per_concept = 32, .world_zipf = 1.4, .probe_concepts = 8, .probe_lr = 0.1,
+        .world_eval_per_concept = 32, .world_zipf = 1.4, .world_spectrum = 1.0, .inject_share = 0.5, .probe_concepts = 8, .probe_lr = 0.1,
         .d_model = 64, .n_layer = 2, .n_head = 4, .context = 64, .tie_embeddings = 1, .clip = 1.0,
         .text_val_fraction = 0.01, .text_test_fraction = 0.01, .text_block = 65536, .checkpoint_minutes = 10,
     };
@@ -182,8 +184,14 @@ int spec_resolve(RunSpec *s) {
         world_resolve(&o, &n_in, &n_out, &regression);
         s->world_concepts = o.concepts;
         s->world_bits = o.bits;
-        if (regression && s->loss != LOSS_MSE)
+        if (o.kind == WORLD_TASK_MIXTURE && s->loss != LOSS_HEAD)
+            return jp_fail("model.loss: task %s trains one head per task; set model.loss: head", task_names[s->task]);
+        if (o.kind != WORLD_TASK_MIXTURE && regression && s->loss != LOSS_MSE)
             return jp_fail("model.loss: task %s has regression targets; set model.loss: mse", task_names[s->task]);
+        if (s->inject_steps > 0 && (s->inject_task < 0 || s->inject_task >= o.concepts))
+            return jp_fail("injection.task: %ld is not a concept of this world (0 to %d)", s->inject_task, o.concepts - 1);
+        if (s->inject_steps > 0 && !(s->inject_share > 0 && s->inject_share <= 1))
+            return jp_fail("injection.share: %g must be in (0, 1]", s->inject_share);
         if (s->world_k > s->world_bits && (o.kind == WORLD_SPARSE_PARITY || o.kind == WORLD_ZIPF_CONCEPTS))
             return jp_fail("world.k: %ld is more than world.bits %ld", s->world_k, s->world_bits);
         if (o.kind == WORLD_MANIFOLD && s->world_manifold_dim > s->world_bits)
@@ -227,6 +235,8 @@ static int field_applies(const Field *f, const RunSpec *s) {
         if (!strcmp(f->path, mlp_only[i])) return !spec_is_gpt(s);
     for (size_t i = 0; i < sizeof gpt_only / sizeof *gpt_only; i++)
         if (!strcmp(f->path, gpt_only[i])) return spec_is_gpt(s);
+    if (!strcmp(f->path, "world.spectrum")) return s->task == TASK_MIXTURE;
+    if (!strncmp(f->path, "injection.", 10)) return s->inject_steps > 0 && spec_is_world(s);
     int text_field = !strcmp(f->path, "task.path") || !strncmp(f->path, "task.val_", 9) ||
                      !strncmp(f->path, "task.test_", 10) || !strcmp(f->path, "task.split_block");
     if (text_field && strcmp(f->path, "task.val_size")) return spec_is_text(s);
@@ -336,6 +346,10 @@ LmConfig spec_lm_config(const RunSpec *s, int threads) {
     return c;
 }
 
+long spec_total_steps(const RunSpec *s) {
+    return s->steps + (s->inject_steps > 0 ? s->inject_steps + s->inject_return_steps : 0);
+}
+
 TrainConfig spec_train_config(const RunSpec *s, int threads) {
     TrainConfig c = {
         .shape = spec_shape(s), .weight_init = (WeightInit)s->init, .bias_init = (BiasInit)s->bias_init,
@@ -346,5 +360,8 @@ TrainConfig spec_train_config(const RunSpec *s, int threads) {
         .probe_concepts = spec_probe_concepts(s),
         .probe_lr = (float)s->probe_lr,
     };
+    if (s->inject_steps > 0 && spec_is_world(s))
+        c.injection = (Injection){ .task = (int)s->inject_task, .share = s->inject_share, .steps = s->inject_steps,
+                                   .return_steps = s->inject_return_steps };
     return c;
 }
