@@ -75,6 +75,8 @@ int world_init(World *w, const WorldOptions *o) {
     }
     if (q->kind == WORLD_TASK_MIXTURE) {
         if ((long)q->concepts * q->bits > 65536) return jp_fail("world.concepts × world.bits: at most 65536 inputs");
+        if (q->shared_inputs && (long)q->concepts * q->bits > MAX_FEATURES)   // all of an example's normals in its index block
+            return jp_fail("world.shared_inputs: world.concepts × world.bits at most %d", MAX_FEATURES);
         // Feature j's standard deviation dev_j = (j+1)^(−spectrum/2) (0-based j); w_c,j ~ N(0, 1)
         // scaled so that Var y = Σ_j w_c,j² dev_j² = 1: every task's loss starts near 1.
         w->head_dev = xmalloc(sizeof(float) * q->bits);
@@ -160,13 +162,18 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
         // Block `concept` holds x_j = dev_j · z_j (z standard normal); the other blocks stay 0,
         // and the other heads' targets NaN (no target: the head loss skips them).
         int b = q->bits;
-        memset(x, 0, sizeof(float) * (size_t)C * b);
+        if (q->shared_inputs) {   // every block: block k from normals (k·b, (k+1)·b] of the example
+            rng_normals(seed, stream, base + 1, C * b, x);
+            for (size_t i = 0; i < (size_t)C * b; i++) x[i] *= w->head_dev[i % b];
+        } else {
+            memset(x, 0, sizeof(float) * (size_t)C * b);
+        }
         f = x + (size_t)concept * b;
-        rng_normals(seed, stream, base + 1, b, f);
+        if (!q->shared_inputs) rng_normals(seed, stream, base + 1, b, f);
         const float *wc = w->head_w + (size_t)concept * b;
         float y = 0;
         for (int j = 0; j < b; j++) {
-            f[j] *= w->head_dev[j];
+            if (!q->shared_inputs) f[j] *= w->head_dev[j];
             y += wc[j] * f[j];
         }
         for (int c = 0; c < C; c++) t[c] = NAN;

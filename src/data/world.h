@@ -21,7 +21,11 @@
 //                    of a block normal with variance j^−spectrum; target y = w_c·x_block
 //                    for a fixed random w_c (w_c,j ~ N(0,1), scaled so Var y = 1). C outputs, one linear
 //                    head per task: target row t[C] holds y at output c and NaN at every
-//                    other output (no target there), which the "head" loss skips (nn/loss.h)
+//                    other output (no target there), which the "head" loss skips (nn/loss.h).
+//                    With shared_inputs every block is filled in every example (the task
+//                    only picks the head): then the encoder's N units must hold every task's
+//                    direction at once and tasks compete for them; with one block per
+//                    example each task has first-layer weights of its own (no competition)
 //
 // Everything about the world (subsets, maps, teachers, embedding) is a function
 // of its seed; example i of a stream is a function of (seed, stream, i) alone,
@@ -45,6 +49,7 @@ typedef struct {
     int teacher_width, teacher_depth;
     int manifold_dim;      // d
     double spectrum;       // task-mixture: feature j of a block has variance j^−spectrum (0: 1.0)
+    int shared_inputs;     // task-mixture: every block filled in every example
     uint64_t seed;
 } WorldOptions;
 

@@ -26,7 +26,7 @@ int spec_is_gpt(const RunSpec *s) { return s->family == FAMILY_GPT; }
 WorldOptions spec_world(const RunSpec *s) {
     // task.name's order is the order tasks were added (text before task-mixture); WorldKind's has only worlds
     WorldKind kind = s->task == TASK_MIXTURE ? WORLD_TASK_MIXTURE : (WorldKind)(s->task - 1);
-    return (WorldOptions){ .kind = kind, .spectrum = s->world_spectrum, .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+    return (WorldOptions){ .kind = kind, .spectrum = s->world_spectrum, .shared_inputs = s->world_shared_inputs, .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
                            .bits = (int)s->world_bits, .k = (int)s->world_k, .classes = (int)s->world_classes,
                            .teacher_width = (int)s->world_teacher_width, .teacher_depth = (int)s->world_teacher_depth,
                            .manifold_dim = (int)s->world_manifold_dim, .seed = (uint64_t)s->world_seed };
@@ -235,7 +235,7 @@ static int field_applies(const Field *f, const RunSpec *s) {
         if (!strcmp(f->path, mlp_only[i])) return !spec_is_gpt(s);
     for (size_t i = 0; i < sizeof gpt_only / sizeof *gpt_only; i++)
         if (!strcmp(f->path, gpt_only[i])) return spec_is_gpt(s);
-    if (!strcmp(f->path, "world.spectrum")) return s->task == TASK_MIXTURE;
+    if (!strcmp(f->path, "world.spectrum") || !strcmp(f->path, "world.shared_inputs")) return s->task == TASK_MIXTURE;
     if (!strncmp(f->path, "injection.", 10)) return s->inject_steps > 0 && spec_is_world(s);
     int text_field = !strcmp(f->path, "task.path") || !strncmp(f->path, "task.val_", 9) ||
                      !strncmp(f->path, "task.test_", 10) || !strcmp(f->path, "task.split_block");

@@ -75,7 +75,8 @@ typedef struct {
     long world_concepts, world_bits, world_k, world_classes, world_teacher_width, world_teacher_depth;
     long world_manifold_dim, world_seed, world_eval_per_concept;
     double world_zipf;
-    double world_spectrum;    // task-mixture only (part of the identity only for it)
+    double world_spectrum;    // task-mixture only (part of the identity only for it), as world_shared_inputs
+    int world_shared_inputs;
     // the injection experiment (Huang, Lubana et al. 2026), toy worlds: after `steps`, inject_steps
     // more on a stream where concept inject_task has probability inject_share, then
     // inject_return_steps back on the base mixture. Part of the identity only when inject_steps > 0.
