@@ -33,6 +33,30 @@ void world_resolve(WorldOptions *q, int *dim, int *n_out, int *regression) {
     }
 }
 
+// task-mixture: each task's w_c and the features' standard deviations. Returns 0, or −1 (jp_error).
+static int mixture_init(World *w) {
+    const WorldOptions *q = &w->o;
+    int C = q->concepts;
+    if ((long)q->concepts * q->bits > 65536) return jp_fail("world.concepts × world.bits: at most 65536 inputs");
+    if (q->shared_inputs && (long)q->concepts * q->bits > MAX_FEATURES)   // all of an example's normals in its index block
+        return jp_fail("world.shared_inputs: world.concepts × world.bits at most %d", MAX_FEATURES);
+    // Feature j's standard deviation dev_j = (j+1)^(−spectrum/2) (0-based j); w_c,j ~ N(0, 1)
+    // scaled so that Var y = Σ_j w_c,j² dev_j² = 1: every task's loss starts near 1.
+    w->head_dev = xmalloc(sizeof(float) * q->bits);
+    for (int j = 0; j < q->bits; j++) w->head_dev[j] = (float)pow(j + 1, -q->spectrum / 2);
+    w->head_w = xmalloc(sizeof(float) * (size_t)C * q->bits);
+    for (int c = 0; c < C; c++) {
+        float *wc = w->head_w + (size_t)c * q->bits;
+        double var = 0;
+        for (int j = 0; j < q->bits; j++) {
+            wc[j] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_HEAD, c, j));
+            var += (double)wc[j] * wc[j] * w->head_dev[j] * w->head_dev[j];
+        }
+        for (int j = 0; j < q->bits && var > 0; j++) wc[j] = (float)(wc[j] / sqrt(var));
+    }
+    return 0;
+}
+
 int world_init(World *w, const WorldOptions *o) {
     memset(w, 0, sizeof *w);
     w->o = *o;
@@ -73,25 +97,7 @@ int world_init(World *w, const WorldOptions *o) {
         w->linear = xmalloc(sizeof(float) * n);
         for (size_t i = 0; i < n; i++) w->linear[i] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_LINEAR, 0, i));
     }
-    if (q->kind == WORLD_TASK_MIXTURE) {
-        if ((long)q->concepts * q->bits > 65536) return jp_fail("world.concepts × world.bits: at most 65536 inputs");
-        if (q->shared_inputs && (long)q->concepts * q->bits > MAX_FEATURES)   // all of an example's normals in its index block
-            return jp_fail("world.shared_inputs: world.concepts × world.bits at most %d", MAX_FEATURES);
-        // Feature j's standard deviation dev_j = (j+1)^(−spectrum/2) (0-based j); w_c,j ~ N(0, 1)
-        // scaled so that Var y = Σ_j w_c,j² dev_j² = 1: every task's loss starts near 1.
-        w->head_dev = xmalloc(sizeof(float) * q->bits);
-        for (int j = 0; j < q->bits; j++) w->head_dev[j] = (float)pow(j + 1, -q->spectrum / 2);
-        w->head_w = xmalloc(sizeof(float) * (size_t)C * q->bits);
-        for (int c = 0; c < C; c++) {
-            float *wc = w->head_w + (size_t)c * q->bits;
-            double var = 0;
-            for (int j = 0; j < q->bits; j++) {
-                wc[j] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_HEAD, c, j));
-                var += (double)wc[j] * wc[j] * w->head_dev[j] * w->head_dev[j];
-            }
-            for (int j = 0; j < q->bits && var > 0; j++) wc[j] = (float)(wc[j] / sqrt(var));
-        }
-    }
+    if (q->kind == WORLD_TASK_MIXTURE && mixture_init(w) != 0) return -1;
     if (w->regression && q->kind != WORLD_TASK_MIXTURE) {
         if (q->teacher_width < 1 || q->teacher_depth < 1 || q->teacher_depth > MLP_MAX_DEPTH || q->teacher_width > 1024)
             return jp_fail("world.teacher_width must be in [1, 1024] and world.teacher_depth in [1, %d]", MLP_MAX_DEPTH);
