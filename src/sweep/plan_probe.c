@@ -94,6 +94,7 @@ static int probe_mlp(const RunSpec *s, const Task *task, int k, int t, PlanCost 
     TrainConfig cfg = spec_train_config(s, t);
     cfg.stop = NULL;
     cfg.eval_every = 0;   // evaluations at the start and the end only
+    cfg.injection = (Injection){ 0 };   // plain steps, timed; an injection's steps cost the same (spec_total_steps counts them)
     double scale, wall, train_s, eval_s, cpu;
     Task warm = cut_task(task, WARM_ROWS, &scale);
     cfg.steps = s->steps < 4 ? s->steps : 4;
