@@ -270,6 +270,15 @@ static void test_bad_configs_refused(void **state) {
     memcpy(mse, "loss: mse ", 10);
     assert_int_equal(sweep_config_parse("mse.yaml", text, &c), -1);
     assert_non_null(strstr(jp_error(), "model.loss"));
+    // the head loss only on task-mixture; an injection only on a toy world
+    static const char *const others[][2] = {
+        { "task: { name: sparse-parity }\nmodel: { loss: head }\nbudget: { steps: 5 }\n", "model.loss" },
+        { "task: { name: fashion-mnist }\nbudget: { steps: 5 }\ninjection: { task: 0, steps: 5 }\n", "injection.steps" },
+    };
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(sweep_config_parse("other.yaml", others[i][0], &c), -1);
+        if (!strstr(jp_error(), others[i][1])) fail_msg("'%s' does not name %s", jp_error(), others[i][1]);
+    }
 }
 
 int main(void) {

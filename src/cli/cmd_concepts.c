@@ -22,7 +22,7 @@ static const char HELP[] =
     "usage: jackpot concepts --db FILE [--sweep NAME] [--where EXPR] [--threshold NATS] [--csv DIR]\n"
     "\n"
     "For runs on a toy world (task.name sparse-parity, zipf-concepts, teacher-student,\n"
-    "manifold), per model size (and data size):\n"
+    "manifold, task-mixture), per model size (and data size):\n"
     "  the concepts learned (final test loss of the concept under --threshold) and which;\n"
     "  final test accuracy by frequency rank (the heat map: rank × size);\n"
     "  the step each concept is first under the threshold, and the Spearman correlation\n"

@@ -162,6 +162,8 @@ static int spec_resolve_gpt(RunSpec *s) {
 }
 
 int spec_resolve(RunSpec *s) {
+    if (s->inject_steps > 0 && (!spec_is_world(s) || spec_is_gpt(s)))
+        return jp_fail("injection.steps: the injection experiment needs a toy world's tasks, not %s", task_names[s->task]);
     if (spec_is_gpt(s)) return spec_resolve_gpt(s);
     if (spec_is_text(s)) return jp_fail("task.name: text is for model.family: gpt");
     if (s->budget == BUDGET_TOKENS) return jp_fail("budget.tokens: for model.family: gpt; an mlp takes budget.steps, examples, epochs, flops or tokens_per_param");
@@ -200,6 +202,8 @@ int spec_resolve(RunSpec *s) {
             return jp_fail("budget.epochs: task %s draws fresh examples (task.train_size 0), so it has no epochs; "
                            "give budget.steps or budget.examples, or a task.train_size", task_names[s->task]);
     }
+    if (s->loss == LOSS_HEAD && s->task != TASK_MIXTURE)
+        return jp_fail("model.loss: head (one head per task) is for task.name task-mixture, not %s", task_names[s->task]);
     task_info(s, &n_in, &n_out, &n_train);
     s->pool = spec_is_world(s) ? s->train_size : n_train - s->val_size;
     if (!spec_is_world(s) && s->train_size > s->pool)

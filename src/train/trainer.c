@@ -136,6 +136,8 @@ static int validate(const TrainConfig *cfg, const Task *task, int M) {
     if (in->steps < 0 || in->return_steps < 0) return jp_fail("injection.steps and injection.return_steps: non-negative");
     if (cfg->loss == LOSS_CROSS_ENTROPY && task_has_targets(task))
         return jp_fail("cross-entropy needs class labels; task %s has regression targets", task->name);
+    if (cfg->loss == LOSS_HEAD && !task_has_targets(task))
+        return jp_fail("the head loss needs regression targets (NaN where a head has none); task %s has labels", task->name);
     return 0;
 }
 
