@@ -23,7 +23,6 @@ void world_resolve(WorldOptions *q, int *dim, int *n_out, int *regression) {
     static const int default_concepts[] = { 500, 100, 1, 1, 16 }, default_bits[] = { 100, 32, 32, 64, 16 };
     if (q->concepts <= 0) q->concepts = default_concepts[q->kind];
     if (q->bits <= 0) q->bits = default_bits[q->kind];
-    if (q->spectrum <= 0) q->spectrum = 1.0;
     *dim = (q->concepts > 1 ? q->concepts : 0) + q->bits;
     *regression = q->kind == WORLD_TEACHER || q->kind == WORLD_MANIFOLD || q->kind == WORLD_TASK_MIXTURE;
     *n_out = q->kind == WORLD_SPARSE_PARITY ? 2 : q->kind == WORLD_ZIPF_CONCEPTS ? q->classes : 1;

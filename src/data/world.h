@@ -48,7 +48,7 @@ typedef struct {
     int classes;           // zipf-concepts
     int teacher_width, teacher_depth;
     int manifold_dim;      // d
-    double spectrum;       // task-mixture: feature j of a block has variance j^−spectrum (0: 1.0)
+    double spectrum;       // task-mixture: feature j of a block has variance j^−spectrum (0: flat)
     int shared_inputs;     // task-mixture: every block filled in every example
     uint64_t seed;
 } WorldOptions;
