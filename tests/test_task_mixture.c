@@ -224,9 +224,22 @@ static void test_analysis_known_numbers(void **state) {
         StoreSummary sum[3] = { { "injection_start", 20 }, { "injection_end", 30 }, { "return_end", 40 } };
         assert_int_equal(store_finish_run(&s, id, "done", -1, 1, NULL, sum, 3), 0);
     }
+    long plain, id;   // and a sweep of one task-mixture run without an injection
+    char status[16];
+    assert_int_equal(store_add_sweep(&s, "plain", "p.yaml", "p", &plain), 0);
+    StoreRun r = { .hash = "plain0", .group_hash = "p", .params_json = "{\"task.name\":\"task-mixture\",\"world.concepts\":3}",
+                   .task = "task-mixture", .family = "mlp", .hidden = "8", .optim = "adamw", .width = 8, .depth = 1,
+                   .n_params = 100, .batch = 8, .steps = 20 };
+    assert_int_equal(store_add_run(&s, plain, 0, &r, &id, status), 0);
+    const double one[3] = { 1, 1, 1 };
+    StoreConcepts c = { 3, one, one };
+    assert_int_equal(store_add_eval(&s, id, 20, 0, 0, 0, NULL, 0, &c), 0);
+    assert_int_equal(store_finish_run(&s, id, "done", -1, 1, NULL, NULL, 0), 0);
     store_close(&s);
     InjectionStudy st;
-    assert_int_equal(injection_study_load(db, NULL, NULL, &st), 0);
+    assert_int_equal(injection_study_load(db, "plain", NULL, &st), INJECTION_STUDY_NONE);
+    assert_int_equal(st.mixture_runs, 1);   // what the report's note and jackpot concepts' line need
+    assert_int_equal(injection_study_load(db, "known", NULL, &st), 0);
     assert_int_equal(st.n_sizes, 1);
     const InjectionSize *z = &st.size[0];
     assert_int_equal(z->n_runs, 3);

@@ -231,6 +231,8 @@ static int write_csv(const ConceptStudy *st, const char *dir) {
 static int print_injection(const char *db, const char *sweep, const char *where, const char *csv) {
     InjectionStudy st;
     int rc = injection_study_load(db, sweep, where, &st);
+    if (rc == INJECTION_STUDY_NONE && st.mixture_runs)
+        printf("\ninjection experiment: none (task-mixture runs with injection.steps > 0 add forgetting and retention)\n");
     if (rc == INJECTION_STUDY_NONE) return 0;
     if (rc != 0) {
         fprintf(stderr, "jackpot concepts: injection: %s\n", jp_error());

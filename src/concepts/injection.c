@@ -141,6 +141,7 @@ int injection_study_load(const char *db, const char *sweep, const char *where, I
     ConceptRun *runs = NULL;
     int n = 0, rc = concept_reader_runs(rd, sweep, where, 0, &runs, &n);
     ConceptInjection *inj = xmalloc(sizeof *inj * (n ? n : 1));
+    for (int i = 0; rc == 0 && i < n; i++) st->mixture_runs += !strcmp(runs[i].task, "task-mixture");
     int k = rc == 0 ? keep_injected(rd, runs, n, inj) : -1;
     if (k < 0) rc = -1;
     else if (k == 0) rc = INJECTION_STUDY_NONE;

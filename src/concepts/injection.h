@@ -46,6 +46,7 @@ typedef struct {
     long start, end, ret;  // the phase boundaries (of the first run; sizes may differ, each run uses its own)
     int n_sizes;
     InjectionSize *size;   // ascending n_params
+    int mixture_runs;      // finished task-mixture runs selected, with an injection or not (set also when none has one)
     char source[512];
 } InjectionStudy;
 
@@ -57,7 +58,7 @@ void injection_size_free(InjectionSize *z);
 
 #define INJECTION_STUDY_NONE 1
 // Loads the finished runs with an injection of db (sweep, where: as concepts/study.h; NULL: all).
-// Returns 0; INJECTION_STUDY_NONE when no run has one (st is then empty); −1 on errors, among them
+// Returns 0; INJECTION_STUDY_NONE when no run has one (st is then empty but for mixture_runs); −1 on errors, among them
 // runs of several worlds or several injected tasks (choose one with sweep). jp_error() says why.
 int injection_study_load(const char *db, const char *sweep, const char *where, InjectionStudy *st);
 void injection_study_free(InjectionStudy *st);

@@ -102,11 +102,14 @@ static void cosine(Report *r, const InjectionStudy *st) {
 void section_injection(Report *r, const char *db_path, const char *sweep, const char *where) {
     InjectionStudy st;
     int rc = injection_study_load(db_path, sweep, where, &st);
-    if (rc == INJECTION_STUDY_NONE) return;   // no run has an injection: nothing to say
+    if (rc == INJECTION_STUDY_NONE && st.mixture_runs == 0) return;   // no task mixture: nothing to say
     report_section(r, "injection", "Resource competition and rare-task retention",
                    "The injection experiment (Huang, Lubana et al. 2026): after training on the base mixture, one rare "
                    "task is over-represented for a while, then training returns to the base mixture.");
-    if (rc != 0) {
+    if (rc == INJECTION_STUDY_NONE) {
+        report_missing(r, "the injection experiment", "task-mixture runs with an injection (injection.steps > 0; "
+                       "examples/task_mixture_injection.yaml)");
+    } else if (rc != 0) {
         report_missing(r, "the injection experiment", "runs of one toy world injecting one task at one share "
                        "(choose one with --sweep)");
     } else {
