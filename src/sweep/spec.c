@@ -26,7 +26,8 @@ int spec_is_gpt(const RunSpec *s) { return s->family == FAMILY_GPT; }
 WorldOptions spec_world(const RunSpec *s) {
     // task.name's order is the order tasks were added (text before task-mixture); WorldKind's has only worlds
     WorldKind kind = s->task == TASK_MIXTURE ? WORLD_TASK_MIXTURE : (WorldKind)(s->task - 1);
-    return (WorldOptions){ .kind = kind, .spectrum = s->world_spectrum, .shared_inputs = s->world_shared_inputs, .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+    return (WorldOptions){ .kind = kind, .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+                           .spectrum = s->world_spectrum, .shared_inputs = s->world_shared_inputs,
                            .bits = (int)s->world_bits, .k = (int)s->world_k, .classes = (int)s->world_classes,
                            .teacher_width = (int)s->world_teacher_width, .teacher_depth = (int)s->world_teacher_depth,
                            .manifold_dim = (int)s->world_manifold_dim, .seed = (uint64_t)s->world_seed };
@@ -91,7 +92,8 @@ void spec_defaults(RunSpec *s) {
         .schedule = SCHED_CONSTANT, .batch = 128, .budget = BUDGET_EPOCHS, .budget_value = 1, .evals = 10,
         .ticket_rate = 0.2, .ticket_output_rate = 0.1,
         .world_k = 3, .world_classes = 4, .world_teacher_width = 32, .world_teacher_depth = 2, .world_manifold_dim = 4,
-        .world_eval_per_concept = 32, .world_zipf = 1.4, .world_spectrum = 1.0, .inject_share = 0.5, .probe_concepts = 8, .probe_lr = 0.1,
+        .world_eval_per_concept = 32, .world_zipf = 1.4, .world_spectrum = 1.0, .inject_share = 0.5,
+        .probe_concepts = 8, .probe_lr = 0.1,
         .d_model = 64, .n_layer = 2, .n_head = 4, .context = 64, .tie_embeddings = 1, .clip = 1.0,
         .text_val_fraction = 0.01, .text_test_fraction = 0.01, .text_block = 65536, .checkpoint_minutes = 10,
     };
