@@ -41,7 +41,7 @@ static void test_error_catalogue(void **state) {
     expect_error("budget: {steps: 10, epochs: 2}\n",
                  "s.yaml:1:21: budget.epochs: give one of steps, examples, epochs, flops, tokens_per_param");
     expect_error("optimizer: {lr: 1}\n",
-                 "s.yaml:1:1: optimizer: unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds, max_runs)");
+                 "s.yaml:1:1: optimizer: unknown section (expected name, task, world, probe, injection, model, optim, schedule, budget, tickets, grid, zip, seeds, max_runs)");
     expect_error("model: 3\n", "s.yaml:1:8: model: expected a mapping of fields, got a scalar");
     expect_error("grid:\n  model.width: [16, 0, 64]\n", "s.yaml:2:21: model.width: expected an integer in [1, 65536], got '0'");
     expect_error("grid:\n  model.widths: [16]\n",
@@ -75,7 +75,7 @@ static void test_error_catalogue(void **state) {
     expect_error("task: {name: sparse-parity}\nworld: {bits: 2}\nbudget: {steps: 10}\n",
                  "s.yaml: sweep point 1: world.k: 3 is more than world.bits 2");
     expect_error("world: {zipff: 2}\n", "s.yaml:1:9: world.zipff: unknown field (world accepts: concepts, zipf, bits, k, classes, "
-                 "teacher_width, teacher_depth, manifold_dim, seed, eval_per_concept)");
+                 "teacher_width, teacher_depth, manifold_dim, seed, eval_per_concept, spectrum, shared_inputs)");
     expect_error("model: [1, 2\n", "s.yaml:2:1: YAML syntax: flow sequence without a closing bracket");
     expect_error("- 1\n- 2\n", "s.yaml:1:3: a sweep config is a mapping with task, model, optim, schedule, budget, grid, zip, seeds");
 }

@@ -20,6 +20,7 @@ enum {
     RNG_STREAM_FRESH  = 7,   // a toy world's training examples; seed = data_seed, index = example
     RNG_STREAM_VAL_SET  = 8, // a toy world's held-out sets; seed = world seed
     RNG_STREAM_TEST_SET = 9,
+    RNG_STREAM_INJECT   = 10,   // a toy world's injection stream (train/trainer.h Injection); seed = data_seed
     // The text task (data/text.h).
     RNG_STREAM_TEXT_SPLIT  = 20,   // validation/test units; seed 0 (fixed across data seeds)
     RNG_STREAM_TEXT_SUBSET = 21,   // which training chunks make a member's D tokens; seed = data_seed

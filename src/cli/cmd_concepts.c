@@ -12,7 +12,9 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "concepts/analysis.h"
+#include "concepts/injection.h"
 #include "concepts/study.h"
+#include "cli/injection_table.h"
 
 #define CMD "concepts"
 
@@ -20,7 +22,7 @@ static const char HELP[] =
     "usage: jackpot concepts --db FILE [--sweep NAME] [--where EXPR] [--threshold NATS] [--csv DIR]\n"
     "\n"
     "For runs on a toy world (task.name sparse-parity, zipf-concepts, teacher-student,\n"
-    "manifold), per model size (and data size):\n"
+    "manifold, task-mixture), per model size (and data size):\n"
     "  the concepts learned (final test loss of the concept under --threshold) and which;\n"
     "  final test accuracy by frequency rank (the heat map: rank × size);\n"
     "  the step each concept is first under the threshold, and the Spearman correlation\n"
@@ -31,6 +33,11 @@ static const char HELP[] =
     "  interference probes by size (mean over evaluations after step 0, then over runs)\n"
     "  and the trend of the frequent–rare gradient cosine and of the rare-loss change\n"
     "  per decade of N (least squares over runs, 95% interval).\n"
+    "Runs with an injection (injection.steps > 0; Huang, Lubana et al. 2026) add a block:\n"
+    "  per size, the injected task's loss drop, the other tasks' forgetting (loss rise during\n"
+    "  the injection, also by frequency rank), the retention of the drop after the return to\n"
+    "  the base mixture and the frequent–rare gradient cosine, with 95% intervals over seeds,\n"
+    "  and their trends per decade of N.\n"
     "Concepts are numbered by frequency rank: 0 is the most frequent.\n"
     "\n"
     "  --db FILE          a jackpot database\n"
@@ -42,7 +49,8 @@ static const char HELP[] =
     "  --boot N           bootstrap resamples for the exponents              [1000]\n"
     "  --csv DIR          also write DIR/sizes.csv (per size: concepts learned, expected loss, probes)\n"
     "                     and DIR/heatmap.csv (per size and concept: p, accuracy, loss, fraction of\n"
-    "                     runs that learned it, first step under the threshold)\n";
+    "                     runs that learned it, first step under the threshold), and with an\n"
+    "                     injection DIR/injection.csv (per size and task: forgetting, retention)\n";
 
 static void print_size(const ConceptSize *z) {
     char d[32];
@@ -219,6 +227,28 @@ static int write_csv(const ConceptStudy *st, const char *dir) {
     return 0;
 }
 
+// The injection block when runs have one (nothing when none). Returns 0, or 1 after a message.
+static int print_injection(const char *db, const char *sweep, const char *where, const char *csv) {
+    InjectionStudy st;
+    int rc = injection_study_load(db, sweep, where, &st);
+    if (rc == INJECTION_STUDY_NONE && st.mixture_runs)
+        printf("\ninjection experiment: none (task-mixture runs with injection.steps > 0 add forgetting and retention)\n");
+    if (rc == INJECTION_STUDY_NONE) return 0;
+    if (rc != 0) {
+        fprintf(stderr, "jackpot concepts: injection: %s\n", jp_error());
+        return 1;
+    }
+    injection_table_print(stdout, &st);
+    FILE *f = csv ? csv_open(csv, "injection.csv") : NULL;
+    if (f) {
+        injection_csv_write(f, &st);
+        fclose(f);
+        printf("wrote %s/injection.csv\n", csv);
+    }
+    injection_study_free(&st);
+    return csv && !f;
+}
+
 int cmd_concepts(int argc, char **argv) {
     static const struct option opts[] = {
         { "db", required_argument, 0, 'd' },        { "sweep", required_argument, 0, 's' },
@@ -264,5 +294,5 @@ int cmd_concepts(int argc, char **argv) {
     print_probes(&st);
     int rc = csv ? write_csv(&st, csv) : 0;
     concept_study_free(&st);
-    return rc;
+    return rc | print_injection(db, sweep, where, csv);
 }

@@ -184,9 +184,9 @@ int cmd_plan(int argc, char **argv) {
         spec_model_label(s, model, sizeof model);
         human(spec_planned_flops(s), fr, sizeof fr);
         human(groups[g].flops, ft, sizeof ft);
-        printf("%5d  %-24s %10ld %7d %9ld %6ld %10s %10s %7.3gs\n", g + 1, model, s->n_params, groups[g].n, s->steps, s->batch, fr, ft, gs[g]);
+        printf("%5d  %-24s %10ld %7d %9ld %6ld %10s %10s %7.3gs\n", g + 1, model, s->n_params, groups[g].n, spec_total_steps(s), s->batch, fr, ft, gs[g]);
         total_flops += groups[g].flops;
-        member_steps += (double)groups[g].n * s->steps;
+        member_steps += (double)groups[g].n * spec_total_steps(s);   // an injection's phases included
     }
     double total_s = sweep_seconds(groups, ng, w, tickets, gs, pp.task_s);
     char ft[16];

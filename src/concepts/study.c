@@ -114,7 +114,7 @@ static int study_fill(ConceptReader *db, const ConceptRun *rows, int n, ConceptS
     int C = st->C = rows[0].C;
     st->zipf = rows[0].zipf;
     snprintf(st->task, sizeof st->task, "%s", rows[0].task);
-    st->regression = !strcmp(st->task, "teacher-student") || !strcmp(st->task, "manifold");
+    st->regression = !strcmp(st->task, "teacher-student") || !strcmp(st->task, "manifold") || !strcmp(st->task, "task-mixture");
     st->manifold_dim = !strcmp(st->task, "manifold") ? rows[0].manifold_dim : 0;
     st->p = xmalloc(sizeof(double) * C);
     zipf_frequencies(st->zipf, C, st->p);

@@ -10,22 +10,50 @@
 #include "base/xalloc.h"
 #include "data/task.h"
 
-const char *const world_kind_names[WORLD_KIND_COUNT] = { "sparse-parity", "zipf-concepts", "teacher-student", "manifold" };
+const char *const world_kind_names[WORLD_KIND_COUNT] = { "sparse-parity", "zipf-concepts", "teacher-student", "manifold", "task-mixture" };
 
 // Index spaces inside RNG_STREAM_WORLD, one per kind of structure.
-enum { PART_SUBSET = 1, PART_LINEAR = 2, PART_EMBED = 3, PART_TEACHER_SEED = 4 };
+enum { PART_SUBSET = 1, PART_LINEAR = 2, PART_EMBED = 3, PART_TEACHER_SEED = 4, PART_HEAD = 5 };
 static uint64_t world_index(int part, uint64_t c, uint64_t j) { return ((uint64_t)part << 56) | (c << 24) | j; }
 
 #define MAX_FEATURES 4000   // an example's blocks are index·4096 + j
 
 void world_resolve(WorldOptions *q, int *dim, int *n_out, int *regression) {
     // Michaud et al.'s sparse-parity defaults: 500 tasks, n = 100 bits, k = 3.
-    static const int default_concepts[] = { 500, 100, 1, 1 }, default_bits[] = { 100, 32, 32, 64 };
+    static const int default_concepts[] = { 500, 100, 1, 1, 16 }, default_bits[] = { 100, 32, 32, 64, 16 };
     if (q->concepts <= 0) q->concepts = default_concepts[q->kind];
     if (q->bits <= 0) q->bits = default_bits[q->kind];
     *dim = (q->concepts > 1 ? q->concepts : 0) + q->bits;
-    *regression = q->kind == WORLD_TEACHER || q->kind == WORLD_MANIFOLD;
+    *regression = q->kind == WORLD_TEACHER || q->kind == WORLD_MANIFOLD || q->kind == WORLD_TASK_MIXTURE;
     *n_out = q->kind == WORLD_SPARSE_PARITY ? 2 : q->kind == WORLD_ZIPF_CONCEPTS ? q->classes : 1;
+    if (q->kind == WORLD_TASK_MIXTURE) {   // a block per task instead of control bits; a head per task
+        *dim = q->concepts * q->bits;
+        *n_out = q->concepts;
+    }
+}
+
+// task-mixture: each task's w_c and the features' standard deviations. Returns 0, or −1 (jp_error).
+static int mixture_init(World *w) {
+    const WorldOptions *q = &w->o;
+    int C = q->concepts;
+    if ((long)q->concepts * q->bits > 65536) return jp_fail("world.concepts × world.bits: at most 65536 inputs");
+    if (q->shared_inputs && (long)q->concepts * q->bits > MAX_FEATURES)   // all of an example's normals in its index block
+        return jp_fail("world.shared_inputs: world.concepts × world.bits at most %d", MAX_FEATURES);
+    // Feature j's standard deviation dev_j = (j+1)^(−spectrum/2) (0-based j); w_c,j ~ N(0, 1)
+    // scaled so that Var y = Σ_j w_c,j² dev_j² = 1: every task's loss starts near 1.
+    w->head_dev = xmalloc(sizeof(float) * q->bits);
+    for (int j = 0; j < q->bits; j++) w->head_dev[j] = (float)pow(j + 1, -q->spectrum / 2);
+    w->head_w = xmalloc(sizeof(float) * (size_t)C * q->bits);
+    for (int c = 0; c < C; c++) {
+        float *wc = w->head_w + (size_t)c * q->bits;
+        double var = 0;
+        for (int j = 0; j < q->bits; j++) {
+            wc[j] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_HEAD, c, j));
+            var += (double)wc[j] * wc[j] * w->head_dev[j] * w->head_dev[j];
+        }
+        for (int j = 0; j < q->bits && var > 0; j++) wc[j] = (float)(wc[j] / sqrt(var));
+    }
+    return 0;
 }
 
 int world_init(World *w, const WorldOptions *o) {
@@ -68,7 +96,8 @@ int world_init(World *w, const WorldOptions *o) {
         w->linear = xmalloc(sizeof(float) * n);
         for (size_t i = 0; i < n; i++) w->linear[i] = rng_normal(q->seed, RNG_STREAM_WORLD, world_index(PART_LINEAR, 0, i));
     }
-    if (w->regression) {
+    if (q->kind == WORLD_TASK_MIXTURE && mixture_init(w) != 0) return -1;
+    if (w->regression && q->kind != WORLD_TASK_MIXTURE) {
         if (q->teacher_width < 1 || q->teacher_depth < 1 || q->teacher_depth > MLP_MAX_DEPTH || q->teacher_width > 1024)
             return jp_fail("world.teacher_width must be in [1, 1024] and world.teacher_depth in [1, %d]", MLP_MAX_DEPTH);
         w->teacher = (MlpShape){ .n_in = q->kind == WORLD_MANIFOLD ? q->manifold_dim : q->bits, .n_out = 1,
@@ -92,7 +121,7 @@ int world_init(World *w, const WorldOptions *o) {
 }
 
 void world_free(World *w) {
-    free(w->p); free(w->cdf); free(w->subset); free(w->linear); free(w->teacher_params); free(w->embed);
+    free(w->p); free(w->cdf); free(w->subset); free(w->linear); free(w->teacher_params); free(w->embed); free(w->head_w); free(w->head_dev);
     memset(w, 0, sizeof *w);
 }
 
@@ -134,6 +163,28 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
     if (concept < 0) concept = draw_concept(w, rng_uniform53(seed, stream, base));   // concepts far rarer than 2^−24 keep their odds
     int C = q->concepts;
     float *f = x;
+    if (q->kind == WORLD_TASK_MIXTURE) {
+        // Block `concept` holds x_j = dev_j · z_j (z standard normal); the other blocks stay 0,
+        // and the other heads' targets NaN (no target: the head loss skips them).
+        int b = q->bits;
+        if (q->shared_inputs) {   // every block: block k from normals (k·b, (k+1)·b] of the example
+            rng_normals(seed, stream, base + 1, C * b, x);
+            for (size_t i = 0; i < (size_t)C * b; i++) x[i] *= w->head_dev[i % b];
+        } else {
+            memset(x, 0, sizeof(float) * (size_t)C * b);
+        }
+        f = x + (size_t)concept * b;
+        if (!q->shared_inputs) rng_normals(seed, stream, base + 1, b, f);
+        const float *wc = w->head_w + (size_t)concept * b;
+        float y = 0;
+        for (int j = 0; j < b; j++) {
+            if (!q->shared_inputs) f[j] *= w->head_dev[j];
+            y += wc[j] * f[j];
+        }
+        for (int c = 0; c < C; c++) t[c] = NAN;
+        t[concept] = y;
+        return concept;
+    }
     if (C > 1) {
         memset(x, 0, sizeof(float) * C);
         x[concept] = 1.0f;
@@ -184,6 +235,21 @@ int world_example(const World *w, uint64_t seed, uint64_t stream, uint64_t index
     default: break;
     }
     return concept;
+}
+
+int world_injection_concept(const World *w, uint64_t seed, uint64_t stream, uint64_t index, int inject, double share) {
+    double u = rng_uniform53(seed, stream, index << 12);   // where world_example draws its own concept
+    if (u < share || w->o.concepts == 1) return inject;
+    // The others in proportion to p_c: u rescaled onto their total mass, walked along their cdf.
+    double v = (u - share) / (1.0 - share) * (1.0 - w->p[inject]), acc = 0;
+    int last = inject;
+    for (int c = 0; c < w->o.concepts; c++) {
+        if (c == inject) continue;
+        acc += w->p[c];
+        last = c;
+        if (acc >= v) return c;
+    }
+    return last;   // rounding at the very top
 }
 
 static int heldout_split(const World *w, uint64_t stream, int per_concept, Split *s) {

@@ -105,18 +105,38 @@ double mean_squared_error(const float *Y, const float *T, const int *labels, int
     return total;
 }
 
+double head_squared_error(const float *Y, const float *T, int B, int C, float scale, float *dY, long *correct) {
+    double total = 0.0;
+    for (size_t i = 0; i < (size_t)B * C; i++) {
+        float t = T[i];
+        // isnan, not a flag array: the world writes NaN where a head has no target, so the targets
+        // alone say which head an example trains, through every caller unchanged.
+        if (isnan(t)) {
+            if (dY) dY[i] = 0.0f;
+            continue;
+        }
+        float d = Y[i] - t;
+        total += (double)d * d;
+        if (dY) dY[i] = 2.0f * d * scale;
+    }
+    if (correct) *correct = 0;
+    return total;
+}
+
 double loss_eval(LossKind kind, const float *Y, const float *T, const int *labels, int B, int C,
                  float scale, float *dY, long *correct) {
     if (kind == LOSS_MSE) return mean_squared_error(Y, T, labels, B, C, scale, dY, correct);
+    if (kind == LOSS_HEAD) return head_squared_error(Y, T, B, C, scale, dY, correct);
     return softmax_cross_entropy(Y, labels, B, C, scale, dY, correct);
 }
 
-const char *const loss_names[LOSS_COUNT] = { "ce", "mse" };
+const char *const loss_names[LOSS_COUNT] = { "ce", "mse", "head" };
 
 const char *loss_name(LossKind kind) { return loss_names[kind]; }
 
 int loss_parse(const char *name, LossKind *kind) {
     if (strcmp(name, "ce") == 0 || strcmp(name, "cross-entropy") == 0) { *kind = LOSS_CROSS_ENTROPY; return 0; }
     if (strcmp(name, "mse") == 0) { *kind = LOSS_MSE; return 0; }
+    if (strcmp(name, "head") == 0) { *kind = LOSS_HEAD; return 0; }
     return -1;
 }

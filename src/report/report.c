@@ -274,6 +274,7 @@ int report_write(const ReportOptions *o, ReportResult *res) {
     section_tickets(&r, db);
     section_compares(&r, o->db);
     section_concepts(&r, db, o->db, o->sweep, o->where, o->concept_threshold);
+    section_injection(&r, o->db, o->sweep, o->where);
     report_db_close(db);
     snprintf(res->summary, sizeof res->summary, "%s", r.summary);
     snprintf(res->undrawn, sizeof res->undrawn, "%s", r.error);

@@ -55,4 +55,6 @@ void section_curves(TaskView *v);
 void section_seeds(TaskView *v);
 void section_tickets(Report *r, ReportDb *db);
 void section_compares(Report *r, const char *db_path);
+// The injection experiment's figures (concepts/injection.h); nothing when no run has an injection.
+void section_injection(Report *r, const char *db_path, const char *sweep, const char *where);   // sweep may be NULL
 void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, const char *where, double threshold);   // sweep may be NULL

@@ -133,6 +133,29 @@ int concept_reader_probe_means(ConceptReader *r, long run_id, const char *const 
     return rc == SQLITE_DONE ? 0 : fail(r, "reading concept metrics");
 }
 
+int concept_reader_injection(ConceptReader *r, long run_id, ConceptInjection *inj) {
+    *inj = (ConceptInjection){ .task = -1 };
+    sqlite3_stmt *st = prepare_run(r,
+        "SELECT json_extract(r.params, '$.\"injection.task\"'), json_extract(r.params, '$.\"injection.share\"'), "
+        "(SELECT value FROM summaries s WHERE s.run_id = r.id AND s.name = 'injection_start'), "
+        "(SELECT value FROM summaries s WHERE s.run_id = r.id AND s.name = 'injection_end'), "
+        "(SELECT value FROM summaries s WHERE s.run_id = r.id AND s.name = 'return_end') "
+        "FROM runs r WHERE r.id = ?1", run_id);
+    if (!st) return fail(r, "reading a run's injection");
+    int rc = sqlite3_step(st);
+    int complete = rc == SQLITE_ROW;
+    for (int i = 0; i < 5 && complete; i++) complete = sqlite3_column_type(st, i) != SQLITE_NULL;
+    if (complete) {   // runs without an injection, or from before it, have none of these
+        inj->task = sqlite3_column_int(st, 0);
+        inj->share = sqlite3_column_double(st, 1);
+        inj->start = sqlite3_column_int64(st, 2);
+        inj->end = sqlite3_column_int64(st, 3);
+        inj->ret = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(r, "reading a run's injection");
+}
+
 int concept_reader_group_labels(ConceptReader *r, const char (*hashes)[17], int n, char (*labels)[128], char *mixed,
                                 size_t mixed_len) {
     GroupDiff d;

@@ -41,6 +41,17 @@ int concept_reader_first_under(ConceptReader *r, long run_id, double threshold, 
 // (NaN: none recorded). Returns 0, or −1.
 int concept_reader_probe_means(ConceptReader *r, long run_id, const char *const *names, int n, double *mean);
 
+// The injection experiment of a run (sweep/spec.h injection.*; concepts/injection.h): the injected
+// concept (−1: the run has none), its share of the injection stream, and the phase boundaries the
+// run recorded as summaries: the end of base training (injection_start), of the injection phase
+// (injection_end) and of the return phase (return_end). Returns 0, or −1.
+typedef struct {
+    int task;
+    double share;
+    long start, end, ret;
+} ConceptInjection;
+int concept_reader_injection(ConceptReader *r, long run_id, ConceptInjection *inj);
+
 // What tells the groups hashes[n] apart (store/groups.h), for labelling one size per group:
 // labels[n] each group's values of the fields that differ between the groups besides the
 // N and D axes ("optim.lr = 0.01"; "" when none), and mixed[mixed_len] those that differ between

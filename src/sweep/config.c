@@ -259,7 +259,7 @@ static int parse_document(Ctx *x, SweepConfig *c) {
     if (!root || !fy_node_is_mapping(root))
         return fail_at(x, root, NULL, "a sweep config is a mapping with task, model, optim, schedule, budget, grid, zip, seeds");
     Settings set = { .n = 0 };
-    static const char *const sections[] = { "task", "model", "optim", "schedule", "budget", "tickets", "world", "probe" };
+    static const char *const sections[] = { "task", "model", "optim", "schedule", "budget", "tickets", "world", "probe", "injection" };
     void *it = NULL;
     struct fy_node_pair *p;
     while ((p = fy_node_mapping_iterate(root, &it))) {
@@ -292,7 +292,7 @@ static int parse_document(Ctx *x, SweepConfig *c) {
         } else if (!strcmp(key, "seeds")) {
             if (parse_seeds(x, c, v) != 0) return -1;
         } else {
-            return fail_at(x, k, key, "unknown section (expected name, task, world, probe, model, optim, schedule, budget, tickets, grid, zip, seeds, max_runs)");
+            return fail_at(x, k, key, "unknown section (expected name, task, world, probe, injection, model, optim, schedule, budget, tickets, grid, zip, seeds, max_runs)");
         }
     }
     return check_shape_fields(x, &set);

@@ -91,6 +91,13 @@ const Field spec_fields[] = {
     { "world.manifold_dim", F_INT, OFF(world_manifold_dim), 1, 64, NULL, 0, 1, 0 },
     { "world.seed", F_INT, OFF(world_seed), 0, 1e15, NULL, 0, 1, 0 },
     { "world.eval_per_concept", F_INT, OFF(world_eval_per_concept), 1, 1000, NULL, 0, 1, 0 },
+    { "world.spectrum", F_REAL, OFF(world_spectrum), 0, 10, NULL, 0, 1, 0 },       // task-mixture only
+    { "world.shared_inputs", F_BOOL, OFF(world_shared_inputs), 0, 1, NULL, 0, 1, 0 },   // task-mixture only
+    // the injection experiment (toy worlds): part of the identity only when injection.steps > 0
+    { "injection.task", F_INT, OFF(inject_task), 0, 100000, NULL, 0, 1, 0 },
+    { "injection.share", F_REAL, OFF(inject_share), 0, 1, NULL, 0, 1, 0 },
+    { "injection.steps", F_INT, OFF(inject_steps), 0, 1e12, NULL, 0, 1, 0 },
+    { "injection.return_steps", F_INT, OFF(inject_return_steps), 0, 1e12, NULL, 0, 1, 0 },
     // what is measured, not what is trained
     { "probe.concepts", F_INT, OFF(probe_concepts), 0, 64, NULL, 0, 0, 0 },
     { "probe.lr", F_REAL, OFF(probe_lr), 0, 100, NULL, 0, 0, 0 },

@@ -94,6 +94,7 @@ static int probe_mlp(const RunSpec *s, const Task *task, int k, int t, PlanCost 
     TrainConfig cfg = spec_train_config(s, t);
     cfg.stop = NULL;
     cfg.eval_every = 0;   // evaluations at the start and the end only
+    cfg.injection = (Injection){ 0 };   // plain steps, timed; an injection's steps cost the same (spec_total_steps counts them)
     double scale, wall, train_s, eval_s, cpu;
     Task warm = cut_task(task, WARM_ROWS, &scale);
     cfg.steps = s->steps < 4 ? s->steps : 4;
@@ -150,7 +151,7 @@ double plan_group_seconds(PlanProbe *p, const Group *g, int t) {
         // per member: n members on t threads take ⌈n / k⌉ times what k took (5 members on 2
         // threads: each step waits for the thread with 3)
         double turns = ceil((double)g->n / k);
-        one = turns * k * (c->setup_s + s->steps * c->step_s + plan_evaluations(s->steps, s->eval_every) * c->eval_s);
+        one = turns * k * (c->setup_s + spec_total_steps(s) * c->step_s + plan_evaluations(spec_total_steps(s), s->eval_every) * c->eval_s);
     }
     return one * (double)plan_ticket_trainings(s);
 }

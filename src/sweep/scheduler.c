@@ -22,7 +22,7 @@ double spec_planned_flops(const RunSpec *s) {
         GptShape sh = spec_gpt_shape(s);
         return gpt_train_flops_per_token(&sh) * (double)s->batch * (double)s->context * (double)s->steps;
     }
-    return 6.0 * (double)s->n_params * (double)s->batch * (double)s->steps;
+    return 6.0 * (double)s->n_params * (double)s->batch * (double)spec_total_steps(s);
 }
 
 int group_specs(const RunSpec *specs, const long *run_ids, const int *select, long n, Group **groups, int *n_groups) {
@@ -296,9 +296,9 @@ static void record_finish(Shared *sh, long run_id, long diverged_step, double wa
     pthread_mutex_unlock(&sh->mu);
 }
 
-static void finish_member(Shared *sh, long run_id, const MemberSummary *s, double wall) {
+static void finish_member(Shared *sh, const RunSpec *spec, long run_id, const MemberSummary *s, double wall) {
     const EvalRecord *f = &s->final, *b = &s->best;
-    StoreSummary sum[] = {
+    StoreSummary sum[16] = {
         { "final_step", (double)f->step },     { "final_train_loss", f->train_loss },
         { "final_val_loss", f->val_loss },     { "final_val_acc", f->val_acc },
         { "final_test_loss", f->test_loss },   { "final_test_acc", f->test_acc },
@@ -307,7 +307,13 @@ static void finish_member(Shared *sh, long run_id, const MemberSummary *s, doubl
         { "best_test_acc", b->test_acc },      { "examples", f->examples },
         { "flops", f->flops },
     };
-    record_finish(sh, run_id, s->diverged_step, wall, sum, (int)(sizeof sum / sizeof sum[0]));
+    int n = 13;
+    if (spec->inject_steps > 0) {   // the phase boundaries of the injection experiment (concepts/injection.h reads them)
+        sum[n++] = (StoreSummary){ .name = "injection_start", .value = (double)spec->steps };
+        sum[n++] = (StoreSummary){ .name = "injection_end", .value = (double)(spec->steps + spec->inject_steps) };
+        sum[n++] = (StoreSummary){ .name = "return_end", .value = (double)spec_total_steps(spec) };
+    }
+    record_finish(sh, run_id, s->diverged_step, wall, sum, n);
 }
 
 // ---- gpt groups: train_lm_ensemble on the corpus; checkpoints, logs and weights beside the
@@ -551,7 +557,7 @@ void part_settle(Shared *sh, const GroupPart *part, long launch, int rc, const c
     } else {
         for (int m = 0; m < g->n; m++) {
             if (spec_is_gpt(g->specs[0])) finish_lm_member(sh, g->run_ids[m], &lsum[m], wall);
-            else finish_member(sh, g->run_ids[m], &sum[m], wall);
+            else finish_member(sh, g->specs[m], g->run_ids[m], &sum[m], wall);
         }
     }
     if (rc >= 0 && rc != 1) part_done(sh, part, wall);

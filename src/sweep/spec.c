@@ -16,7 +16,7 @@
 #include "sweep/fields.h"
 
 const char *const task_names[TASK_COUNT] = { "fashion-mnist", "sparse-parity", "zipf-concepts", "teacher-student",
-                                             "manifold", "text" };
+                                             "manifold", "text", "task-mixture" };
 const char *const family_names[FAMILY_COUNT] = { "mlp", "gpt" };
 
 int spec_is_world(const RunSpec *s) { return s->task > 0 && s->task != TASK_TEXT; }
@@ -24,7 +24,10 @@ int spec_is_text(const RunSpec *s) { return s->task == TASK_TEXT; }
 int spec_is_gpt(const RunSpec *s) { return s->family == FAMILY_GPT; }
 
 WorldOptions spec_world(const RunSpec *s) {
-    return (WorldOptions){ .kind = (WorldKind)(s->task - 1), .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+    // task.name's order is the order tasks were added (text before task-mixture); WorldKind's has only worlds
+    WorldKind kind = s->task == TASK_MIXTURE ? WORLD_TASK_MIXTURE : (WorldKind)(s->task - 1);
+    return (WorldOptions){ .kind = kind, .concepts = (int)s->world_concepts, .zipf = s->world_zipf,
+                           .spectrum = s->world_spectrum, .shared_inputs = s->world_shared_inputs,
                            .bits = (int)s->world_bits, .k = (int)s->world_k, .classes = (int)s->world_classes,
                            .teacher_width = (int)s->world_teacher_width, .teacher_depth = (int)s->world_teacher_depth,
                            .manifold_dim = (int)s->world_manifold_dim, .seed = (uint64_t)s->world_seed };
@@ -89,7 +92,8 @@ void spec_defaults(RunSpec *s) {
         .schedule = SCHED_CONSTANT, .batch = 128, .budget = BUDGET_EPOCHS, .budget_value = 1, .evals = 10,
         .ticket_rate = 0.2, .ticket_output_rate = 0.1,
         .world_k = 3, .world_classes = 4, .world_teacher_width = 32, .world_teacher_depth = 2, .world_manifold_dim = 4,
-        .world_eval_per_concept = 32, .world_zipf = 1.4, .probe_concepts = 8, .probe_lr = 0.1,
+        .world_eval_per_concept = 32, .world_zipf = 1.4, .world_spectrum = 1.0, .inject_share = 0.5,
+        .probe_concepts = 8, .probe_lr = 0.1,
         .d_model = 64, .n_layer = 2, .n_head = 4, .context = 64, .tie_embeddings = 1, .clip = 1.0,
         .text_val_fraction = 0.01, .text_test_fraction = 0.01, .text_block = 65536, .checkpoint_minutes = 10,
     };
@@ -160,6 +164,8 @@ static int spec_resolve_gpt(RunSpec *s) {
 }
 
 int spec_resolve(RunSpec *s) {
+    if (s->inject_steps > 0 && (!spec_is_world(s) || spec_is_gpt(s)))
+        return jp_fail("injection.steps: the injection experiment needs a toy world's tasks, not %s", task_names[s->task]);
     if (spec_is_gpt(s)) return spec_resolve_gpt(s);
     if (spec_is_text(s)) return jp_fail("task.name: text is for model.family: gpt");
     if (s->budget == BUDGET_TOKENS) return jp_fail("budget.tokens: for model.family: gpt; an mlp takes budget.steps, examples, epochs, flops or tokens_per_param");
@@ -182,8 +188,14 @@ int spec_resolve(RunSpec *s) {
         world_resolve(&o, &n_in, &n_out, &regression);
         s->world_concepts = o.concepts;
         s->world_bits = o.bits;
-        if (regression && s->loss != LOSS_MSE)
+        if (o.kind == WORLD_TASK_MIXTURE && s->loss != LOSS_HEAD)
+            return jp_fail("model.loss: task %s trains one head per task; set model.loss: head", task_names[s->task]);
+        if (o.kind != WORLD_TASK_MIXTURE && regression && s->loss != LOSS_MSE)
             return jp_fail("model.loss: task %s has regression targets; set model.loss: mse", task_names[s->task]);
+        if (s->inject_steps > 0 && (s->inject_task < 0 || s->inject_task >= o.concepts))
+            return jp_fail("injection.task: %ld is not a concept of this world (0 to %d)", s->inject_task, o.concepts - 1);
+        if (s->inject_steps > 0 && !(s->inject_share > 0 && s->inject_share <= 1))
+            return jp_fail("injection.share: %g must be in (0, 1]", s->inject_share);
         if (s->world_k > s->world_bits && (o.kind == WORLD_SPARSE_PARITY || o.kind == WORLD_ZIPF_CONCEPTS))
             return jp_fail("world.k: %ld is more than world.bits %ld", s->world_k, s->world_bits);
         if (o.kind == WORLD_MANIFOLD && s->world_manifold_dim > s->world_bits)
@@ -192,6 +204,8 @@ int spec_resolve(RunSpec *s) {
             return jp_fail("budget.epochs: task %s draws fresh examples (task.train_size 0), so it has no epochs; "
                            "give budget.steps or budget.examples, or a task.train_size", task_names[s->task]);
     }
+    if (s->loss == LOSS_HEAD && s->task != TASK_MIXTURE)
+        return jp_fail("model.loss: head (one head per task) is for task.name task-mixture, not %s", task_names[s->task]);
     task_info(s, &n_in, &n_out, &n_train);
     s->pool = spec_is_world(s) ? s->train_size : n_train - s->val_size;
     if (!spec_is_world(s) && s->train_size > s->pool)
@@ -227,6 +241,8 @@ static int field_applies(const Field *f, const RunSpec *s) {
         if (!strcmp(f->path, mlp_only[i])) return !spec_is_gpt(s);
     for (size_t i = 0; i < sizeof gpt_only / sizeof *gpt_only; i++)
         if (!strcmp(f->path, gpt_only[i])) return spec_is_gpt(s);
+    if (!strcmp(f->path, "world.spectrum") || !strcmp(f->path, "world.shared_inputs")) return s->task == TASK_MIXTURE;
+    if (!strncmp(f->path, "injection.", 10)) return s->inject_steps > 0 && spec_is_world(s);
     int text_field = !strcmp(f->path, "task.path") || !strncmp(f->path, "task.val_", 9) ||
                      !strncmp(f->path, "task.test_", 10) || !strcmp(f->path, "task.split_block");
     if (text_field && strcmp(f->path, "task.val_size")) return spec_is_text(s);
@@ -336,6 +352,10 @@ LmConfig spec_lm_config(const RunSpec *s, int threads) {
     return c;
 }
 
+long spec_total_steps(const RunSpec *s) {
+    return s->steps + (s->inject_steps > 0 ? s->inject_steps + s->inject_return_steps : 0);
+}
+
 TrainConfig spec_train_config(const RunSpec *s, int threads) {
     TrainConfig c = {
         .shape = spec_shape(s), .weight_init = (WeightInit)s->init, .bias_init = (BiasInit)s->bias_init,
@@ -346,5 +366,8 @@ TrainConfig spec_train_config(const RunSpec *s, int threads) {
         .probe_concepts = spec_probe_concepts(s),
         .probe_lr = (float)s->probe_lr,
     };
+    if (s->inject_steps > 0 && spec_is_world(s))
+        c.injection = (Injection){ .task = (int)s->inject_task, .share = s->inject_share, .steps = s->inject_steps,
+                                   .return_steps = s->inject_return_steps };
     return c;
 }

@@ -25,7 +25,7 @@
 typedef enum { BUDGET_STEPS, BUDGET_EXAMPLES, BUDGET_EPOCHS, BUDGET_FLOPS, BUDGET_TOKENS_PER_PARAM, BUDGET_TOKENS } BudgetKind;
 
 enum { FAMILY_MLP = 0, FAMILY_GPT = 1 };
-enum { TASK_FASHION = 0, TASK_TEXT = 5 };
+enum { TASK_FASHION = 0, TASK_TEXT = 5, TASK_MIXTURE = 6 };
 
 typedef struct {
     // task
@@ -75,6 +75,13 @@ typedef struct {
     long world_concepts, world_bits, world_k, world_classes, world_teacher_width, world_teacher_depth;
     long world_manifold_dim, world_seed, world_eval_per_concept;
     double world_zipf;
+    double world_spectrum;    // task-mixture only (part of the identity only for it), as world_shared_inputs
+    int world_shared_inputs;
+    // the injection experiment (Huang, Lubana et al. 2026), toy worlds: after `steps`, inject_steps
+    // more on a stream where concept inject_task has probability inject_share, then
+    // inject_return_steps back on the base mixture. Part of the identity only when inject_steps > 0.
+    long inject_task, inject_steps, inject_return_steps;
+    double inject_share;
     long probe_concepts;      // interference probes: q most and q least frequent concepts (0 = off)
     double probe_lr;
     // resolved by spec_resolve
@@ -95,10 +102,13 @@ void spec_hash(const RunSpec *s, int with_seeds, char out[17]);
 // Every field (identity or not, resolved values included) as one JSON object.
 char *spec_json(const RunSpec *s);
 
+// Steps a run trains in all: steps, then the injection and return phases when it has them.
+long spec_total_steps(const RunSpec *s);
+
 // The training configuration and model shape of a resolved spec.
 TrainConfig spec_train_config(const RunSpec *s, int threads);
 
-#define TASK_COUNT 6
+#define TASK_COUNT 7
 #define FAMILY_COUNT 2
 extern const char *const task_names[TASK_COUNT];
 extern const char *const family_names[FAMILY_COUNT];
@@ -116,7 +126,7 @@ GptShape spec_gpt_shape(const RunSpec *s);
 TextSplit spec_text_split(const RunSpec *s);
 LmConfig spec_lm_config(const RunSpec *s, int threads);
 
-// Toy worlds: the world a spec describes (task 1… → WorldKind 0…); 0 for fashion-mnist.
+// Toy worlds: the world a spec describes (task 1…4 → WorldKind 0…3, task-mixture after text); 0 for fashion-mnist.
 int spec_is_world(const RunSpec *s);
 WorldOptions spec_world(const RunSpec *s);
 

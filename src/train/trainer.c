@@ -78,8 +78,30 @@ static void piece_free(Piece *p) {
     free(p->X); free(p->labels); free(p->targets); free(p->rows); free(p->next_rows);
 }
 
-static void gather_batch(Piece *p, const Task *task, long step, int B) {
+// Steps of the whole training: the base steps, then the injection and return phases.
+static long total_steps(const TrainConfig *cfg) {
+    return cfg->steps + (cfg->injection.steps > 0 ? cfg->injection.steps + cfg->injection.return_steps : 0);
+}
+
+// Whether step is in the injection phase [steps, steps + injection.steps).
+static int injecting(const TrainConfig *cfg, long step) {
+    return cfg->injection.steps > 0 && step >= cfg->steps && step < cfg->steps + cfg->injection.steps;
+}
+
+static void gather_batch(Piece *p, const TrainConfig *cfg, const Task *task, long step, int B) {
     int dim = task->dim, n_out = task->n_out;
+    if (task->world && injecting(cfg, step)) {
+        // The injection stream: its own RNG stream of the data seed, example (step − steps)·B + j,
+        // always fresh (even with a fixed D: the injected data is new data).
+        const Injection *in = &cfg->injection;
+        for (int j = 0; j < B; j++) {
+            uint64_t index = (uint64_t)(step - cfg->steps) * B + j;
+            int c = world_injection_concept(task->world, p->data_seed, RNG_STREAM_INJECT, index, in->task, in->share);
+            world_example(task->world, p->data_seed, RNG_STREAM_INJECT, index, c,
+                          p->X + (size_t)j * dim, p->labels + j, p->targets ? p->targets + (size_t)j * n_out : NULL);
+        }
+        return;
+    }
     if (task->world) {
         // Example r of this piece's data seed; fresh sampling never repeats an index.
         if (p->sampler.D) sampler_batch(&p->sampler, step, B, p->rows);
@@ -106,8 +128,16 @@ static int validate(const TrainConfig *cfg, const Task *task, int M) {
                        task->name, task->dim, task->n_out);
     if (cfg->batch < 1 || cfg->steps < 0 || cfg->threads < 1 || cfg->eval_rows < 1)
         return jp_fail("batch, threads and evaluation rows must be positive, steps non-negative");
+    const Injection *in = &cfg->injection;
+    if (in->steps > 0 && !task->world) return jp_fail("injection: only toy worlds have concepts to inject");
+    if (in->steps > 0 && (in->task < 0 || in->task >= task->world->o.concepts))
+        return jp_fail("injection.task: %d is not a concept of this world (0 to %d)", in->task, task->world->o.concepts - 1);
+    if (in->steps > 0 && !(in->share > 0 && in->share <= 1)) return jp_fail("injection.share: %g must be in (0, 1]", in->share);
+    if (in->steps < 0 || in->return_steps < 0) return jp_fail("injection.steps and injection.return_steps: non-negative");
     if (cfg->loss == LOSS_CROSS_ENTROPY && task_has_targets(task))
         return jp_fail("cross-entropy needs class labels; task %s has regression targets", task->name);
+    if (cfg->loss == LOSS_HEAD && !task_has_targets(task))
+        return jp_fail("the head loss needs regression targets (NaN where a head has none); task %s has labels", task->name);
     return 0;
 }
 
@@ -287,11 +317,26 @@ static void evaluate_all(Training *t, long step, float lr, EvalSink sink, void *
     }
 }
 
-static float lr_at(const Training *t, long step) { return t->cfg->optim.lr * schedule_factor(&t->sch, step); }
+static float lr_at(const Training *t, long step) {
+    if (step >= t->cfg->steps) return t->cfg->optim.lr;   // the injection and return phases (Injection)
+    return t->cfg->optim.lr * schedule_factor(&t->sch, step);
+}
+
+// Whether the ensemble is evaluated at `step`: the start, every eval_every steps, and the end of
+// each phase (base training, injection, return).
+static int evaluated_at(const TrainConfig *cfg, long step) {
+    const Injection *in = &cfg->injection;
+    if (step == 0 || step == cfg->steps || step == total_steps(cfg)) return 1;
+    if (in->steps > 0 && step == cfg->steps + in->steps) return 1;
+    return cfg->eval_every > 0 && step % cfg->eval_every == 0;
+}
 
 // The first step after `step` at which the threads meet: an evaluation, the capture, or the end.
 static long segment_end(const TrainConfig *cfg, long step) {
-    long end = cfg->steps;
+    long end = total_steps(cfg);
+    const Injection *in = &cfg->injection;
+    if (in->steps > 0 && step < cfg->steps) end = cfg->steps;
+    else if (in->steps > 0 && step < cfg->steps + in->steps) end = cfg->steps + in->steps;
     if (cfg->eval_every > 0 && (step / cfg->eval_every + 1) * cfg->eval_every < end)
         end = (step / cfg->eval_every + 1) * cfg->eval_every;
     if (cfg->capture && cfg->capture_step > step && cfg->capture_step < end) end = cfg->capture_step;
@@ -319,7 +364,7 @@ static void run_piece(Training *t, Piece *p, long from, long to) {
         for (int i = p->first; i < p->first + p->n; i++) live |= !t->mbs[t->order[i]].diverged;
         if (!live) continue;
         float lr = lr_at(t, step);
-        gather_batch(p, t->task, step, cfg->batch);
+        gather_batch(p, cfg, t->task, step, cfg->batch);
         for (int i = p->first; i < p->first + p->n; i++) {
             int m = t->order[i];
             Member *mb = &t->mbs[m];
@@ -436,9 +481,8 @@ int train_ensemble(const TrainConfig *cfg, const Task *task, const MemberSeeds *
     float lr = 0.0f;
     for (long step = 0;; step = segment_end(cfg, step)) {
         if (cfg->capture && step == cfg->capture_step) memcpy(cfg->capture, e->params, sizeof(float) * e->P * M);
-        if (step == 0 || step == cfg->steps || (cfg->eval_every > 0 && step % cfg->eval_every == 0))
-            evaluate_all(&t, step, lr, sink, ctx);
-        if (step == cfg->steps) break;
+        if (evaluated_at(cfg, step)) evaluate_all(&t, step, lr, sink, ctx);
+        if (step == total_steps(cfg)) break;
         if (run_segment(&t, step, segment_end(cfg, step)) != 0) { rc = 1; goto done; }
         lr = lr_at(&t, segment_end(cfg, step) - 1);
     }

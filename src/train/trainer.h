@@ -11,6 +11,17 @@
 #include "nn/schedule.h"
 #include "train/probe.h"
 
+// The injection experiment (Huang, Lubana et al. 2026) on a toy world: after `steps`, `steps` more
+// (this struct's) on a stream where concept `task` has probability `share` (the others in proportion
+// to their frequencies: world_injection_concept), then return_steps back on the base mixture.
+// Both phases run at the peak rate (optim.lr): a continuation, as continued pre-training restarts
+// its rate, whatever the base schedule ended at. Evaluated at the end of each phase. steps 0 = off.
+typedef struct {
+    int task;
+    double share;
+    long steps, return_steps;
+} Injection;
+
 typedef struct {
     MlpShape shape;
     WeightInit weight_init;
@@ -35,6 +46,7 @@ typedef struct {
     // frequent concepts (train/probe.h), q = probe_concepts (0 = off), step size probe_lr.
     int probe_concepts;
     float probe_lr;
+    Injection injection;        // toy worlds only (zero: none)
     // Progress between evaluations (may be NULL): member-steps trained and their FLOPs, told at
     // most 4 times a second by each thread and at the end of each stretch of steps, so every
     // member-step is told exactly once (a long group is not silent until its next evaluation).
