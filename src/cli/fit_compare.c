@@ -169,7 +169,7 @@ static void table_row(FILE *o, const FitComparison *c, int i, int rank) {
     if (x >= 0 && isfinite(e->full.lo[x]))
         snprintf(expo, sizeof expo, "%s = %.4g [%.4g, %.4g]", L->report_names[x], e->full.report[x], e->full.lo[x], e->full.hi[x]);
     else if (x >= 0) snprintf(expo, sizeof expo, "%s = %.4g", L->report_names[x], e->full.report[x]);
-    fprintf(o, "  %-4d %-12s %9.4f %11.4g %13.5f %9.2f%% %8s   %s\n", rank, e->name, h->fit.r2_log, h->fit.objective,
+    fprintf(o, "  %-4d %-18s %9.4f %11.4g %13.5f %9.2f%% %8s   %s\n", rank, e->name, h->fit.r2_log, h->fit.objective,
             h->rmse_log, 100 * h->mean_abs_rel, cov, expo);
 }
 
@@ -180,7 +180,7 @@ void fit_compare_table(FILE *o, const FitComparison *c, const GroupCheck *g) {
     held_values(o, c);
     fprintf(o, "; each law fitted on the rest, ranked by RMSE of log loss on the held-out points\n");
     // "R² (log)" is 9 bytes but 8 columns wide: %10s
-    fprintf(o, "  %-4s %-12s %10s %11s %13s %10s %8s   %s\n", "rank", "law", "R² (log)", "objective", "held-out RMSE",
+    fprintf(o, "  %-4s %-18s %10s %11s %13s %10s %8s   %s\n", "rank", "law", "R² (log)", "objective", "held-out RMSE",
             "mean |err|", "covered", "exponent (fit on all points)");
     int rank = 0;
     for (int r = 0; r < c->n; r++)
@@ -189,7 +189,7 @@ void fit_compare_table(FILE *o, const FitComparison *c, const GroupCheck *g) {
     for (int r = 0; r < c->n; r++) {
         const HoldoutEntry *e = &c->e[c->order[r]];
         if (!e->ok) continue;
-        fprintf(o, "    %-12s", e->name);
+        fprintf(o, "    %-18s", e->name);
         for (int j = 0; j < e->o.law->n_report; j++) fprintf(o, " %s = %.5g", e->o.law->report_names[j], e->h.fit.report[j]);
         fputc('\n', o);
     }

@@ -199,9 +199,9 @@ static void put_text(FILE *o, const char *s, size_t max) {
 
 static void interval(FILE *o, const char *name, double est, double lo, double hi) {
     fprintf(o, "  %-22s %12.5g", name, rec(est));
-    // Every resample at the same value: the optimiser stopped at the edge of the parameter's range
+    // Every resample within a millionth of the estimate: the optimiser stopped at the edge of the parameter's range
     // (E → 0 when the data show no floor), not a value known exactly.
-    if (isfinite(lo) && lo == hi && hi == est) fprintf(o, "   [%.5g, %.5g] every resample at the edge of its range: not determined\n", lo, rec(hi));
+    if (isfinite(lo) && fabs(hi - lo) <= 1e-6 * fabs(est) && fabs(est - lo) <= 1e-6 * fabs(est)) fprintf(o, "   [%.5g, %.5g] every resample at the edge of its range: not determined\n", lo, rec(hi));
     else if (isfinite(lo)) fprintf(o, "   [%.5g, %.5g]\n", lo, rec(hi));
     else fprintf(o, "\n");
 }
