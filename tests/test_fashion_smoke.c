@@ -27,7 +27,7 @@ static void test_fashion_trains_above_80_percent(void **state) {
     MemberSeeds seeds[2] = { { 0, 0 }, { 1, 1 } };
     Ensemble e;
     MemberSummary sum[2];
-    blas_set_threads(train_blas_threads(cfg.threads, 2));   // as jackpot train does
+    blas_set_threads(train_blas_threads(cfg.threads, 2, 0));   // as jackpot train does
     assert_int_equal(train_ensemble(&cfg, &task, seeds, 2, &e, NULL, NULL, sum), 0);
     for (int m = 0; m < 2; m++) {
         print_message("member %d: test accuracy %.2f%% at the best-validation step %ld, %.2f%% at the end\n",

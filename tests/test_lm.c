@@ -113,10 +113,10 @@ static void test_blas_threads_do_not_change_bits(void **state) {
     seeds_for(seeds, 1);
     LmEnsemble a = { 0 }, b = { 0 };
     cfg.threads = 1;
-    blas_set_threads(train_blas_threads(cfg.threads, 1));
+    blas_set_threads(train_blas_threads(cfg.threads, 1, 1));
     assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &a, NULL, NULL, NULL), 0);
     cfg.threads = 2;
-    blas_set_threads(train_blas_threads(cfg.threads, 1));
+    blas_set_threads(train_blas_threads(cfg.threads, 1, 1));
     assert_int_equal(train_lm_ensemble(&cfg, &c, seeds, 1, &b, NULL, NULL, NULL), 0);
     blas_set_threads(1);
     assert_memory_equal(a.params, b.params, sizeof(float) * a.P);

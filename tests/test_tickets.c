@@ -195,7 +195,7 @@ static void test_barrier_of_identical_copies_is_zero(void **state) {
 }
 
 int main(void) {
-    blas_set_threads(train_blas_threads(2, 2));   // as jackpot tickets does for these 2-thread, 2-member ensembles
+    blas_set_threads(train_blas_threads(2, 2, 0));   // as jackpot tickets does for these 2-thread, 2-member ensembles
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_density_sequence_matches_frankle_carbin),
         cmocka_unit_test(test_controls_keep_the_counts),

@@ -121,7 +121,7 @@ static void print_ranks(const Group *groups, int ng, int ranks, int threads, con
 static void time_groups(PlanProbe *pp, const Group *groups, int ng, int w, int t, int cores, double gflops_thread, double *gs) {
     int here = t < cores ? t : cores;
     for (int g = 0; g < ng; g++) {
-        blas_set_threads(w > 1 ? 1 : train_blas_threads(here, groups[g].n));
+        blas_set_threads(w > 1 ? 1 : train_blas_threads(here, groups[g].n, spec_is_gpt(groups[g].specs[0])));
         gs[g] = plan_group_seconds(pp, &groups[g], here);
         if (gs[g] < 0) {
             fprintf(stderr, "jackpot plan: group %d not timed (%s): its FLOPs at %.0f GFLOP/s instead\n", g + 1, jp_error(),

@@ -154,7 +154,7 @@ static int prune_groups(const TicketArgs *a, SweepDb *sd, const Group *groups, i
             fprintf(stderr, "%sensemble %d/%d: %s, %s\n", p.tty ? "\r\033[K" : "", g + 1, ng, label, rounds);
             pthread_mutex_unlock(&p.mu);
         }
-        blas_set_threads(train_blas_threads(a->threads, groups[g].n));   // process-wide: the command sets it
+        blas_set_threads(train_blas_threads(a->threads, groups[g].n, 0));   // process-wide: the command sets it
         double *last = xcalloc(2 * (size_t)groups[g].n, sizeof(double));
         TicketProgress tp = { &p, &groups[g], 0, last, last + groups[g].n };
         double t0 = clock_now_s();

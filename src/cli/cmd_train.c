@@ -288,7 +288,7 @@ static int train_and_write(TrainArgs *a, const Task *task, const MemberSeeds *se
     Ensemble ens;
     MemberSummary *sum = xmalloc_array((size_t)M, sizeof *sum);
     a->cfg.stop = &write_failed;
-    blas_set_threads(train_blas_threads(a->cfg.threads, M));   // process-wide: the command sets it
+    blas_set_threads(train_blas_threads(a->cfg.threads, M, 0));   // process-wide: the command sets it
     // The JSON Lines on a terminal show life themselves: no live line among them.
     TrainSink sink = { .f = out };
     a->cfg.on_steps = progress_steps;

@@ -182,7 +182,7 @@ static void remote_train(Remote *rm, const Msg *m) {
     double t0 = clock_now_s();
     if (part_of_message(&rm->sh, m, &h, &g) == 0) {
         gpt = spec_is_gpt(g.specs[0]);
-        if (rm->blas_per_part) blas_set_threads(train_blas_threads(rm->sh.opt->threads, g.n));
+        if (rm->blas_per_part) blas_set_threads(train_blas_threads(rm->sh.opt->threads, g.n, gpt));
         rc = part_train(&rm->sh, &g, h.token, sum, lsum, why);
     } else {
         snprintf(why, sizeof why, "%s", jp_error());
@@ -526,7 +526,7 @@ static int run_dp_follower(const RunOptions *opt, RunTotals *tot) {
         char why[512];
         // A failure here is rank 0's too (the same data, the same arithmetic): it records it.
         if (part_of_message(&sh, m, &h, &g) != 0) dp_failed(jp_error());
-        blas_set_threads(train_blas_threads(opt->threads, g.n));   // as rank 0 (cmd_run) sets its own
+        blas_set_threads(train_blas_threads(opt->threads, g.n, spec_is_gpt(g.specs[0])));   // as rank 0 (cmd_run) sets its own
         if (part_train(&sh, &g, h.token, sum, lsum, why) < 0) dp_failed(why);
         free(g.specs);
         free(g.run_ids);

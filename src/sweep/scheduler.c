@@ -204,9 +204,9 @@ int run_workers(const Group *groups, int n_groups, int workers, int threads) {
 
 int run_blas_threads(const Group *groups, int n_groups, const RunOptions *opt) {
     if (opt->workers > 1) return 1;   // several trainings in one process: one BLAS thread each
-    int blas = n_groups ? train_blas_threads(opt->threads, groups[0].n) : 1;
+    int blas = n_groups ? train_blas_threads(opt->threads, groups[0].n, spec_is_gpt(groups[0].specs[0])) : 1;
     for (int g = 1; g < n_groups; g++)
-        if (train_blas_threads(opt->threads, groups[g].n) != blas) return 1;
+        if (train_blas_threads(opt->threads, groups[g].n, spec_is_gpt(groups[g].specs[0])) != blas) return 1;
     return blas;
 }
 

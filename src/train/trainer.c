@@ -141,8 +141,9 @@ static int validate(const TrainConfig *cfg, const Task *task, int M) {
     return 0;
 }
 
-int train_blas_threads(int threads, int M) {
-    int member_threads = threads < M ? threads : M;   // as train_ensemble splits them
+int train_blas_threads(int threads, int M, int lm) {
+    if (!lm) return 1;
+    int member_threads = threads < M ? threads : M;   // as train_lm_ensemble splits them
     return member_threads > 1 ? 1 : threads;
 }
 

@@ -83,10 +83,14 @@ typedef struct {
 
 typedef void (*EvalSink)(void *ctx, const EvalRecord *r);
 
-// The OpenBLAS thread count train_ensemble is made for: members run in parallel (OpenMP) with one
-// BLAS thread each, or one member (or one thread) gets every thread in BLAS. OpenBLAS's count is
-// process-wide, so the command sets it (blas_set_threads) before training; the trainer does not.
-int train_blas_threads(int threads, int M);
+// The OpenBLAS thread count a training is made for. An MLP ensemble (train_ensemble): always 1, its
+// members in parallel on the threads; OpenBLAS's threaded sgemm rounds differently from its
+// one-thread sgemm (0.3.21's SkylakeX and Haswell kernels: most elements of a 256×784·784×512
+// product differ), so a member's bits would depend on the thread count. A language model (lm = 1,
+// train_lm_ensemble): its members in parallel, or one member (or one thread) gets every thread in
+// BLAS, for speed; its bits then depend on the thread count. OpenBLAS's count is process-wide, so
+// the command sets it (blas_set_threads) before training; the trainer does not.
+int train_blas_threads(int threads, int M, int lm);
 
 // Held-out splits are evaluated in chunks of min(eval_rows, max(batch, 256)) examples, each gathered
 // once for all members; a member's work holds train_work_rows examples (the batch, a chunk, and a toy
