@@ -353,9 +353,10 @@ static void test_broken_curve_ranks_bnsl_first(void **state) {
     char *last = json_text_at(out, "$.laws[2].law");
     assert_string_equal(last, "power");
     free(last);
+    char *second = json_text_at(out, "$.laws[1].law");
     print_message("held-out RMSE of log loss: bnsl1 %.4f, %s %.4f, power %.4f\n", json_number_at(out, "$.laws[0].heldout.rmse_log"),
-                  json_text_at(out, "$.laws[1].law"), json_number_at(out, "$.laws[1].heldout.rmse_log"),
-                  json_number_at(out, "$.laws[2].heldout.rmse_log"));
+                  second, json_number_at(out, "$.laws[1].heldout.rmse_log"), json_number_at(out, "$.laws[2].heldout.rmse_log"));
+    free(second);
     assert_true(json_number_at(out, "$.laws[0].heldout.rmse_log") < 0.05);
     assert_true(json_number_at(out, "$.laws[2].heldout.rmse_log") > 0.3);
     assert_int_equal(temp_dir_remove(dir), 0);
