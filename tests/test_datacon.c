@@ -90,10 +90,10 @@ static void synth_datacon(Points *p, double sigma, uint64_t seed) {
     p->n_clusters = n;
 }
 
-// Over 24 seeded draws (100 resamples each; ≈ 5 s) each θ_j's 95% interval covers the planted value in ≥ 90% of them.
+// Over 20 seeded draws (100 resamples each; ≈ 4 s) each θ_j's 95% interval covers the planted value in ≥ 90% of them.
 static void test_planted_constants_within_intervals(void **state) {
     (void)state;
-    enum { DRAWS = 24 };
+    enum { DRAWS = 20 };
     const Law *L = &law_datacon;
     int covered[LAW_MAX_THETA] = { 0 };
     for (int d = 0; d < DRAWS; d++) {
