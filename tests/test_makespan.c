@@ -71,6 +71,29 @@ static void test_graham_bound_random(void **state) {
     }
 }
 
+// A small sweep for the command's tests (3 widths × 3 seeds of a toy world): plan times a few steps
+// of each model, which on the examples took seconds under the sanitizers.
+static char sweep[160];
+static int sweep_setup(void **state) {
+    (void)state;
+    char dir[128];
+    if (temp_dir_make(dir, sizeof dir, "makespan") != 0) return -1;
+    snprintf(sweep, sizeof sweep, "%s/sweep.yaml", dir);
+    FILE *f = fopen(sweep, "w");
+    if (!f) return -1;
+    fputs("name: makespan-tiny\ntask: {name: zipf-concepts}\n"
+          "world: {concepts: 4, bits: 8, k: 2, classes: 2, eval_per_concept: 4, seed: 0}\n"
+          "model: {depth: 1}\nbudget: {batch: 8, steps: 2000, evals: 2}\ngrid: {model.width: [4, 8, 16]}\nseeds: {init: 3}\n", f);
+    return fclose(f);
+}
+static int sweep_teardown(void **state) {
+    (void)state;
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s", sweep);
+    *strrchr(dir, '/') = 0;
+    return temp_dir_remove(dir);
+}
+
 // The number after `key` in out, or NaN.
 static double after(const char *out, const char *key) {
     const char *p = strstr(out, key);
@@ -97,16 +120,19 @@ static void expect_ranks_bounds(const char *args, int ranks) {
 
 static void test_cli_ranks(void **state) {
     (void)state;
-    expect_ranks_bounds("plan examples/width_sweep.yaml --ranks 2", 2);
-    expect_ranks_bounds("plan examples/width_sweep.yaml --ranks 3 --threads 1", 3);
+    char args[512];
+    snprintf(args, sizeof args, "plan %s --ranks 2", sweep);
+    expect_ranks_bounds(args, 2);
+    snprintf(args, sizeof args, "plan %s --ranks 3 --threads 1", sweep);
+    expect_ranks_bounds(args, 3);
     static char out[1 << 16];
-    assert_int_equal(run("plan examples/width_sweep.yaml", out, sizeof out), 0);
+    snprintf(args, sizeof args, "plan %s", sweep);
+    assert_int_equal(run(args, out, sizeof out), 0);
     assert_null(strstr(out, "ranks"));   // without --ranks, today's output alone
     const char *bad[] = { "--ranks 0", "--ranks abc", "--ranks" };
     const char *want[] = { "--ranks: expected an integer in [1, 65536], got '0'", "--ranks: expected an integer", "--ranks: needs a value" };
     for (int i = 0; i < 3; i++) {
-        char args[256];
-        snprintf(args, sizeof args, "plan examples/width_sweep.yaml %s", bad[i]);
+        snprintf(args, sizeof args, "plan %s %s", sweep, bad[i]);
         int rc = run(args, out, sizeof out);
         if (rc != 2 || !strstr(out, want[i])) fail_msg("jackpot %s: exit %d, '%s'; expected exit 2 and '%s'", args, rc, out, want[i]);
     }
@@ -117,12 +143,15 @@ static void test_cli_ranks(void **state) {
 static void test_cli_threads_beyond_cores(void **state) {
     (void)state;
     static char out[1 << 16];
-    int rc = run("plan examples/width_sweep.yaml --threads 64", out, sizeof out);
+    char args[512];
+    snprintf(args, sizeof args, "plan %s --threads 64", sweep);
+    int rc = run(args, out, sizeof out);
     if (rc != 0) fail_msg("plan --threads 64: exit %d:\n%s", rc, out);
     assert_non_null(strstr(out, "estimated time on 64 threads"));
     assert_non_null(strstr(out, "note: "));
     assert_true(after(out, "estimated time on 64 threads: ~") >= 0);
-    rc = run("plan examples/width_sweep.yaml --threads 65537", out, sizeof out);
+    snprintf(args, sizeof args, "plan %s --threads 65537", sweep);
+    rc = run(args, out, sizeof out);
     if (rc != 2 || !strstr(out, "--threads: expected an integer in [1, 65536]")) fail_msg("--threads 65537: exit %d, '%s'", rc, out);
 }
 
@@ -133,8 +162,8 @@ int main(void) {
         cmocka_unit_test(test_one_huge_part_bounds_it),
         cmocka_unit_test(test_slot_counts),
         cmocka_unit_test(test_graham_bound_random),
-        cmocka_unit_test(test_cli_ranks),
-        cmocka_unit_test(test_cli_threads_beyond_cores),
+        cmocka_unit_test_setup_teardown(test_cli_ranks, sweep_setup, sweep_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_threads_beyond_cores, sweep_setup, sweep_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
