@@ -575,6 +575,48 @@ static void test_bad_sweep_config_stops_before_training(void **state) {
     remove(path);
 }
 
+// Issue 20, part 2: a sweep over the Zipf exponent (two toy worlds in one sweep) gets each world's
+// concept figures and α_N against s − 1 with the identity line; before, the report said "the
+// database holds several toy worlds and no sweep holds just one of them" and drew nothing.
+static void test_report_alpha_against_zipf(void **state) {
+    (void)state;
+    char dir[128], path[300], args[800];
+    static char out[1 << 16];
+    assert_int_equal(temp_dir_make(dir, sizeof dir, "zipf"), 0);
+    snprintf(path, sizeof path, "%s/zs.yaml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("name: zipf-split\ntask: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, k: 2, eval_per_concept: 16, seed: 0}\n"
+          "model: {depth: 1}\noptim: {name: adamw, lr: 0.01, wd: 0}\nbudget: {steps: 600, batch: 64, evals: 4}\n"
+          "grid:\n  world.zipf: [1.3, 1.8]\n  model.width: [4, 8, 16, 32]\nseeds: {init: [0]}\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "run %s --db %s/zs.db --quiet", path, dir);
+    if (run(args, out, sizeof out) != 0) fail_msg("%s", out);
+    snprintf(args, sizeof args, "report --db %s/zs.db -o %s/report --boot 50", dir, dir);
+    if (run(args, out, sizeof out) != 0) fail_msg("%s", out);
+    snprintf(path, sizeof path, "%s/report/concepts_alpha_vs_s_sweep1.csv", dir);
+    char *csv = slurp(path);
+    assert_non_null(csv);
+    double z1, s1, a1, lo1, hi1, z2, s2, a2, lo2, hi2;
+    assert_int_equal(sscanf(csv, "zipf,s_minus_1,alpha_N,lo,hi\n%lf,%lf,%lf,%lf,%lf\n%lf,%lf,%lf,%lf,%lf", &z1, &s1, &a1, &lo1, &hi1, &z2,
+                            &s2, &a2, &lo2, &hi2), 10);
+    assert_float_equal(z1, 1.3, 1e-12);
+    assert_float_equal(s2, 0.8, 1e-12);
+    assert_true(isfinite(a1) && isfinite(a2) && lo1 <= a1 && a1 <= hi1 && lo2 <= a2 && a2 <= hi2);
+    free(csv);
+    snprintf(path, sizeof path, "%s/report/concepts_heatmap_sweep1_z2.csv", dir);
+    FILE *h = fopen(path, "r");
+    assert_non_null(h);   // each world's own figures
+    fclose(h);
+    snprintf(path, sizeof path, "%s/report/index.html", dir);
+    char *html = slurp(path);
+    assert_null(strstr(html, "no sweep holds just one"));
+    assert_non_null(strstr(html, "Scaling exponent against the Zipf exponent"));
+    free(html);
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    assert_int_equal(system(args), 0);
+}
+
 static void test_concepts_end_to_end(void **state) {
     (void)state;
     static char out[1 << 16];
@@ -821,6 +863,7 @@ int main(void) {
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_help_documents_every_flag),
         cmocka_unit_test(test_concepts_end_to_end),
+        cmocka_unit_test(test_report_alpha_against_zipf),
         cmocka_unit_test(test_short_run_writes_jsonl),
         cmocka_unit_test(test_bad_sweep_config_stops_before_training),
         cmocka_unit_test(test_fit_on_a_csv),

@@ -3,12 +3,15 @@
 // set of figures per toy world (per sweep when a database holds several).
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "concepts/analysis.h"
 #include "concepts/study.h"
 #include "report/sections.h"
 #include "stats/describe.h"
+#include "store/read_concepts.h"
 
 // Error bars of one run are zero, not absent (gnuplot drops a point whose error is NaN).
 static double sd_or_zero(const double *v, int n) {
@@ -164,6 +167,76 @@ static void concept_figures(Report *r, const ConceptStudy *st, const char *tag, 
         report_fit_row(r, "quantization model α_N = s − 1 (prediction)", data, "α_N", quanta_alpha_N(st->zipf), NAN, NAN);
 }
 
+enum { MAX_ZIPFS = 8 };
+
+// The distinct world.zipf values of a sweep's runs (at most MAX_ZIPFS, ascending): 0 when the runs
+// cannot be read.
+static int sweep_zipfs(const char *db_path, const char *sweep, const char *where, double *zipfs) {
+    ConceptReader *cr;
+    ConceptRun *rows = NULL;
+    int n = 0, k = 0;
+    if (concept_reader_open(db_path, &cr) != 0) return 0;
+    if (concept_reader_runs(cr, sweep, where, 0, &rows, &n) == 0)
+        for (int i = 0; i < n; i++) {
+            int seen = 0;
+            for (int j = 0; j < k; j++) seen |= zipfs[j] == rows[i].zipf;
+            if (!seen && k < MAX_ZIPFS) zipfs[k++] = rows[i].zipf;
+        }
+    free(rows);
+    concept_reader_close(cr);
+    for (int i = 1; i < k; i++)   // insertion sort: a handful
+        for (int j = i; j > 0 && zipfs[j] < zipfs[j - 1]; j--) { double t = zipfs[j]; zipfs[j] = zipfs[j - 1]; zipfs[j - 1] = t; }
+    return k;
+}
+
+// A sweep over the Zipf exponent (one toy world per s): each world's figures, then α_N against the
+// quantization model's s − 1 with the identity line (Michaud et al. 2023: L ∝ N^−(s−1)). Returns the
+// worlds drawn.
+static int zipf_worlds(Report *r, const char *db_path, const char *sweep, long first_id, const char *where, double threshold) {
+    double zipfs[MAX_ZIPFS], alpha[MAX_ZIPFS][3];
+    int nz = sweep_zipfs(db_path, sweep, where, zipfs), drawn = 0;
+    if (nz < 2) return 0;
+    for (int z = 0; z < nz; z++) {
+        char tag[48], label[300], *cond = report_cond_world_zipf(where, zipfs[z]);
+        ConceptStudy st;
+        alpha[z][0] = alpha[z][1] = alpha[z][2] = NAN;
+        int loaded = concept_study_load(db_path, sweep, cond, threshold, 0, &st) == 0;
+        free(cond);
+        if (!loaded) continue;   // still several worlds: not this split
+        snprintf(tag, sizeof tag, "_sweep%ld_z%d", first_id, z + 1);
+        snprintf(label, sizeof label, " (sweep %s, s = %g)", sweep, zipfs[z]);
+        concept_figures(r, &st, tag, label);
+        ConceptExponent e;
+        if (concept_exponent(&st, AXIS_N, 0, 200, &e) == 0) { alpha[z][0] = e.alpha; alpha[z][1] = e.lo; alpha[z][2] = e.hi; }
+        concept_study_free(&st);
+        drawn++;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "concepts_alpha_vs_s_sweep%ld", first_id);
+    FILE *c = figure_data(r, name);
+    if (!c) return drawn;
+    fprintf(c, "zipf,s_minus_1,alpha_N,lo,hi\n");
+    int points = 0;
+    for (int z = 0; z < nz; z++) {
+        fprintf(c, "%g,%g,%.6g,%.6g,%.6g\n", zipfs[z], zipfs[z] - 1, alpha[z][0], alpha[z][1], alpha[z][2]);
+        points += isfinite(alpha[z][0]);
+    }
+    fclose(c);
+    if (points < 2) {
+        report_missing(r, "α_N against s − 1", "two or more Zipf exponents each trained at 3 or more sizes on fresh samples");
+        return drawn;
+    }
+    char plot[600], title[200];
+    snprintf(plot, sizeof plot,
+             "plot '%s.csv' skip 1 using 2:3:4:5 with yerrorbars ls 1 pt 7 title 'measured α_N (95%% bootstrap interval)', \\\n"
+             "  x with lines lc rgb '#888888' dt 2 title 'quantization model: α_N = s − 1'", name);
+    snprintf(title, sizeof title, "Scaling exponent against the Zipf exponent (sweep %s)", sweep);
+    figure_draw(r, name, title, "s − 1 (task frequencies p_k ∝ k^−s)", "α_N (L ∝ N^−α_N)", "set xrange [0:*]\nset yrange [0:*]", plot,
+                "α_N of the expected test loss against model size at each Zipf exponent s, against the quantization "
+                "model's prediction α_N = s − 1 (Michaud et al. 2023), the dashed identity line.");
+    return drawn;
+}
+
 void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *sweep, const char *where, double threshold) {
     report_section(r, "concepts", "Concepts in toy worlds", "Per-concept test metrics of toy-world runs (concept = "
                    "frequency rank, 0 the most frequent): which concepts each size learns, in what order, and how much "
@@ -191,7 +264,10 @@ void section_concepts(Report *r, ReportDb *db, const char *db_path, const char *
             for (int i = 0; i < sweeps.n; i++) {
                 const char *name = sweeps.sweep[i].name;
                 char tag[32], label[300];
-                if (concept_study_load(db_path, name, where, threshold, 0, &st) != 0) continue;
+                if (concept_study_load(db_path, name, where, threshold, 0, &st) != 0) {
+                    drawn += zipf_worlds(r, db_path, name, sweeps.sweep[i].first_id, where, threshold);   // a sweep over s
+                    continue;
+                }
                 snprintf(tag, sizeof tag, "_sweep%ld", sweeps.sweep[i].first_id);
                 snprintf(label, sizeof label, " (sweep %s)", name);
                 if (st.mixed[0])

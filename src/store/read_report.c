@@ -183,6 +183,10 @@ char *report_cond_group(const char *cond, const GroupDiff *d, int g, const int *
     return xasprintf("%s AND %s", cond, where);
 }
 
+char *report_cond_world_zipf(const char *cond, double zipf) {
+    return xasprintf("(%s) AND json_extract(r.params, '$.\"world.zipf\"') = %.17g", cond ? cond : "1", zipf);
+}
+
 char *report_cond_train_size(const char *cond, long train_size) {
     return xasprintf("%s AND COALESCE(r.train_size, 0) = %ld", cond, train_size);
 }

@@ -71,6 +71,8 @@ void report_group_values_free(ReportGroupValues *g);
 char *report_cond_group(const char *cond, const GroupDiff *d, int g, const int *fields, int n);
 // cond, narrowed to one training-set size (0: fresh samples or the whole pool).
 char *report_cond_train_size(const char *cond, long train_size);
+// cond (NULL: every run) narrowed to the toy world of Zipf exponent zipf (world.zipf); free it.
+char *report_cond_world_zipf(const char *cond, double zipf);
 // cond, narrowed to one model size, runs with a training-set size only.
 char *report_cond_model_size(const char *cond, long n_params);
 
