@@ -57,8 +57,8 @@ double progress_eta_s(const Progress *p, double now) {
     return left > 0 ? left : 0;
 }
 
-// Rates over the throughput window, to the latest evaluation (not to now: between evaluations
-// nothing is counted, and the rate would sag).
+// Rates over the throughput window, to the latest advance (not to now: between advances nothing is
+// counted — an evaluation, or the trainer's steps told a few times a second — and the rate would sag).
 static void window_rates(const Progress *p, double *steps_s, double *tokens_s) {
     double span = p->t_last - p->mark[0].t;
     *steps_s = span > 0 ? (p->member_steps - p->mark[0].steps) / span : NAN;

@@ -1,8 +1,8 @@
 // Progress of a sweep. On a terminal one live line (groups and runs done/total, throughput, latest
 // and best validation loss, elapsed, ETA), redrawn in place at most 4 times a second; off a
 // terminal a plain line every period_s (JACKPOT_PROGRESS_S, default 30 s) and one per finished
-// group; nothing when quiet. Evaluations feed it (progress_advance); a ticker thread redraws
-// between them, so a long group is not silent. Every call is safe from any thread.
+// group; nothing when quiet. Evaluations and the trainer's steps feed it (progress_advance,
+// progress_steps); a ticker thread redraws between them, so a long group is not silent. Every call is safe from any thread.
 //
 // The ETA is the planned FLOPs left over the FLOP rate measured so far (FLOPs done over the wall
 // time since the first evaluation, which leaves out loading data), shown only after 2 s of
