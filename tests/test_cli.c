@@ -584,12 +584,9 @@ static void test_report_alpha_against_zipf(void **state) {
     static char out[1 << 16];
     assert_int_equal(temp_dir_make(dir, sizeof dir, "zipf"), 0);
     snprintf(path, sizeof path, "%s/zs.yaml", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("name: zipf-split\ntask: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, k: 2, eval_per_concept: 16, seed: 0}\n"
+    write_text(path, "name: zipf-split\ntask: {name: sparse-parity}\nworld: {concepts: 8, bits: 12, k: 2, eval_per_concept: 16, seed: 0}\n"
           "model: {depth: 1}\noptim: {name: adamw, lr: 0.01, wd: 0}\nbudget: {steps: 600, batch: 64, evals: 4}\n"
-          "grid:\n  world.zipf: [1.3, 1.8]\n  model.width: [4, 8, 16, 32]\nseeds: {init: [0]}\n", f);
-    fclose(f);
+          "grid:\n  world.zipf: [1.3, 1.8]\n  model.width: [4, 8, 16, 32]\nseeds: {init: [0]}\n");
     snprintf(args, sizeof args, "run %s --db %s/zs.db --quiet", path, dir);
     if (run(args, out, sizeof out) != 0) fail_msg("%s", out);
     snprintf(args, sizeof args, "report --db %s/zs.db -o %s/report --boot 50", dir, dir);

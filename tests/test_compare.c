@@ -135,12 +135,9 @@ static void test_cli(void **state) {
     static char out[1 << 16];
     assert_int_equal(temp_dir_make(dir, sizeof dir, "compare"), 0);
     snprintf(path, sizeof path, "%s/arms.yaml", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("name: arms\ntask: {name: fashion-mnist, val_size: 1000, train_size: 2000}\nmodel: {depth: 1}\n"
+    write_text(path, "name: arms\ntask: {name: fashion-mnist, val_size: 1000, train_size: 2000}\nmodel: {depth: 1}\n"
           "optim: {wd: 0, momentum: 0.9}\nbudget: {batch: 64, epochs: 2, evals: 8}\n"
-          "grid:\n  model.width: [8, 16, 32]\nzip:\n  optim.name: [sgd, adamw]\n  optim.lr: [0.05, 0.003]\n", f);
-    fclose(f);
+          "grid:\n  model.width: [8, 16, 32]\nzip:\n  optim.name: [sgd, adamw]\n  optim.lr: [0.05, 0.003]\n");
     snprintf(args, sizeof args, "run %s --db %s/c.db --quiet", path, dir);
     if (run(args, out, sizeof out) != 0) fail_msg("jackpot %s:\n%s", args, out);
     snprintf(args, sizeof args, "compare --db %s/c.db --arm sgd=\"r.optim = 'sgd'\" --arm adamw=\"r.optim = 'adamw'\" --boot 200 --cost adamw=1.3", dir);

@@ -79,12 +79,10 @@ static int sweep_setup(void **state) {
     char dir[128];
     if (temp_dir_make(dir, sizeof dir, "makespan") != 0) return -1;
     snprintf(sweep, sizeof sweep, "%s/sweep.yaml", dir);
-    FILE *f = fopen(sweep, "w");
-    if (!f) return -1;
-    fputs("name: makespan-tiny\ntask: {name: zipf-concepts}\n"
-          "world: {concepts: 4, bits: 8, k: 2, classes: 2, eval_per_concept: 4, seed: 0}\n"
-          "model: {depth: 1}\nbudget: {batch: 8, steps: 2000, evals: 2}\ngrid: {model.width: [4, 8, 16]}\nseeds: {init: 3}\n", f);
-    return fclose(f);
+    write_text(sweep, "name: makespan-tiny\ntask: {name: zipf-concepts}\n"
+                      "world: {concepts: 4, bits: 8, k: 2, classes: 2, eval_per_concept: 4, seed: 0}\n"
+                      "model: {depth: 1}\nbudget: {batch: 8, steps: 2000, evals: 2}\ngrid: {model.width: [4, 8, 16]}\nseeds: {init: 3}\n");
+    return 0;
 }
 static int sweep_teardown(void **state) {
     (void)state;

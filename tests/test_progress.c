@@ -143,16 +143,13 @@ static void test_periodic_lines(void **state) {
     (void)state;
     char yaml[128], args[512];
     snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
-    FILE *f = fopen(yaml, "w");
-    assert_non_null(f);
-    fputs("name: progress-test\n"
+    write_text(yaml, "name: progress-test\n"
           "task: {name: zipf-concepts}\n"
           "world: {concepts: 8, bits: 16, k: 2, classes: 2, eval_per_concept: 4, seed: 0}\n"
           "model: {depth: 1}\n"
           "budget: {batch: 8, steps: 40000, evals: 8}\n"
           "grid: {model.width: [4, 6]}\n"
-          "seeds: {init: 2}\n", f);
-    fclose(f);
+          "seeds: {init: 2}\n");
     setenv("JACKPOT_PROGRESS_S", "0", 1);
     static char out[1 << 16];
     snprintf(args, sizeof args, "run %s --db %s/a.db --workers 1 --threads 1", yaml, dir);
@@ -177,16 +174,13 @@ static void test_steps_between_evaluations(void **state) {
     (void)state;
     char yaml[128], args[512];
     snprintf(yaml, sizeof yaml, "%s/sweep.yaml", dir);
-    FILE *f = fopen(yaml, "w");
-    assert_non_null(f);
-    fputs("name: progress-steps\n"
+    write_text(yaml, "name: progress-steps\n"
           "task: {name: zipf-concepts}\n"
           "world: {concepts: 8, bits: 16, k: 2, classes: 2, eval_per_concept: 4, seed: 0}\n"
           "model: {depth: 1}\n"
           "budget: {batch: 8, steps: 60000, evals: 1}\n"
           "grid: {model.width: [6]}\n"
-          "seeds: {init: 2}\n", f);
-    fclose(f);
+          "seeds: {init: 2}\n");
     setenv("JACKPOT_PROGRESS_S", "0", 1);
     static char out[1 << 16];
     snprintf(args, sizeof args, "run %s --db %s/s.db --workers 1 --threads 1", yaml, dir);

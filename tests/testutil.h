@@ -53,6 +53,13 @@ static inline double sql_value(sqlite3 *db, const char *sql) {
     return v;
 }
 
+// Writes text to path (a sweep config, a CSV), failing the test when it cannot.
+static inline void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) fail_msg("%s: cannot open for writing", path);
+    if (fputs(text, f) < 0 || fclose(f) != 0) fail_msg("%s: cannot write", path);
+}
+
 // A fresh folder /tmp/jackpot-NAME-XXXXXX, its path in dir[n]: 0, or −1.
 static inline int temp_dir_make(char *dir, size_t n, const char *name) {
     snprintf(dir, n, "/tmp/jackpot-%s-XXXXXX", name);
